@@ -1,0 +1,27 @@
+/** Validate: every semantic check over a loaded bundle. All problems at once, in file order. */
+import { Checker } from "./checker";
+import { checkGrants } from "./check-grants";
+import { checkIssuers } from "./check-issuers";
+import { checkReferences } from "./check-references";
+import { checkResources } from "./check-resources";
+import { checkRoles } from "./check-roles";
+import { representativeEnvironments } from "./environments";
+import type { PolicyDiagnostic } from "./errors";
+import type { PolicyBundle } from "./load";
+
+export function checkBundle(bundle: PolicyBundle): PolicyDiagnostic[] {
+  const c = new Checker(bundle.policy);
+  const doc = bundle.document;
+  const entries = bundle.environments.entries;
+  const envs = representativeEnvironments(entries);
+  checkReferences(doc, entries, c);
+  checkIssuers(doc, c);
+  checkRoles(doc, envs, c);
+  checkGrants(doc, c);
+  checkResources(doc, envs, c);
+  return sortDiagnostics(c.diagnostics);
+}
+
+export function sortDiagnostics(list: PolicyDiagnostic[]): PolicyDiagnostic[] {
+  return [...list].sort((a, b) => (a.file === b.file ? a.line - b.line || a.column - b.column : a.file < b.file ? -1 : 1));
+}

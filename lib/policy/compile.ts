@@ -1,0 +1,183 @@
+/**
+ * Compile: a checked policy + one environment -> the broker's runtime config and the infrastructure it needs.
+ * Deterministic: the same input gives byte-identical output (policy order is kept, no clocks, no randomness).
+ */
+import { canonicalJson, sha256Hex } from "./canonical-json";
+import { checkBundle } from "./check";
+import { defaultSubject } from "./check-issuers";
+import { parseDuration } from "./duration";
+import { resolveEnvironment, type ResolvedEnvironment } from "./environments";
+import { PolicyError } from "./errors";
+import { buildInfraNeeds, type InfraNeeds } from "./infra-needs";
+import { DEFAULT_ALGORITHMS, DEFAULT_CLOCK_TOLERANCE_SECONDS } from "./limits";
+import type { PolicyBundle } from "./load";
+import {
+  indexKey,
+  RUNTIME_CONFIG_FORMAT,
+  type CompiledCondition,
+  type CompiledGrant,
+  type CompiledIssuer,
+  type CompiledRole,
+  type RoleIndex,
+  type RuntimeConfig,
+} from "./runtime-config";
+import type { ConditionSource, GrantSource, PolicyDocument, RoleSource, Scalar } from "./source-types";
+import { globToRegExpSource, resolveEnv, substituteEnv } from "./template";
+
+export interface CompiledPolicy {
+  config: RuntimeConfig;
+  infra: InfraNeeds;
+}
+
+const UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+
+/** Checks, then compiles; throws PolicyError listing every error when the policy is not valid. */
+export function compilePolicy(bundle: PolicyBundle, environment: string, options: { skipCheck?: boolean } = {}): CompiledPolicy {
+  if (!options.skipCheck) {
+    const errors = checkBundle(bundle).filter((d) => d.severity === "error");
+    if (errors.length > 0) throw new PolicyError(errors);
+  }
+  const env = resolveEnvironment(bundle.environments.entries, environment);
+  const doc = bundle.document;
+  const present = Object.entries(doc.roles).filter(([, r]) => inStage(r.stages, env));
+  const presentNames = new Set(present.map(([n]) => n));
+  const roles: CompiledRole[] = present.map(([name, role]) => ({
+    name,
+    issuers: role.issuers ?? null,
+    when: compileCondition(role.when, env),
+    grants: flattenGrants(doc, name, presentNames, env),
+  }));
+  const body: Omit<RuntimeConfig, "policyHash"> = {
+    format: RUNTIME_CONFIG_FORMAT,
+    environment: { name: env.name, stage: env.stage },
+    issuers: Object.entries(doc.issuers).map(([name]) => compileIssuer(doc, name, env)),
+    resources: {
+      ...(doc.resources?.cosmos && {
+        cosmos: {
+          database: doc.resources.cosmos.database,
+          containers: Object.fromEntries(Object.entries(doc.resources.cosmos.containers).map(([c, v]) => [c, { partitionKeyPath: v.partitionKey }])),
+        },
+      }),
+      fluid: doc.resources?.fluid !== undefined,
+      ...(doc.resources?.cdn && {
+        cdn: { prefixes: Object.fromEntries(Object.entries(doc.resources.cdn.prefixes).map(([p, v]) => [p, { cache: v.cache ?? "private" }])) },
+      }),
+    },
+    roles,
+    index: buildIndex(roles),
+  };
+  const policyHash = `sha256:${sha256Hex(canonicalJson(body))}`;
+  const { format, ...rest } = body;
+  const config: RuntimeConfig = { format, policyHash, ...rest };
+  return { config, infra: buildInfraNeeds(doc, env, config) };
+}
+
+export function inStage(stages: RoleSource["stages"], env: ResolvedEnvironment): boolean {
+  return stages === undefined || stages.includes(env.stage);
+}
+
+function compileIssuer(doc: PolicyDocument, name: string, env: ResolvedEnvironment): CompiledIssuer {
+  const src = doc.issuers[name];
+  const tenants = src.tenants?.map((t) => substituteEnv(t, env.values));
+  const issuers =
+    src.type === "entra" ? tenants!.map((t) => `https://login.microsoftonline.com/${t}/v2.0`) : [substituteEnv(src.issuer!, env.values)];
+  return {
+    name,
+    type: src.type,
+    issuers,
+    discovery: issuers.map((i) => `${i.replace(/\/+$/, "")}/.well-known/openid-configuration`),
+    ...(tenants && { tenants }),
+    audiences: src.audiences.map((a) => substituteEnv(a, env.values)),
+    algorithms: src.algorithms ?? DEFAULT_ALGORITHMS,
+    clockToleranceSeconds: src.clockTolerance === undefined ? DEFAULT_CLOCK_TOLERANCE_SECONDS : parseDuration(src.clockTolerance)!,
+    subjectClaim: src.subject ?? defaultSubject(src),
+    ...(src.tokenType && { tokenType: src.tokenType }),
+    requiredClaims: src.requiredClaims ?? [],
+    claims: Object.fromEntries(
+      Object.entries(src.claims).map(([claim, d]) => {
+        const pattern = d.format === "uuid" ? UUID_PATTERN : d.pattern;
+        return [claim, { type: d.type, ...(pattern && { pattern: `^(?:${pattern})$` }), ...(d.enum && { enum: d.enum }) }];
+      }),
+    ),
+  };
+}
+
+function compileCondition(c: ConditionSource, env: ResolvedEnvironment): CompiledCondition {
+  const v = (x: Scalar): Scalar => (typeof x === "string" ? substituteEnv(x, env.values) : x);
+  if (c.all) return { op: "all", of: c.all.map((x) => compileCondition(x, env)) };
+  if (c.any) return { op: "any", of: c.any.map((x) => compileCondition(x, env)) };
+  if (c.not) return { op: "not", of: compileCondition(c.not, env) };
+  const claim = c.claim!;
+  if (c.equals !== undefined) return { op: "equals", claim, value: v(c.equals) };
+  if (c.in !== undefined) return { op: "in", claim, values: c.in.map(v) };
+  if (c.contains !== undefined) return { op: "contains", claim, value: v(c.contains) };
+  if (c.prefix !== undefined) return { op: "prefix", claim, value: String(v(c.prefix)) };
+  if (c.glob !== undefined) return { op: "glob", claim, regex: globToRegExpSource(String(v(c.glob)), "condition") };
+  return { op: "exists", claim, value: c.exists! };
+}
+
+/** Own grants, then inherited ones (depth-first, parents present in this stage only), each once. */
+function flattenGrants(doc: PolicyDocument, role: string, present: Set<string>, env: ResolvedEnvironment): CompiledGrant[] {
+  const out: CompiledGrant[] = [];
+  const seenGrants = new Set<string>();
+  const visited = new Set<string>();
+  const visit = (name: string) => {
+    if (visited.has(name) || !present.has(name)) return;
+    visited.add(name);
+    (doc.roles[name].grants ?? []).forEach((g, i) => {
+      const key = canonicalJson(g);
+      if (seenGrants.has(key)) return;
+      seenGrants.add(key);
+      out.push(compileGrant(g, `${name}#${i}`, env));
+    });
+    for (const parent of doc.roles[name].inherits ?? []) visit(parent);
+  };
+  visit(role);
+  return out;
+}
+
+function compileGrant(g: GrantSource, id: string, env: ResolvedEnvironment): CompiledGrant {
+  if ("cosmos" in g) {
+    const s = g.cosmos;
+    return {
+      type: "cosmos",
+      id,
+      container: s.container,
+      partitionKey: s.partitionKey === undefined ? null : resolveEnv(s.partitionKey, env.values),
+      access: s.access,
+      ttlSeconds: parseDuration(s.ttl)!,
+    };
+  }
+  if ("fluid" in g) {
+    const s = g.fluid;
+    return { type: "fluid", id, documents: resolveEnv(s.documents, env.values), create: s.create ?? false, scopes: [...s.scopes].sort(), ttlSeconds: parseDuration(s.ttl)! };
+  }
+  const s = g.cdn;
+  return { type: "cdn", id, prefix: resolveEnv(s.prefix, env.values), bindClientIp: s.bindClientIp ?? false, protocol: s.protocol ?? "https", ttlSeconds: parseDuration(s.ttl)! };
+}
+
+/** See RoleIndex: a role is indexed by one conjunct that requires specific claim values. */
+function buildIndex(roles: CompiledRole[]): RoleIndex {
+  const byClaim: RoleIndex["byClaim"] = {};
+  const unindexed: number[] = [];
+  roles.forEach((role, i) => {
+    const key = indexableConjunct(role.when);
+    if (!key) {
+      unindexed.push(i);
+      return;
+    }
+    const table = (byClaim[key.claim] ??= {});
+    for (const value of key.values) (table[indexKey(value)!] ??= []).push(i);
+  });
+  return { byClaim, unindexed };
+}
+
+function indexableConjunct(c: CompiledCondition): { claim: string; values: Scalar[] } | undefined {
+  if (c.op === "equals" || c.op === "contains") return { claim: c.claim, values: [c.value] };
+  if (c.op === "in") return { claim: c.claim, values: c.values };
+  if (c.op === "all") for (const x of c.of) {
+    const k = indexableConjunct(x);
+    if (k) return k;
+  }
+  return undefined;
+}

@@ -1,0 +1,59 @@
+/**
+ * Policy diagnostics. Every problem found while loading, validating or compiling a policy becomes one
+ * `PolicyDiagnostic` that names where it is (file:line:column), what is wrong and how to fix it.
+ * Callers branch on `code`, never on message text (the codes are part of the public contract).
+ */
+
+export type DiagnosticCode =
+  | "E_YAML" // the file is not well-formed YAML
+  | "E_SCHEMA" // the document does not match lib/policy/schema.json
+  | "E_UNDECLARED_CLAIM" // a condition or template names a claim the issuer does not declare
+  | "E_CLAIM_TYPE" // an operator or template does not fit the claim's declared type
+  | "E_UNKNOWN_ISSUER"
+  | "E_UNKNOWN_ROLE" // `inherits` names a role that does not exist
+  | "E_INHERITANCE_CYCLE"
+  | "E_UNKNOWN_CONTAINER"
+  | "E_UNKNOWN_PATH" // a CDN grant outside every declared CDN prefix
+  | "E_UNKNOWN_RESOURCE" // a grant for a backend the policy does not declare
+  | "E_TTL_LIMIT" // a TTL above the backend's limit (never silently clamped)
+  | "E_DURATION"
+  | "E_TEMPLATE" // a template that is malformed or could yield an empty or wider scope
+  | "E_ENV_VALUE" // ${env.x} not defined by an environment
+  | "E_ENVIRONMENT" // the environments section itself is wrong
+  | "E_NEVER_MATCHES" // a condition or grant that can never apply
+  | "E_DUPLICATE" // the same role, grant or rule twice
+  | "E_SHADOWED" // a role that adds nothing another role does not already give under the same condition
+  | "E_PATTERN" // an invalid regular expression or glob
+  | "E_FILE"; // a file cannot be read
+
+export type Severity = "error" | "warning";
+
+export interface SourcePosition {
+  file: string;
+  line: number; // 1-based
+  column: number; // 1-based
+}
+
+export interface PolicyDiagnostic extends SourcePosition {
+  code: DiagnosticCode;
+  severity: Severity;
+  message: string;
+  hint: string;
+  /** JSON path inside the document, e.g. ["roles", "reader", "grants", 0]. */
+  path: (string | number)[];
+}
+
+export function formatDiagnostic(d: PolicyDiagnostic): string {
+  return `${d.file}:${d.line}:${d.column} ${d.severity} ${d.code}: ${d.message}\n  hint: ${d.hint}`;
+}
+
+/** Thrown by the compiler when asked to compile a policy that has errors. */
+export class PolicyError extends Error {
+  readonly code = "ERR_POLICY_INVALID";
+  constructor(readonly diagnostics: PolicyDiagnostic[]) {
+    super(
+      `the policy has ${diagnostics.length} error(s):\n` + diagnostics.map(formatDiagnostic).join("\n"),
+    );
+    this.name = "PolicyError";
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * The evaluator: (compiled config, verified claims, requests) -> what to mint and what is denied, with why.
+ * The broker uses it at run time and `policy test|explain|diff` at review time, so reviewers see what production does.
+ * Dependency-free and synchronous; `createEvaluator` prepares regular expressions once per config.
+ *
+ * Rules (README "Evaluation rules"):
+ * - Deny by default: a request is granted only when one grant of a role the caller holds covers all of it.
+ * - Grants are never combined: the credential comes from the single best covering grant, which is named.
+ * - The caller gets what it asked for, not the whole grant: a read request under an `all` grant gets read;
+ *   a request for one partition under a whole-container grant gets that partition; a shorter ttl is honoured.
+ * - Best grant: Cosmos, the narrowest scope (a partition before the whole container), then the longest ttl;
+ *   Fluid, the most scopes when none were asked for, then the longest ttl; CDN, the longest prefix, then the
+ *   longest ttl. Remaining ties go to policy order, so the result is deterministic.
+ * - A template value that is missing or unsafe makes that grant unusable; it is never escaped into a wider one.
+ */
+import type { AccessRequest } from "./access-request";
+import type {
+  CompiledCdnGrant,
+  CompiledCondition,
+  CompiledCosmosGrant,
+  CompiledFluidGrant,
+  CompiledRole,
+  CosmosAccess,
+  FluidScope,
+  RuntimeConfig,
+} from "./runtime-config";
+import { indexKey } from "./runtime-config";
+import { expandTemplate, matchesDocumentPattern, type ClaimValues, type TemplatePart } from "./template";
+
+export interface VerifiedIdentity {
+  /** Name of the policy issuer that verified the token. */
+  issuer: string;
+  claims: ClaimValues;
+}
+
+export type GrantedCredential =
+  | { request: number; type: "cosmos"; grant: string; database: string; container: string; partitionKeyPath: string; partitionKey: string | null; access: CosmosAccess; ttlSeconds: number }
+  | { request: number; type: "fluid"; grant: string; documentId: string; create: boolean; scopes: FluidScope[]; ttlSeconds: number }
+  | { request: number; type: "cdn"; grant: string; path: string; prefix: string; bindClientIp: boolean; protocol: "https" | "https,http"; ttlSeconds: number };
+
+export type DenialReason =
+  | "no-subject" // the token has no subject claim
+  | "no-role" // the caller holds no role at all
+  | "not-granted" // no grant of the caller's roles names this resource
+  | "insufficient-access" // a grant names it, but not with the access, scopes or creation asked for
+  | "partition-not-granted" // a grant names the container, but not this partition
+  | "claim-unusable" // a grant needs a claim that is missing or holds an unsafe value
+  | "ambiguous"; // several grants give different partitions; the request must name one
+
+export interface Denial {
+  request: number;
+  type: AccessRequest["type"];
+  reason: DenialReason;
+  /** Safe to show the caller: never a claim value. */
+  message: string;
+}
+
+export interface Decision {
+  policy: string;
+  subject: string;
+  roles: string[];
+  credentials: GrantedCredential[];
+  denied: Denial[];
+}
+
+export interface Evaluator {
+  readonly config: RuntimeConfig;
+  /** The roles the identity holds, in policy order. */
+  matchRoles(identity: VerifiedIdentity): CompiledRole[];
+  evaluate(identity: VerifiedIdentity, requests: readonly AccessRequest[]): Decision;
+}
+
+const ACCESS_RANK: Record<CosmosAccess, number> = { read: 1, all: 2 };
+
+export function createEvaluator(config: RuntimeConfig): Evaluator {
+  // Only condition globs are cached: they come from the policy, so the cache is bounded by its size.
+  const regexCache = new Map<string, RegExp>();
+  const regex = (source: string) => {
+    let r = regexCache.get(source);
+    if (!r) {
+      r = new RegExp(source, "u");
+      regexCache.set(source, r);
+    }
+    return r;
+  };
+  const issuerOf = new Map(config.issuers.map((i) => [i.name, i]));
+  const indexedClaims = Object.keys(config.index.byClaim);
+
+  function test(c: CompiledCondition, claims: ClaimValues): boolean {
+    switch (c.op) {
+      case "all":
+        return c.of.every((x) => test(x, claims));
+      case "any":
+        return c.of.some((x) => test(x, claims));
+      case "not":
+        return !test(c.of, claims);
+      case "exists":
+        return (claims[c.claim] !== undefined && claims[c.claim] !== null) === c.value;
+      case "equals":
+        return claims[c.claim] === c.value;
+      case "in":
+        return c.values.includes(claims[c.claim] as never);
+      case "contains": {
+        const v = claims[c.claim];
+        return Array.isArray(v) && v.includes(c.value);
+      }
+      case "prefix": {
+        const v = claims[c.claim];
+        return typeof v === "string" && v.startsWith(c.value);
+      }
+      case "glob": {
+        const v = claims[c.claim];
+        return typeof v === "string" && regex(c.regex).test(v);
+      }
+    }
+  }
+
+  function matchRoles(identity: VerifiedIdentity): CompiledRole[] {
+    const candidates = new Set<number>(config.index.unindexed);
+    for (const claim of indexedClaims) {
+      const table = config.index.byClaim[claim];
+      const value = identity.claims[claim];
+      for (const v of Array.isArray(value) ? value : [value]) {
+        const key = indexKey(v);
+        const hits = key === undefined ? undefined : table[key];
+        if (hits) for (const h of hits) candidates.add(h);
+      }
+    }
+    return [...candidates]
+      .sort((a, b) => a - b)
+      .map((i) => config.roles[i])
+      .filter((r) => (r.issuers === null || r.issuers.includes(identity.issuer)) && test(r.when, identity.claims));
+  }
+
+  function evaluate(identity: VerifiedIdentity, requests: readonly AccessRequest[]): Decision {
+    const issuer = issuerOf.get(identity.issuer);
+    const rawSubject = issuer ? identity.claims[issuer.subjectClaim] : undefined;
+    const subject = typeof rawSubject === "string" ? rawSubject : "";
+    const roles = subject && issuer ? matchRoles(identity) : [];
+    const decision: Decision = { policy: config.policyHash, subject, roles: roles.map((r) => r.name), credentials: [], denied: [] };
+    requests.forEach((request, i) => {
+      const deny = (reason: DenialReason, message: string) => decision.denied.push({ request: i, type: request.type, reason, message });
+      if (!subject) return deny("no-subject", "the token does not carry the subject claim this issuer requires");
+      if (roles.length === 0) return deny("no-role", "the caller holds no role in this policy");
+      const result =
+        request.type === "cosmos"
+          ? decideCosmos(i, request, roles, identity.claims)
+          : request.type === "fluid"
+            ? decideFluid(i, request, roles, identity.claims)
+            : decideCdn(i, request, roles, identity.claims);
+      if ("reason" in result) deny(result.reason, result.message);
+      else decision.credentials.push(result);
+    });
+    return decision;
+  }
+
+  type Outcome = GrantedCredential | { reason: DenialReason; message: string };
+
+  function decideCosmos(i: number, req: Extract<AccessRequest, { type: "cosmos" }>, roles: CompiledRole[], claims: ClaimValues): Outcome {
+    const container = config.resources.cosmos?.containers[req.container];
+    const grants = grantsOf(roles, "cosmos").filter((g) => g.container === req.container);
+    if (!container || grants.length === 0) return { reason: "not-granted", message: `no role grants access to this container` };
+    const access = req.access ?? "read";
+    const strongEnough = grants.filter((g) => ACCESS_RANK[g.access] >= ACCESS_RANK[access]);
+    if (strongEnough.length === 0) return { reason: "insufficient-access", message: `the caller's roles grant read access only, '${access}' was asked` };
+    const options: { grant: CompiledCosmosGrant; partition: string | null }[] = [];
+    let unusable: string | undefined;
+    for (const g of strongEnough) {
+      const scope = g.partitionKey === null ? { value: null } : expandTemplate(g.partitionKey, claims);
+      if ("reason" in scope) {
+        unusable = `grant ${g.id} needs claim '${scope.claim}', which ${scope.reason}`;
+        continue;
+      }
+      if (req.partitionKey === "*") {
+        if (scope.value === null) options.push({ grant: g, partition: null });
+      } else if (req.partitionKey !== undefined) {
+        if (scope.value === null || scope.value === req.partitionKey) options.push({ grant: g, partition: req.partitionKey });
+      } else {
+        options.push({ grant: g, partition: scope.value });
+      }
+    }
+    if (options.length === 0) {
+      if (unusable) return { reason: "claim-unusable", message: unusable };
+      return {
+        reason: "partition-not-granted",
+        message: req.partitionKey === "*" ? "no role grants the whole container" : "no role grants this partition of the container",
+      };
+    }
+    // Narrowest scope first (a partition before the whole container), then the longest ttl, then policy order.
+    const narrow = options.filter((o) => o.partition !== null);
+    const pool = narrow.length > 0 ? narrow : options;
+    const partitions = new Set(pool.map((o) => o.partition));
+    if (partitions.size > 1) return { reason: "ambiguous", message: "the caller's roles grant several partitions of this container; name one in partitionKey" };
+    const best = longestTtl(pool.map((o) => o.grant));
+    return {
+      request: i,
+      type: "cosmos",
+      grant: best.id,
+      database: config.resources.cosmos!.database,
+      container: req.container,
+      partitionKeyPath: container.partitionKeyPath,
+      partitionKey: pool[0].partition,
+      access,
+      ttlSeconds: Math.min(req.ttl ?? best.ttlSeconds, best.ttlSeconds),
+    };
+  }
+
+  function decideFluid(i: number, req: Extract<AccessRequest, { type: "fluid" }>, roles: CompiledRole[], claims: ClaimValues): Outcome {
+    const all = grantsOf(roles, "fluid");
+    if (all.length === 0 || !config.resources.fluid) return { reason: "not-granted", message: "no role grants Fluid documents" };
+    let unusable: string | undefined;
+    let covering: CompiledFluidGrant[];
+    if (req.create) {
+      covering = all.filter((g) => g.create);
+      if (covering.length === 0) return { reason: "insufficient-access", message: "no role allows creating Fluid documents" };
+    } else {
+      covering = all.filter((g) => {
+        const pattern = expandTemplate(g.documents, claims);
+        if ("reason" in pattern) {
+          unusable = `grant ${g.id} needs claim '${pattern.claim}', which ${pattern.reason}`;
+          return false;
+        }
+        return matchesDocumentPattern(pattern.value, req.documentId!);
+      });
+      if (covering.length === 0) {
+        return unusable ? { reason: "claim-unusable", message: unusable } : { reason: "not-granted", message: "no role grants this Fluid document" };
+      }
+    }
+    const wanted = req.scopes;
+    const usable = wanted ? covering.filter((g) => wanted.every((s) => g.scopes.includes(s))) : covering;
+    if (usable.length === 0) return { reason: "insufficient-access", message: "no single role grants every Fluid scope asked for" };
+    const most = Math.max(...usable.map((g) => g.scopes.length));
+    const best = longestTtl(wanted ? usable : usable.filter((g) => g.scopes.length === most));
+    const scopes = (wanted ?? best.scopes).slice().sort();
+    return {
+      request: i,
+      type: "fluid",
+      grant: best.id,
+      documentId: req.create ? "" : req.documentId!,
+      create: req.create === true,
+      scopes,
+      ttlSeconds: Math.min(req.ttl ?? best.ttlSeconds, best.ttlSeconds),
+    };
+  }
+
+  function decideCdn(i: number, req: Extract<AccessRequest, { type: "cdn" }>, roles: CompiledRole[], claims: ClaimValues): Outcome {
+    const all = grantsOf(roles, "cdn");
+    let unusable: string | undefined;
+    const covering: { grant: CompiledCdnGrant; prefix: string }[] = [];
+    for (const g of all) {
+      const prefix = expandTemplate(g.prefix, claims);
+      if ("reason" in prefix) {
+        unusable = `grant ${g.id} needs claim '${prefix.claim}', which ${prefix.reason}`;
+        continue;
+      }
+      // Prefixes end in '/', and the path is canonical (no '..'), so startsWith cannot escape the prefix.
+      if (req.path.startsWith(prefix.value) && req.path.length > prefix.value.length) covering.push({ grant: g, prefix: prefix.value });
+    }
+    if (covering.length === 0) {
+      return unusable ? { reason: "claim-unusable", message: unusable } : { reason: "not-granted", message: "no role grants this CDN path" };
+    }
+    const longest = Math.max(...covering.map((c) => c.prefix.length));
+    const pool = covering.filter((c) => c.prefix.length === longest);
+    const best = longestTtl(pool.map((c) => c.grant));
+    return {
+      request: i,
+      type: "cdn",
+      grant: best.id,
+      path: req.path,
+      prefix: pool[0].prefix,
+      bindClientIp: best.bindClientIp,
+      protocol: best.protocol,
+      ttlSeconds: Math.min(req.ttl ?? best.ttlSeconds, best.ttlSeconds),
+    };
+  }
+
+  return { config, matchRoles, evaluate };
+}
+
+function grantsOf<T extends "cosmos" | "fluid" | "cdn">(roles: CompiledRole[], type: T) {
+  type G = Extract<CompiledRole["grants"][number], { type: T }>;
+  const out: G[] = [];
+  for (const r of roles) for (const g of r.grants) if (g.type === type) out.push(g as G);
+  return out;
+}
+
+/** The grant with the longest ttl; the first in policy order on a tie. */
+function longestTtl<G extends { ttlSeconds: number }>(grants: G[]): G {
+  return grants.reduce((best, g) => (g.ttlSeconds > best.ttlSeconds ? g : best));
+}
+
+/** Convenience for one-off use (CLI, tests). The broker keeps one Evaluator per config. */
+export function evaluate(config: RuntimeConfig, identity: VerifiedIdentity, requests: readonly AccessRequest[]): Decision {
+  return createEvaluator(config).evaluate(identity, requests);
+}
+export type { TemplatePart };

@@ -1,0 +1,120 @@
+/**
+ * The compiled policy for one environment: plain JSON that the broker loads as is. Everything the hot path needs
+ * is precomputed (durations in seconds, templates split into parts, a claim-value index over the roles).
+ * Changing this shape is a breaking change: bump RUNTIME_CONFIG_FORMAT.
+ */
+import type { TemplatePart } from "./template";
+
+export const RUNTIME_CONFIG_FORMAT = "azure-token-broker/runtime-config@1";
+
+export type Stage = "ephemeral" | "development" | "production";
+export type Scalar = string | number | boolean;
+export type CosmosAccess = "read" | "all";
+export type FluidScope = "doc:read" | "doc:write" | "summary:write";
+
+export interface RuntimeConfig {
+  format: typeof RUNTIME_CONFIG_FORMAT;
+  /** sha256 over the canonical JSON of everything else; shown in responses, tags and audit records. */
+  policyHash: string;
+  environment: { name: string; stage: Stage };
+  issuers: CompiledIssuer[];
+  resources: CompiledResources;
+  roles: CompiledRole[];
+  index: RoleIndex;
+}
+
+export interface CompiledIssuer {
+  name: string;
+  type: "oidc" | "entra";
+  /** Exact `iss` values accepted (entra: one per allowed tenant). */
+  issuers: string[];
+  /** OIDC discovery document per accepted issuer, same order. */
+  discovery: string[];
+  tenants?: string[];
+  audiences: string[];
+  algorithms: string[];
+  clockToleranceSeconds: number;
+  subjectClaim: string;
+  tokenType?: string;
+  requiredClaims: string[];
+  claims: Record<string, { type: "string" | "number" | "boolean" | "string[]"; pattern?: string; enum?: Scalar[] }>;
+}
+
+export interface CompiledResources {
+  cosmos?: { database: string; containers: Record<string, { partitionKeyPath: string }> };
+  fluid: boolean;
+  cdn?: { prefixes: Record<string, { cache: "private" | "shared" }> };
+}
+
+export type CompiledCondition =
+  | { op: "equals"; claim: string; value: Scalar }
+  | { op: "in"; claim: string; values: Scalar[] }
+  | { op: "contains"; claim: string; value: Scalar }
+  | { op: "prefix"; claim: string; value: string }
+  | { op: "glob"; claim: string; regex: string }
+  | { op: "exists"; claim: string; value: boolean }
+  | { op: "all" | "any"; of: CompiledCondition[] }
+  | { op: "not"; of: CompiledCondition };
+
+export interface CompiledRole {
+  name: string;
+  /** Issuer names whose tokens may hold the role; null = every issuer. */
+  issuers: string[] | null;
+  when: CompiledCondition;
+  /** Own grants followed by inherited ones (each says which role declared it). */
+  grants: CompiledGrant[];
+}
+
+interface GrantOrigin {
+  /** `role#index`: the role that declared the grant and its position there. */
+  id: string;
+  ttlSeconds: number;
+}
+
+export interface CompiledCosmosGrant extends GrantOrigin {
+  type: "cosmos";
+  container: string;
+  /** null: the whole container. */
+  partitionKey: TemplatePart[] | null;
+  access: CosmosAccess;
+}
+
+export interface CompiledFluidGrant extends GrantOrigin {
+  type: "fluid";
+  /** Literal parts may contain `*` wildcards (one or more characters other than '/'). */
+  documents: TemplatePart[];
+  create: boolean;
+  scopes: FluidScope[];
+}
+
+export interface CompiledCdnGrant extends GrantOrigin {
+  type: "cdn";
+  prefix: TemplatePart[];
+  bindClientIp: boolean;
+  protocol: "https" | "https,http";
+}
+
+export type CompiledGrant = CompiledCosmosGrant | CompiledFluidGrant | CompiledCdnGrant;
+
+/**
+ * Roles whose condition requires a specific claim value (`equals`, `in`, `contains`, alone or inside a top-level
+ * `all`) are found by looking the caller's claim values up here; only `unindexed` roles are tested one by one.
+ * Keys are `<type letter>:<value>` (`s:Docs.Reader`, `n:3`, `b:true`) so 3 and "3" stay apart.
+ */
+export interface RoleIndex {
+  byClaim: Record<string, Record<string, number[]>>;
+  unindexed: number[];
+}
+
+export function indexKey(value: unknown): string | undefined {
+  switch (typeof value) {
+    case "string":
+      return `s:${value}`;
+    case "number":
+      return `n:${value}`;
+    case "boolean":
+      return `b:${value}`;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,121 @@
+/** The policy as written (after YAML parsing and schema validation). Mirrors lib/policy/schema.json. */
+
+export type Duration = string | number;
+export type Stage = "ephemeral" | "development" | "production";
+export type Scalar = string | number | boolean;
+export type ClaimType = "string" | "number" | "boolean" | "string[]";
+export type FluidScope = "doc:read" | "doc:write" | "summary:write";
+export type CosmosAccess = "read" | "all";
+
+export interface PolicyDocument {
+  version: 1;
+  description?: string;
+  issuers: Record<string, IssuerSource>;
+  resources?: ResourcesSource;
+  roles: Record<string, RoleSource>;
+  cosmosRbac?: Record<string, CosmosRbacSource>;
+  environments?: Record<string, EnvironmentSource>;
+}
+
+export interface IssuerSource {
+  type: "oidc" | "entra";
+  issuer?: string;
+  tenants?: string[];
+  audiences: string[];
+  algorithms?: string[];
+  clockTolerance?: Duration;
+  subject?: string;
+  tokenType?: string;
+  requiredClaims?: string[];
+  claims: Record<string, ClaimDeclaration>;
+}
+
+export interface ClaimDeclaration {
+  type: ClaimType;
+  format?: "uuid";
+  pattern?: string;
+  enum?: Scalar[];
+}
+
+export interface ResourcesSource {
+  cosmos?: { database: string; containers: Record<string, { partitionKey: string }> };
+  fluid?: Record<string, never>;
+  cdn?: { prefixes: Record<string, CdnPrefixSource> };
+}
+
+export interface CdnPrefixSource {
+  cache?: "private" | "shared";
+  edge?: EdgeRulesSource;
+}
+
+export interface EdgeRulesSource {
+  countries?: { allow?: string[]; deny?: string[] };
+  referrers?: { allow?: string[]; deny?: string[] };
+  denialStatus?: number;
+}
+
+export interface RoleSource {
+  description?: string;
+  issuers?: string[];
+  stages?: Stage[];
+  when: ConditionSource;
+  inherits?: string[];
+  grants?: GrantSource[];
+}
+
+export interface ConditionSource {
+  claim?: string;
+  equals?: Scalar;
+  in?: Scalar[];
+  contains?: Scalar;
+  prefix?: string;
+  glob?: string;
+  exists?: boolean;
+  all?: ConditionSource[];
+  any?: ConditionSource[];
+  not?: ConditionSource;
+}
+
+export type GrantSource = { cosmos: CosmosGrantSource } | { fluid: FluidGrantSource } | { cdn: CdnGrantSource };
+
+export interface CosmosGrantSource {
+  container: string;
+  partitionKey?: string;
+  access: CosmosAccess;
+  ttl: Duration;
+}
+
+export interface FluidGrantSource {
+  documents: string;
+  create?: boolean;
+  scopes: FluidScope[];
+  ttl: Duration;
+}
+
+export interface CdnGrantSource {
+  prefix: string;
+  ttl: Duration;
+  bindClientIp?: boolean;
+  protocol?: "https" | "https,http";
+}
+
+export interface CosmosRbacSource {
+  description?: string;
+  principal: string;
+  principalType: "user" | "group" | "servicePrincipal";
+  role?: "reader" | "contributor";
+  dataActions?: string[];
+  scope: "account" | "database" | "container";
+  container?: string;
+  stages?: Stage[];
+}
+
+export interface EnvironmentSource {
+  stage: Stage;
+  description?: string;
+  values?: Record<string, Scalar>;
+}
+
+export const OPERATORS = ["equals", "in", "contains", "prefix", "glob", "exists"] as const;
+export type Operator = (typeof OPERATORS)[number];
+export const COMBINATORS = ["all", "any", "not"] as const;

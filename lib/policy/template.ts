@@ -1,0 +1,140 @@
+/**
+ * Templates: literal text with `${claims.x}` (filled at run time from verified claims) and `${env.x}` (filled at
+ * compile time from the environment). Runtime-safe: this module has no dependencies and is bundled into the broker.
+ *
+ * A value filled into a template must never widen the scope it names, so values are *rejected*, never escaped,
+ * when they hold a character that means something to a path, a pattern or a list.
+ */
+
+export type TemplatePart = string | { claim: string };
+
+export interface ParsedTemplate {
+  parts: ({ text: string } | { ref: "claims" | "env" | "request"; name: string; start: number })[];
+  errors: { message: string; index: number }[];
+}
+
+const PLACEHOLDER = /\$\{([^}]*)\}/g;
+const REFERENCE = /^(claims|env|request)\.([A-Za-z_][A-Za-z0-9_]*)$/;
+
+export function parseTemplate(text: string): ParsedTemplate {
+  const parts: ParsedTemplate["parts"] = [];
+  const errors: ParsedTemplate["errors"] = [];
+  let last = 0;
+  for (const m of text.matchAll(PLACEHOLDER)) {
+    const index = m.index ?? 0;
+    if (index > last) parts.push({ text: text.slice(last, index) });
+    const ref = REFERENCE.exec(m[1].trim());
+    if (ref) parts.push({ ref: ref[1] as "claims" | "env" | "request", name: ref[2], start: index });
+    else errors.push({ index, message: `'\${${m[1]}}' is not a reference; write \${claims.<name>} or \${env.<name>}` });
+    last = index + m[0].length;
+  }
+  if (last < text.length) parts.push({ text: text.slice(last) });
+  const stray = text.replace(PLACEHOLDER, "").search(/\$\{|\}/);
+  if (stray >= 0) errors.push({ index: stray, message: "unbalanced '${' or '}'" });
+  return { parts, errors };
+}
+
+/** The names of the `${env.x}` references in any string. */
+export function envReferences(text: string): string[] {
+  return parseTemplate(text)
+    .parts.filter((p): p is { ref: "env"; name: string; start: number } => "ref" in p && p.ref === "env")
+    .map((p) => p.name);
+}
+
+/** Fills `${env.x}` now; leaves `${claims.x}` as parts for run time. */
+export function resolveEnv(text: string, values: Record<string, string | number | boolean>): TemplatePart[] {
+  const out: TemplatePart[] = [];
+  for (const p of parseTemplate(text).parts) {
+    const piece: TemplatePart = "text" in p ? p.text : p.ref === "env" ? String(values[p.name]) : { claim: p.name };
+    const prev = out[out.length - 1];
+    if (typeof piece === "string" && typeof prev === "string") out[out.length - 1] = prev + piece;
+    else out.push(piece);
+  }
+  return out;
+}
+
+/** Fills `${env.x}` in a string that must not contain claim references (issuer URLs, condition values). */
+export function substituteEnv(text: string, values: Record<string, string | number | boolean>): string {
+  return text.replace(PLACEHOLDER, (whole, ref: string) => {
+    const m = REFERENCE.exec(ref.trim());
+    return m && m[1] === "env" ? String(values[m[2]]) : whole;
+  });
+}
+
+/**
+ * Why a claim value may not be used in a template, or undefined when it is safe.
+ * Rejected: empty; longer than 256; `/` `\` (path), `..` (traversal), `,` (lists), `*` `?` (patterns),
+ * `#` `%` (URL fragment and escapes), `&` `=` `+` (query strings and SAS), quotes, whitespace and control characters.
+ */
+export function unsafeValueReason(value: string): string | undefined {
+  if (value.length === 0) return "is empty";
+  if (value.length > 256) return "is longer than 256 characters";
+  if (value.includes("..")) return "contains '..'";
+  // eslint-disable-next-line no-control-regex
+  const bad = /[/\\,*?#%&=+"'`<>\s\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(value);
+  if (bad) return bad[0].trim() === "" || bad[0].charCodeAt(0) < 32 ? "contains whitespace or a control character" : `contains '${bad[0]}'`;
+  return undefined;
+}
+
+export type ClaimValues = Readonly<Record<string, unknown>>;
+
+/**
+ * Expands compiled template parts with claim values. Returns the reason (never the value) when a claim is missing,
+ * not a string or number, or unsafe.
+ */
+export function expandTemplate(parts: readonly TemplatePart[], claims: ClaimValues): { value: string } | { claim: string; reason: string } {
+  let value = "";
+  for (const part of parts) {
+    if (typeof part === "string") {
+      value += part;
+      continue;
+    }
+    const raw = claims[part.claim];
+    if (raw === undefined || raw === null) return { claim: part.claim, reason: "is missing" };
+    if (typeof raw !== "string" && !(typeof raw === "number" && Number.isFinite(raw))) return { claim: part.claim, reason: "is not a string" };
+    const text = String(raw);
+    const unsafe = unsafeValueReason(text);
+    if (unsafe) return { claim: part.claim, reason: unsafe };
+    value += text;
+  }
+  return { value };
+}
+
+/**
+ * Glob to an anchored regular expression.
+ * `condition` globs (on claim values): `*` any run of characters, `?` one character.
+ * `document` patterns (Fluid ids): `*` one or more characters other than '/'; `?` is literal.
+ */
+export function globToRegExpSource(pattern: string, mode: "condition" | "document"): string {
+  let out = "^";
+  for (const ch of pattern) {
+    if (ch === "*") out += mode === "condition" ? "[\\s\\S]*" : "[^/]+";
+    else if (ch === "?" && mode === "condition") out += "[\\s\\S]";
+    else out += ch.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+  }
+  return out + "$";
+}
+
+/**
+ * Fluid document patterns after expansion: `*` matches one or more characters other than '/', the rest is literal.
+ * Claim values cannot contain `*` (unsafeValueReason), so every `*` here came from the policy itself.
+ * A direct matcher rather than a RegExp per caller keeps memory flat however many tenants call.
+ */
+export function matchesDocumentPattern(pattern: string, id: string): boolean {
+  // reachable[j]: the pattern consumed so far can end exactly before id[j].
+  let reachable = new Uint8Array(id.length + 1);
+  reachable[0] = 1;
+  for (const ch of pattern) {
+    const next = new Uint8Array(id.length + 1);
+    if (ch === "*") {
+      for (let j = 0; j < id.length; j++) {
+        if (!reachable[j]) continue;
+        for (let k = j; k < id.length && id[k] !== "/"; k++) next[k + 1] = 1;
+      }
+    } else {
+      for (let j = 0; j < id.length; j++) if (reachable[j] && id[j] === ch) next[j + 1] = 1;
+    }
+    reachable = next;
+  }
+  return reachable[id.length] === 1;
+}
