@@ -86,35 +86,6 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
   const issuerOf = new Map(config.issuers.map((i) => [i.name, i]));
   const indexedClaims = Object.keys(config.index.byClaim);
 
-  function test(c: CompiledCondition, claims: ClaimValues): boolean {
-    switch (c.op) {
-      case "all":
-        return c.of.every((x) => test(x, claims));
-      case "any":
-        return c.of.some((x) => test(x, claims));
-      case "not":
-        return !test(c.of, claims);
-      case "exists":
-        return (claims[c.claim] !== undefined && claims[c.claim] !== null) === c.value;
-      case "equals":
-        return claims[c.claim] === c.value;
-      case "in":
-        return c.values.includes(claims[c.claim] as never);
-      case "contains": {
-        const v = claims[c.claim];
-        return Array.isArray(v) && v.includes(c.value);
-      }
-      case "prefix": {
-        const v = claims[c.claim];
-        return typeof v === "string" && v.startsWith(c.value);
-      }
-      case "glob": {
-        const v = claims[c.claim];
-        return typeof v === "string" && regex(c.regex).test(v);
-      }
-    }
-  }
-
   function matchRoles(identity: VerifiedIdentity): CompiledRole[] {
     const candidates = new Set<number>(config.index.unindexed);
     for (const claim of indexedClaims) {
@@ -129,7 +100,7 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
     return [...candidates]
       .sort((a, b) => a - b)
       .map((i) => config.roles[i])
-      .filter((r) => (r.issuers === null || r.issuers.includes(identity.issuer)) && test(r.when, identity.claims));
+      .filter((r) => (r.issuers === null || r.issuers.includes(identity.issuer)) && conditionHolds(r.when, identity.claims, regex));
   }
 
   function evaluate(identity: VerifiedIdentity, requests: readonly AccessRequest[]): Decision {
@@ -275,6 +246,37 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
   }
 
   return { config, matchRoles, evaluate };
+}
+
+/** Whether a compiled condition holds for these claims. `regex` lets a caller cache compiled globs. */
+export function conditionHolds(c: CompiledCondition, claims: ClaimValues, regex: (source: string) => RegExp = (s) => new RegExp(s, "u")): boolean {
+  const test = (x: CompiledCondition): boolean => conditionHolds(x, claims, regex);
+  switch (c.op) {
+    case "all":
+      return c.of.every(test);
+    case "any":
+      return c.of.some(test);
+    case "not":
+      return !test(c.of);
+    case "exists":
+      return (claims[c.claim] !== undefined && claims[c.claim] !== null) === c.value;
+    case "equals":
+      return claims[c.claim] === c.value;
+    case "in":
+      return c.values.includes(claims[c.claim] as never);
+    case "contains": {
+      const v = claims[c.claim];
+      return Array.isArray(v) && v.includes(c.value);
+    }
+    case "prefix": {
+      const v = claims[c.claim];
+      return typeof v === "string" && v.startsWith(c.value);
+    }
+    case "glob": {
+      const v = claims[c.claim];
+      return typeof v === "string" && regex(c.regex).test(v);
+    }
+  }
 }
 
 function grantsOf<T extends "cosmos" | "fluid" | "cdn">(roles: CompiledRole[], type: T) {

@@ -1,0 +1,190 @@
+/** `token-broker policy check|compile|test|explain|diff`. Thin: parse arguments, call lib/policy, print. */
+import { readFileSync, writeFileSync } from "node:fs";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parse as parseYaml } from "yaml";
+import { AccessRequestError, parseAccessRequests } from "../policy/access-request";
+import { checkBundle } from "../policy/check";
+import { compilePolicy, type CompiledPolicy } from "../policy/compile";
+import { diffPolicies, formatDiffMarkdown } from "../policy/diff";
+import { environmentNames, representativeEnvironments, UnknownEnvironmentError } from "../policy/environments";
+import { formatDiagnostic, type PolicyDiagnostic } from "../policy/errors";
+import { explain, formatExplanation } from "../policy/explain";
+import { loadPolicy, type PolicyBundle } from "../policy/load";
+import { filesAtRevision, filesOnDisk, isGitRevision } from "../policy/policy-files";
+import { runPolicyTests } from "../policy/policy-test";
+
+type Print = (s: string) => void;
+
+const DEFAULT_DIR = "policies";
+
+export async function runPolicyCommand(command: string, argv: string[], out: Print, err: Print): Promise<number> {
+  try {
+    switch (command) {
+      case "check":
+        return check(argv, out);
+      case "compile":
+        return compile(argv, out, err);
+      case "test":
+        return test(argv, out);
+      case "explain":
+        return explainCommand(argv, out, err);
+      case "diff":
+        return diff(argv, out, err);
+      default:
+        err(`unknown command 'policy ${command}'; try: check, compile, test, explain, diff`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof UnknownEnvironmentError) {
+      err(e.message);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+const JSON_FLAG = { json: { type: "boolean" } } as const;
+
+function args<T extends Options>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options: { ...JSON_FLAG, ...options }, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Loads and checks; prints diagnostics; returns the bundle only when there are no errors. */
+function loadChecked(target: string, json: boolean, out: Print, spec = target): { bundle?: PolicyBundle; diagnostics: PolicyDiagnostic[] } {
+  const files = isGitRevision(spec) ? filesAtRevision(spec, DEFAULT_DIR) : filesOnDisk(target);
+  const loaded = loadPolicy(files);
+  const diagnostics = loaded.bundle ? [...loaded.diagnostics, ...checkBundle(loaded.bundle)] : loaded.diagnostics;
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  if (!json) for (const d of diagnostics) out(formatDiagnostic(d));
+  return { bundle: errors.length === 0 ? loaded.bundle : undefined, diagnostics };
+}
+
+function check(argv: string[], out: Print): number {
+  const { values, positionals } = args(argv, {});
+  const target = positionals[0] ?? DEFAULT_DIR;
+  const json = values.json === true;
+  const { bundle, diagnostics } = loadChecked(target, json, out);
+  // Test files are part of the policy: a malformed one is a check failure, not a surprise at `policy test`.
+  const testProblems = bundle ? runPolicyTests(bundle).diagnostics : [];
+  if (!json) for (const d of testProblems) out(formatDiagnostic(d));
+  const all = [...diagnostics, ...testProblems];
+  const errors = all.filter((d) => d.severity === "error").length;
+  if (json) out(JSON.stringify({ ok: errors === 0, diagnostics: all }, null, 2));
+  else if (bundle && errors === 0) {
+    const doc = bundle.document;
+    out(`ok: ${bundle.files.policyFile}: ${Object.keys(doc.roles).length} roles, ${Object.keys(doc.issuers).length} issuer(s), environments ${environmentNames(bundle.environments.entries).join(", ")}, ${bundle.files.testFiles.length} test file(s)`);
+  } else out(`${errors} error(s)`);
+  return errors === 0 ? 0 : 1;
+}
+
+function compile(argv: string[], out: Print, err: Print): number {
+  const { values, positionals } = args(argv, { env: { type: "string" }, out: { type: "string" }, infra: { type: "string" } });
+  if (!values.env) throw new UsageError("policy compile needs --env <name> (e.g. dev, prod, pr-42)");
+  const { bundle } = loadChecked(positionals[0] ?? DEFAULT_DIR, false, err);
+  if (!bundle) return 1;
+  const compiled = compilePolicy(bundle, values.env, { skipCheck: true });
+  const configJson = JSON.stringify(compiled.config, null, 2) + "\n";
+  const infraJson = JSON.stringify(compiled.infra, null, 2) + "\n";
+  if (values.out) writeFileSync(values.out, configJson);
+  if (values.infra) writeFileSync(values.infra, infraJson);
+  if (values.json || !values.out) out(values.json ? JSON.stringify({ config: compiled.config, infra: compiled.infra }, null, 2) : configJson.trimEnd());
+  else out(`wrote ${values.out}${values.infra ? ` and ${values.infra}` : ""} (${compiled.config.environment.name}, ${compiled.config.policyHash})`);
+  return 0;
+}
+
+function test(argv: string[], out: Print): number {
+  const { values, positionals } = args(argv, {});
+  const json = values.json === true;
+  const { bundle } = loadChecked(positionals[0] ?? DEFAULT_DIR, json, out);
+  if (!bundle) return 1;
+  const report = runPolicyTests(bundle);
+  if (json) {
+    out(JSON.stringify(report, null, 2));
+  } else {
+    for (const d of report.diagnostics) out(formatDiagnostic(d));
+    for (const r of report.results) {
+      out(`${r.passed ? "✔" : "✘"} [${r.environment}] ${r.name}  (${r.file}:${r.line})`);
+      for (const p of r.problems) out(`    ${p}`);
+    }
+    out(`${report.passed} passed, ${report.failed} failed`);
+  }
+  if (bundle.files.testFiles.length === 0) {
+    if (!json) out("no policy tests found (add <dir>/tests/*.yaml)");
+    return 1;
+  }
+  return report.failed === 0 && report.diagnostics.length === 0 ? 0 : 1;
+}
+
+function explainCommand(argv: string[], out: Print, err: Print): number {
+  const { values, positionals } = args(argv, {
+    env: { type: "string" },
+    token: { type: "string" },
+    "token-file": { type: "string" },
+    claims: { type: "string" },
+    issuer: { type: "string" },
+    request: { type: "string", multiple: true },
+  });
+  if (!values.env) throw new UsageError("policy explain needs --env <name>");
+  const sources = [values.token, values["token-file"], values.claims].filter((v) => v !== undefined);
+  if (sources.length !== 1) throw new UsageError("policy explain needs exactly one of --token, --token-file, --claims");
+  const { bundle } = loadChecked(positionals[0] ?? DEFAULT_DIR, false, err);
+  if (!bundle) return 1;
+  const { config } = compilePolicy(bundle, values.env, { skipCheck: true });
+  const claims = values.claims ? (parseYaml(readFileSync(values.claims, "utf8")) as Record<string, unknown>) : decodeJwtPayload(values.token ?? readFileSync(values["token-file"]!, "utf8").trim());
+  const issuer = values.issuer ?? config.issuers.find((i) => i.issuers.includes(String(claims.iss)))?.name ?? (config.issuers.length === 1 ? config.issuers[0].name : undefined);
+  if (!issuer) throw new UsageError("cannot tell the issuer from the claims' iss; pass --issuer <name>");
+  let requests;
+  try {
+    requests = values.request ? parseAccessRequests({ requests: values.request.map((r) => JSON.parse(r)) }) : undefined;
+  } catch (e) {
+    if (e instanceof AccessRequestError || e instanceof SyntaxError) throw new UsageError(`--request: ${e.message}`);
+    throw e;
+  }
+  const explanation = explain(config, { issuer, claims }, requests);
+  if (!values.json && (values.token || values["token-file"])) out("note: the token's signature is NOT verified by explain; the broker verifies it.");
+  out(values.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation));
+  return 0;
+}
+
+/** The JWT payload, unverified (explain is a review tool; the broker verifies signatures). */
+function decodeJwtPayload(jwt: string): Record<string, unknown> {
+  const parts = jwt.split(".");
+  if (parts.length !== 3) throw new UsageError("--token is not a JWT (three base64url parts)");
+  try {
+    return JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
+  } catch {
+    throw new UsageError("--token has a payload that is not base64url JSON");
+  }
+}
+
+function diff(argv: string[], out: Print, err: Print): number {
+  const { values, positionals } = args(argv, { env: { type: "string" }, "fail-on-widen": { type: "boolean" } });
+  if (positionals.length !== 2) throw new UsageError("policy diff needs <base> <head> (directories or git revisions such as main, HEAD)");
+  const [baseSpec, headSpec] = positionals;
+  const side = (spec: string) => loadChecked(spec, false, err, spec).bundle;
+  const base = side(baseSpec);
+  const head = side(headSpec);
+  if (!base || !head) return 1;
+  const names = new Set<string>();
+  for (const b of [base, head]) for (const e of representativeEnvironments(b.environments.entries)) names.add(e.name);
+  const selected = values.env ? [values.env] : [...names];
+  const compileOr = (b: PolicyBundle, env: string): CompiledPolicy | undefined => {
+    try {
+      return compilePolicy(b, env, { skipCheck: true });
+    } catch (e) {
+      if (e instanceof UnknownEnvironmentError) return undefined;
+      throw e;
+    }
+  };
+  const pairs = new Map(selected.map((env) => [env, { base: compileOr(base, env), head: compileOr(head, env) }]));
+  const result = diffPolicies(pairs);
+  out(values.json ? JSON.stringify(result, null, 2) : formatDiffMarkdown(result, base.files.label, head.files.label));
+  return values["fail-on-widen"] && result.widens ? 3 : 0;
+}

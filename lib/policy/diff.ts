@@ -1,0 +1,228 @@
+/**
+ * Semantic diff of two policies: per environment, per role and per backend, who gains or loses which access.
+ * It compares what each role effectively grants (inherited grants included) in the compiled configs, so a change
+ * to a parent role shows on every role that inherits it. Anything that could let someone reach more counts as
+ * widening (a changed condition or template counts too: the reviewer must judge it).
+ */
+import { canonicalJson } from "./canonical-json";
+import type { CompiledPolicy } from "./compile";
+import { formatDuration } from "./duration";
+import type { InfraNeeds } from "./infra-needs";
+import { grantTarget, renderCondition, renderGrant, renderTemplate } from "./render";
+import type { CompiledGrant, CompiledRole } from "./runtime-config";
+
+export type Direction = "widens" | "narrows" | "neutral";
+
+export interface PolicyChange {
+  scope: string; // "role editor", "issuer entra", "CDN edge /tenants/", "Cosmos RBAC operations"
+  direction: Direction;
+  text: string;
+}
+
+export interface EnvironmentDiff {
+  environments: string[];
+  changes: PolicyChange[];
+}
+
+export interface PolicyDiff {
+  unchanged: boolean;
+  widens: boolean;
+  groups: EnvironmentDiff[];
+}
+
+/** `pairs`: environment name -> compiled base and head (undefined where the environment does not exist). */
+export function diffPolicies(pairs: Map<string, { base?: CompiledPolicy; head?: CompiledPolicy }>): PolicyDiff {
+  const groups: EnvironmentDiff[] = [];
+  for (const [env, { base, head }] of pairs) {
+    const changes = diffEnvironment(env, base, head);
+    const key = canonicalJson(changes);
+    const same = groups.find((g) => canonicalJson(g.changes) === key);
+    if (same) same.environments.push(env);
+    else groups.push({ environments: [env], changes });
+  }
+  const all = groups.flatMap((g) => g.changes);
+  return { unchanged: all.length === 0, widens: all.some((c) => c.direction === "widens"), groups: groups.filter((g) => g.changes.length > 0) };
+}
+
+function diffEnvironment(env: string, base?: CompiledPolicy, head?: CompiledPolicy): PolicyChange[] {
+  if (!base && head) return [{ scope: `environment ${env}`, direction: "widens", text: "environment added" }];
+  if (base && !head) return [{ scope: `environment ${env}`, direction: "narrows", text: "environment removed" }];
+  if (!base || !head) return [];
+  return [...diffIssuers(base, head), ...diffRoles(base.config.roles, head.config.roles), ...diffEdge(base.infra, head.infra), ...diffRbac(base.infra, head.infra)];
+}
+
+function diffRoles(base: CompiledRole[], head: CompiledRole[]): PolicyChange[] {
+  const out: PolicyChange[] = [];
+  const before = new Map(base.map((r) => [r.name, r]));
+  const after = new Map(head.map((r) => [r.name, r]));
+  for (const r of head) {
+    const scope = `role ${r.name}`;
+    const old = before.get(r.name);
+    if (!old) {
+      out.push({ scope, direction: "widens", text: `**new role** for callers where ${renderCondition(r.when)}` });
+      for (const g of r.grants) out.push({ scope, direction: "widens", text: `gains ${renderGrant(g)}` });
+      continue;
+    }
+    if (canonicalJson(old.when) !== canonicalJson(r.when)) {
+      out.push({ scope, direction: "widens", text: `**who changed**: was ${renderCondition(old.when)}; now ${renderCondition(r.when)}` });
+    }
+    if (canonicalJson(old.issuers) !== canonicalJson(r.issuers)) {
+      out.push({ scope, direction: "widens", text: `issuers changed: ${old.issuers?.join(", ") ?? "all"} → ${r.issuers?.join(", ") ?? "all"}` });
+    }
+    out.push(...diffGrants(scope, old.grants, r.grants));
+  }
+  for (const r of base) {
+    if (!after.has(r.name)) out.push({ scope: `role ${r.name}`, direction: "narrows", text: `**role removed** (was for callers where ${renderCondition(r.when)})` });
+  }
+  return out;
+}
+
+/** Grants are paired by what they are about (container, document pattern, CDN prefix), in order. */
+function diffGrants(scope: string, base: CompiledGrant[], head: CompiledGrant[]): PolicyChange[] {
+  const out: PolicyChange[] = [];
+  const byTarget = (list: CompiledGrant[]) => {
+    const m = new Map<string, CompiledGrant[]>();
+    for (const g of list) m.set(grantTarget(g), [...(m.get(grantTarget(g)) ?? []), g]);
+    return m;
+  };
+  const before = byTarget(base);
+  const after = byTarget(head);
+  for (const [target, now] of after) {
+    const was = before.get(target) ?? [];
+    now.forEach((g, i) => {
+      if (i >= was.length) out.push({ scope, direction: "widens", text: `gains ${renderGrant(g)}` });
+      else out.push(...compareGrant(scope, was[i], g));
+    });
+    for (const g of was.slice(now.length)) out.push({ scope, direction: "narrows", text: `loses ${renderGrant(g)}` });
+  }
+  for (const [target, was] of before) if (!after.has(target)) for (const g of was) out.push({ scope, direction: "narrows", text: `loses ${renderGrant(g)}` });
+  return out;
+}
+
+function compareGrant(scope: string, a: CompiledGrant, b: CompiledGrant): PolicyChange[] {
+  const out: PolicyChange[] = [];
+  const what = grantTarget(b);
+  const push = (direction: Direction, text: string) => out.push({ scope, direction, text: `${what}: ${text}` });
+  if (a.ttlSeconds !== b.ttlSeconds) push(b.ttlSeconds > a.ttlSeconds ? "widens" : "narrows", `ttl ${formatDuration(a.ttlSeconds)} → ${formatDuration(b.ttlSeconds)}`);
+  if (a.type === "cosmos" && b.type === "cosmos") {
+    if (a.access !== b.access) push(b.access === "all" ? "widens" : "narrows", `access ${a.access} → ${b.access}`);
+    const pa = renderTemplate(a.partitionKey);
+    const pb = renderTemplate(b.partitionKey);
+    if (pa !== pb) {
+      const direction: Direction = b.partitionKey === null ? "widens" : a.partitionKey === null ? "narrows" : "widens";
+      push(direction, `partition \`${pa}\` → \`${pb}\`${b.partitionKey === null ? " (every partition)" : ""}`);
+    }
+  } else if (a.type === "fluid" && b.type === "fluid") {
+    const gained = b.scopes.filter((s) => !a.scopes.includes(s));
+    const lost = a.scopes.filter((s) => !b.scopes.includes(s));
+    if (gained.length) push("widens", `gains scopes ${gained.join(" ")}`);
+    if (lost.length) push("narrows", `loses scopes ${lost.join(" ")}`);
+    if (a.create !== b.create) push(b.create ? "widens" : "narrows", b.create ? "may now create documents" : "may no longer create documents");
+  } else if (a.type === "cdn" && b.type === "cdn") {
+    if (a.bindClientIp !== b.bindClientIp) push(b.bindClientIp ? "narrows" : "widens", b.bindClientIp ? "now bound to the client IP" : "no longer bound to the client IP");
+    if (a.protocol !== b.protocol) push(b.protocol === "https" ? "narrows" : "widens", `protocol ${a.protocol} → ${b.protocol}`);
+  }
+  return out;
+}
+
+function diffIssuers(base: CompiledPolicy, head: CompiledPolicy): PolicyChange[] {
+  const out: PolicyChange[] = [];
+  const before = new Map(base.config.issuers.map((i) => [i.name, i]));
+  for (const i of head.config.issuers) {
+    const scope = `issuer ${i.name}`;
+    const old = before.get(i.name);
+    if (!old) {
+      out.push({ scope, direction: "widens", text: `**new trusted issuer** ${i.issuers.join(", ")}` });
+      continue;
+    }
+    const listChange = (label: string, a: string[], b: string[]) => {
+      const added = b.filter((x) => !a.includes(x));
+      const removed = a.filter((x) => !b.includes(x));
+      if (added.length) out.push({ scope, direction: "widens", text: `${label} added: ${added.join(", ")}` });
+      if (removed.length) out.push({ scope, direction: "narrows", text: `${label} removed: ${removed.join(", ")}` });
+    };
+    listChange("accepted issuer", old.issuers, i.issuers);
+    listChange("audience", old.audiences, i.audiences);
+    listChange("algorithm", old.algorithms, i.algorithms);
+    if (old.clockToleranceSeconds !== i.clockToleranceSeconds) {
+      out.push({ scope, direction: i.clockToleranceSeconds > old.clockToleranceSeconds ? "widens" : "narrows", text: `clock tolerance ${old.clockToleranceSeconds}s → ${i.clockToleranceSeconds}s` });
+    }
+    if (old.subjectClaim !== i.subjectClaim) out.push({ scope, direction: "widens", text: `subject claim ${old.subjectClaim} → ${i.subjectClaim}` });
+  }
+  for (const i of base.config.issuers) {
+    if (!head.config.issuers.some((h) => h.name === i.name)) out.push({ scope: `issuer ${i.name}`, direction: "narrows", text: "issuer no longer trusted" });
+  }
+  return out;
+}
+
+function diffEdge(base: InfraNeeds, head: InfraNeeds): PolicyChange[] {
+  const out: PolicyChange[] = [];
+  const before = new Map((base.cdn?.prefixes ?? []).map((p) => [p.prefix, p]));
+  const after = new Map((head.cdn?.prefixes ?? []).map((p) => [p.prefix, p]));
+  for (const [prefix, p] of after) {
+    const scope = `CDN edge ${prefix}`;
+    const old = before.get(prefix);
+    if (!old) {
+      out.push({ scope, direction: "widens", text: `new CDN prefix (${p.cache})` });
+      continue;
+    }
+    if (old.cache !== p.cache) out.push({ scope, direction: p.cache === "shared" ? "widens" : "narrows", text: `cache ${old.cache} → ${p.cache}` });
+    for (const kind of ["countries", "referrers"] as const) {
+      const a = old.edge?.[kind];
+      const b = p.edge?.[kind];
+      const added = (x?: string[], y?: string[]) => (y ?? []).filter((v) => !(x ?? []).includes(v));
+      const denyAdded = added(a?.deny, b?.deny);
+      const denyRemoved = added(b?.deny, a?.deny);
+      const allowAdded = added(a?.allow, b?.allow);
+      const allowRemoved = added(b?.allow, a?.allow);
+      if (denyAdded.length) out.push({ scope, direction: "narrows", text: `${kind} now denied: ${denyAdded.join(", ")}` });
+      if (denyRemoved.length) out.push({ scope, direction: "widens", text: `${kind} no longer denied: ${denyRemoved.join(", ")}` });
+      if (allowAdded.length) out.push({ scope, direction: a?.allow ? "widens" : "narrows", text: `${kind} now allowed${a?.allow ? "" : " (only these)"}: ${allowAdded.join(", ")}` });
+      if (allowRemoved.length) out.push({ scope, direction: b?.allow ? "narrows" : "widens", text: `${kind} no longer allowed${b?.allow ? "" : " (allow-list dropped: all allowed)"}: ${allowRemoved.join(", ")}` });
+    }
+  }
+  for (const prefix of before.keys()) if (!after.has(prefix)) out.push({ scope: `CDN edge ${prefix}`, direction: "narrows", text: "CDN prefix removed" });
+  if (base.cdn && head.cdn && base.cdn.denialStatus !== head.cdn.denialStatus) {
+    out.push({ scope: "CDN edge", direction: "neutral", text: `denial status ${base.cdn.denialStatus} → ${head.cdn.denialStatus}` });
+  }
+  return out;
+}
+
+function diffRbac(base: InfraNeeds, head: InfraNeeds): PolicyChange[] {
+  const out: PolicyChange[] = [];
+  const before = new Map((base.cosmos?.rbac ?? []).map((a) => [a.name, a]));
+  const after = new Map((head.cosmos?.rbac ?? []).map((a) => [a.name, a]));
+  const show = (a: NonNullable<InfraNeeds["cosmos"]>["rbac"][number]) =>
+    `${a.principalType} ${a.principalId} → ${a.role ?? a.dataActions!.join(" ")} on ${a.scope === "container" ? `container ${a.container}` : a.scope}`;
+  for (const [name, a] of after) {
+    const old = before.get(name);
+    if (!old) out.push({ scope: `Cosmos RBAC ${name}`, direction: "widens", text: `new assignment: ${show(a)}` });
+    else if (canonicalJson(old) !== canonicalJson(a)) out.push({ scope: `Cosmos RBAC ${name}`, direction: "widens", text: `changed: ${show(old)} ⇒ ${show(a)}` });
+  }
+  for (const [name, a] of before) if (!after.has(name)) out.push({ scope: `Cosmos RBAC ${name}`, direction: "narrows", text: `removed: ${show(a)}` });
+  return out;
+}
+
+const ARROW: Record<Direction, string> = { widens: "⬆ widens", narrows: "⬇ narrows", neutral: "• changes" };
+
+export function formatDiffMarkdown(diff: PolicyDiff, baseLabel: string, headLabel: string): string {
+  const lines = [`## Access policy diff: \`${baseLabel}\` → \`${headLabel}\``, ""];
+  if (diff.unchanged) return [...lines, "unchanged: no one gains or loses access."].join("\n");
+  const all = diff.groups.flatMap((g) => g.changes);
+  const widen = all.filter((c) => c.direction === "widens").length;
+  const narrow = all.filter((c) => c.direction === "narrows").length;
+  lines.push(diff.widens ? `**Access widens** (${widen} widening, ${narrow} narrowing).` : `Access only narrows or stays the same (${narrow} narrowing).`, "");
+  for (const g of diff.groups) {
+    lines.push(`### ${g.environments.length > 1 ? "Environments" : "Environment"} ${g.environments.map((e) => `\`${e}\``).join(", ")}`, "");
+    let scope = "";
+    for (const c of g.changes) {
+      if (c.scope !== scope) {
+        scope = c.scope;
+        lines.push(`**${scope}**`);
+      }
+      lines.push(`- ${ARROW[c.direction]}: ${c.text}`);
+    }
+    lines.push("");
+  }
+  return lines.join("\n").trimEnd();
+}
