@@ -114,7 +114,8 @@ function optionalTtl(value: unknown, at: string): number | undefined {
 
 function onlyKeys(obj: Record<string, unknown>, allowed: string[], at: string): void {
   for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) throw new AccessRequestError(`${at}/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`, `is not a known field (allowed: ${allowed.join(", ")})`);
+    // The pointer names the unknown field (capped: it is caller-supplied text), never its value.
+    if (!allowed.includes(k)) throw new AccessRequestError(`${at}/${k.slice(0, 64).replace(/~/g, "~0").replace(/\//g, "~1")}`, `is not a known field (allowed: ${allowed.join(", ")})`);
   }
 }
 

@@ -29,8 +29,9 @@ export function parseTemplate(text: string): ParsedTemplate {
     last = index + m[0].length;
   }
   if (last < text.length) parts.push({ text: text.slice(last) });
-  const stray = text.replace(PLACEHOLDER, "").search(/\$\{|\}/);
-  if (stray >= 0) errors.push({ index: stray, message: "unbalanced '${' or '}'" });
+  // A lone '}' is ordinary text (regex quantifiers such as {1,36}); an unclosed '${' is a broken reference.
+  const unclosed = text.indexOf("${", last);
+  if (unclosed >= 0) errors.push({ index: unclosed, message: "'${' is never closed with '}'" });
   return { parts, errors };
 }
 

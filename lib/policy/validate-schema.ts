@@ -16,7 +16,7 @@ let validators: Record<SchemaKind, ValidateFunction> | undefined;
 
 function compiledValidators(): Record<SchemaKind, ValidateFunction> {
   if (!validators) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
     ajv.addSchema(environmentsSchema, "environments.schema.json");
     ajv.addSchema(policySchema, "schema.json");
     ajv.addSchema(testSchema, "policy-test.schema.json");
