@@ -156,28 +156,53 @@ function compileGrant(g: GrantSource, id: string, env: ResolvedEnvironment): Com
   return { type: "cdn", id, prefix: resolveEnv(s.prefix, env.values), bindClientIp: s.bindClientIp ?? false, protocol: s.protocol ?? "https", ttlSeconds: parseDuration(s.ttl)! };
 }
 
-/** See RoleIndex: a role is indexed by one conjunct that requires specific claim values. */
+/** See RoleIndex. A role is listed under every (claim, value) in its necessary keys, else tested every time. */
 function buildIndex(roles: CompiledRole[]): RoleIndex {
   const byClaim: RoleIndex["byClaim"] = {};
   const unindexed: number[] = [];
   roles.forEach((role, i) => {
-    const key = indexableConjunct(role.when);
-    if (!key) {
+    const keys = necessaryKeys(role.when);
+    if (!keys) {
       unindexed.push(i);
       return;
     }
-    const table = (byClaim[key.claim] ??= {});
-    for (const value of key.values) (table[indexKey(value)!] ??= []).push(i);
+    for (const { claim, value } of keys) {
+      const list = ((byClaim[claim] ??= {})[indexKey(value)!] ??= []);
+      if (list[list.length - 1] !== i) list.push(i);
+    }
   });
   return { byClaim, unindexed };
 }
 
-function indexableConjunct(c: CompiledCondition): { claim: string; values: Scalar[] } | undefined {
-  if (c.op === "equals" || c.op === "contains") return { claim: c.claim, values: [c.value] };
-  if (c.op === "in") return { claim: c.claim, values: c.values };
-  if (c.op === "all") for (const x of c.of) {
-    const k = indexableConjunct(x);
-    if (k) return k;
+/**
+ * Claim values of which at least one must be present for the condition to hold, or undefined when there is no
+ * such set. `all`: any one child's set will do (the smallest is used); `any`: the union, if every branch has one.
+ */
+function necessaryKeys(c: CompiledCondition): { claim: string; value: Scalar }[] | undefined {
+  switch (c.op) {
+    case "equals":
+    case "contains":
+      return [{ claim: c.claim, value: c.value }];
+    case "in":
+      return c.values.map((value) => ({ claim: c.claim, value }));
+    case "all": {
+      let best: { claim: string; value: Scalar }[] | undefined;
+      for (const x of c.of) {
+        const k = necessaryKeys(x);
+        if (k && (!best || k.length < best.length)) best = k;
+      }
+      return best;
+    }
+    case "any": {
+      const union: { claim: string; value: Scalar }[] = [];
+      for (const x of c.of) {
+        const k = necessaryKeys(x);
+        if (!k) return undefined;
+        union.push(...k);
+      }
+      return union;
+    }
+    default:
+      return undefined;
   }
-  return undefined;
 }

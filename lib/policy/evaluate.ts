@@ -86,21 +86,48 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
   const issuerOf = new Map(config.issuers.map((i) => [i.name, i]));
   const indexedClaims = Object.keys(config.index.byClaim);
 
+  // Candidate roles are marked with the current generation instead of collected in a fresh Set per call:
+  // no allocation proportional to the policy on the hot path. Safe because evaluation is synchronous.
+  const marks = new Uint32Array(config.roles.length);
+  let generation = 0;
+
   function matchRoles(identity: VerifiedIdentity): CompiledRole[] {
-    const candidates = new Set<number>(config.index.unindexed);
+    generation = generation === 0xffffffff ? 1 : generation + 1;
+    if (generation === 1) marks.fill(0);
+    const hits: number[] = [];
     for (const claim of indexedClaims) {
       const table = config.index.byClaim[claim];
       const value = identity.claims[claim];
-      for (const v of Array.isArray(value) ? value : [value]) {
-        const key = indexKey(v);
-        const hits = key === undefined ? undefined : table[key];
-        if (hits) for (const h of hits) candidates.add(h);
+      if (Array.isArray(value)) {
+        for (const v of value) collect(table, v, hits);
+      } else {
+        collect(table, value, hits);
       }
     }
-    return [...candidates]
-      .sort((a, b) => a - b)
-      .map((i) => config.roles[i])
-      .filter((r) => (r.issuers === null || r.issuers.includes(identity.issuer)) && conditionHolds(r.when, identity.claims, regex));
+    hits.sort((a, b) => a - b);
+    // Merge the indexed hits with the always-tested roles, keeping policy order.
+    const unindexed = config.index.unindexed;
+    const matched: CompiledRole[] = [];
+    let h = 0;
+    let u = 0;
+    while (h < hits.length || u < unindexed.length) {
+      const i = u >= unindexed.length || (h < hits.length && hits[h] < unindexed[u]) ? hits[h++] : unindexed[u++];
+      const role = config.roles[i];
+      if ((role.issuers === null || role.issuers.includes(identity.issuer)) && conditionHolds(role.when, identity.claims, regex)) matched.push(role);
+    }
+    return matched;
+  }
+
+  function collect(table: Record<string, number[]>, value: unknown, hits: number[]): void {
+    const key = indexKey(value);
+    const roles = key === undefined ? undefined : table[key];
+    if (!roles) return;
+    for (const i of roles) {
+      if (marks[i] !== generation) {
+        marks[i] = generation;
+        hits.push(i);
+      }
+    }
   }
 
   function evaluate(identity: VerifiedIdentity, requests: readonly AccessRequest[]): Decision {
@@ -109,19 +136,17 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
     const subject = typeof rawSubject === "string" ? rawSubject : "";
     const roles = subject && issuer ? matchRoles(identity) : [];
     const decision: Decision = { policy: config.policyHash, subject, roles: roles.map((r) => r.name), credentials: [], denied: [] };
-    requests.forEach((request, i) => {
-      const deny = (reason: DenialReason, message: string) => decision.denied.push({ request: i, type: request.type, reason, message });
-      if (!subject) return deny("no-subject", "the token does not carry the subject claim this issuer requires");
-      if (roles.length === 0) return deny("no-role", "the caller holds no role in this policy");
-      const result =
-        request.type === "cosmos"
-          ? decideCosmos(i, request, roles, identity.claims)
-          : request.type === "fluid"
-            ? decideFluid(i, request, roles, identity.claims)
-            : decideCdn(i, request, roles, identity.claims);
-      if ("reason" in result) deny(result.reason, result.message);
+    for (let i = 0; i < requests.length; i++) {
+      const request = requests[i];
+      let result: Outcome;
+      if (!subject) result = { reason: "no-subject", message: "the token does not carry the subject claim this issuer requires" };
+      else if (roles.length === 0) result = { reason: "no-role", message: "the caller holds no role in this policy" };
+      else if (request.type === "cosmos") result = decideCosmos(i, request, roles, identity.claims);
+      else if (request.type === "fluid") result = decideFluid(i, request, roles, identity.claims);
+      else result = decideCdn(i, request, roles, identity.claims);
+      if ("reason" in result) decision.denied.push({ request: i, type: request.type, reason: result.reason, message: result.message });
       else decision.credentials.push(result);
-    });
+    }
     return decision;
   }
 
@@ -250,14 +275,15 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
 
 /** Whether a compiled condition holds for these claims. `regex` lets a caller cache compiled globs. */
 export function conditionHolds(c: CompiledCondition, claims: ClaimValues, regex: (source: string) => RegExp = (s) => new RegExp(s, "u")): boolean {
-  const test = (x: CompiledCondition): boolean => conditionHolds(x, claims, regex);
   switch (c.op) {
     case "all":
-      return c.of.every(test);
+      for (const x of c.of) if (!conditionHolds(x, claims, regex)) return false;
+      return true;
     case "any":
-      return c.of.some(test);
+      for (const x of c.of) if (conditionHolds(x, claims, regex)) return true;
+      return false;
     case "not":
-      return !test(c.of);
+      return !conditionHolds(c.of, claims, regex);
     case "exists":
       return (claims[c.claim] !== undefined && claims[c.claim] !== null) === c.value;
     case "equals":
