@@ -217,6 +217,8 @@ export function formatDiffMarkdown(diff: PolicyDiff, baseLabel: string, headLabe
     let scope = "";
     for (const c of g.changes) {
       if (c.scope !== scope) {
+        // A blank line first: otherwise markdown folds the heading into the previous list item.
+        if (scope !== "") lines.push("");
         scope = c.scope;
         lines.push(`**${scope}**`);
       }

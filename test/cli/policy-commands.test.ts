@@ -163,6 +163,17 @@ describe("token-broker policy diff", () => {
     expect(json.groups.map((g: { environments: string[] }) => g.environments)).toEqual([["dev", "pr-1"], ["prod"]]);
   });
 
+  it("compares two committed revisions", async () => {
+    const dir = gitRepoWithPolicies();
+    edit(dir, (t) => t.replace("countries: { deny: [KP, IR] }", "countries: { deny: [KP] }"));
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-am", "drop IR"], { cwd: dir });
+    const r = await run(["policy", "diff", "main~1", "main", "--fail-on-widen"], dir);
+    expect(r.code).toBe(3);
+    expect(r.out).toBe(
+      "## Access policy diff: `main~1:policies` → `main:policies`\n\n**Access widens** (1 widening, 0 narrowing).\n\n### Environments `dev`, `prod`, `pr-1`\n\n**CDN edge /tenants/**\n- ⬆ widens: countries no longer denied: IR",
+    );
+  });
+
   it("exits 0 with --fail-on-widen when access only narrows", async () => {
     const dir = gitRepoWithPolicies();
     edit(dir, (t) => t.replace('prefix: "/tenants/${claims.tid}/", ttl: 15m }', 'prefix: "/tenants/${claims.tid}/", ttl: 5m }'));
