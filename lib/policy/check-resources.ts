@@ -3,9 +3,7 @@ import type { Checker } from "./checker";
 import type { ResolvedEnvironment } from "./environments";
 import type { PolicyDocument } from "./source-types";
 import { closest } from "./spelling";
-import { substituteEnv } from "./template";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { substituteEnv, UUID } from "./template";
 
 export function checkResources(doc: PolicyDocument, envs: ResolvedEnvironment[], c: Checker): void {
   const prefixes = doc.resources?.cdn?.prefixes ?? {};

@@ -4,10 +4,8 @@ import { canonicalJson } from "./canonical-json";
 import type { ResolvedEnvironment } from "./environments";
 import { COMBINATORS, OPERATORS, type ClaimDeclaration, type ConditionSource, type PolicyDocument, type RoleSource, type Scalar } from "./source-types";
 import { closest } from "./spelling";
-import { substituteEnv } from "./template";
+import { substituteEnv, UUID } from "./template";
 import type { JsonPath } from "./yaml-source";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The issuers a role applies to, with their declared claims. */
 export function roleIssuers(doc: PolicyDocument, role: RoleSource): [string, Record<string, ClaimDeclaration>][] {

@@ -19,6 +19,3 @@ export class Checker {
   }
 }
 
-export function get(root: unknown, path: JsonPath): unknown {
-  return path.reduce<unknown>((v, k) => (v == null ? undefined : (v as Record<string | number, unknown>)[k]), root);
-}

@@ -22,14 +22,12 @@ import {
   type RuntimeConfig,
 } from "./runtime-config";
 import type { ConditionSource, GrantSource, PolicyDocument, RoleSource, Scalar } from "./source-types";
-import { globToRegExpSource, resolveEnv, substituteEnv } from "./template";
+import { globToRegExpSource, resolveEnv, substituteEnv, UUID_PATTERN } from "./template";
 
 export interface CompiledPolicy {
   config: RuntimeConfig;
   infra: InfraNeeds;
 }
-
-const UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 
 /** Checks, then compiles; throws PolicyError listing every error when the policy is not valid. */
 export function compilePolicy(bundle: PolicyBundle, environment: string, options: { skipCheck?: boolean } = {}): CompiledPolicy {
@@ -112,7 +110,7 @@ function compileCondition(c: ConditionSource, env: ResolvedEnvironment): Compile
   if (c.in !== undefined) return { op: "in", claim, values: c.in.map(v) };
   if (c.contains !== undefined) return { op: "contains", claim, value: v(c.contains) };
   if (c.prefix !== undefined) return { op: "prefix", claim, value: String(v(c.prefix)) };
-  if (c.glob !== undefined) return { op: "glob", claim, regex: globToRegExpSource(String(v(c.glob)), "condition") };
+  if (c.glob !== undefined) return { op: "glob", claim, regex: globToRegExpSource(String(v(c.glob))) };
   return { op: "exists", claim, value: c.exists! };
 }
 

@@ -25,7 +25,7 @@ import type {
   RuntimeConfig,
 } from "./runtime-config";
 import { indexKey } from "./runtime-config";
-import { expandTemplate, matchesDocumentPattern, type ClaimValues, type TemplatePart } from "./template";
+import { expandTemplate, matchesDocumentPattern, type ClaimValues } from "./template";
 
 export interface VerifiedIdentity {
   /** Name of the policy issuer that verified the token. */
@@ -321,4 +321,3 @@ function longestTtl<G extends { ttlSeconds: number }>(grants: G[]): G {
 export function evaluate(config: RuntimeConfig, identity: VerifiedIdentity, requests: readonly AccessRequest[]): Decision {
   return createEvaluator(config).evaluate(identity, requests);
 }
-export type { TemplatePart };

@@ -35,13 +35,6 @@ export function parseTemplate(text: string): ParsedTemplate {
   return { parts, errors };
 }
 
-/** The names of the `${env.x}` references in any string. */
-export function envReferences(text: string): string[] {
-  return parseTemplate(text)
-    .parts.filter((p): p is { ref: "env"; name: string; start: number } => "ref" in p && p.ref === "env")
-    .map((p) => p.name);
-}
-
 /** Fills `${env.x}` now; leaves `${claims.x}` as parts for run time. */
 export function resolveEnv(text: string, values: Record<string, string | number | boolean>): TemplatePart[] {
   const out: TemplatePart[] = [];
@@ -101,20 +94,20 @@ export function expandTemplate(parts: readonly TemplatePart[], claims: ClaimValu
   return { value };
 }
 
-/**
- * Glob to an anchored regular expression.
- * `condition` globs (on claim values): `*` any run of characters, `?` one character.
- * `document` patterns (Fluid ids): `*` one or more characters other than '/'; `?` is literal.
- */
-export function globToRegExpSource(pattern: string, mode: "condition" | "document"): string {
+/** A condition glob (on claim values) as an anchored regular expression: `*` any run of characters, `?` one. */
+export function globToRegExpSource(pattern: string): string {
   let out = "^";
   for (const ch of pattern) {
-    if (ch === "*") out += mode === "condition" ? "[\\s\\S]*" : "[^/]+";
-    else if (ch === "?" && mode === "condition") out += "[\\s\\S]";
+    if (ch === "*") out += "[\\s\\S]*";
+    else if (ch === "?") out += "[\\s\\S]";
     else out += ch.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
   }
   return out + "$";
 }
+
+/** The `format: uuid` claim form, and Entra object and tenant ids. */
+export const UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+export const UUID = new RegExp(`^${UUID_PATTERN}$`);
 
 /**
  * Fluid document patterns after expansion: `*` matches one or more characters other than '/', the rest is literal.
