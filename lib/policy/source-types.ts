@@ -114,6 +114,19 @@ export interface EnvironmentSource {
   stage: Stage;
   description?: string;
   values?: Record<string, Scalar>;
+  azure?: AzureEnvironmentSource;
+}
+
+/** Read by the stacks only: it does not change the compiled policy or its hash. */
+export interface AzureEnvironmentSource {
+  location?: string;
+  workload?: string;
+  owner?: string;
+  frontDoorSku?: "Standard_AzureFrontDoor" | "Premium_AzureFrontDoor";
+  cosmosAutoscaleMaxThroughput?: number;
+  expiresAfterDays?: number;
+  easyAuthClientId?: string;
+  state?: { resourceGroup: string; storageAccount: string; container: string };
 }
 
 export const OPERATORS = ["equals", "in", "contains", "prefix", "glob", "exists"] as const;

@@ -1,0 +1,129 @@
+/**
+ * The broker: a Flex Consumption Function App (Node 22) with a system identity, secrets as Key Vault references,
+ * and Easy Auth v2 as the first gate. The broker verifies every token itself too: Easy Auth can be off or
+ * misconfigured, and it is not confirmed to block unauthenticated callers on Flex (facts.md).
+ */
+import { FunctionAppFlexConsumption, type FunctionAppFlexConsumptionAuthSettingsV2 } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
+import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
+import { Construct } from "constructs";
+import type { BrokerStorage } from "./storage";
+
+export interface EasyAuthIssuer {
+  readonly type: "entra" | "oidc";
+  readonly name: string;
+  /** Exact issuer URLs; an Entra issuer is https://login.microsoftonline.com/<tenant>/v2.0. */
+  readonly issuers: string[];
+  readonly audiences: string[];
+  /** The app registration's client id Easy Auth validates against. */
+  readonly clientId: string;
+}
+
+export interface BrokerFunctionProps {
+  readonly name: string;
+  readonly planName: string;
+  readonly location: string;
+  readonly resourceGroupName: string;
+  readonly storage: BrokerStorage;
+  readonly easyAuth: EasyAuthIssuer;
+  /** Plain settings and Key Vault references (`KeyVault.reference`); never a secret literal. */
+  readonly appSettings: Record<string, string>;
+  readonly appInsightsConnectionString: string;
+  /** Path of the function package (zip) to deploy with the app. @default none: deploy the code separately */
+  readonly packagePath?: string;
+  /** @default 2048 */
+  readonly instanceMemoryInMb?: 512 | 2048 | 4096;
+  /** @default 40 */
+  readonly maximumInstanceCount?: number;
+  readonly tags: Record<string, string>;
+}
+
+/** Paths Easy Auth lets through unauthenticated: health only (it reveals nothing). */
+export const UNAUTHENTICATED_PATHS = ["/api/health"];
+
+export class BrokerFunction extends Construct {
+  readonly app: FunctionAppFlexConsumption;
+  readonly plan: ServicePlan;
+
+  constructor(scope: Construct, id: string, props: BrokerFunctionProps) {
+    super(scope, id);
+    const max = props.maximumInstanceCount ?? 40;
+    if (max < 1 || max > 1000) throw new Error(`BrokerFunctionProps.maximumInstanceCount must be 1..1000, got ${max}`);
+    this.plan = new ServicePlan(this, "plan", {
+      name: props.planName,
+      location: props.location,
+      resourceGroupName: props.resourceGroupName,
+      osType: "Linux",
+      skuName: "FC1",
+      tags: props.tags,
+    });
+    this.app = new FunctionAppFlexConsumption(this, "app", {
+      name: props.name,
+      location: props.location,
+      resourceGroupName: props.resourceGroupName,
+      servicePlanId: this.plan.id,
+      runtimeName: "node",
+      runtimeVersion: "22",
+      storageContainerType: "blobContainer",
+      storageContainerEndpoint: props.storage.containerUrl(props.storage.deploymentContainer),
+      storageAuthenticationType: "SystemAssignedIdentity",
+      identity: { type: "SystemAssigned" },
+      httpsOnly: true,
+      webdeployPublishBasicAuthenticationEnabled: false,
+      instanceMemoryInMb: props.instanceMemoryInMb ?? 2048,
+      maximumInstanceCount: max,
+      ...(props.packagePath && { zipDeployFile: props.packagePath }),
+      siteConfig: {
+        minimumTlsVersion: "1.2",
+        scmMinimumTlsVersion: "1.2",
+        http2Enabled: true,
+        remoteDebuggingEnabled: false,
+        applicationInsightsConnectionString: props.appInsightsConnectionString,
+      },
+      appSettings: {
+        ...props.appSettings,
+        // App Insights with local auth disabled takes telemetry only with an Entra token of the app's identity.
+        APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=AAD",
+      },
+      authSettingsV2: easyAuthSettings(props.easyAuth),
+      tags: props.tags,
+    });
+  }
+
+  /** The system identity's object id, for role assignments. */
+  get principalId(): string {
+    return this.app.identity.principalId;
+  }
+
+  get tokenUrl(): string {
+    return `https://${this.app.defaultHostname}/api/token`;
+  }
+}
+
+function easyAuthSettings(issuer: EasyAuthIssuer): FunctionAppFlexConsumptionAuthSettingsV2 {
+  const common = {
+    authEnabled: true,
+    requireAuthentication: true,
+    unauthenticatedAction: "Return401",
+    requireHttps: true,
+    excludedPaths: UNAUTHENTICATED_PATHS,
+    // The broker reads the bearer token itself; no token store, no login cookies.
+    login: { tokenStoreEnabled: false },
+  };
+  if (issuer.type === "entra") {
+    return {
+      ...common,
+      defaultProvider: "azureactivedirectory",
+      activeDirectoryV2: {
+        clientId: issuer.clientId,
+        // Easy Auth takes one tenant endpoint; further allowed tenants are enforced by the broker's own check.
+        tenantAuthEndpoint: issuer.issuers[0],
+        allowedAudiences: issuer.audiences,
+      },
+    };
+  }
+  return {
+    ...common,
+    defaultProvider: issuer.name,
+    customOidcV2: [{ name: issuer.name, clientId: issuer.clientId, openidConfigurationEndpoint: `${issuer.issuers[0].replace(/\/+$/, "")}/.well-known/openid-configuration` }],
+  };
+}

@@ -1,0 +1,122 @@
+/** Cosmos DB for NoSQL: account, database, containers, and data-plane RBAC for Entra principals. */
+import { CosmosdbAccount } from "@cdktf/provider-azurerm/lib/cosmosdb-account";
+import { CosmosdbSqlContainer } from "@cdktf/provider-azurerm/lib/cosmosdb-sql-container";
+import { CosmosdbSqlDatabase } from "@cdktf/provider-azurerm/lib/cosmosdb-sql-database";
+import { CosmosdbSqlRoleAssignment } from "@cdktf/provider-azurerm/lib/cosmosdb-sql-role-assignment";
+import { CosmosdbSqlRoleDefinition } from "@cdktf/provider-azurerm/lib/cosmosdb-sql-role-definition";
+import { Construct } from "constructs";
+
+/** Built-in data-plane roles (facts.md: Cosmos DB data-plane RBAC). */
+const BUILT_IN_DATA_ROLE = { reader: "00000000-0000-0000-0000-000000000001", contributor: "00000000-0000-0000-0000-000000000002" };
+
+export type CosmosCapacity = { mode: "serverless" } | { mode: "autoscale"; maxThroughput: number };
+
+export interface CosmosDbProps {
+  readonly name: string;
+  readonly location: string;
+  readonly resourceGroupName: string;
+  readonly database: string;
+  readonly capacity: CosmosCapacity;
+  /**
+   * Keep account-key (local) authentication. Resource tokens are minted with the account key, and an account with
+   * local auth disabled rejects them; everything else should use Entra RBAC.
+   * @default false (local auth disabled)
+   */
+  readonly keyAuthentication?: boolean;
+  readonly tags: Record<string, string>;
+}
+
+export interface DataAccess {
+  readonly principalId: string;
+  /** A built-in role, or the data actions of a custom role. */
+  readonly role: "reader" | "contributor" | { dataActions: string[] };
+  readonly scope: "account" | "database" | { container: string };
+}
+
+export class CosmosDb extends Construct {
+  readonly account: CosmosdbAccount;
+  readonly database: CosmosdbSqlDatabase;
+  readonly endpoint: string;
+  private readonly containers = new Map<string, CosmosdbSqlContainer>();
+
+  constructor(scope: Construct, id: string, private readonly props: CosmosDbProps) {
+    super(scope, id);
+    if (props.capacity.mode === "autoscale" && props.capacity.maxThroughput % 1000 !== 0) {
+      throw new Error(`CosmosDbProps.capacity.maxThroughput must be a multiple of 1000, got ${props.capacity.maxThroughput}`);
+    }
+    this.account = new CosmosdbAccount(this, "account", {
+      name: props.name,
+      location: props.location,
+      resourceGroupName: props.resourceGroupName,
+      offerType: "Standard",
+      kind: "GlobalDocumentDB",
+      consistencyPolicy: { consistencyLevel: "Session" },
+      geoLocation: [{ location: props.location, failoverPriority: 0 }],
+      capabilities: props.capacity.mode === "serverless" ? [{ name: "EnableServerless" }] : [],
+      localAuthenticationDisabled: !props.keyAuthentication,
+      minimalTlsVersion: "Tls12",
+      accessKeyMetadataWritesEnabled: false,
+      tags: props.tags,
+    });
+    this.database = new CosmosdbSqlDatabase(this, "database", {
+      name: props.database,
+      accountName: this.account.name,
+      resourceGroupName: props.resourceGroupName,
+    });
+    this.endpoint = this.account.endpoint;
+  }
+
+  /** The account key, for the broker's Key Vault secret. Sensitive in Terraform state. */
+  get primaryKey(): string {
+    return this.account.primaryKey;
+  }
+
+  addContainer(name: string, partitionKeyPath: string): CosmosdbSqlContainer {
+    if (this.containers.has(name)) throw new Error(`container '${name}' is added twice`);
+    const autoscale = this.props.capacity.mode === "autoscale" ? { autoscaleSettings: { maxThroughput: this.props.capacity.maxThroughput } } : {};
+    const container = new CosmosdbSqlContainer(this, `container-${name}`, {
+      name,
+      accountName: this.account.name,
+      databaseName: this.database.name,
+      resourceGroupName: this.props.resourceGroupName,
+      partitionKeyPaths: [partitionKeyPath],
+      partitionKeyVersion: 2,
+      ...autoscale,
+    });
+    this.containers.set(name, container);
+    return container;
+  }
+
+  /** Entra data-plane access (Cosmos SQL RBAC): no keys involved. */
+  grantDataAccess(id: string, access: DataAccess): CosmosdbSqlRoleAssignment {
+    const scope = this.scopeId(access.scope);
+    let roleDefinitionId: string;
+    if (typeof access.role === "string") {
+      roleDefinitionId = `${this.account.id}/sqlRoleDefinitions/${BUILT_IN_DATA_ROLE[access.role]}`;
+    } else {
+      roleDefinitionId = new CosmosdbSqlRoleDefinition(this, `role-${id}`, {
+        name: `${id} (custom)`,
+        accountName: this.account.name,
+        resourceGroupName: this.props.resourceGroupName,
+        type: "CustomRole",
+        assignableScopes: [scope],
+        permissions: [{ dataActions: access.role.dataActions }],
+      }).id;
+    }
+    return new CosmosdbSqlRoleAssignment(this, `assignment-${id}`, {
+      accountName: this.account.name,
+      resourceGroupName: this.props.resourceGroupName,
+      principalId: access.principalId,
+      roleDefinitionId,
+      scope,
+    });
+  }
+
+  private scopeId(scope: DataAccess["scope"]): string {
+    if (scope === "account") return this.account.id;
+    const db = `${this.account.id}/dbs/${this.props.database}`;
+    if (scope === "database") return db;
+    if (!this.containers.has(scope.container)) throw new Error(`grantDataAccess: container '${scope.container}' is not part of this account`);
+    return `${db}/colls/${scope.container}`;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Azure Front Door Standard/Premium in front of the CDN origin container. Private prefixes cache per signed URL
+ * (UseQueryString), so no cached copy reaches a caller without a valid SAS (facts.md: Front Door + Blob + SAS).
+ * Country and referrer rules from the policy become WAF custom rules, enforced for every request.
+ */
+import { CdnFrontdoorEndpoint } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-endpoint";
+import { CdnFrontdoorFirewallPolicy, type CdnFrontdoorFirewallPolicyCustomRule } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-firewall-policy";
+import { CdnFrontdoorOrigin } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-origin";
+import { CdnFrontdoorOriginGroup } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-origin-group";
+import { CdnFrontdoorProfile } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-profile";
+import { CdnFrontdoorRoute } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-route";
+import { CdnFrontdoorRule } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-rule";
+import { CdnFrontdoorRuleSet } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-rule-set";
+import { CdnFrontdoorSecurityPolicy } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-security-policy";
+import { Construct } from "constructs";
+import type { InfraNeeds } from "../policy/infra-needs";
+
+export type CdnPrefix = NonNullable<InfraNeeds["cdn"]>["prefixes"][number];
+
+export interface FrontDoorProps {
+  readonly profileName: string;
+  readonly endpointName: string;
+  readonly wafPolicyName: string;
+  readonly resourceGroupName: string;
+  /** @default "Standard_AzureFrontDoor" */
+  readonly sku?: "Standard_AzureFrontDoor" | "Premium_AzureFrontDoor";
+  /** Blob host of the origin storage account and the container CDN paths map into. */
+  readonly originHost: string;
+  readonly originContainer: string;
+  readonly prefixes: CdnPrefix[];
+  /** Status the WAF answers a blocked request with. @default 403 */
+  readonly denialStatus?: number;
+  readonly tags: Record<string, string>;
+}
+
+export class FrontDoor extends Construct {
+  readonly profile: CdnFrontdoorProfile;
+  readonly endpoint: CdnFrontdoorEndpoint;
+  readonly firewallPolicy: CdnFrontdoorFirewallPolicy;
+  readonly routes: CdnFrontdoorRoute[] = [];
+
+  constructor(scope: Construct, id: string, props: FrontDoorProps) {
+    super(scope, id);
+    const sku = props.sku ?? "Standard_AzureFrontDoor";
+    this.profile = new CdnFrontdoorProfile(this, "profile", { name: props.profileName, resourceGroupName: props.resourceGroupName, skuName: sku, tags: props.tags });
+    this.endpoint = new CdnFrontdoorEndpoint(this, "endpoint", { name: props.endpointName, cdnFrontdoorProfileId: this.profile.id, tags: props.tags });
+    const group = new CdnFrontdoorOriginGroup(this, "origin-group", {
+      name: "blob-origin",
+      cdnFrontdoorProfileId: this.profile.id,
+      sessionAffinityEnabled: false,
+      loadBalancing: { sampleSize: 4, successfulSamplesRequired: 3 },
+    });
+    const origin = new CdnFrontdoorOrigin(this, "origin", {
+      name: "blob",
+      cdnFrontdoorOriginGroupId: group.id,
+      hostName: props.originHost,
+      originHostHeader: props.originHost,
+      certificateNameCheckEnabled: true,
+      httpsPort: 443,
+      enabled: true,
+    });
+    const ruleSet = new CdnFrontdoorRuleSet(this, "rule-set", { name: "securityheaders", cdnFrontdoorProfileId: this.profile.id });
+    new CdnFrontdoorRule(this, "security-headers", {
+      name: "SecurityHeaders",
+      cdnFrontdoorRuleSetId: ruleSet.id,
+      order: 1,
+      behaviorOnMatch: "Continue",
+      actions: {
+        responseHeaderAction: [
+          { headerAction: "Overwrite", headerName: "X-Content-Type-Options", value: "nosniff" },
+          { headerAction: "Overwrite", headerName: "Strict-Transport-Security", value: "max-age=31536000" },
+        ],
+      },
+    });
+    props.prefixes.forEach((p, i) => {
+      this.routes.push(
+        new CdnFrontdoorRoute(this, `route-${i}`, {
+          name: `route-${routeSlug(p.prefix)}`,
+          cdnFrontdoorEndpointId: this.endpoint.id,
+          cdnFrontdoorOriginGroupId: group.id,
+          cdnFrontdoorOriginIds: [origin.id],
+          cdnFrontdoorOriginPath: `/${props.originContainer}`,
+          cdnFrontdoorRuleSetIds: [ruleSet.id],
+          patternsToMatch: [`${p.prefix}*`],
+          // HTTPS only: a signed URL sent over plain HTTP would leak its signature before any redirect.
+          supportedProtocols: ["Https"],
+          httpsRedirectEnabled: false,
+          forwardingProtocol: "HttpsOnly",
+          linkToDefaultDomain: true,
+          cache: { queryStringCachingBehavior: p.queryStringCaching, compressionEnabled: true, contentTypesToCompress: ["text/css", "text/javascript", "application/json", "image/svg+xml"] },
+          dependsOn: [origin],
+        }),
+      );
+    });
+    this.firewallPolicy = new CdnFrontdoorFirewallPolicy(this, "waf", {
+      name: props.wafPolicyName,
+      resourceGroupName: props.resourceGroupName,
+      skuName: sku,
+      mode: "Prevention",
+      enabled: true,
+      customBlockResponseStatusCode: props.denialStatus ?? 403,
+      customRule: edgeRules(props.prefixes),
+      ...(sku === "Premium_AzureFrontDoor" && { managedRule: [{ type: "Microsoft_DefaultRuleSet", version: "2.1", action: "Block" }] }),
+      tags: props.tags,
+    });
+    new CdnFrontdoorSecurityPolicy(this, "security-policy", {
+      name: "waf",
+      cdnFrontdoorProfileId: this.profile.id,
+      securityPolicies: {
+        firewall: {
+          cdnFrontdoorFirewallPolicyId: this.firewallPolicy.id,
+          association: { domain: [{ cdnFrontdoorDomainId: this.endpoint.id }], patternsToMatch: ["/*"] },
+        },
+      },
+    });
+  }
+
+  get hostName(): string {
+    return this.endpoint.hostName;
+  }
+}
+
+function routeSlug(prefix: string): string {
+  return prefix.replace(/^\/|\/$/g, "").replace(/[^A-Za-z0-9]+/g, "-").toLowerCase() || "root";
+}
+
+/**
+ * One WAF custom rule per edge rule. Each matches the prefix (the request URI, absolute or not) AND the rule's test.
+ * Countries use SocketAddr, the TCP peer, not RemoteAddr, which follows X-Forwarded-For that a client can set.
+ * `ZZ` (unknown country) is blocked with every deny list, and is outside every allow list unless listed.
+ */
+export function edgeRules(prefixes: CdnPrefix[]): CdnFrontdoorFirewallPolicyCustomRule[] {
+  const rules: CdnFrontdoorFirewallPolicyCustomRule[] = [];
+  for (const p of prefixes) {
+    const onPrefix = { matchVariable: "RequestUri", operator: "RegEx", matchValues: [`^(https?://[^/]+)?${escapeRegex(p.prefix)}`] };
+    const add = (kind: string, condition: Record<string, unknown>) =>
+      rules.push({
+        name: `${kind}${rules.length + 1}`,
+        type: "MatchRule",
+        action: "Block",
+        enabled: true,
+        priority: (rules.length + 1) * 10,
+        matchCondition: [onPrefix, condition] as CdnFrontdoorFirewallPolicyCustomRule["matchCondition"],
+      });
+    const countries = p.edge?.countries;
+    if (countries?.deny) add("GeoDeny", { matchVariable: "SocketAddr", operator: "GeoMatch", matchValues: [...countries.deny, "ZZ"] });
+    if (countries?.allow) add("GeoAllow", { matchVariable: "SocketAddr", operator: "GeoMatch", negationCondition: true, matchValues: countries.allow });
+    const referrers = p.edge?.referrers;
+    // A request without a Referer header fails an allow list: browsers send it for embedded content.
+    if (referrers?.allow) add("RefAllow", { matchVariable: "RequestHeader", selector: "Referer", operator: "BeginsWith", negationCondition: true, matchValues: referrers.allow.map((r) => r.toLowerCase()), transforms: ["Lowercase"] });
+    if (referrers?.deny) add("RefDeny", { matchVariable: "RequestHeader", selector: "Referer", operator: "BeginsWith", matchValues: referrers.deny.map((r) => r.toLowerCase()), transforms: ["Lowercase"] });
+  }
+  return rules;
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

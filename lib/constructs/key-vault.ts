@@ -1,0 +1,75 @@
+/** Key Vault in RBAC mode holding the broker's secrets, read by the function through Key Vault references. */
+import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurerm-client-config";
+import { KeyVault as AzureKeyVault } from "@cdktf/provider-azurerm/lib/key-vault";
+import { KeyVaultSecret } from "@cdktf/provider-azurerm/lib/key-vault-secret";
+import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
+import { Construct } from "constructs";
+import { BUILT_IN_ROLE } from "./role-assignments";
+
+export interface KeyVaultProps {
+  readonly name: string;
+  readonly location: string;
+  readonly resourceGroupName: string;
+  /**
+   * Purge protection: a deleted vault and its secrets cannot be purged before the retention ends.
+   * Turn off only for throw-away environments, whose names must be reusable at once.
+   * @default true
+   */
+  readonly purgeProtection?: boolean;
+  /** @default 90 */
+  readonly softDeleteRetentionDays?: number;
+  readonly tags: Record<string, string>;
+}
+
+export class KeyVault extends Construct {
+  readonly vault: AzureKeyVault;
+  /** Lets the identity running `cdktf deploy` write secrets; secrets wait for it. */
+  private readonly deployerAccess: RoleAssignment;
+
+  constructor(scope: Construct, id: string, props: KeyVaultProps) {
+    super(scope, id);
+    const retention = props.softDeleteRetentionDays ?? 90;
+    if (retention < 7 || retention > 90) throw new Error(`KeyVaultProps.softDeleteRetentionDays must be 7..90, got ${retention}`);
+    const client = new DataAzurermClientConfig(this, "client");
+    this.vault = new AzureKeyVault(this, "vault", {
+      name: props.name,
+      location: props.location,
+      resourceGroupName: props.resourceGroupName,
+      tenantId: client.tenantId,
+      skuName: "standard",
+      rbacAuthorizationEnabled: true,
+      purgeProtectionEnabled: props.purgeProtection ?? true,
+      softDeleteRetentionDays: retention,
+      tags: props.tags,
+    });
+    this.deployerAccess = new RoleAssignment(this, "deployer-secrets-officer", {
+      scope: this.vault.id,
+      roleDefinitionName: BUILT_IN_ROLE.keyVaultSecretsOfficer,
+      principalId: client.objectId,
+    });
+  }
+
+  addSecret(id: string, name: string, value: string): KeyVaultSecret {
+    return new KeyVaultSecret(this, `secret-${id}`, {
+      name,
+      value,
+      keyVaultId: this.vault.id,
+      contentType: "text/plain",
+      dependsOn: [this.deployerAccess],
+    });
+  }
+
+  grantSecretsRead(id: string, principalId: string): RoleAssignment {
+    return new RoleAssignment(this, `secrets-user-${id}`, {
+      scope: this.vault.id,
+      roleDefinitionName: BUILT_IN_ROLE.keyVaultSecretsUser,
+      principalId,
+      principalType: "ServicePrincipal",
+    });
+  }
+
+  /** An app setting value that App Service resolves from the vault (versionless: follows rotation). */
+  static reference(secret: KeyVaultSecret): string {
+    return `@Microsoft.KeyVault(SecretUri=${secret.versionlessId}/)`;
+  }
+}

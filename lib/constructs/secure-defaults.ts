@@ -1,0 +1,256 @@
+/**
+ * Secure-default rules over a stack's synthesized Terraform JSON (in the spirit of cdk-nag / PSRule for Azure).
+ * They read what will be deployed, not how the constructs were called, so a construct used with unsafe props or
+ * an escape hatch is caught too. A violation fails synth; a suppression needs a reason and is listed in the stack.
+ */
+import type { InfraNeeds } from "../policy/infra-needs";
+
+type Json = Record<string, unknown>;
+export type TerraformJson = { resource?: Record<string, Record<string, Json>> };
+
+export interface RuleContext {
+  stage: "ephemeral" | "development" | "production";
+  infra: InfraNeeds;
+}
+
+export interface Violation {
+  rule: string;
+  /** Terraform address: azurerm_key_vault.platform_key-vault_vault_1A2B3C4D */
+  resource: string;
+  message: string;
+}
+
+export interface Suppression {
+  rule: string;
+  resource: string;
+  reason: string;
+}
+
+interface Rule {
+  id: string;
+  description: string;
+  /** Resource types it reads; `*` for all. */
+  types: string[];
+  check(config: Json, ctx: RuleContext, type: string): string | undefined;
+}
+
+/** A setting is secret by its last word: COSMOS_KEY, FLUID_KEY1, DB_PASSWORD (TOKEN_BROKER_ENVIRONMENT is not). */
+const SECRET_NAME = /(^|_)(KEY[0-9]*|SECRET|PASSWORD|CONNECTION_?STRING|TOKEN|SAS)$/i;
+const KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(SecretUri=https:\/\/[^)]+\)$|^@Microsoft\.KeyVault\(SecretUri=\$\{[^}]+\}\/\)$/;
+const TAGGABLE = new Set([
+  "azurerm_resource_group",
+  "azurerm_cosmosdb_account",
+  "azurerm_key_vault",
+  "azurerm_storage_account",
+  "azurerm_service_plan",
+  "azurerm_function_app_flex_consumption",
+  "azurerm_fluid_relay_server",
+  "azurerm_log_analytics_workspace",
+  "azurerm_application_insights",
+  "azurerm_cdn_frontdoor_profile",
+  "azurerm_cdn_frontdoor_endpoint",
+  "azurerm_cdn_frontdoor_firewall_policy",
+]);
+const first = (v: unknown): Json => (Array.isArray(v) ? (v[0] as Json) : (v as Json)) ?? {};
+
+export const RULES: Rule[] = [
+  {
+    id: "TB-KV-001",
+    description: "Key Vault uses Azure RBAC, not access policies",
+    types: ["azurerm_key_vault"],
+    check: (c) => (c.rbac_authorization_enabled === true ? undefined : "rbac_authorization_enabled must be true"),
+  },
+  {
+    id: "TB-KV-002",
+    description: "Key Vault has purge protection outside ephemeral environments",
+    types: ["azurerm_key_vault"],
+    check: (c, ctx) => (ctx.stage === "ephemeral" || c.purge_protection_enabled === true ? undefined : "purge_protection_enabled must be true outside ephemeral environments"),
+  },
+  {
+    id: "TB-KV-003",
+    description: "Key Vault keeps deleted secrets for at least 7 days",
+    types: ["azurerm_key_vault"],
+    check: (c) => (typeof c.soft_delete_retention_days === "number" && c.soft_delete_retention_days >= 7 ? undefined : "soft_delete_retention_days must be 7 or more"),
+  },
+  {
+    id: "TB-APP-001",
+    description: "No secret literal in app settings: secrets are Key Vault references",
+    types: ["azurerm_function_app_flex_consumption"],
+    check: (c) => {
+      const bad = Object.entries((c.app_settings as Record<string, string>) ?? {}).filter(
+        ([k, v]) => SECRET_NAME.test(k) && k !== "APPLICATIONINSIGHTS_AUTHENTICATION_STRING" && !KEY_VAULT_REFERENCE.test(String(v)),
+      );
+      return bad.length ? `app settings ${bad.map(([k]) => k).join(", ")} look secret but are not Key Vault references` : undefined;
+    },
+  },
+  {
+    id: "TB-APP-002",
+    description: "Function App is HTTPS only",
+    types: ["azurerm_function_app_flex_consumption"],
+    check: (c) => (c.https_only === true ? undefined : "https_only must be true"),
+  },
+  {
+    id: "TB-APP-003",
+    description: "Function App requires TLS 1.2 or later (site and SCM)",
+    types: ["azurerm_function_app_flex_consumption"],
+    check: (c) => {
+      const site = first(c.site_config);
+      const ok = (v: unknown) => v === "1.2" || v === "1.3";
+      return ok(site.minimum_tls_version) && ok(site.scm_minimum_tls_version) ? undefined : "site_config minimum_tls_version and scm_minimum_tls_version must be 1.2 or 1.3";
+    },
+  },
+  {
+    id: "TB-APP-004",
+    description: "Easy Auth is on, requires authentication and answers 401",
+    types: ["azurerm_function_app_flex_consumption"],
+    check: (c) => {
+      const a = first(c.auth_settings_v2);
+      if (a.auth_enabled !== true || a.require_authentication !== true) return "auth_settings_v2 must have auth_enabled and require_authentication";
+      if (a.unauthenticated_action !== "Return401") return "auth_settings_v2.unauthenticated_action must be Return401 (an API has no login page)";
+      const excluded = (a.excluded_paths as string[]) ?? [];
+      const extra = excluded.filter((p) => p !== "/api/health");
+      return extra.length ? `auth_settings_v2 excludes ${extra.join(", ")} from authentication; only /api/health may be` : undefined;
+    },
+  },
+  {
+    id: "TB-APP-005",
+    description: "Function App uses its managed identity for storage, not a connection string or key",
+    types: ["azurerm_function_app_flex_consumption"],
+    check: (c) => {
+      if (first(c.identity).type === undefined) return "identity must be set (SystemAssigned)";
+      return c.storage_authentication_type === "StorageAccountConnectionString" || c.storage_access_key ? "storage must be reached with the managed identity, not a key" : undefined;
+    },
+  },
+  {
+    id: "TB-ST-001",
+    description: "Storage allows no public blob access, and containers are private",
+    types: ["azurerm_storage_account", "azurerm_storage_container"],
+    check: (c, _ctx, type) =>
+      type === "azurerm_storage_account"
+        ? c.allow_nested_items_to_be_public === false
+          ? undefined
+          : "allow_nested_items_to_be_public must be false"
+        : c.container_access_type === undefined || c.container_access_type === "private"
+          ? undefined
+          : "container_access_type must be private",
+  },
+  {
+    id: "TB-ST-002",
+    description: "Storage requires TLS 1.2 and HTTPS",
+    types: ["azurerm_storage_account"],
+    check: (c) => (c.min_tls_version === "TLS1_2" && c.https_traffic_only_enabled !== false ? undefined : "min_tls_version must be TLS1_2 and https_traffic_only_enabled true"),
+  },
+  {
+    id: "TB-ST-003",
+    description: "Storage shared-key access is off: Entra and user delegation SAS only",
+    types: ["azurerm_storage_account"],
+    check: (c) => (c.shared_access_key_enabled === false ? undefined : "shared_access_key_enabled must be false"),
+  },
+  {
+    id: "TB-COSMOS-001",
+    description: "Cosmos DB local (key) auth is on only when the policy mints resource tokens",
+    types: ["azurerm_cosmosdb_account"],
+    check: (c, ctx) => {
+      const needed = ctx.infra.cosmos?.mintsResourceTokens === true;
+      if (needed && c.local_authentication_disabled === true) return "the policy mints resource tokens, which an account with local auth disabled rejects";
+      if (!needed && c.local_authentication_disabled !== true) return "local_authentication_disabled must be true: no role mints resource tokens";
+      return undefined;
+    },
+  },
+  {
+    id: "TB-COSMOS-002",
+    description: "Cosmos DB requires TLS 1.2",
+    types: ["azurerm_cosmosdb_account"],
+    check: (c) => (c.minimal_tls_version === "Tls12" ? undefined : "minimal_tls_version must be Tls12"),
+  },
+  {
+    id: "TB-AFD-001",
+    description: "The WAF policy is enabled in prevention mode",
+    types: ["azurerm_cdn_frontdoor_firewall_policy"],
+    check: (c) => (c.mode === "Prevention" && c.enabled !== false ? undefined : "mode must be Prevention and enabled true"),
+  },
+  {
+    id: "TB-AFD-002",
+    description: "Routes to private CDN prefixes cache with UseQueryString",
+    types: ["azurerm_cdn_frontdoor_route"],
+    check: (c, ctx) => {
+      const patterns = (c.patterns_to_match as string[]) ?? [];
+      const privateHit = (ctx.infra.cdn?.prefixes ?? []).filter((p) => p.cache === "private" && patterns.some((x) => x.startsWith(p.prefix) || p.prefix.startsWith(x.replace(/\*$/, ""))));
+      const behavior = first(c.cache).query_string_caching_behavior;
+      return privateHit.length && behavior !== "UseQueryString" ? `serves private prefix ${privateHit[0].prefix} but caches with ${behavior ?? "no cache setting"}; only UseQueryString keeps a cached copy behind a valid SAS` : undefined;
+    },
+  },
+  {
+    id: "TB-AFD-003",
+    description: "Routes serve HTTPS only and forward over HTTPS",
+    types: ["azurerm_cdn_frontdoor_route"],
+    check: (c) => {
+      const protocols = (c.supported_protocols as string[]) ?? [];
+      return protocols.includes("Http") || c.forwarding_protocol !== "HttpsOnly" ? "supported_protocols must be Https only and forwarding_protocol HttpsOnly (a SAS over HTTP leaks)" : undefined;
+    },
+  },
+  {
+    id: "TB-AFD-004",
+    description: "Every policy edge rule is present as a WAF custom rule",
+    types: ["azurerm_cdn_frontdoor_firewall_policy"],
+    check: (c, ctx) => {
+      const expected = (ctx.infra.cdn?.prefixes ?? []).reduce((n, p) => n + Object.values(p.edge?.countries ?? {}).length + Object.values(p.edge?.referrers ?? {}).length, 0);
+      const actual = ((c.custom_rule as Json[]) ?? []).filter((r) => r.enabled !== false && r.action === "Block").length;
+      return actual < expected ? `${expected} edge rules in the policy, ${actual} blocking custom rules in the WAF` : undefined;
+    },
+  },
+  {
+    id: "TB-AI-001",
+    description: "Application Insights accepts Entra-authenticated telemetry only",
+    types: ["azurerm_application_insights"],
+    check: (c) => (c.local_authentication_disabled === true ? undefined : "local_authentication_disabled must be true"),
+  },
+  {
+    id: "TB-IAM-001",
+    description: "Role assignments are least privilege: never Owner, Contributor or User Access Administrator",
+    types: ["azurerm_role_assignment"],
+    check: (c) => (["Owner", "Contributor", "User Access Administrator"].includes(String(c.role_definition_name)) ? `role ${c.role_definition_name} is too broad` : undefined),
+  },
+  {
+    id: "TB-TAG-001",
+    description: "Every taggable resource carries env, owner and policy-hash tags, and expires-on when ephemeral",
+    types: ["*"],
+    check: (c, ctx, type) => {
+      if (!TAGGABLE.has(type)) return undefined;
+      const tags = (c.tags as Record<string, string>) ?? {};
+      const required = ["env", "owner", "policy-hash", ...(ctx.stage === "ephemeral" ? ["expires-on"] : [])];
+      const missing = required.filter((t) => !tags[t]);
+      return missing.length ? `missing tags: ${missing.join(", ")}` : undefined;
+    },
+  },
+];
+
+export function checkSecureDefaults(json: TerraformJson, ctx: RuleContext, suppressions: Suppression[] = []): Violation[] {
+  const out: Violation[] = [];
+  for (const [type, byName] of Object.entries(json.resource ?? {})) {
+    for (const [name, config] of Object.entries(byName)) {
+      const address = `${type}.${name}`;
+      for (const rule of RULES) {
+        if (!rule.types.includes("*") && !rule.types.includes(type)) continue;
+        const problem = rule.check(config, ctx, type);
+        if (problem && !suppressions.some((s) => s.rule === rule.id && s.resource === address)) out.push({ rule: rule.id, resource: address, message: problem });
+      }
+    }
+  }
+  return out;
+}
+
+export class SecureDefaultsError extends Error {
+  readonly code = "ERR_SECURE_DEFAULTS";
+  constructor(
+    readonly stackName: string,
+    readonly violations: Violation[],
+  ) {
+    super(
+      `stack ${stackName} breaks ${violations.length} secure-default rule(s):\n` +
+        violations.map((v) => `  ${v.rule} ${v.resource}: ${v.message}`).join("\n") +
+        "\n  (fix the construct props, or BrokerStack.suppress(rule, resource, reason) with a reason a reviewer accepts)",
+    );
+    this.name = "SecureDefaultsError";
+  }
+}

@@ -1,0 +1,76 @@
+/** Storage: the function's deployment container and the CDN origin container. Entra auth only, nothing public. */
+import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
+import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
+import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
+import { Construct } from "constructs";
+import { BUILT_IN_ROLE, type BuiltInRole } from "./role-assignments";
+
+export interface BrokerStorageProps {
+  readonly name: string;
+  readonly location: string;
+  readonly resourceGroupName: string;
+  /** @default "ZRS" */
+  readonly replication?: "LRS" | "ZRS" | "GRS" | "GZRS";
+  /**
+   * Shared-key (account key) access. Off: every caller uses Entra, and the CDN uses user delegation SAS.
+   * @default false
+   */
+  readonly sharedKeyAccess?: boolean;
+  readonly tags: Record<string, string>;
+}
+
+export class BrokerStorage extends Construct {
+  readonly account: StorageAccount;
+  /** Flex Consumption reads the function package from here. */
+  readonly deploymentContainer: StorageContainer;
+  /** Front Door's origin: CDN paths map to blobs here. */
+  readonly originContainer: StorageContainer;
+
+  constructor(scope: Construct, id: string, props: BrokerStorageProps) {
+    super(scope, id);
+    this.account = new StorageAccount(this, "account", {
+      name: props.name,
+      location: props.location,
+      resourceGroupName: props.resourceGroupName,
+      accountKind: "StorageV2",
+      accountTier: "Standard",
+      accountReplicationType: props.replication ?? "ZRS",
+      minTlsVersion: "TLS1_2",
+      httpsTrafficOnlyEnabled: true,
+      allowNestedItemsToBePublic: false,
+      sharedAccessKeyEnabled: props.sharedKeyAccess ?? false,
+      defaultToOauthAuthentication: true,
+      crossTenantReplicationEnabled: false,
+      blobProperties: { deleteRetentionPolicy: { days: 7 }, containerDeleteRetentionPolicy: { days: 7 } },
+      tags: props.tags,
+    });
+    const container = (cid: string, name: string) =>
+      new StorageContainer(this, cid, { name, storageAccountId: this.account.id, containerAccessType: "private" });
+    this.deploymentContainer = container("deployment", "function-releases");
+    this.originContainer = container("origin", "cdn-origin");
+  }
+
+  get blobHost(): string {
+    return this.account.primaryBlobHost;
+  }
+
+  containerUrl(container: StorageContainer): string {
+    return `${this.account.primaryBlobEndpoint}${container.name}`;
+  }
+
+  /** A role on one container (or the account, for roles that only exist there, like the delegator). */
+  grant(id: string, principalId: string, role: BuiltInRole, container?: StorageContainer): RoleAssignment {
+    return new RoleAssignment(this, `role-${id}`, {
+      scope: container ? `${this.account.id}/blobServices/default/containers/${container.name}` : this.account.id,
+      roleDefinitionName: role,
+      principalId,
+      principalType: "ServicePrincipal",
+    });
+  }
+
+  /** What the broker needs to sign CDN URLs without a key: a user delegation key, and read on the origin. */
+  grantSigning(id: string, principalId: string): void {
+    this.grant(`${id}-delegator`, principalId, BUILT_IN_ROLE.storageBlobDelegator);
+    this.grant(`${id}-origin-reader`, principalId, BUILT_IN_ROLE.storageBlobDataReader, this.originContainer);
+  }
+}
