@@ -6,7 +6,7 @@ import { compilePolicy, type CompiledPolicy } from "../lib/policy/compile";
 import { formatDiagnostic } from "../lib/policy/errors";
 import { resolveEnvironment, type ResolvedEnvironment } from "../lib/policy/environments";
 import { checkBundle } from "../lib/policy/check";
-import { loadPolicy } from "../lib/policy/load";
+import { loadPolicy, type LoadResult } from "../lib/policy/load";
 import { filesOnDisk } from "../lib/policy/policy-files";
 import type { AzureEnvironmentSource } from "../lib/policy/source-types";
 
@@ -18,7 +18,10 @@ export interface StackEnvironment {
 }
 
 export function stackEnvironments(policyDir: string, pullRequest = process.env.TOKEN_BROKER_PR): StackEnvironment[] {
-  const loaded = loadPolicy(filesOnDisk(policyDir));
+  return stackEnvironmentsFrom(loadPolicy(filesOnDisk(policyDir)), policyDir, pullRequest);
+}
+
+export function stackEnvironmentsFrom(loaded: LoadResult, policyDir: string, pullRequest?: string): StackEnvironment[] {
   const problems = loaded.bundle ? [...loaded.diagnostics, ...checkBundle(loaded.bundle)] : loaded.diagnostics;
   const errors = problems.filter((d) => d.severity === "error");
   if (!loaded.bundle || errors.length > 0) throw new Error(`the policy in ${policyDir} has errors:\n${errors.map(formatDiagnostic).join("\n")}`);

@@ -1,0 +1,91 @@
+/**
+ * Each secure-default rule fails on a fixture that breaks it: the real synthesized prod (or pr) stack with one
+ * property changed. The unchanged stacks pass every rule.
+ */
+import { checkSecureDefaults, RULES, SecureDefaultsError, type TerraformJson } from "../../lib/constructs/secure-defaults";
+import { synthEnvironment, type Resources } from "./helpers";
+
+const prod = synthEnvironment("prod");
+const pr = synthEnvironment("pr-7");
+const ctx = (s: typeof prod) => ({ stage: s.compiled.config.environment.stage, infra: s.compiled.infra });
+
+/** A deep copy of the stack's JSON with `mutate` applied to the first resource of `type`. */
+function violate(s: typeof prod, type: string, mutate: (r: Record<string, any>) => void): TerraformJson {
+  const copy = JSON.parse(JSON.stringify(s.json)) as { resource: Resources };
+  const first = Object.values(copy.resource[type])[0];
+  mutate(first);
+  return copy;
+}
+
+const fixtures: [string, string, (r: Record<string, any>) => void, typeof prod?][] = [
+  ["TB-KV-001", "azurerm_key_vault", (r) => (r.rbac_authorization_enabled = false)],
+  ["TB-KV-002", "azurerm_key_vault", (r) => (r.purge_protection_enabled = false)],
+  ["TB-KV-003", "azurerm_key_vault", (r) => (r.soft_delete_retention_days = 3)],
+  ["TB-APP-001", "azurerm_function_app_flex_consumption", (r) => (r.app_settings.COSMOS_KEY = "c2VjcmV0LWtleS1saXRlcmFs")],
+  ["TB-APP-002", "azurerm_function_app_flex_consumption", (r) => (r.https_only = false)],
+  ["TB-APP-003", "azurerm_function_app_flex_consumption", (r) => (r.site_config.minimum_tls_version = "1.0")],
+  ["TB-APP-004", "azurerm_function_app_flex_consumption", (r) => (r.auth_settings_v2.unauthenticated_action = "AllowAnonymous")],
+  ["TB-APP-005", "azurerm_function_app_flex_consumption", (r) => (r.storage_authentication_type = "StorageAccountConnectionString")],
+  ["TB-ST-001", "azurerm_storage_account", (r) => (r.allow_nested_items_to_be_public = true)],
+  ["TB-ST-002", "azurerm_storage_account", (r) => (r.min_tls_version = "TLS1_0")],
+  ["TB-ST-003", "azurerm_storage_account", (r) => (r.shared_access_key_enabled = true)],
+  ["TB-COSMOS-001", "azurerm_cosmosdb_account", (r) => (r.local_authentication_disabled = true)],
+  ["TB-COSMOS-002", "azurerm_cosmosdb_account", (r) => (r.minimal_tls_version = "Tls")],
+  ["TB-AFD-001", "azurerm_cdn_frontdoor_firewall_policy", (r) => (r.mode = "Detection")],
+  ["TB-AFD-002", "azurerm_cdn_frontdoor_route", (r) => ((r.patterns_to_match = ["/tenants/*"]), (r.cache.query_string_caching_behavior = "IgnoreQueryString"))],
+  ["TB-AFD-003", "azurerm_cdn_frontdoor_route", (r) => (r.supported_protocols = ["Http", "Https"])],
+  ["TB-AFD-004", "azurerm_cdn_frontdoor_firewall_policy", (r) => r.custom_rule.pop()],
+  ["TB-AI-001", "azurerm_application_insights", (r) => (r.local_authentication_disabled = false)],
+  ["TB-IAM-001", "azurerm_role_assignment", (r) => (r.role_definition_name = "Owner")],
+  ["TB-TAG-001", "azurerm_storage_account", (r) => delete r.tags.owner],
+  ["TB-TAG-001", "azurerm_resource_group", (r) => delete r.tags["expires-on"], pr],
+];
+
+describe("secure-default rules", () => {
+  it("has at least 15 rules, each with a fixture here", () => {
+    expect(RULES.length).toBeGreaterThanOrEqual(15);
+    expect(new Set(fixtures.map(([id]) => id))).toEqual(new Set(RULES.map((r) => r.id)));
+  });
+
+  it.each(["dev", "prod", "pr-7"])("the %s stack passes every rule", (env) => {
+    const s = env === "prod" ? prod : env === "pr-7" ? pr : synthEnvironment(env);
+    expect(checkSecureDefaults(s.json, ctx(s))).toEqual([]);
+  });
+
+  it.each(fixtures.map(([id, type, mutate, on]) => [id, type, mutate, on ?? prod] as const))("%s fails on a violating %s", (id, type, mutate, s) => {
+    const violations = checkSecureDefaults(violate(s, type, mutate), ctx(s));
+    expect(violations).toEqual([{ rule: id, resource: expect.stringMatching(new RegExp(`^${type}\\.`)), message: expect.any(String) }]);
+  });
+
+  it("purge protection may be off in an ephemeral environment", () => {
+    expect(checkSecureDefaults(violate(pr, "azurerm_key_vault", (r) => (r.purge_protection_enabled = false)), ctx(pr))).toEqual([]);
+  });
+});
+
+describe("synth enforces the rules", () => {
+  it("fails synth with the rule and resource named, when an escape hatch breaks a default", () => {
+    expect(() =>
+      synthEnvironment("dev", {
+        build: (stack) => stack.platform.storage.account.addOverride("allow_nested_items_to_be_public", true),
+      }),
+    ).toThrow(SecureDefaultsError);
+    try {
+      synthEnvironment("dev", { build: (stack) => stack.platform.storage.account.addOverride("allow_nested_items_to_be_public", true) });
+    } catch (e) {
+      expect((e as Error).message).toContain("TB-ST-001 azurerm_storage_account.platform_storage_account_19068438: allow_nested_items_to_be_public must be false");
+    }
+  });
+
+  it("accepts a documented suppression, and refuses one without a reason", () => {
+    const address = "azurerm_storage_account.platform_storage_account_19068438";
+    expect(() =>
+      synthEnvironment("dev", {
+        build: (stack) => {
+          stack.platform.storage.account.addOverride("shared_access_key_enabled", true);
+          stack.suppress("TB-ST-003", address, "the local SAS signer needs the account key until issue 3 ships user delegation");
+        },
+      }),
+    ).not.toThrow();
+    expect(() => synthEnvironment("dev", { build: (stack) => stack.suppress("TB-ST-003", address, "because") })).toThrow(/needs a reason/);
+  });
+});
