@@ -19,7 +19,7 @@ export function synthEnvironment(env: string, options: { policyText?: string; bu
   if (!s) throw new Error(`no stack for ${env}`);
   const stack = new BrokerStack(Testing.app(), s.stackId, { environment: s.environment, azure: s.azure, compiled: s.compiled, now: NOW });
   options.build?.(stack);
-  const json = JSON.parse(Testing.synth(stack)) as { resource: Resources; output: Record<string, unknown>; terraform: Record<string, unknown> };
+  const json = JSON.parse(Testing.synth(stack)) as { resource: Resources; output: Record<string, unknown>; terraform: Record<string, unknown>; provider: Record<string, unknown> };
   return { stack, json, compiled: s.compiled };
 }
 
