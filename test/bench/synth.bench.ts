@@ -1,0 +1,35 @@
+/**
+ * `npm run bench:synth`: `cdktf synth` of all stacks (dev, prod and pr-<n>) and `tsc --noEmit`, median of 3 runs.
+ * Targets (issue #4): synth <= 5 s, type-check <= 3 s. Baseline in the same run: the cdktf template's default app
+ * command, ts-node (type-checking while it runs), on the same stacks.
+ */
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+
+const ROOT = join(__dirname, "..", "..");
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const env = { ...process.env, CHECKPOINT_DISABLE: "1", TOKEN_BROKER_PR: "42", CI: "1" };
+const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
+
+function median(cmd: string, args: string[]): number {
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    rmSync(join(ROOT, "cdktf.out"), { recursive: true, force: true });
+    const t0 = performance.now();
+    execFileSync(cmd, args, { cwd: ROOT, env, stdio: "pipe" });
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)] / 1000;
+}
+
+const rows: [string, number, string][] = [
+  ["cdktf synth (app: tsx, submodule imports)", median(bin("cdktf"), ["synth"]), "<= 5 s"],
+  ["app alone: tsx stacks/main.ts", median(bin("tsx"), ["stacks/main.ts"]), ""],
+  ["baseline: cdktf synth with the template's ts-node app", median(bin("cdktf"), ["synth", "--app", `${bin("ts-node")} stacks/main.ts`]), ""],
+  ["tsc --noEmit (whole project)", median(bin("tsc"), ["--noEmit", "-p", "tsconfig.json"]), "<= 3 s"],
+];
+console.log(`\nsynth benchmark: 3 stacks (dev, prod, pr-42), median of ${RUNS}, node ${process.version}\n`);
+console.log("| measure | seconds | target |\n| --- | --- | --- |");
+for (const [what, s, target] of rows) console.log(`| ${what} | ${s.toFixed(2)} | ${target} |`);
