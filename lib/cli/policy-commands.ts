@@ -11,7 +11,7 @@ import { formatDiagnostic, type PolicyDiagnostic } from "../policy/errors";
 import { explain, formatExplanation } from "../policy/explain";
 import { loadPolicy, type PolicyBundle } from "../policy/load";
 import { filesAtRevision, filesOnDisk, isGitRevision } from "../policy/policy-files";
-import { runPolicyTests } from "../policy/policy-test";
+import { loadTestFiles, runPolicyTests } from "../policy/policy-test";
 
 type Print = (s: string) => void;
 
@@ -72,7 +72,8 @@ function check(argv: string[], out: Print): number {
   const json = values.json === true;
   const { bundle, diagnostics } = loadChecked(target, json, out);
   // Test files are part of the policy: a malformed one is a check failure, not a surprise at `policy test`.
-  const testProblems = bundle ? runPolicyTests(bundle).diagnostics : [];
+  const testProblems: PolicyDiagnostic[] = [];
+  if (bundle) loadTestFiles(bundle, testProblems);
   if (!json) for (const d of testProblems) out(formatDiagnostic(d));
   const all = [...diagnostics, ...testProblems];
   const errors = all.filter((d) => d.severity === "error").length;

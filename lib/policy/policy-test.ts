@@ -5,11 +5,11 @@
  */
 import { canonicalJson } from "./canonical-json";
 import { AccessRequestError, parseAccessRequests } from "./access-request";
-import { compilePolicy, type CompiledPolicy } from "./compile";
+import { compilePolicy } from "./compile";
 import { parseDuration } from "./duration";
 import { representativeEnvironments, resolveEnvironment, UnknownEnvironmentError } from "./environments";
 import type { PolicyDiagnostic } from "./errors";
-import { createEvaluator, type GrantedCredential } from "./evaluate";
+import { createEvaluator, type Evaluator, type GrantedCredential } from "./evaluate";
 import { loadFile, type PolicyBundle } from "./load";
 import { substituteEnv } from "./template";
 import type { YamlSource } from "./yaml-source";
@@ -49,29 +49,32 @@ export interface PolicyTestReport {
 export function runPolicyTests(bundle: PolicyBundle): PolicyTestReport {
   const diagnostics: PolicyDiagnostic[] = [];
   const results: CaseResult[] = [];
-  const compiled = new Map<string, CompiledPolicy>();
-  const compileFor = (env: string) => {
-    let c = compiled.get(env);
-    if (!c) {
-      c = compilePolicy(bundle, env, { skipCheck: compiled.size > 0 });
-      compiled.set(env, c);
+  const evaluators = new Map<string, Evaluator>();
+  const evaluatorFor = (env: string) => {
+    let e = evaluators.get(env);
+    if (!e) {
+      e = createEvaluator(compilePolicy(bundle, env, { skipCheck: evaluators.size > 0 }).config);
+      evaluators.set(env, e);
     }
-    return c;
+    return e;
   };
-  for (const file of bundle.files.testFiles) {
-    const source = loadFile(bundle.files, file, "policy-test", diagnostics);
-    if (!source) continue;
+  for (const source of loadTestFiles(bundle, diagnostics)) {
     const tests = source.value as TestFile;
     tests.cases.forEach((tc, i) => {
       const envs = tc.environments ?? tests.environments ?? representativeEnvironments(bundle.environments.entries).map((e) => e.name);
-      for (const env of envs) results.push(runCase(bundle, source, tests, tc, i, env, compileFor));
+      for (const env of envs) results.push(runCase(bundle, source, tests, tc, i, env, evaluatorFor));
     });
   }
   const passed = results.filter((r) => r.passed).length;
   return { diagnostics, results, passed, failed: results.length - passed };
 }
 
-function runCase(bundle: PolicyBundle, source: YamlSource, file: TestFile, tc: TestCase, index: number, envName: string, compileFor: (env: string) => CompiledPolicy): CaseResult {
+/** Parses and schema-validates the test files without running them (what `policy check` needs). */
+export function loadTestFiles(bundle: PolicyBundle, diagnostics: PolicyDiagnostic[]): YamlSource[] {
+  return bundle.files.testFiles.map((file) => loadFile(bundle.files, file, "policy-test", diagnostics)).filter((s): s is YamlSource => s !== undefined);
+}
+
+function runCase(bundle: PolicyBundle, source: YamlSource, file: TestFile, tc: TestCase, index: number, envName: string, evaluatorFor: (env: string) => Evaluator): CaseResult {
   const at = source.positionOf(["cases", index]);
   const result: CaseResult = { file: at.file, line: at.line, name: tc.name, environment: envName, passed: false, problems: [] };
   const fail = (p: string) => {
@@ -101,7 +104,7 @@ function runCase(bundle: PolicyBundle, source: YamlSource, file: TestFile, tc: T
     if (e instanceof AccessRequestError) return fail(`request ${e.message}`);
     throw e;
   }
-  const decision = createEvaluator(compileFor(envName).config).evaluate({ issuer, claims }, requests);
+  const decision = evaluatorFor(envName).evaluate({ issuer, claims }, requests);
 
   if (tc.expect.roles && canonicalJson(tc.expect.roles) !== canonicalJson(decision.roles)) {
     result.problems.push(`roles: expected ${JSON.stringify(tc.expect.roles)}, got ${JSON.stringify(decision.roles)}`);

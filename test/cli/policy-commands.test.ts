@@ -59,6 +59,14 @@ describe("token-broker policy check", () => {
     });
   });
 
+  it("checks the test files' schema too, without running them", async () => {
+    const dir = gitRepoWithPolicies();
+    writeFileSync(join(dir, "policies", "tests", "bad.yaml"), "cases:\n  - name: empty\n    requests: []\n    expect: {}\n");
+    const r = await run(["policy", "check"], dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("policies/tests/bad.yaml:3:15 error E_SCHEMA: cases[0].requests must not be empty");
+  });
+
   it("runs as the installed binary", () => {
     const out = execFileSync(process.execPath, [join(ROOT, "lib", "cli", "token-broker.cjs"), "policy", "check"], { cwd: ROOT, encoding: "utf8" });
     expect(out).toContain("ok: policies/policy.yaml");
