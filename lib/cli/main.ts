@@ -1,4 +1,5 @@
 /** `token-broker <group> <command>`: dispatch, usage, and the exit-code contract (0 ok, 1 problems, 2 usage, 3 widened). */
+import { runCdnCommand } from "./cdn-commands";
 import { runPolicyCommand } from "./policy-commands";
 
 export const USAGE = `usage: token-broker policy <command> [options]
@@ -12,11 +13,15 @@ export const USAGE = `usage: token-broker policy <command> [options]
                                   who gains or loses what; base/head are directories or git revisions
 
   [dir] defaults to policies/. Every command takes --json.
+
+       token-broker cdn encrypt --key <key> <ec_params>   ECToken v3 for EdgeCast-compatible CDNs
+       token-broker cdn decrypt --key <key> <token>       prints the plaintext; wrong key or altered token: exit 1
   Exit codes: 0 ok, 1 policy errors or failing tests, 2 usage, 3 access widened (diff --fail-on-widen).`;
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + "\n"), err: (s: string) => void = (s) => process.stderr.write(s + "\n")): Promise<number> {
   const [group, command, ...rest] = argv;
   if (group === "policy" && command) return runPolicyCommand(command, rest, out, err);
+  if (group === "cdn" && command) return runCdnCommand(command, rest, out, err);
   if (group === "--help" || group === "-h" || group === "help" || (group === "policy" && !command)) {
     out(USAGE);
     return 0;
