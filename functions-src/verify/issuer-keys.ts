@@ -1,0 +1,107 @@
+/**
+ * Signing keys of one issuer, from OIDC discovery: the discovery document names jwks_uri, the JWKS holds the keys.
+ * - Cached across requests (`cacheSeconds`), refreshed in the background of the next request after that.
+ * - An unknown `kid` triggers one refresh, then a cool-down (`cooldownSeconds`), so forged kids cannot make us
+ *   hammer the issuer.
+ * - When the issuer is unreachable, cached keys keep serving (up to `maxStaleSeconds`): an outage at the IdP must
+ *   not take the broker down for tokens it can still verify.
+ * - Only https (or http on loopback, for local runs) is fetched, and discovery must name the same issuer.
+ */
+import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWSHeaderParameters, type KeyLike, type FlattenedJWSInput } from "jose";
+
+export interface IssuerKeysOptions {
+  cacheSeconds?: number;
+  cooldownSeconds?: number;
+  maxStaleSeconds?: number;
+  timeoutMs?: number;
+  /** Milliseconds since the epoch. @default Date.now */
+  now?: () => number;
+}
+
+export class KeysUnavailableError extends Error {
+  readonly code = "ERR_KEYS_UNAVAILABLE";
+  constructor(readonly issuer: string, reason: string) {
+    super(`signing keys of ${issuer} are unavailable: ${reason}`);
+    this.name = "KeysUnavailableError";
+  }
+}
+
+type Resolver = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<KeyLike | Uint8Array>;
+
+export class IssuerKeys {
+  private resolver?: Resolver;
+  private fetchedAt = -Infinity;
+  private inFlight?: Promise<void>;
+  private jwksUri?: string;
+  private readonly o: Required<IssuerKeysOptions>;
+  /** Fetches made, for tests and metrics. */
+  fetches = 0;
+
+  constructor(
+    readonly issuer: string,
+    private readonly discoveryUrl: string,
+    options: IssuerKeysOptions = {},
+  ) {
+    this.o = { cacheSeconds: 600, cooldownSeconds: 30, maxStaleSeconds: 86400, timeoutMs: 3000, now: Date.now, ...options };
+    assertFetchable(discoveryUrl);
+  }
+
+  /** A key resolver for jose's jwtVerify. */
+  readonly getKey: Resolver = async (header, token) => {
+    const age = (this.o.now() - this.fetchedAt) / 1000;
+    if (!this.resolver || age > this.o.cacheSeconds) await this.refresh(!this.resolver || age > this.o.maxStaleSeconds);
+    try {
+      return await this.resolver!(header, token);
+    } catch (e) {
+      if (!(e instanceof joseErrors.JWKSNoMatchingKey) || (this.o.now() - this.fetchedAt) / 1000 < this.o.cooldownSeconds) throw e;
+      // An unknown kid after the cool-down: the issuer may have rotated. Fetch once more.
+      await this.refresh(false);
+      return this.resolver!(header, token);
+    }
+  };
+
+  /** `required`: no usable cached keys, so a failure is an error rather than a reason to keep the stale ones. */
+  private async refresh(required: boolean): Promise<void> {
+    this.inFlight ??= this.fetchKeys().finally(() => {
+      this.inFlight = undefined;
+    });
+    try {
+      await this.inFlight;
+    } catch (e) {
+      if (required || !this.resolver) throw new KeysUnavailableError(this.issuer, (e as Error).message);
+      // Keep serving the cached keys; try again after the cool-down rather than on every request.
+      this.fetchedAt = this.o.now() - (this.o.cacheSeconds - this.o.cooldownSeconds) * 1000;
+    }
+  }
+
+  private async fetchKeys(): Promise<void> {
+    if (!this.jwksUri) {
+      const discovery = (await this.getJson(this.discoveryUrl)) as { issuer?: unknown; jwks_uri?: unknown };
+      if (discovery.issuer !== this.issuer) throw new Error("the discovery document names a different issuer");
+      if (typeof discovery.jwks_uri !== "string") throw new Error("the discovery document has no jwks_uri");
+      assertFetchable(discovery.jwks_uri);
+      this.jwksUri = discovery.jwks_uri;
+    }
+    const jwks = (await this.getJson(this.jwksUri)) as JSONWebKeySet;
+    if (!jwks || !Array.isArray(jwks.keys)) throw new Error("the JWKS has no keys array");
+    // Public keys only: a JWKS that publishes private key material is misconfigured, and none of it is used.
+    const keys = jwks.keys.filter((k) => typeof k === "object" && k !== null && !("d" in k) && ["RSA", "EC", "OKP"].includes(String(k.kty)));
+    this.resolver = createLocalJWKSet({ keys }) as Resolver;
+    this.fetchedAt = this.o.now();
+  }
+
+  private async getJson(url: string): Promise<unknown> {
+    this.fetches++;
+    const res = await fetch(url, { signal: AbortSignal.timeout(this.o.timeoutMs), redirect: "error", headers: { accept: "application/json" } });
+    if (!res.ok) throw new Error(`${new URL(url).pathname} answered ${res.status}`);
+    const text = await res.text();
+    if (text.length > 512 * 1024) throw new Error("the response is too large");
+    return JSON.parse(text);
+  }
+}
+
+function assertFetchable(url: string): void {
+  const u = new URL(url);
+  const loopback = u.hostname === "127.0.0.1" || u.hostname === "localhost" || u.hostname === "[::1]";
+  if (u.protocol !== "https:" && !(u.protocol === "http:" && loopback)) throw new Error(`refusing to fetch keys over ${u.protocol} from ${u.host}`);
+}

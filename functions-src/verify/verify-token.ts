@@ -1,0 +1,188 @@
+/**
+ * The broker's own check of the caller's JWT (Easy Auth is the first gate, this is the second: a spoofed header or
+ * a disabled Easy Auth must never yield a credential). Every failure is a TokenError with a stable code; callers map
+ * codes to HTTP once, at the edge. No error message contains the token or a claim value.
+ */
+import { createHash } from "node:crypto";
+import { errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
+import type { CompiledIssuer, RuntimeConfig } from "../../lib/policy/runtime-config";
+import { BoundedCache } from "./bounded-cache";
+import { hasDuplicateKeys } from "./duplicate-keys";
+import { IssuerKeys, KeysUnavailableError, type IssuerKeysOptions } from "./issuer-keys";
+
+export type TokenErrorCode =
+  | "ERR_TOKEN_MALFORMED"
+  | "ERR_TOKEN_TOO_LARGE"
+  | "ERR_TOKEN_HEADER" // a header parameter we refuse (jku, x5u, jwk, x5c, crit, b64)
+  | "ERR_TOKEN_ALGORITHM"
+  | "ERR_TOKEN_UNTRUSTED_ISSUER"
+  | "ERR_TOKEN_SIGNATURE"
+  | "ERR_TOKEN_EXPIRED"
+  | "ERR_TOKEN_NOT_YET_VALID"
+  | "ERR_TOKEN_AUDIENCE"
+  | "ERR_TOKEN_TYPE"
+  | "ERR_TOKEN_CLAIMS"
+  | "ERR_EASY_AUTH_MISMATCH"
+  | "ERR_KEYS_UNAVAILABLE";
+
+export class TokenError extends Error {
+  constructor(
+    readonly code: TokenErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "TokenError";
+  }
+}
+
+export interface VerifiedToken {
+  issuer: string; // the policy's issuer name
+  subject: string;
+  claims: Readonly<Record<string, unknown>>;
+  expiresAt: number; // unix seconds
+}
+
+/** Easy Auth's principal headers, when present (App Service strips client-sent copies only when Easy Auth is on). */
+export interface EasyAuthPrincipal {
+  id?: string;
+  idp?: string;
+}
+
+export interface VerifierOptions extends IssuerKeysOptions {
+  /** @default 8192 */
+  maxTokenBytes?: number;
+  /** @default 10000 */
+  cacheEntries?: number;
+}
+
+const ASYMMETRIC = new Set(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]);
+const REFUSED_HEADERS = ["jku", "x5u", "jwk", "x5c", "x5t", "crit", "b64", "zip"];
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+export class TokenVerifier {
+  private readonly byIss = new Map<string, { config: CompiledIssuer; keys: IssuerKeys }>();
+  private readonly cache: BoundedCache<VerifiedToken>;
+  private readonly now: () => number;
+  private readonly maxTokenBytes: number;
+
+  constructor(config: RuntimeConfig, options: VerifierOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.maxTokenBytes = options.maxTokenBytes ?? 8192;
+    this.cache = new BoundedCache(options.cacheEntries ?? 10_000, this.now);
+    for (const issuer of config.issuers) {
+      issuer.issuers.forEach((iss, i) => this.byIss.set(iss, { config: issuer, keys: new IssuerKeys(iss, issuer.discovery[i], options) }));
+    }
+  }
+
+  /** Keys fetched so far, per accepted `iss` (for tests and metrics). */
+  fetchCount(iss: string): number {
+    return this.byIss.get(iss)?.keys.fetches ?? 0;
+  }
+
+  async verify(token: unknown, easyAuth?: EasyAuthPrincipal): Promise<VerifiedToken> {
+    if (typeof token !== "string" || token.length === 0) throw new TokenError("ERR_TOKEN_MALFORMED", "no bearer token");
+    if (token.length > this.maxTokenBytes) throw new TokenError("ERR_TOKEN_TOO_LARGE", `the token is larger than ${this.maxTokenBytes} bytes`);
+    const digest = createHash("sha256").update(token).digest("base64url");
+    const cached = this.cache.get(digest);
+    if (cached && cached.expiresAt * 1000 > this.now()) return checkEasyAuth(cached, easyAuth);
+
+    if (!COMPACT_JWS.test(token)) throw new TokenError("ERR_TOKEN_MALFORMED", "the token is not a compact signed JWT");
+    const [headerPart, payloadPart] = token.split(".");
+    const header = decodeSegment(headerPart, "header");
+    const payload = decodeSegment(payloadPart, "payload");
+    for (const h of REFUSED_HEADERS) if (h in header) throw new TokenError("ERR_TOKEN_HEADER", `the token header carries '${h}', which this broker refuses`);
+    if (typeof header.alg !== "string" || !ASYMMETRIC.has(header.alg)) throw new TokenError("ERR_TOKEN_ALGORITHM", "the token is not signed with an allowed asymmetric algorithm");
+    const entry = typeof payload.iss === "string" ? this.byIss.get(payload.iss) : undefined;
+    if (!entry) throw new TokenError("ERR_TOKEN_UNTRUSTED_ISSUER", "the token's issuer is not trusted by this policy");
+    const issuer = entry.config;
+    if (!issuer.algorithms.includes(header.alg)) throw new TokenError("ERR_TOKEN_ALGORITHM", `this issuer's tokens must be signed with ${issuer.algorithms.join(" or ")}`);
+
+    let verified: JWTPayload;
+    try {
+      ({ payload: verified } = await jwtVerify(token, entry.keys.getKey, {
+        issuer: payload.iss as string,
+        audience: issuer.audiences,
+        algorithms: issuer.algorithms,
+        clockTolerance: issuer.clockToleranceSeconds,
+        requiredClaims: ["exp", "iat", issuer.subjectClaim, ...issuer.requiredClaims],
+        currentDate: new Date(this.now()),
+        ...(issuer.tokenType && { typ: issuer.tokenType }),
+      }));
+    } catch (e) {
+      throw mapJoseError(e);
+    }
+    const nowSeconds = this.now() / 1000;
+    if ((verified.iat as number) > nowSeconds + issuer.clockToleranceSeconds) throw new TokenError("ERR_TOKEN_NOT_YET_VALID", "the token was issued in the future");
+    checkDeclaredClaims(issuer, verified);
+    const subject = verified[issuer.subjectClaim];
+    if (typeof subject !== "string" || subject === "") throw new TokenError("ERR_TOKEN_CLAIMS", `claim '${issuer.subjectClaim}' must be a non-empty string`);
+    if (issuer.type === "entra" && !issuer.tenants?.includes(String(verified.tid))) throw new TokenError("ERR_TOKEN_CLAIMS", "the token's tenant is not allowed");
+
+    const result: VerifiedToken = { issuer: issuer.name, subject, claims: verified, expiresAt: verified.exp as number };
+    this.cache.set(digest, result, (verified.exp as number) * 1000);
+    return checkEasyAuth(result, easyAuth);
+  }
+}
+
+function decodeSegment(part: string, what: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = Buffer.from(part, "base64url").toString("utf8");
+    if (Buffer.from(text, "utf8").toString("base64url") !== part) throw new Error("not canonical base64url");
+  } catch {
+    throw new TokenError("ERR_TOKEN_MALFORMED", `the token ${what} is not base64url`);
+  }
+  if (hasDuplicateKeys(text)) throw new TokenError("ERR_TOKEN_MALFORMED", `the token ${what} repeats a key`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new TokenError("ERR_TOKEN_MALFORMED", `the token ${what} is not JSON`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TokenError("ERR_TOKEN_MALFORMED", `the token ${what} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+/** Declared claims that are present must have their declared type, pattern and enum (conditions rely on them). */
+function checkDeclaredClaims(issuer: CompiledIssuer, claims: JWTPayload): void {
+  for (const [name, decl] of Object.entries(issuer.claims)) {
+    const v = claims[name];
+    if (v === undefined) continue;
+    const values = decl.type === "string[]" ? v : [v];
+    const ok =
+      Array.isArray(values) &&
+      values.every((x) => {
+        const t = decl.type === "string[]" ? "string" : decl.type;
+        if (typeof x !== t) return false;
+        if (decl.pattern && !new RegExp(decl.pattern, "u").test(String(x))) return false;
+        return !decl.enum || decl.enum.includes(x as never);
+      });
+    if (!ok) throw new TokenError("ERR_TOKEN_CLAIMS", `claim '${name}' does not match its declaration in the policy`);
+  }
+}
+
+function checkEasyAuth(token: VerifiedToken, easyAuth?: EasyAuthPrincipal): VerifiedToken {
+  if (easyAuth?.id !== undefined && easyAuth.id !== token.subject) {
+    throw new TokenError("ERR_EASY_AUTH_MISMATCH", "the Easy Auth principal and the bearer token name different callers");
+  }
+  return token;
+}
+
+function mapJoseError(e: unknown): TokenError {
+  if (e instanceof TokenError) return e;
+  if (e instanceof KeysUnavailableError) return new TokenError("ERR_KEYS_UNAVAILABLE", "the issuer's signing keys cannot be fetched right now");
+  if (e instanceof joseErrors.JWTExpired) return new TokenError("ERR_TOKEN_EXPIRED", "the token has expired");
+  if (e instanceof joseErrors.JWTClaimValidationFailed) {
+    if (e.claim === "nbf") return new TokenError("ERR_TOKEN_NOT_YET_VALID", "the token is not valid yet");
+    if (e.claim === "aud") return new TokenError("ERR_TOKEN_AUDIENCE", "the token is not meant for this broker (audience)");
+    if (e.claim === "iss") return new TokenError("ERR_TOKEN_UNTRUSTED_ISSUER", "the token's issuer is not trusted by this policy");
+    if (e.claim === "typ") return new TokenError("ERR_TOKEN_TYPE", "the token's type (typ) is not the one this issuer requires");
+    return new TokenError("ERR_TOKEN_CLAIMS", `the token's claim '${e.claim}' is missing or invalid`);
+  }
+  if (e instanceof joseErrors.JOSEAlgNotAllowed) return new TokenError("ERR_TOKEN_ALGORITHM", "the token's algorithm is not allowed");
+  if (e instanceof joseErrors.JWKSNoMatchingKey || e instanceof joseErrors.JWSSignatureVerificationFailed || e instanceof joseErrors.JWKSMultipleMatchingKeys) {
+    return new TokenError("ERR_TOKEN_SIGNATURE", "the token's signature does not verify with the issuer's keys");
+  }
+  if (e instanceof joseErrors.JOSEError) return new TokenError("ERR_TOKEN_MALFORMED", "the token cannot be verified");
+  throw e;
+}

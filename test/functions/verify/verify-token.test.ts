@@ -1,0 +1,186 @@
+/**
+ * The broker's token verification against a real HTTP key server: the hostile-token corpus, rotation, the kid
+ * cool-down, JWKS outages, Easy Auth agreement and the verified-token cache.
+ */
+import { createHmac } from "node:crypto";
+import { exportSPKI, importJWK, type KeyLike } from "jose";
+import { compilePolicy } from "../../../lib/policy/compile";
+import type { RuntimeConfig } from "../../../lib/policy/runtime-config";
+import { TokenError, TokenVerifier, type TokenErrorCode } from "../../../functions-src/verify/verify-token";
+import { filesInMemory, loadOk } from "../../policy/helpers";
+import { KeyServer, makeKey, type TestKey } from "../../support/key-server";
+
+const policyFor = (issuer: string) => `version: 1
+issuers:
+  idp:
+    type: oidc
+    issuer: ${issuer}
+    audiences: [api://broker]
+    algorithms: [RS256, ES256]
+    clockTolerance: 30s
+    requiredClaims: [tid]
+    claims:
+      sub: { type: string }
+      tid: { type: string, pattern: "[a-z0-9-]{1,40}" }
+      roles: { type: "string[]" }
+resources: { cdn: { prefixes: { /files/: {} } } }
+roles:
+  member:
+    when: { claim: roles, contains: member }
+    grants: [{ cdn: { prefix: "/files/\${claims.tid}/", ttl: 10m } }]
+environments: { dev: { stage: development } }
+`;
+
+let server: KeyServer;
+let key: TestKey;
+let config: RuntimeConfig;
+const good = { sub: "alice", tid: "contoso", roles: ["member"], aud: "api://broker" };
+const b64 = (v: unknown) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
+
+beforeAll(async () => {
+  server = await new KeyServer().start();
+  key = await makeKey("k1");
+  server.keys = [key];
+  config = compilePolicy(loadOk(filesInMemory(policyFor(server.issuer))), "dev").config;
+});
+afterAll(() => server.stop());
+
+async function expectCode(p: Promise<unknown>, code: TokenErrorCode) {
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TokenError);
+  expect((error as TokenError).code).toBe(code);
+  return error as TokenError;
+}
+
+describe("a valid token", () => {
+  it("verifies through discovery + JWKS and returns the claims", async () => {
+    const v = new TokenVerifier(config);
+    const t = await v.verify(await server.sign(good));
+    expect(t).toMatchObject({ issuer: "idp", subject: "alice", claims: expect.objectContaining({ tid: "contoso", roles: ["member"] }) });
+  });
+
+  it("is cached by digest: a repeat verification fetches nothing and skips the signature check", async () => {
+    const v = new TokenVerifier(config);
+    const token = await server.sign(good);
+    await v.verify(token);
+    const fetches = v.fetchCount(server.issuer);
+    const before = server.requests;
+    await v.verify(token);
+    expect(v.fetchCount(server.issuer)).toBe(fetches);
+    expect(server.requests).toBe(before);
+  });
+
+  it("is not served from the cache past its exp", async () => {
+    let now = Date.now();
+    const v = new TokenVerifier(config, { now: () => now });
+    const token = await server.sign(good, { exp: Math.floor(now / 1000) + 5 });
+    await v.verify(token);
+    now += 60_000; // beyond exp + 30 s tolerance
+    await expectCode(v.verify(token), "ERR_TOKEN_EXPIRED");
+  });
+});
+
+describe("hostile and broken tokens", () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const cases: [string, () => Promise<string>, TokenErrorCode][] = [
+    ["alg none", async () => `${b64({ alg: "none", typ: "JWT" })}.${b64({ ...good, iss: server.issuer, iat: now(), exp: now() + 60 })}.`, "ERR_TOKEN_MALFORMED"],
+    ["alg none with a fake signature", async () => `${b64({ alg: "none" })}.${b64({ ...good, iss: server.issuer, iat: now(), exp: now() + 60 })}.AAAA`, "ERR_TOKEN_ALGORITHM"],
+    [
+      "HS256 signed with the issuer's public key",
+      async () => {
+        // The classic confusion attack: the public key's PEM used as an HMAC secret.
+        const pem = await exportSPKI((await importJWK(key.publicJwk, "RS256")) as KeyLike);
+        const unsigned = `${b64({ alg: "HS256", kid: "k1" })}.${b64({ ...good, iss: server.issuer, iat: now(), exp: now() + 60 })}`;
+        return `${unsigned}.${createHmac("sha256", pem).update(unsigned).digest("base64url")}`;
+      },
+      "ERR_TOKEN_ALGORITHM",
+    ],
+    ["an algorithm the issuer does not allow (PS256)", async () => server.sign(good, { key: await makeKey("k1", "PS256") }), "ERR_TOKEN_ALGORITHM"],
+    ["an unknown kid", async () => server.sign(good, { key: await makeKey("nope") }), "ERR_TOKEN_SIGNATURE"],
+    ["a known kid, signed with another key", async () => server.sign(good, { key: { ...(await makeKey("k1")), kid: "k1" } }), "ERR_TOKEN_SIGNATURE"],
+    ["jku header injection", async () => server.sign(good, { header: { jku: "https://evil.example/jwks" } }), "ERR_TOKEN_HEADER"],
+    ["x5u header injection", async () => server.sign(good, { header: { x5u: "https://evil.example/cert" } }), "ERR_TOKEN_HEADER"],
+    ["embedded jwk header", async () => server.sign(good, { header: { jwk: key.publicJwk } }), "ERR_TOKEN_HEADER"],
+    ["crit header", async () => server.signRaw({ alg: "RS256", kid: "k1", crit: ["urn:x"], "urn:x": 1 }, { ...good, iss: server.issuer, iat: now(), exp: now() + 60 }), "ERR_TOKEN_HEADER"],
+    ["wrong issuer", async () => server.sign({ ...good, iss: "https://evil.example" }), "ERR_TOKEN_UNTRUSTED_ISSUER"],
+    ["issuer with a trailing slash", async () => server.sign({ ...good, iss: `${server.issuer}/` }), "ERR_TOKEN_UNTRUSTED_ISSUER"],
+    ["wrong audience", async () => server.sign({ ...good, aud: "api://other" }), "ERR_TOKEN_AUDIENCE"],
+    ["expired beyond the tolerance", async () => server.sign(good, { iat: now() - 600, exp: now() - 31 }), "ERR_TOKEN_EXPIRED"],
+    ["nbf in the future", async () => server.sign({ ...good, nbf: now() + 120 }), "ERR_TOKEN_NOT_YET_VALID"],
+    ["iat in the future", async () => server.sign(good, { iat: now() + 120, exp: now() + 600 }), "ERR_TOKEN_NOT_YET_VALID"],
+    ["no exp", async () => server.signRaw({ alg: "RS256", kid: "k1" }, { ...good, iss: server.issuer, iat: now() }), "ERR_TOKEN_CLAIMS"],
+    ["an audience list that does not include this broker", async () => server.signRaw({ alg: "RS256", kid: "k1", typ: "JWT" }, { ...good, iss: server.issuer, iat: now(), exp: now() + 60, aud: ["api://other"] }), "ERR_TOKEN_AUDIENCE"],
+    ["missing subject", async () => server.sign({ tid: "contoso", aud: "api://broker", roles: ["member"] }), "ERR_TOKEN_CLAIMS"],
+    ["missing required claim tid", async () => server.sign({ sub: "alice", aud: "api://broker", roles: ["member"] }), "ERR_TOKEN_CLAIMS"],
+    ["a claim outside its declared pattern (tid with '/')", async () => server.sign({ ...good, tid: "contoso/../fabrikam" }), "ERR_TOKEN_CLAIMS"],
+    ["a list claim that is not a list", async () => server.sign({ ...good, roles: "member" }), "ERR_TOKEN_CLAIMS"],
+    ["an empty subject", async () => server.sign({ ...good, sub: "" }), "ERR_TOKEN_CLAIMS"],
+    ["oversized token", async () => server.sign({ ...good, padding: "x".repeat(9000) }), "ERR_TOKEN_TOO_LARGE"],
+    ["malformed base64", async () => `${b64({ alg: "RS256" })}.not*base64.sig`, "ERR_TOKEN_MALFORMED"],
+    ["non-canonical base64url", async () => `${b64({ alg: "RS256" })}=.${b64(good)}.sig`, "ERR_TOKEN_MALFORMED"],
+    ["payload not JSON", async () => `${b64({ alg: "RS256", kid: "k1" })}.${b64("hello")}.sig`, "ERR_TOKEN_MALFORMED"],
+    ["duplicate JSON keys in the payload", async () => `${b64({ alg: "RS256", kid: "k1" })}.${b64(`{"sub":"alice","sub":"admin","iss":"${server.issuer}"}`)}.sig`, "ERR_TOKEN_MALFORMED"],
+    ["duplicate JSON keys in the header", async () => `${b64('{"alg":"RS256","alg":"none"}')}.${b64(good)}.sig`, "ERR_TOKEN_MALFORMED"],
+    ["a JWE (five parts)", async () => "a.b.c.d.e", "ERR_TOKEN_MALFORMED"],
+    ["an empty string", async () => "", "ERR_TOKEN_MALFORMED"],
+  ];
+
+  it.each(cases)("%s is refused with its exact code", async (_name, make, code) => {
+    const v = new TokenVerifier(config);
+    const token = await make();
+    const error = await expectCode(v.verify(token), code);
+    // No message ever echoes the token or a claim value.
+    expect(error.message).not.toContain(token.slice(0, 20) || "\u0000");
+    expect(error.message).not.toMatch(/contoso|alice|admin/);
+  });
+
+  it("refuses a token whose subject disagrees with the Easy Auth principal header", async () => {
+    const v = new TokenVerifier(config);
+    const token = await server.sign(good);
+    await expectCode(v.verify(token, { id: "mallory" }), "ERR_EASY_AUTH_MISMATCH");
+    await expect(v.verify(token, { id: "alice" })).resolves.toMatchObject({ subject: "alice" });
+    // And the cache does not bypass the check.
+    await expectCode(v.verify(token, { id: "mallory" }), "ERR_EASY_AUTH_MISMATCH");
+  });
+});
+
+describe("keys", () => {
+  it("follows a key rotation at the issuer after the cool-down, and only fetches once per cool-down for unknown kids", async () => {
+    let now = Date.now();
+    const v = new TokenVerifier(config, { now: () => now, cooldownSeconds: 30 });
+    await v.verify(await server.sign(good));
+    const k2 = await makeKey("k2");
+    server.keys = [k2, key];
+    const rotated = await server.sign(good, { key: k2 });
+    // Within the cool-down of the last fetch, an unknown kid does not trigger a fetch.
+    const fetches = v.fetchCount(server.issuer);
+    await expectCode(v.verify(rotated), "ERR_TOKEN_SIGNATURE");
+    expect(v.fetchCount(server.issuer)).toBe(fetches);
+    now += 31_000;
+    await expect(v.verify(rotated)).resolves.toMatchObject({ subject: "alice" });
+    expect(v.fetchCount(server.issuer)).toBe(fetches + 1);
+    const forged = await server.sign(good, { key: await makeKey("forged") });
+    await expectCode(v.verify(forged), "ERR_TOKEN_SIGNATURE");
+    await expectCode(v.verify(await server.sign(good, { key: await makeKey("forged2") })), "ERR_TOKEN_SIGNATURE");
+    expect(v.fetchCount(server.issuer)).toBe(fetches + 1);
+    server.keys = [key];
+  });
+
+  it("keeps serving cached keys while the JWKS endpoint is down, and says so when it has none", async () => {
+    let now = Date.now();
+    const v = new TokenVerifier(config, { now: () => now, cacheSeconds: 60 });
+    await v.verify(await server.sign(good));
+    server.down = true;
+    try {
+      now += 120_000; // cache expired: a refresh is due and fails
+      await expect(v.verify(await server.sign({ ...good, sub: "bob" }))).resolves.toMatchObject({ subject: "bob" });
+      const cold = new TokenVerifier(config);
+      await expectCode(cold.verify(await server.sign(good)), "ERR_KEYS_UNAVAILABLE");
+    } finally {
+      server.down = false;
+    }
+  });
+});
