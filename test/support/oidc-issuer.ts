@@ -1,0 +1,72 @@
+/** Starts and stops the real OIDC issuer (test/support/oidc-issuer-process.mjs) and gets persona tokens from it. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync, mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { exportJWK, generateKeyPair, type JWK } from "jose";
+
+export async function privateJwk(kid: string): Promise<JWK> {
+  const { privateKey } = await generateKeyPair("RS256", { extractable: true });
+  return { ...(await exportJWK(privateKey)), kid, alg: "RS256", use: "sig" };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+export class OidcIssuer {
+  private child?: ChildProcess;
+  issuer = "";
+  port = 0;
+
+  constructor(
+    readonly personas: Record<string, { claims: Record<string, unknown> }>,
+    readonly audience: string,
+  ) {}
+
+  /** (Re)starts on the same port with these signing keys; the first key signs new tokens. */
+  async start(keys: JWK[]): Promise<this> {
+    await this.stop();
+    this.port ||= await freePort();
+    const file = join(mkdtempSync(join(tmpdir(), "tb-oidc-")), "config.json");
+    writeFileSync(file, JSON.stringify({ keys, audience: this.audience, personas: this.personas }));
+    const child = spawn(process.execPath, [join(__dirname, "oidc-issuer-process.mjs"), String(this.port), file], { stdio: ["ignore", "pipe", "pipe"] });
+    this.child = child;
+    this.issuer = await new Promise<string>((resolve, reject) => {
+      let err = "";
+      child.stderr!.on("data", (d) => (err += d));
+      child.stdout!.once("data", (d) => resolve(JSON.parse(String(d).split("\n")[0]).issuer));
+      child.once("exit", (code) => reject(new Error(`oidc issuer exited (${code}): ${err}`)));
+    });
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+  }
+
+  /** An access token for a persona, from the issuer's token endpoint (client credentials). */
+  async token(persona: string): Promise<string> {
+    const res = await fetch(`${this.issuer}/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${Buffer.from(`${persona}:secret-${persona}`).toString("base64")}` },
+      body: new URLSearchParams({ grant_type: "client_credentials", resource: this.audience, scope: "broker" }),
+    });
+    const body = (await res.json()) as { access_token?: string; error?: string; error_description?: string };
+    if (!body.access_token) throw new Error(`token request for ${persona} failed: ${body.error} ${body.error_description}`);
+    return body.access_token;
+  }
+}
