@@ -1,0 +1,23 @@
+/** One structured record per issuance and per denial. Never a token, a key or a secret. */
+export interface AuditRecord {
+  event: "issued" | "denied" | "rejected";
+  at: string;
+  policy: string;
+  subject?: string;
+  issuer?: string;
+  roles?: string[];
+  request?: number;
+  type?: string;
+  /** What the credential is scoped to: container/partition, document, path. */
+  scope?: string;
+  access?: string;
+  ttlSeconds?: number;
+  grant?: string;
+  jti?: string;
+  reason?: string;
+}
+
+export type AuditSink = (record: AuditRecord) => void;
+
+/** JSON lines on stdout: Application Insights and Log Analytics pick them up from the Functions host. */
+export const stdoutAudit: AuditSink = (r) => process.stdout.write(`${JSON.stringify({ audit: r })}\n`);

@@ -1,0 +1,33 @@
+/** What every backend's minter offers the core. A minter turns one evaluated grant into a credential. */
+import type { GrantedCredential } from "../../lib/policy/evaluate";
+
+export interface MintContext {
+  subject: string;
+  issuer: string;
+  claims: Readonly<Record<string, unknown>>;
+  /** The caller's IP from the trusted forwarded-for chain, for grants bound to it. */
+  clientIp?: string;
+  /** Unix milliseconds. */
+  now: number;
+}
+
+/** A credential as returned to the caller: what it is scoped to, the token or URL, and when it expires. */
+export type IssuedCredential = { type: GrantedCredential["type"]; expiresAt: string; jti?: string } & Record<string, unknown>;
+
+export interface Minter<T extends GrantedCredential["type"]> {
+  mint(grant: Extract<GrantedCredential, { type: T }>, ctx: MintContext): Promise<IssuedCredential>;
+}
+
+export type Minters = { [T in GrantedCredential["type"]]?: Minter<T> };
+
+/** A backend (Cosmos, storage, a key) cannot be reached or used now: the broker answers 503 with Retry-After. */
+export class BackendUnavailableError extends Error {
+  readonly code = "ERR_BACKEND_UNAVAILABLE";
+  constructor(
+    readonly backend: string,
+    readonly retryAfterSeconds = 5,
+  ) {
+    super(`${backend} is unavailable`);
+    this.name = "BackendUnavailableError";
+  }
+}

@@ -1,0 +1,37 @@
+/** Per-subject token bucket. Buckets live in a bounded cache, so memory stays flat however many callers there are. */
+import { BoundedCache } from "./verify/bounded-cache";
+
+export interface RateLimitOptions {
+  /** Requests allowed in a burst. @default 20 */
+  burst?: number;
+  /** Sustained requests per second. @default 2 */
+  perSecond?: number;
+  /** @default 100000 */
+  maxSubjects?: number;
+  now?: () => number;
+}
+
+export class SubjectRateLimiter {
+  private readonly buckets: BoundedCache<{ tokens: number; at: number }>;
+  private readonly o: Required<RateLimitOptions>;
+
+  constructor(options: RateLimitOptions = {}) {
+    this.o = { burst: 20, perSecond: 2, maxSubjects: 100_000, now: Date.now, ...options };
+    this.buckets = new BoundedCache(this.o.maxSubjects, this.o.now);
+  }
+
+  /** 0 when allowed; otherwise the seconds to wait (for Retry-After). */
+  take(subject: string): number {
+    const now = this.o.now();
+    const b = this.buckets.get(subject) ?? { tokens: this.o.burst, at: now };
+    const tokens = Math.min(this.o.burst, b.tokens + ((now - b.at) / 1000) * this.o.perSecond);
+    // A bucket refills fully in burst/perSecond seconds; after that it may be forgotten.
+    const forgetAt = now + (this.o.burst / this.o.perSecond) * 1000;
+    if (tokens < 1) {
+      this.buckets.set(subject, { tokens, at: now }, forgetAt);
+      return Math.ceil((1 - tokens) / this.o.perSecond);
+    }
+    this.buckets.set(subject, { tokens: tokens - 1, at: now }, forgetAt);
+    return 0;
+  }
+}
