@@ -1,0 +1,57 @@
+/**
+ * The broker as Azure Functions v4 HTTP functions. Routes are anonymous at the Functions level: Easy Auth is the
+ * first gate and the broker verifies every token itself (a function key would add a shared secret, not security).
+ */
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import type { Broker, BrokerRequest } from "../core";
+import { problem } from "../problem";
+import { clientIpFrom } from "./client-ip";
+
+/** The part of `app` this module uses, so tests can capture exactly what is registered. */
+export interface HttpRegistrar {
+  http(name: string, options: { methods: ("GET" | "POST")[]; authLevel: "anonymous"; route: string; handler: HttpHandler }): void;
+}
+
+export interface AzureFunctionsOptions {
+  /** @default 16384 */
+  maxBodyBytes?: number;
+  /** Front Door and the App Service front end each append to X-Forwarded-For. @default 2 */
+  trustedProxyHops?: number;
+}
+
+export function registerBrokerFunctions(app: HttpRegistrar, broker: () => Broker, options: AzureFunctionsOptions = {}): void {
+  const handler = brokerHandler(broker, options);
+  app.http("token", { methods: ["POST"], authLevel: "anonymous", route: "token", handler });
+  app.http("health", { methods: ["GET"], authLevel: "anonymous", route: "health", handler });
+}
+
+/** `broker` is a factory so the first request (not module load) pays for building it: a failed config becomes a 503. */
+export function brokerHandler(broker: () => Broker, options: AzureFunctionsOptions = {}): HttpHandler {
+  const maxBody = options.maxBodyBytes ?? 16_384;
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const declared = Number(request.headers.get("content-length") ?? 0);
+    let response;
+    if (declared > maxBody) {
+      response = problem("payload-too-large", `the body may be at most ${maxBody} bytes`);
+    } else {
+      const body = request.method === "POST" ? await request.text() : undefined;
+      response = await broker().handle(toBrokerRequest(request, body, options.trustedProxyHops ?? 2));
+    }
+    if (response.status >= 500) context.warn(`token broker answered ${response.status}`, { invocationId: context.invocationId });
+    return { status: response.status, headers: response.headers, body: response.body };
+  };
+}
+
+function toBrokerRequest(request: HttpRequest, body: string | undefined, hops: number): BrokerRequest {
+  const headers: Record<string, string> = {};
+  request.headers.forEach((value, key) => {
+    headers[key.toLowerCase()] = value;
+  });
+  return {
+    method: request.method,
+    path: new URL(request.url).pathname,
+    headers,
+    body,
+    clientIp: clientIpFrom(undefined, headers["x-forwarded-for"], hops),
+  };
+}
