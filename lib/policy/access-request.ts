@@ -84,7 +84,7 @@ function cdnPath(value: unknown, at: string): string {
   const segments = value.slice(1).split("/");
   segments.forEach((s, i) => {
     const last = i === segments.length - 1;
-    if (s === "" && !last) throw new AccessRequestError(at, "must not contain an empty segment ('//')");
+    if (s === "") throw new AccessRequestError(at, last ? "must name a file, not end in '/'" : "must not contain an empty segment ('//')");
     if (s === "." || s === "..") throw new AccessRequestError(at, "must not contain '.' or '..' segments");
     // eslint-disable-next-line no-control-regex
     if (/[\\%?#*\s\u0000-\u001f\u007f]/.test(s)) throw new AccessRequestError(at, "must not contain '\\', '%', '?', '#', '*', whitespace or control characters");

@@ -229,6 +229,7 @@ describe("request parsing", () => {
     [{ requests: [{ type: "cdn", path: "relative" }] }, "/requests/0/path"],
     [{ requests: [{ type: "cdn", path: "/a/../b" }] }, "/requests/0/path"],
     [{ requests: [{ type: "cdn", path: "/a//b" }] }, "/requests/0/path"],
+    [{ requests: [{ type: "cdn", path: "/tenants/t1/" }] }, "/requests/0/path"],
     [{ requests: [{ type: "cdn", path: "/a/%2e%2e/b" }] }, "/requests/0/path"],
     [{ requests: [{ type: "cdn", path: "/a?sig=x" }] }, "/requests/0/path"],
     [{ requests: [{ type: "cdn", path: "/a", sneaky: 1 }] }, "/requests/0/sneaky"],
