@@ -1,0 +1,84 @@
+/**
+ * Cosmos resource tokens through the real @azure/cosmos SDK against the Cosmos REST contract test double
+ * (test/support/cosmos-rest-contract-double.ts; no local Cosmos component has users and permissions).
+ */
+import { CosmosClient } from "@azure/cosmos";
+import type { GrantedCredential } from "../../../lib/policy/evaluate";
+import { createCosmosMinter } from "../../../functions-src/mint/cosmos-minter";
+import { BackendUnavailableError, type MintContext } from "../../../functions-src/mint/minter";
+import { CosmosRestContractDouble } from "../../support/cosmos-rest-contract-double";
+
+const double = new CosmosRestContractDouble("db", { items: "/tenantId" });
+type CosmosGrant = Extract<GrantedCredential, { type: "cosmos" }>;
+const grant = (over: Partial<CosmosGrant> = {}): CosmosGrant => ({ request: 0, type: "cosmos", grant: "reader#0", database: "db", container: "items", partitionKeyPath: "/tenantId", partitionKey: "contoso", access: "read", ttlSeconds: 3600, ...over });
+const ctx = (over: Partial<MintContext> = {}): MintContext => ({ subject: "alice", issuer: "idp", claims: {}, now: Date.now(), ...over });
+let settings: { endpoint: string; key: string; database: string };
+
+beforeAll(async () => {
+  await double.start();
+  settings = { endpoint: double.endpoint, key: double.key, database: "db" };
+  const admin = new CosmosClient({ endpoint: double.endpoint, key: double.key }).database("db").container("items");
+  await admin.items.create({ id: "doc-1", tenantId: "contoso", title: "ours" });
+  await admin.items.create({ id: "doc-2", tenantId: "fabrikam", title: "theirs" });
+});
+afterAll(() => double.stop());
+
+it("mints a resource token that CosmosClient uses to read inside the granted partition, and nowhere else", async () => {
+  const credential = await createCosmosMinter(() => settings).mint(grant(), ctx());
+  expect(credential).toMatchObject({ type: "cosmos", endpoint: double.endpoint, database: "db", container: "items", partitionKey: "contoso", access: "read", resourceTokens: { "dbs/db/colls/items": expect.stringMatching(/^type=resource&ver=1\.0&sig=/) } });
+  const client = new CosmosClient({ endpoint: credential.endpoint as string, resourceTokens: credential.resourceTokens as Record<string, string> });
+  const items = client.database("db").container("items");
+  const { resource } = await items.item("doc-1", "contoso").read();
+  expect(resource).toMatchObject({ id: "doc-1", title: "ours" });
+  await expect(items.item("doc-2", "fabrikam").read()).rejects.toMatchObject({ code: 403 });
+});
+
+it("costs at most one round trip per permission per token lifetime", async () => {
+  const minter = createCosmosMinter(() => settings);
+  await minter.mint(grant(), ctx({ subject: "bob" })); // new user: permission 404, user, permission
+  const first = minter.roundTrips();
+  expect(first).toBe(3);
+  for (let i = 0; i < 5; i++) await minter.mint(grant(), ctx({ subject: "bob" }));
+  expect(minter.roundTrips()).toBe(first);
+  await minter.mint(grant({ partitionKey: "contoso-2" }), ctx({ subject: "bob" })); // replaces bob's permission on items
+  expect(minter.roundTrips()).toBe(first + 1);
+  // Close to expiry, the cached token is not handed out again.
+  await minter.mint(grant({ partitionKey: "contoso-2" }), ctx({ subject: "bob", now: Date.now() + 3600_000 - 60_000 }));
+  expect(minter.roundTrips()).toBe(first + 2);
+});
+
+it("uses the requested lifetime and the documented bounds", async () => {
+  const minter = createCosmosMinter(() => settings);
+  const now = Date.now();
+  const c = await minter.mint(grant({ ttlSeconds: 18000 }), ctx({ subject: "carol", now }));
+  expect(Date.parse(String(c.expiresAt)) - now).toBe(18000 * 1000);
+  // A caller with nothing cached, so the request reaches the service, which refuses more than 5 h.
+  await expect(minter.mint(grant({ ttlSeconds: 18001 }), ctx({ subject: "carol-2" }))).rejects.toMatchObject({ code: 400 });
+});
+
+it("never hands out a cached token that outlives the ttl the grant allows", async () => {
+  const minter = createCosmosMinter(() => settings);
+  const now = Date.now();
+  await minter.mint(grant({ ttlSeconds: 18000 }), ctx({ subject: "heidi", now }));
+  const trips = minter.roundTrips();
+  const short = await minter.mint(grant({ ttlSeconds: 600 }), ctx({ subject: "heidi", now }));
+  expect(Date.parse(String(short.expiresAt)) - now).toBe(600_000);
+  expect(minter.roundTrips()).toBe(trips + 1);
+});
+
+it("says the backend is unavailable when the account key is wrong or the service is down, never what the key was", async () => {
+  const wrongKey = createCosmosMinter(() => ({ ...settings, key: Buffer.from("wrong").toString("base64") }));
+  const e = await wrongKey.mint(grant(), ctx({ subject: "dave" })).catch((x: unknown) => x);
+  expect(e).toBeInstanceOf(BackendUnavailableError);
+  expect((e as Error).message).not.toContain(settings.key);
+  const down = createCosmosMinter(() => ({ ...settings, endpoint: "http://127.0.0.1:9/" }));
+  await expect(down.mint(grant(), ctx({ subject: "erin" }))).rejects.toBeInstanceOf(BackendUnavailableError);
+}, 60_000);
+
+it("gives each caller its own Cosmos user, named by a digest", async () => {
+  const minter = createCosmosMinter(() => settings);
+  const a = await minter.mint(grant(), ctx({ subject: "frank" }));
+  const b = await minter.mint(grant(), ctx({ subject: "grace" }));
+  expect(Object.values(a.resourceTokens as object)[0]).not.toBe(Object.values(b.resourceTokens as object)[0]);
+  expect(double.calls.filter((c) => c === "POST users").length).toBeGreaterThanOrEqual(2);
+});

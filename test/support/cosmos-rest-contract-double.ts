@@ -1,0 +1,189 @@
+/**
+ * CONTRACT TEST DOUBLE, not Cosmos DB: no local component implements Cosmos users and permissions, so this server
+ * follows the documented REST contract for what the broker uses (learn.microsoft.com/rest/api/cosmos-db):
+ * - master-key authorization: `type=master&ver=1.0&sig=` + base64(HMAC-SHA256(base64decode(key),
+ *   verb\nresourceType\nresourceLink\ndate\n\n)), checked on every management call, x-ms-date required;
+ * - users and permissions (create, upsert, read); one permission per user per resource (409 Conflict);
+ *   `_token` on every permission response; x-ms-documentdb-expiry-seconds in 10..18000 (400 otherwise);
+ * - documents: create with the master key, point reads with a resource token, which must be unexpired and match
+ *   the container, the partition key and the mode (Read | All).
+ * Anything else answers 501, so a test that strays outside the contract fails loudly.
+ */
+import { createHmac, randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+interface Permission {
+  id: string;
+  permissionMode: "Read" | "All";
+  resource: string;
+  resourcePartitionKey?: unknown[];
+  _token: string;
+}
+
+export class CosmosRestContractDouble {
+  readonly key = Buffer.from(`contract-double-master-key-${randomUUID()}`).toString("base64");
+  private server?: Server;
+  endpoint = "";
+  /** Management and data calls received, by "VERB resourceType", for round-trip counting. */
+  readonly calls: string[] = [];
+  private readonly users = new Map<string, Map<string, Permission>>(); // user link -> permissions by id
+  private readonly tokens = new Map<string, { permission: Permission; expiresAt: number }>();
+  private readonly docs = new Map<string, unknown>(); // "<coll link>|<pk json>|<id>" -> document
+
+  constructor(
+    readonly database: string,
+    readonly containers: Record<string, string>, // name -> partition key path
+  ) {}
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => this.handle(req, res).catch(() => send(res, 500, { code: "InternalServerError" })));
+    await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", r));
+    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await new Promise<string>((r) => {
+      let b = "";
+      req.on("data", (c) => (b += c)).on("end", () => r(b));
+    });
+    const url = new URL(req.url ?? "/", "http://x");
+    const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    const verb = (req.method ?? "GET").toLowerCase();
+    const { type, link } = resourceOf(parts, verb);
+    this.calls.push(`${verb.toUpperCase()} ${type || "account"}`);
+
+    const auth = decodeURIComponent(String(req.headers.authorization ?? ""));
+    const date = String(req.headers["x-ms-date"] ?? "");
+    if (auth.startsWith("type=resource")) return this.resourceRequest(req, res, parts, auth, type);
+    if (!date) return send(res, 401, { code: "Unauthorized", message: "x-ms-date is required" });
+    const expected = createHmac("sha256", Buffer.from(this.key, "base64"))
+      .update(`${verb}\n${type}\n${link}\n${date.toLowerCase()}\n\n`)
+      .digest("base64");
+    if (auth !== `type=master&ver=1.0&sig=${expected}`) return send(res, 401, { code: "Unauthorized", message: "The input authorization token can't serve the request." });
+
+    if (parts.length === 0 && verb === "get") return send(res, 200, this.account());
+    if (parts[0] !== "dbs" || parts[1] !== this.database) return send(res, 404, { code: "NotFound" });
+    const dbLink = `dbs/${this.database}`;
+    if (parts.length === 2 && verb === "get") return send(res, 200, { id: this.database, _rid: "db", _self: `${dbLink}/` });
+    if (parts[2] === "colls" && parts.length >= 4) {
+      const container = parts[3];
+      const pkPath = this.containers[container];
+      if (!pkPath) return send(res, 404, { code: "NotFound" });
+      const collLink = `${dbLink}/colls/${container}`;
+      if (parts.length === 4 && verb === "get") return send(res, 200, { id: container, _rid: container, _self: `${collLink}/`, partitionKey: { paths: [pkPath], kind: "Hash", version: 2 } });
+      if (parts[4] === "pkranges") return send(res, 200, { _rid: container, PartitionKeyRanges: [{ id: "0", minInclusive: "", maxExclusive: "FF" }], _count: 1 });
+      if (parts[4] === "docs" && parts.length === 5 && verb === "post") {
+        const doc = JSON.parse(body) as Record<string, unknown>;
+        this.docs.set(`${collLink}|${String(req.headers["x-ms-documentdb-partitionkey"])}|${doc.id}`, doc);
+        return send(res, 201, { ...doc, _rid: randomUUID(), _self: `${collLink}/docs/${doc.id}/` });
+      }
+    }
+    if (parts[2] === "users") return this.usersRequest(req, res, verb, parts, body);
+    return send(res, 501, { code: "NotImplemented", message: "outside the contract this double follows" });
+  }
+
+  private usersRequest(req: IncomingMessage, res: ServerResponse, verb: string, parts: string[], body: string): void {
+    const dbLink = `dbs/${this.database}`;
+    const upsert = String(req.headers["x-ms-documentdb-is-upsert"]).toLowerCase() === "true";
+    if (parts.length === 3 && verb === "post") {
+      const { id } = JSON.parse(body) as { id: string };
+      const link = `${dbLink}/users/${id}`;
+      if (this.users.has(link) && !upsert) return send(res, 409, { code: "Conflict" });
+      if (!this.users.has(link)) this.users.set(link, new Map());
+      return send(res, 201, { id, _rid: id, _self: `${link}/`, _permissions: "permissions/" });
+    }
+    const userLink = `${dbLink}/users/${parts[3]}`;
+    const permissions = this.users.get(userLink);
+    if (!permissions) return send(res, 404, { code: "NotFound", message: "Resource Not Found" });
+    if (parts.length === 4 && verb === "get") return send(res, 200, { id: parts[3], _self: `${userLink}/` });
+    if (parts[4] !== "permissions") return send(res, 501, { code: "NotImplemented" });
+    const expiry = req.headers["x-ms-documentdb-expiry-seconds"] === undefined ? 3600 : Number(req.headers["x-ms-documentdb-expiry-seconds"]);
+    if (!Number.isInteger(expiry) || expiry < 10 || expiry > 18000) return send(res, 400, { code: "BadRequest", message: "x-ms-documentdb-expiry-seconds must be 10..18000" });
+    if (parts.length === 5 && verb === "post") {
+      const p = JSON.parse(body) as Omit<Permission, "_token">;
+      const sameResource = [...permissions.values()].find((x) => x.resource.replace(/\/$/, "") === p.resource.replace(/\/$/, "") && x.id !== p.id);
+      if (sameResource) return send(res, 409, { code: "Conflict", message: "one permission per user per resource" });
+      if (permissions.has(p.id) && !upsert) return send(res, 409, { code: "Conflict" });
+      const permission = this.issue(p, expiry);
+      permissions.set(p.id, permission);
+      return send(res, 201, { ...permission, _self: `${userLink}/permissions/${p.id}/` });
+    }
+    if (parts.length === 6 && verb === "get") {
+      const p = permissions.get(parts[5]);
+      if (!p) return send(res, 404, { code: "NotFound" });
+      // Every read of a permission mints a new token (REST reference, Get a Permission).
+      const permission = this.issue(p, expiry);
+      permissions.set(p.id, permission);
+      return send(res, 200, permission);
+    }
+    send(res, 501, { code: "NotImplemented" });
+  }
+
+  private issue(p: Omit<Permission, "_token">, expirySeconds: number): Permission {
+    const token = `type=resource&ver=1.0&sig=${randomUUID()}`;
+    const permission: Permission = { id: p.id, permissionMode: p.permissionMode, resource: p.resource.replace(/\/$/, ""), ...(p.resourcePartitionKey && { resourcePartitionKey: p.resourcePartitionKey }), _token: token };
+    this.tokens.set(token, { permission, expiresAt: Date.now() + expirySeconds * 1000 });
+    return permission;
+  }
+
+  /** Data-plane reads with a resource token: container, partition key, mode and expiry must all fit. */
+  private resourceRequest(req: IncomingMessage, res: ServerResponse, parts: string[], auth: string, type: string): void {
+    const grant = this.tokens.get(auth);
+    if (!grant || grant.expiresAt < Date.now()) return send(res, 401, { code: "Unauthorized", message: "resource token invalid or expired" });
+    // Any valid resource token may read the database account (the SDK does so first).
+    if (parts.length === 0 && req.method === "GET") return send(res, 200, this.account());
+    const collLink = parts.slice(0, 4).join("/");
+    if (grant.permission.resource !== collLink) return send(res, 403, { code: "Forbidden" });
+    if (type === "colls" || type === "pkranges") return this.handleMetadata(res, parts);
+    const pk = String(req.headers["x-ms-documentdb-partitionkey"] ?? "");
+    if (grant.permission.resourcePartitionKey && JSON.stringify(grant.permission.resourcePartitionKey) !== pk) return send(res, 403, { code: "Forbidden", message: "partition key outside the permission" });
+    if (type === "docs" && req.method === "GET" && parts.length === 6) {
+      const doc = this.docs.get(`${collLink}|${pk}|${parts[5]}`);
+      return doc ? send(res, 200, doc) : send(res, 404, { code: "NotFound" });
+    }
+    if (grant.permission.permissionMode !== "All") return send(res, 403, { code: "Forbidden", message: "read-only permission" });
+    send(res, 501, { code: "NotImplemented" });
+  }
+
+  private handleMetadata(res: ServerResponse, parts: string[]): void {
+    const container = parts[3];
+    if (parts.length === 4) return send(res, 200, { id: container, _rid: container, _self: `${parts.join("/")}/`, partitionKey: { paths: [this.containers[container]], kind: "Hash", version: 2 } });
+    send(res, 200, { _rid: container, PartitionKeyRanges: [{ id: "0", minInclusive: "", maxExclusive: "FF" }], _count: 1 });
+  }
+
+  private account() {
+    const location = { name: "local", databaseAccountEndpoint: this.endpoint };
+    return {
+      id: "contract-double",
+      _self: "",
+      writableLocations: [location],
+      readableLocations: [location],
+      enableMultipleWriteLocations: false,
+      userConsistencyPolicy: { defaultConsistencyLevel: "Session" },
+      systemReplicationPolicy: { minReplicaSetSize: 1, maxReplicasetSize: 1 },
+      readPolicy: { primaryReadCoefficient: 1, secondaryReadCoefficient: 1 },
+      queryEngineConfiguration: "{}",
+    };
+  }
+}
+
+/** Resource type and link for the signature (REST reference): a feed is signed with its parent's link. */
+function resourceOf(parts: string[], verb: string): { type: string; link: string } {
+  if (parts.length === 0) return { type: "", link: "" };
+  const isFeed = parts.length % 2 === 1;
+  const type = isFeed ? parts[parts.length - 1] : parts[parts.length - 2];
+  const link = isFeed ? parts.slice(0, -1).join("/") : parts.join("/");
+  void verb;
+  return { type, link };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json", "x-ms-request-charge": "1", "x-ms-activity-id": randomUUID() }).end(JSON.stringify(body));
+}
