@@ -1,5 +1,5 @@
 /** One environment: provider, state backend, the platform, outputs, and the secure-default checks at synth. */
-import { AzurermBackend, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { AssetType, AzurermBackend, LocalBackend, TerraformAsset, TerraformOutput, TerraformStack } from "cdktf";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import type { Construct } from "constructs";
 import type { CompiledPolicy } from "../lib/policy/compile";
@@ -14,7 +14,7 @@ export interface BrokerStackProps {
   readonly compiled: CompiledPolicy;
   /** Clock for the ephemeral `expires-on` tag (tests pin it). @default now */
   readonly now?: Date;
-  /** Path of the broker package to deploy with the app. */
+  /** The broker package (lib/constructs/broker-package.ts) to deploy with the app; built by stacks/main.ts. */
   readonly packagePath?: string;
 }
 
@@ -51,6 +51,8 @@ export class BrokerStack extends TerraformStack {
       const days = azure.expiresAfterDays ?? 7;
       tags["expires-on"] = new Date((props.now ?? new Date()).getTime() + days * 86400_000).toISOString().slice(0, 10);
     }
+    // Terraform copies the package into the stack's assets and deploys it with the app (zip_deploy_file).
+    const packageAsset = props.packagePath ? new TerraformAsset(this, "broker-package", { path: props.packagePath, type: AssetType.FILE }) : undefined;
     this.platform = new TokenBrokerPlatform(this, "platform", {
       environment: env.name,
       settings: {
@@ -60,7 +62,7 @@ export class BrokerStack extends TerraformStack {
         frontDoorSku: azure.frontDoorSku ?? "Standard_AzureFrontDoor",
         cosmosAutoscaleMaxThroughput: azure.cosmosAutoscaleMaxThroughput ?? 1000,
         easyAuthClientId: azure.easyAuthClientId,
-        packagePath: props.packagePath,
+        packagePath: packageAsset?.path,
       },
       infra: compiled.infra,
       tags,

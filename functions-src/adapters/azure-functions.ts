@@ -34,8 +34,17 @@ export function brokerHandler(broker: () => Broker, options: AzureFunctionsOptio
     if (declared > maxBody) {
       response = problem("payload-too-large", `the body may be at most ${maxBody} bytes`);
     } else {
+      let instance: Broker | undefined;
+      try {
+        instance = broker();
+      } catch (e) {
+        // A broken deployment (policy.json, settings) answers 503 and is logged, never a stack trace to the caller.
+        context.error("token broker cannot start", { error: (e as Error).message });
+      }
       const body = request.method === "POST" ? await request.text() : undefined;
-      response = await broker().handle(toBrokerRequest(request, body, options.trustedProxyHops ?? 2));
+      response = instance
+        ? await instance.handle(toBrokerRequest(request, body, options.trustedProxyHops ?? 2))
+        : problem("backend-unavailable", "the broker is not configured correctly", { headers: { "retry-after": "60" } });
     }
     if (response.status >= 500) context.warn(`token broker answered ${response.status}`, { invocationId: context.invocationId });
     return { status: response.status, headers: response.headers, body: response.body };
