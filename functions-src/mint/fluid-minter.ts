@@ -15,12 +15,13 @@ export function createFluidMinter(settings: () => FluidSettings): Minter<"fluid"
     async mint(grant, ctx) {
       // Settings are read per mint so a rotated key (a changed app setting) applies without a redeploy.
       const s = settings();
-      const name = typeof ctx.claims.name === "string" ? ctx.claims.name : undefined;
+      // The Fluid contract's user is {id, name}, and AzureClient refuses a user without a name: fall back to the subject.
+      const name = typeof ctx.claims.name === "string" && ctx.claims.name !== "" ? ctx.claims.name : ctx.subject;
       const token = mintFluidToken({
         tenantId: s.tenantId,
         documentId: grant.documentId,
         scopes: grant.scopes,
-        user: { id: ctx.subject, ...(name && { name }) },
+        user: { id: ctx.subject, name },
         ttlSeconds: grant.ttlSeconds,
         key: activeFluidKey(s),
         now: Math.floor(ctx.now / 1000),

@@ -1,0 +1,55 @@
+/** Starts and stops tinylicious with a real token check (tinylicious-process.cjs) on 127.0.0.1 and a free port. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export class Tinylicious {
+  private child?: ChildProcess;
+  port = 0;
+
+  constructor(readonly keys: Record<string, [string, string]>) {}
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    this.port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, "127.0.0.1", () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const storage = mkdtempSync(join(tmpdir(), "tb-tinylicious-"));
+    const child = spawn(process.execPath, ["--dns-result-order=ipv4first", join(__dirname, "tinylicious-process.cjs")], {
+      env: { ...process.env, PORT: String(this.port), TB_FLUID_KEYS: JSON.stringify(this.keys), storage, db__path: join(storage, "db"), logger__level: "error" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`tinylicious exited with ${child.exitCode}`);
+      try {
+        const res = await fetch(this.endpoint);
+        if (res.status < 500) return this;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error("tinylicious did not start within 30 s");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+    });
+  }
+}
