@@ -1,6 +1,13 @@
-/** Fluid credentials: a token for the granted document and scopes, signed with the active tenant key. */
+/**
+ * Fluid credentials: a token for the granted document and scopes, signed with the active tenant key.
+ * Tokens are cached per (caller, document, scopes, key) until shortly before they expire, so a client that asks
+ * again gets the same token without another signature. A cached token is never handed out when it would outlive
+ * what the current grant allows, and a key rotation (different active key) misses the cache.
+ */
+import { createHash } from "node:crypto";
+import { BoundedCache } from "../verify/bounded-cache";
 import { activeFluidKey, mintFluidToken } from "./fluid-token";
-import type { Minter } from "./minter";
+import type { IssuedCredential, Minter } from "./minter";
 
 export interface FluidSettings {
   tenantId: string;
@@ -10,11 +17,29 @@ export interface FluidSettings {
   active: "key1" | "key2";
 }
 
-export function createFluidMinter(settings: () => FluidSettings): Minter<"fluid"> {
+export function createFluidMinter(settings: () => FluidSettings, options: { cacheEntries?: number; minRemainingSeconds?: number } = {}): Minter<"fluid"> {
+  const cache = new BoundedCache<{ credential: IssuedCredential; expiresAt: number }>(options.cacheEntries ?? 50_000);
+  const minRemaining = (options.minRemainingSeconds ?? 300) * 1000;
+  // Cache keys name the signing key by a digest (recomputed only when the key changes), never by its text.
+  let lastKey: string | undefined;
+  let lastKeyId = "";
+  const keyId = (key: string) => {
+    if (key !== lastKey) {
+      lastKey = key;
+      lastKeyId = createHash("sha256").update(key).digest("base64url").slice(0, 16);
+    }
+    return lastKeyId;
+  };
   return {
     async mint(grant, ctx) {
       // Settings are read per mint so a rotated key (a changed app setting) applies without a redeploy.
       const s = settings();
+      const key = activeFluidKey(s);
+      // Creation tokens are single-use: never cached.
+      const cacheKey = grant.documentId === "" ? undefined : `${ctx.issuer}\n${ctx.subject}\n${s.tenantId}\n${grant.documentId}\n${grant.scopes.join(" ")}\n${keyId(key)}`;
+      const latest = ctx.now + grant.ttlSeconds * 1000;
+      const cached = cacheKey ? cache.get(cacheKey) : undefined;
+      if (cached && cached.expiresAt <= latest && cached.expiresAt - ctx.now >= Math.min(minRemaining, grant.ttlSeconds * 500)) return cached.credential;
       // The Fluid contract's user is {id, name}, and AzureClient refuses a user without a name: fall back to the subject.
       const name = typeof ctx.claims.name === "string" && ctx.claims.name !== "" ? ctx.claims.name : ctx.subject;
       const token = mintFluidToken({
@@ -23,10 +48,10 @@ export function createFluidMinter(settings: () => FluidSettings): Minter<"fluid"
         scopes: grant.scopes,
         user: { id: ctx.subject, name },
         ttlSeconds: grant.ttlSeconds,
-        key: activeFluidKey(s),
+        key,
         now: Math.floor(ctx.now / 1000),
       });
-      return {
+      const credential: IssuedCredential = {
         type: "fluid",
         tenantId: s.tenantId,
         endpoint: s.endpoint,
@@ -36,6 +61,8 @@ export function createFluidMinter(settings: () => FluidSettings): Minter<"fluid"
         jti: token.jti,
         expiresAt: new Date(token.expiresAt * 1000).toISOString(),
       };
+      if (cacheKey) cache.set(cacheKey, { credential, expiresAt: token.expiresAt * 1000 }, token.expiresAt * 1000);
+      return credential;
     },
   };
 }

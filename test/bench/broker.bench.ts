@@ -1,0 +1,189 @@
+/**
+ * `npm run bench:broker`: the broker against a baseline written as the seed samples would (jsonwebtoken + jwks-rsa
+ * to verify, @fluidframework/azure-service-utils generateToken to mint), in one run, all on loopback.
+ * Targets (issue #3): fresh exchanges >= 2x baseline, repeat >= 20x; p99 <= 5 ms at 500 req/s over node:http;
+ * cold start (require + init) <= 150 ms, bundle <= 1.5 MB; memory bounded after 100,000 distinct subjects;
+ * <= 1 Cosmos round trip per permission per token lifetime.
+ */
+import { execFileSync } from "node:child_process";
+import { createPrivateKey, sign as cryptoSign, type KeyObject } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { generateToken } from "@fluidframework/azure-service-utils/legacy";
+import { unzipSync } from "fflate";
+import { exportJWK, generateKeyPair } from "jose";
+import jwt from "jsonwebtoken";
+import { JwksClient } from "jwks-rsa";
+import { startNodeHttpBroker } from "../../functions-src/adapters/node-http";
+import { createBroker } from "../../functions-src/core";
+import { createCosmosMinter } from "../../functions-src/mint/cosmos-minter";
+import { createFluidMinter } from "../../functions-src/mint/fluid-minter";
+import { TokenVerifier } from "../../functions-src/verify/verify-token";
+import { buildBrokerPackage } from "../../lib/constructs/broker-package";
+import { compilePolicy } from "../../lib/policy/compile";
+import { loadPolicy } from "../../lib/policy/load";
+import { CosmosRestContractDouble } from "../support/cosmos-rest-contract-double";
+import { KeyServer, makeKey } from "../support/key-server";
+
+const FRESH = Number(process.env.BENCH_FRESH ?? 1500);
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 20000);
+const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 100_000);
+const RATE = 500;
+const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
+const FLUID_KEY = "bench-fluid-key";
+const rows: [string, string, string, string][] = [];
+const row = (what: string, ours: string, baseline = "", target = "") => rows.push([what, ours, baseline, target]);
+
+const policy = (issuer: string) => `version: 1
+issuers:
+  idp: { type: oidc, issuer: ${issuer}, audiences: [api://broker], algorithms: [RS256, ES256], claims: { sub: { type: string }, roles: { type: "string[]" } } }
+resources: { fluid: {}, cosmos: { database: db, containers: { items: { partitionKey: /tenantId } } } }
+roles:
+  editor:
+    when: { claim: roles, contains: editor }
+    grants:
+      - fluid: { documents: "*", scopes: [doc:read, doc:write], ttl: 1h }
+      - cosmos: { container: items, partitionKey: "\${claims.sub}", access: all, ttl: 1h }
+environments: { bench: { stage: development } }
+`;
+
+/** ES256 signing straight through node:crypto: 100,000 distinct tokens in seconds. */
+function es256Signer(privateKey: KeyObject, issuer: string) {
+  const header = Buffer.from(JSON.stringify({ alg: "ES256", kid: "e1", typ: "JWT" })).toString("base64url");
+  return (sub: string) => {
+    const now = Math.floor(Date.now() / 1000);
+    const payload = Buffer.from(JSON.stringify({ iss: issuer, aud: "api://broker", sub, roles: ["editor"], iat: now, exp: now + 3600 })).toString("base64url");
+    const sig = cryptoSign("sha256", Buffer.from(`${header}.${payload}`), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url");
+    return `${header}.${payload}.${sig}`;
+  };
+}
+
+async function main() {
+  const server = await new KeyServer().start();
+  const rsa = await makeKey("k1");
+  const ec = await generateKeyPair("ES256", { extractable: true });
+  server.keys = [rsa, { kid: "e1", alg: "ES256", privateKey: ec.privateKey, publicJwk: { ...(await exportJWK(ec.publicKey)), kid: "e1", alg: "ES256", use: "sig" } }];
+  const loaded = loadPolicy({ label: "bench", policyFile: "bench/policy.yaml", testFiles: [], read: () => policy(server.issuer) });
+  const { config } = compilePolicy(loaded.bundle!, "bench");
+  const fluid = createFluidMinter(() => ({ tenantId: "bench", endpoint: "http://127.0.0.1:1", key1: FLUID_KEY, key2: FLUID_KEY, active: "key1" }));
+  const core = createBroker({ config, verifier: new TokenVerifier(config), minters: { fluid } });
+  const body = JSON.stringify({ requests: [{ type: "fluid", documentId: "doc-1" }] });
+  const exchange = (token: string) => core.handle({ method: "POST", path: "/api/token", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body });
+
+  // Baseline: verify with jsonwebtoken + jwks-rsa (cached keys), mint with generateToken.
+  const jwks = new JwksClient({ jwksUri: `${server.issuer}/jwks`, cache: true, rateLimit: true });
+  const baseline = async (token: string) => {
+    const { header } = jwt.decode(token, { complete: true })!;
+    const key = (await jwks.getSigningKey(header.kid)).getPublicKey();
+    const claims = jwt.verify(token, key, { algorithms: ["RS256"], audience: "api://broker", issuer: server.issuer }) as jwt.JwtPayload;
+    return generateToken("bench", FLUID_KEY, ["doc:read", "doc:write"] as never, "doc-1", { id: String(claims.sub) }, 3600);
+  };
+
+  const freshTokens = await Promise.all(Array.from({ length: FRESH }, (_, i) => server.sign({ sub: `fresh-${i}`, roles: ["editor"], aud: "api://broker" })));
+  const repeatToken = await server.sign({ sub: "repeat", roles: ["editor"], aud: "api://broker" });
+  for (const t of freshTokens.slice(0, 50)) {
+    if ((await exchange(t)).status !== 200) throw new Error("the broker refused a benchmark token");
+    await baseline(t);
+  }
+  const rate = async (n: number, f: (i: number) => Promise<unknown>) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await f(i);
+    return n / ((performance.now() - t0) / 1000);
+  };
+  const oursFresh = await rate(FRESH - 50, (i) => exchange(freshTokens[i + 50]));
+  const baseFresh = await rate(FRESH - 50, (i) => baseline(freshTokens[i + 50]));
+  const oursRepeat = await rate(REPEAT, () => exchange(repeatToken));
+  const baseRepeat = await rate(Math.min(REPEAT, 5000), () => baseline(repeatToken));
+  row("exchanges/s, fresh tokens (RS256)", oursFresh.toFixed(0), baseFresh.toFixed(0), `>= 2x (${(oursFresh / baseFresh).toFixed(2)}x)`);
+  row("exchanges/s, repeat token", oursRepeat.toFixed(0), baseRepeat.toFixed(0), `>= 20x (${(oursRepeat / baseRepeat).toFixed(1)}x)`);
+
+  // Latency over node:http at a fixed rate, loopback only, bounded in count and time.
+  const http = await startNodeHttpBroker(core);
+  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  const url = new URL(`${http.url}/api/token`);
+  const one = (token: string) =>
+    new Promise<number>((resolve, reject) => {
+      const t0 = performance.now();
+      const req = request(url, { method: "POST", agent, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } }, (res) => {
+        res.resume();
+        res.on("end", () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`status ${res.statusCode}`))));
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+  const latencies: number[] = [];
+  const total = RATE * HTTP_SECONDS;
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inflight.push(one(i % 10 === 0 ? freshTokens[i % FRESH] : repeatToken).then((ms) => void latencies.push(ms)));
+  }
+  await Promise.all(inflight);
+  await http.close();
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2);
+  row(`node:http at ${RATE} req/s for ${HTTP_SECONDS} s, p50 / p99 ms (10% fresh tokens)`, `${pct(0.5)} / ${pct(0.99)}`, "", "p99 <= 5 ms");
+
+  // Cold start of the bundled function: require + init + first request, in fresh processes.
+  const pkg = buildBrokerPackage(config, mkdtempSync(join(tmpdir(), "tb-bench-pkg-")));
+  const dir = mkdtempSync(join(tmpdir(), "tb-bench-run-"));
+  for (const [name, data] of Object.entries(unzipSync(readFileSync(pkg.zipPath)))) writeFileSync(join(dir, name), data);
+  const probe = `const t0=process.hrtime.bigint();const m=require(${JSON.stringify(join(dir, "index.js"))});const t1=process.hrtime.bigint();
+    const b=m.brokerFromEnvironment({}, m.loadRuntimeConfig(${JSON.stringify(join(dir, "policy.json"))}));
+    b.handle({method:"GET",path:"/api/health",headers:{}}).then(()=>{const t2=process.hrtime.bigint();process.stdout.write(JSON.stringify([Number(t1-t0)/1e6,Number(t2-t0)/1e6]))});`;
+  const cold = Array.from({ length: 5 }, () => JSON.parse(execFileSync(process.execPath, ["-e", probe], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })) as [number, number]).sort((a, b) => a[1] - b[1])[2];
+  row("cold start: require / require + init + first request, ms (median of 5)", `${cold[0].toFixed(0)} / ${cold[1].toFixed(0)}`, "", "<= 150 ms");
+  row("bundle / zip, MB", `${(pkg.bundleBytes / 2 ** 20).toFixed(2)} / ${(pkg.bytes / 2 ** 20).toFixed(2)}`, "", "bundle <= 1.5 MB");
+
+  // Memory after many distinct subjects (ES256 tokens signed directly, one exchange each).
+  const signEs = es256Signer(createPrivateKey({ key: (await exportJWK(ec.privateKey)) as never, format: "jwk" }), server.issuer);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const heap = () => {
+    gc?.();
+    return process.memoryUsage().heapUsed / 2 ** 20;
+  };
+  const memCore = createBroker({ config, verifier: new TokenVerifier(config), minters: { fluid } });
+  const marks: string[] = [];
+  const base = heap();
+  for (let i = 0; i < SUBJECTS; i++) {
+    const r = await memCore.handle({ method: "POST", path: "/api/token", headers: { authorization: `Bearer ${signEs(`subject-${i}`)}`, "content-type": "application/json" }, body });
+    if (r.status !== 200) throw new Error(`exchange ${i} answered ${r.status}`);
+    if ((i + 1) % (SUBJECTS / 4) === 0) marks.push(`${((i + 1) / 1000).toFixed(0)}k: +${(heap() - base).toFixed(1)}`);
+  }
+  row(`heap growth (MB) over ${SUBJECTS.toLocaleString("en")} distinct subjects${gc ? "" : " (no --expose-gc: approximate)"}`, marks.join(", "), "", "bounded");
+
+  // Cosmos round trips per exchange against the contract double.
+  const double = await new CosmosRestContractDouble("db", { items: "/tenantId" }).start();
+  const cosmos = createCosmosMinter(() => ({ endpoint: double.endpoint, key: double.key, database: "db" }));
+  const cosmosCore = createBroker({ config, verifier: new TokenVerifier(config), minters: { cosmos } });
+  const users = 50;
+  const perUser = 20;
+  const userTokens = await Promise.all(Array.from({ length: users }, (_, i) => server.sign({ sub: `c-${i}`, roles: ["editor"], aud: "api://broker" })));
+  const cosmosBody = JSON.stringify({ requests: [{ type: "cosmos", container: "items", access: "all" }] });
+  for (let round = 0; round < perUser; round++) {
+    for (const t of userTokens) {
+      const r = await cosmosCore.handle({ method: "POST", path: "/api/token", headers: { authorization: `Bearer ${t}`, "content-type": "application/json" }, body: cosmosBody });
+      if (r.status !== 200) throw new Error(`cosmos exchange answered ${r.status}: ${r.body}`);
+    }
+  }
+  await double.stop();
+  const trips = cosmos.roundTrips();
+  row(`Cosmos round trips: ${users} callers x ${perUser} exchanges`, `${trips} (${(trips / (users * perUser)).toFixed(3)}/exchange; ${(trips / users).toFixed(0)} per new caller, then 0)`, "", "<= 1 per permission per lifetime");
+
+  await server.stop();
+  console.log(`\nbroker benchmark, node ${process.version}, ${process.arch}; baseline: jsonwebtoken + jwks-rsa + generateToken\n`);
+  console.log("| measure | ours | baseline | target |\n| --- | --- | --- | --- |");
+  for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
