@@ -1,9 +1,9 @@
 /** Azurite (Blob only) as a child process on 127.0.0.1 and a free port, with a temporary location; stopped by the test. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, stopChild } from "./child-process";
 
 /** Azurite's published development account (learn.microsoft.com/azure/storage/common/storage-use-azurite). */
 export const DEV_ACCOUNT = "devstoreaccount1";
@@ -18,12 +18,7 @@ export class Azurite {
   }
 
   async start(): Promise<this> {
-    this.port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, "127.0.0.1", () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
+    this.port = await freePort();
     const main = require.resolve("azurite/dist/src/blob/main.js");
     const location = mkdtempSync(join(tmpdir(), "tb-azurite-"));
     const child = spawn(process.execPath, [main, "--blobHost", "127.0.0.1", "--blobPort", String(this.port), "--location", location, "--silent", "--skipApiVersionCheck"], { stdio: ["ignore", "pipe", "pipe"] });
@@ -44,10 +39,6 @@ export class Azurite {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-    });
+    await stopChild(child);
   }
 }

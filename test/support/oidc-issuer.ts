@@ -1,24 +1,14 @@
 /** Starts and stops the real OIDC issuer (test/support/oidc-issuer-process.mjs) and gets persona tokens from it. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync, mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, stopChild } from "./child-process";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 
 export async function privateJwk(kid: string): Promise<JWK> {
   const { privateKey } = await generateKeyPair("RS256", { extractable: true });
   return { ...(await exportJWK(privateKey)), kid, alg: "RS256", use: "sig" };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
 }
 
 export class OidcIssuer {
@@ -51,11 +41,7 @@ export class OidcIssuer {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-    });
+    await stopChild(child);
   }
 
   /** An access token for a persona, from the issuer's token endpoint (client credentials). */

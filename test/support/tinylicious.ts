@@ -1,9 +1,9 @@
 /** Starts and stops tinylicious with a real token check (tinylicious-process.cjs) on 127.0.0.1 and a free port. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, stopChild } from "./child-process";
 
 export class Tinylicious {
   private child?: ChildProcess;
@@ -16,12 +16,7 @@ export class Tinylicious {
   }
 
   async start(): Promise<this> {
-    this.port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, "127.0.0.1", () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
+    this.port = await freePort();
     const storage = mkdtempSync(join(tmpdir(), "tb-tinylicious-"));
     const child = spawn(process.execPath, ["--dns-result-order=ipv4first", join(__dirname, "tinylicious-process.cjs")], {
       env: { ...process.env, PORT: String(this.port), TB_FLUID_KEYS: JSON.stringify(this.keys), storage, db__path: join(storage, "db"), logger__level: "error" },
@@ -45,11 +40,6 @@ export class Tinylicious {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-      setTimeout(() => child.kill("SIGKILL"), 5000).unref();
-    });
+    await stopChild(child);
   }
 }
