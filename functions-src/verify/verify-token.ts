@@ -60,7 +60,7 @@ const REFUSED_HEADERS = ["jku", "x5u", "jwk", "x5c", "x5t", "crit", "b64", "zip"
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 export class TokenVerifier {
-  private readonly byIss = new Map<string, { config: CompiledIssuer; keys: IssuerKeys }>();
+  private readonly byIss = new Map<string, { config: CompiledIssuer; keys: IssuerKeys; patterns: Map<string, RegExp> }>();
   private readonly cache: BoundedCache<VerifiedToken>;
   private readonly now: () => number;
   private readonly maxTokenBytes: number;
@@ -70,7 +70,9 @@ export class TokenVerifier {
     this.maxTokenBytes = options.maxTokenBytes ?? 8192;
     this.cache = new BoundedCache(options.cacheEntries ?? 10_000, this.now);
     for (const issuer of config.issuers) {
-      issuer.issuers.forEach((iss, i) => this.byIss.set(iss, { config: issuer, keys: new IssuerKeys(iss, issuer.discovery[i], options) }));
+      // Claim patterns are compiled once here, not on every verification.
+      const patterns = new Map(Object.entries(issuer.claims).flatMap(([name, d]) => (d.pattern ? [[name, new RegExp(d.pattern, "u")] as const] : [])));
+      issuer.issuers.forEach((iss, i) => this.byIss.set(iss, { config: issuer, keys: new IssuerKeys(iss, issuer.discovery[i], options), patterns }));
     }
   }
 
@@ -113,7 +115,7 @@ export class TokenVerifier {
     }
     const nowSeconds = this.now() / 1000;
     if ((verified.iat as number) > nowSeconds + issuer.clockToleranceSeconds) throw new TokenError("ERR_TOKEN_NOT_YET_VALID", "the token was issued in the future");
-    checkDeclaredClaims(issuer, verified);
+    checkDeclaredClaims(issuer, entry.patterns, verified);
     const subject = verified[issuer.subjectClaim];
     if (typeof subject !== "string" || subject === "") throw new TokenError("ERR_TOKEN_CLAIMS", `claim '${issuer.subjectClaim}' must be a non-empty string`);
     if (issuer.type === "entra" && !issuer.tenants?.includes(String(verified.tid))) throw new TokenError("ERR_TOKEN_CLAIMS", "the token's tenant is not allowed");
@@ -144,7 +146,7 @@ function decodeSegment(part: string, what: string): Record<string, unknown> {
 }
 
 /** Declared claims that are present must have their declared type, pattern and enum (conditions rely on them). */
-function checkDeclaredClaims(issuer: CompiledIssuer, claims: JWTPayload): void {
+function checkDeclaredClaims(issuer: CompiledIssuer, patterns: Map<string, RegExp>, claims: JWTPayload): void {
   for (const [name, decl] of Object.entries(issuer.claims)) {
     const v = claims[name];
     if (v === undefined) continue;
@@ -154,7 +156,8 @@ function checkDeclaredClaims(issuer: CompiledIssuer, claims: JWTPayload): void {
       values.every((x) => {
         const t = decl.type === "string[]" ? "string" : decl.type;
         if (typeof x !== t) return false;
-        if (decl.pattern && !new RegExp(decl.pattern, "u").test(String(x))) return false;
+        const pattern = patterns.get(name);
+        if (pattern && !pattern.test(String(x))) return false;
         return !decl.enum || decl.enum.includes(x as never);
       });
     if (!ok) throw new TokenError("ERR_TOKEN_CLAIMS", `claim '${name}' does not match its declaration in the policy`);

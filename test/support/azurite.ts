@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, stopChild } from "./child-process";
+import { freePort, stopChild, waitUntilReady } from "./child-process";
 
 /** Azurite's published development account (learn.microsoft.com/azure/storage/common/storage-use-azurite). */
 export const DEV_ACCOUNT = "devstoreaccount1";
@@ -23,17 +23,8 @@ export class Azurite {
     const location = mkdtempSync(join(tmpdir(), "tb-azurite-"));
     const child = spawn(process.execPath, [main, "--blobHost", "127.0.0.1", "--blobPort", String(this.port), "--location", location, "--silent", "--skipApiVersionCheck"], { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`azurite exited with ${child.exitCode}`);
-      try {
-        await fetch(`${this.blobEndpoint}?comp=list`);
-        return this;
-      } catch {
-        if (Date.now() > deadline) throw new Error("azurite did not start within 20 s");
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    await waitUntilReady("azurite", child, async () => (await fetch(`${this.blobEndpoint}?comp=list`), true), 20_000);
+    return this;
   }
 
   async stop(): Promise<void> {

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, stopChild } from "./child-process";
+import { freePort, stopChild, waitUntilReady } from "./child-process";
 
 export class Tinylicious {
   private child?: ChildProcess;
@@ -23,18 +23,8 @@ export class Tinylicious {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`tinylicious exited with ${child.exitCode}`);
-      try {
-        const res = await fetch(this.endpoint);
-        if (res.status < 500) return this;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error("tinylicious did not start within 30 s");
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitUntilReady("tinylicious", child, async () => (await fetch(this.endpoint)).status < 500);
+    return this;
   }
 
   async stop(): Promise<void> {
