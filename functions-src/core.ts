@@ -8,10 +8,10 @@
  * Order of checks: route, method, size, media type, bearer token (verified by the broker itself), rate limit,
  * request shape, policy, minting. Each failure is one problem+json answer; see README "Broker contract".
  */
-import { AccessRequestError, parseAccessRequests } from "../lib/policy/access-request";
-import type { Decision, GrantedCredential } from "../lib/policy/evaluate";
-import { createEvaluator } from "../lib/policy/evaluate";
-import type { RuntimeConfig } from "../lib/policy/runtime-config";
+import { AccessRequestError, parseAccessRequests } from "../lib/policy/runtime/access-request";
+import type { Decision, GrantedCredential } from "../lib/policy/runtime/evaluate";
+import { createEvaluator } from "../lib/policy/runtime/evaluate";
+import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import type { AuditRecord, AuditSink } from "./audit";
 import { BackendUnavailableError, type IssuedCredential, type MintContext, type Minters } from "./mint/minter";
 import { json, problem, type BrokerResponse } from "./problem";

@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { app } from "@azure/functions";
-import type { RuntimeConfig } from "../lib/policy/runtime-config";
-import { RUNTIME_CONFIG_FORMAT } from "../lib/policy/runtime-config";
+import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
+import { RUNTIME_CONFIG_FORMAT } from "../lib/policy/runtime/runtime-config";
 import { registerBrokerFunctions } from "./adapters/azure-functions";
 import { stdoutAudit } from "./audit";
 import { createBroker, type Broker } from "./core";

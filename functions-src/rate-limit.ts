@@ -1,5 +1,5 @@
 /** Per-subject token bucket. Buckets live in a bounded cache, so memory stays flat however many callers there are. */
-import { BoundedCache } from "./verify/bounded-cache";
+import { BoundedCache } from "./bounded-cache";
 
 export interface RateLimitOptions {
   /** Requests allowed in a burst. @default 20 */

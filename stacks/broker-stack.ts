@@ -2,9 +2,9 @@
 import { AssetType, AzurermBackend, LocalBackend, TerraformAsset, TerraformOutput, TerraformStack } from "cdktf";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import type { Construct } from "constructs";
-import type { CompiledPolicy } from "../lib/policy/compile";
-import type { ResolvedEnvironment } from "../lib/policy/environments";
-import type { AzureEnvironmentSource } from "../lib/policy/source-types";
+import type { CompiledPolicy } from "../lib/policy/authoring/compile";
+import type { ResolvedEnvironment } from "../lib/policy/authoring/environments";
+import type { AzureEnvironmentSource } from "../lib/policy/authoring/source-types";
 import { checkSecureDefaults, SecureDefaultsError, type Suppression, type TerraformJson } from "../lib/constructs/secure-defaults";
 import { TokenBrokerPlatform } from "../lib/constructs/token-broker-platform";
 

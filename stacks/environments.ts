@@ -2,13 +2,13 @@
  * Which stacks exist: one per environment in policies/environments.yaml, the ephemeral entry instantiated as
  * `pr-<n>` when TOKEN_BROKER_PR (the pull-request number) is set. Stack ids are `broker-<environment>`.
  */
-import { compilePolicy, type CompiledPolicy } from "../lib/policy/compile";
-import { formatDiagnostic } from "../lib/policy/errors";
-import { resolveEnvironment, type ResolvedEnvironment } from "../lib/policy/environments";
-import { checkBundle } from "../lib/policy/check";
-import { loadPolicy, type LoadResult } from "../lib/policy/load";
-import { filesOnDisk } from "../lib/policy/policy-files";
-import type { AzureEnvironmentSource } from "../lib/policy/source-types";
+import { compilePolicy, type CompiledPolicy } from "../lib/policy/authoring/compile";
+import { formatDiagnostic } from "../lib/policy/authoring/errors";
+import { resolveEnvironment, type ResolvedEnvironment } from "../lib/policy/authoring/environments";
+import { checkBundle } from "../lib/policy/authoring/check";
+import { loadPolicy, type LoadResult } from "../lib/policy/authoring/load";
+import { filesOnDisk } from "../lib/policy/authoring/policy-files";
+import type { AzureEnvironmentSource } from "../lib/policy/authoring/source-types";
 
 export interface StackEnvironment {
   stackId: string;

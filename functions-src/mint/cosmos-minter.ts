@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { CosmosClient, ErrorResponse, type PermissionDefinition } from "@azure/cosmos";
-import { BoundedCache } from "../verify/bounded-cache";
+import { BoundedCache } from "../bounded-cache";
 import { BackendUnavailableError, type Minter } from "./minter";
 
 export interface CosmosSettings {

@@ -5,7 +5,7 @@
  * what the current grant allows, and a key rotation (different active key) misses the cache.
  */
 import { createHash } from "node:crypto";
-import { BoundedCache } from "../verify/bounded-cache";
+import { BoundedCache } from "../bounded-cache";
 import { activeFluidKey, mintFluidToken } from "./fluid-token";
 import type { IssuedCredential, Minter } from "./minter";
 

@@ -5,8 +5,8 @@
  * token's subject and name, never from the request.
  */
 import { createHmac, randomUUID } from "node:crypto";
-import { FLUID_MAX_TTL_SECONDS } from "../../lib/policy/limits";
-import type { FluidScope } from "../../lib/policy/runtime-config";
+import { FLUID_MAX_TTL_SECONDS } from "../../lib/policy/runtime/limits";
+import type { FluidScope } from "../../lib/policy/runtime/runtime-config";
 
 export interface FluidTokenRequest {
   tenantId: string;

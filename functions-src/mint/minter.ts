@@ -1,5 +1,5 @@
 /** What every backend's minter offers the core. A minter turns one evaluated grant into a credential. */
-import type { GrantedCredential } from "../../lib/policy/evaluate";
+import type { GrantedCredential } from "../../lib/policy/runtime/evaluate";
 
 export interface MintContext {
   subject: string;

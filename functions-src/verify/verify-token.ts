@@ -5,8 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
-import type { CompiledIssuer, RuntimeConfig } from "../../lib/policy/runtime-config";
-import { BoundedCache } from "./bounded-cache";
+import type { CompiledIssuer, RuntimeConfig } from "../../lib/policy/runtime/runtime-config";
+import { BoundedCache } from "../bounded-cache";
 import { hasDuplicateKeys } from "./duplicate-keys";
 import { IssuerKeys, KeysUnavailableError, type IssuerKeysOptions } from "./issuer-keys";
 

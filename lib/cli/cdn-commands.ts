@@ -1,6 +1,6 @@
 /** `token-broker cdn encrypt|decrypt`: ECToken v3 for EdgeCast-compatible CDNs. A wrong key or altered token exits 1. */
 import { parseArgs } from "node:util";
-import { decryptECToken, ECTokenError, encryptECToken } from "../../functions-src/mint/ectoken";
+import { decryptECToken, ECTokenError, encryptECToken } from "../cdn/ectoken";
 
 type Print = (s: string) => void;
 

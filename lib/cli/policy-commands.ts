@@ -2,16 +2,16 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parse as parseYaml } from "yaml";
-import { AccessRequestError, parseAccessRequests } from "../policy/access-request";
-import { checkBundle } from "../policy/check";
-import { compilePolicy, type CompiledPolicy } from "../policy/compile";
-import { diffPolicies, formatDiffMarkdown } from "../policy/diff";
-import { environmentNames, representativeEnvironments, UnknownEnvironmentError } from "../policy/environments";
-import { formatDiagnostic, type PolicyDiagnostic } from "../policy/errors";
-import { explain, formatExplanation } from "../policy/explain";
-import { loadPolicy, type PolicyBundle } from "../policy/load";
-import { filesAtRevision, filesOnDisk, isGitRevision } from "../policy/policy-files";
-import { loadTestFiles, runPolicyTests } from "../policy/policy-test";
+import { AccessRequestError, parseAccessRequests } from "../policy/runtime/access-request";
+import { checkBundle } from "../policy/authoring/check";
+import { compilePolicy, type CompiledPolicy } from "../policy/authoring/compile";
+import { diffPolicies, formatDiffMarkdown } from "../policy/review/diff";
+import { environmentNames, representativeEnvironments, UnknownEnvironmentError } from "../policy/authoring/environments";
+import { formatDiagnostic, type PolicyDiagnostic } from "../policy/authoring/errors";
+import { explain, formatExplanation } from "../policy/review/explain";
+import { loadPolicy, type PolicyBundle } from "../policy/authoring/load";
+import { filesAtRevision, filesOnDisk, isGitRevision } from "../policy/authoring/policy-files";
+import { loadTestFiles, runPolicyTests } from "../policy/review/policy-test";
 
 type Print = (s: string) => void;
 

@@ -7,7 +7,7 @@ import { buildSync } from "esbuild";
 import { zipSync } from "fflate";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RuntimeConfig } from "../policy/runtime-config";
+import type { RuntimeConfig } from "../policy/runtime/runtime-config";
 
 export interface BrokerPackage {
   zipPath: string;

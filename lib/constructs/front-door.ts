@@ -13,7 +13,7 @@ import { CdnFrontdoorRule } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-rule
 import { CdnFrontdoorRuleSet } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-rule-set";
 import { CdnFrontdoorSecurityPolicy } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-security-policy";
 import { Construct } from "constructs";
-import type { InfraNeeds } from "../policy/infra-needs";
+import type { InfraNeeds } from "../policy/authoring/infra-needs";
 
 export type CdnPrefix = NonNullable<InfraNeeds["cdn"]>["prefixes"][number];
 

@@ -3,7 +3,7 @@
  * They read what will be deployed, not how the constructs were called, so a construct used with unsafe props or
  * an escape hatch is caught too. A violation fails synth; a suppression needs a reason and is listed in the stack.
  */
-import type { InfraNeeds } from "../policy/infra-needs";
+import type { InfraNeeds } from "../policy/authoring/infra-needs";
 
 type Json = Record<string, unknown>;
 export type TerraformJson = { resource?: Record<string, Record<string, Json>> };

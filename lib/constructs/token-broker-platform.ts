@@ -5,7 +5,7 @@
  */
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { Construct } from "constructs";
-import type { InfraNeeds } from "../policy/infra-needs";
+import type { InfraNeeds } from "../policy/authoring/infra-needs";
 import { BrokerFunction } from "./broker-function";
 import { CosmosDb } from "./cosmos-db";
 import { FluidRelay } from "./fluid-relay";

@@ -23,9 +23,9 @@ import { createCosmosMinter } from "../../functions-src/mint/cosmos-minter";
 import { createFluidMinter } from "../../functions-src/mint/fluid-minter";
 import { TokenVerifier } from "../../functions-src/verify/verify-token";
 import { buildBrokerPackage } from "../../lib/constructs/broker-package";
-import { compilePolicy } from "../../lib/policy/compile";
-import { loadPolicy } from "../../lib/policy/load";
-import { CosmosRestContractDouble } from "../support/cosmos-rest-contract-double";
+import { compilePolicy } from "../../lib/policy/authoring/compile";
+import { loadPolicy } from "../../lib/policy/authoring/load";
+import { CosmosRestContractDouble } from "../../lib/local/cosmos-rest-contract-double";
 import { KeyServer, makeKey } from "../support/key-server";
 
 const FRESH = Number(process.env.BENCH_FRESH ?? 1500);

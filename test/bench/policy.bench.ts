@@ -4,12 +4,12 @@
  * Baseline, same run: the same evaluator and config with the role index removed (every role tested per request).
  */
 import { performance } from "node:perf_hooks";
-import type { AccessRequest } from "../../lib/policy/access-request";
-import { checkBundle } from "../../lib/policy/check";
-import { compilePolicy } from "../../lib/policy/compile";
-import { createEvaluator, type Evaluator } from "../../lib/policy/evaluate";
-import { loadPolicy } from "../../lib/policy/load";
-import type { PolicyFiles } from "../../lib/policy/policy-files";
+import type { AccessRequest } from "../../lib/policy/runtime/access-request";
+import { checkBundle } from "../../lib/policy/authoring/check";
+import { compilePolicy } from "../../lib/policy/authoring/compile";
+import { createEvaluator, type Evaluator } from "../../lib/policy/runtime/evaluate";
+import { loadPolicy } from "../../lib/policy/authoring/load";
+import type { PolicyFiles } from "../../lib/policy/authoring/policy-files";
 
 const ROLES = Number(process.env.BENCH_ROLES ?? 10_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100_000);

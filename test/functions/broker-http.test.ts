@@ -11,7 +11,7 @@ import { createFluidMinter, type FluidSettings } from "../../functions-src/mint/
 import { SubjectRateLimiter } from "../../functions-src/rate-limit";
 import { requireSecret } from "../../functions-src/secrets";
 import { TokenVerifier } from "../../functions-src/verify/verify-token";
-import { compilePolicy } from "../../lib/policy/compile";
+import { compilePolicy } from "../../lib/policy/authoring/compile";
 import { filesInMemory, loadOk } from "../policy/helpers";
 import { KeyServer, makeKey } from "../support/key-server";
 

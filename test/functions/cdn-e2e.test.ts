@@ -4,9 +4,9 @@ import { startNodeHttpBroker } from "../../functions-src/adapters/node-http";
 import { createBroker } from "../../functions-src/core";
 import { createCdnMinter } from "../../functions-src/mint/cdn-minter";
 import { TokenVerifier } from "../../functions-src/verify/verify-token";
-import { compilePolicy } from "../../lib/policy/compile";
+import { compilePolicy } from "../../lib/policy/authoring/compile";
 import { filesInMemory, loadOk } from "../policy/helpers";
-import { Azurite, DEV_ACCOUNT, DEV_KEY } from "../support/azurite";
+import { Azurite, DEV_ACCOUNT, DEV_KEY } from "../../lib/local/azurite";
 import { KeyServer, makeKey } from "../support/key-server";
 
 const azurite = new Azurite();

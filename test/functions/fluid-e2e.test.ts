@@ -11,10 +11,10 @@ import { createFluidMinter } from "../../functions-src/mint/fluid-minter";
 import { mintFluidToken } from "../../functions-src/mint/fluid-token";
 import { TokenVerifier } from "../../functions-src/verify/verify-token";
 import { BrokerFluidTokenProvider } from "../../lib/client/fluid-token-provider";
-import { compilePolicy } from "../../lib/policy/compile";
+import { compilePolicy } from "../../lib/policy/authoring/compile";
 import { filesInMemory, loadOk } from "../policy/helpers";
 import { KeyServer, makeKey } from "../support/key-server";
-import { Tinylicious } from "../support/tinylicious";
+import { Tinylicious } from "../../lib/local/tinylicious";
 
 // Fluid 2.x clients on Node 20 need a navigator (facts.md); Node 22 has one.
 (globalThis as { navigator?: unknown }).navigator ??= { userAgent: "node" };

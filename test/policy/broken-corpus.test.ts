@@ -4,8 +4,8 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { formatDiagnostic } from "../../lib/policy/errors";
-import { filesOnDisk } from "../../lib/policy/policy-files";
+import { formatDiagnostic } from "../../lib/policy/authoring/errors";
+import { filesOnDisk } from "../../lib/policy/authoring/policy-files";
 import { diagnose, ROOT } from "./helpers";
 
 const DIR = join(__dirname, "broken");

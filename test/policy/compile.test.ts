@@ -2,11 +2,11 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { canonicalJson, sha256Hex } from "../../lib/policy/canonical-json";
-import { compilePolicy } from "../../lib/policy/compile";
-import { PolicyError } from "../../lib/policy/errors";
-import { UnknownEnvironmentError } from "../../lib/policy/environments";
-import { loadPolicy } from "../../lib/policy/load";
+import { canonicalJson, sha256Hex } from "../../lib/policy/authoring/canonical-json";
+import { compilePolicy } from "../../lib/policy/authoring/compile";
+import { PolicyError } from "../../lib/policy/authoring/errors";
+import { UnknownEnvironmentError } from "../../lib/policy/authoring/environments";
+import { loadPolicy } from "../../lib/policy/authoring/load";
 import { compileExample, example, filesInMemory, ROOT } from "./helpers";
 
 describe("compiler", () => {

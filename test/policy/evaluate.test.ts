@@ -1,7 +1,7 @@
-import { AccessRequestError, parseAccessRequests, type AccessRequest } from "../../lib/policy/access-request";
-import { compilePolicy } from "../../lib/policy/compile";
-import { conditionHolds, createEvaluator } from "../../lib/policy/evaluate";
-import { expandTemplate, matchesDocumentPattern, unsafeValueReason } from "../../lib/policy/template";
+import { AccessRequestError, parseAccessRequests, type AccessRequest } from "../../lib/policy/runtime/access-request";
+import { compilePolicy } from "../../lib/policy/authoring/compile";
+import { conditionHolds, createEvaluator } from "../../lib/policy/runtime/evaluate";
+import { expandTemplate, matchesDocumentPattern, unsafeValueReason } from "../../lib/policy/runtime/template";
 import { compileExample, filesInMemory, loadOk } from "./helpers";
 
 const TENANT = "6a1b2c3d-0000-4000-8000-00000000d001"; // dev tenantId in policies/environments.yaml

@@ -1,9 +1,9 @@
 import { join } from "node:path";
-import { checkBundle } from "../../lib/policy/check";
-import { compilePolicy } from "../../lib/policy/compile";
-import type { PolicyDiagnostic } from "../../lib/policy/errors";
-import { loadPolicy, type PolicyBundle } from "../../lib/policy/load";
-import { filesOnDisk, type PolicyFiles } from "../../lib/policy/policy-files";
+import { checkBundle } from "../../lib/policy/authoring/check";
+import { compilePolicy } from "../../lib/policy/authoring/compile";
+import type { PolicyDiagnostic } from "../../lib/policy/authoring/errors";
+import { loadPolicy, type PolicyBundle } from "../../lib/policy/authoring/load";
+import { filesOnDisk, type PolicyFiles } from "../../lib/policy/authoring/policy-files";
 
 export const ROOT = join(__dirname, "..", "..");
 export const EXAMPLE_DIR = join(ROOT, "policies");

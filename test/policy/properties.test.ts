@@ -3,10 +3,10 @@
  * template admits, and the same input always gives the same decision.
  */
 import fc from "fast-check";
-import type { AccessRequest } from "../../lib/policy/access-request";
-import { compilePolicy } from "../../lib/policy/compile";
-import { conditionHolds, createEvaluator } from "../../lib/policy/evaluate";
-import { unsafeValueReason } from "../../lib/policy/template";
+import type { AccessRequest } from "../../lib/policy/runtime/access-request";
+import { compilePolicy } from "../../lib/policy/authoring/compile";
+import { conditionHolds, createEvaluator } from "../../lib/policy/runtime/evaluate";
+import { unsafeValueReason } from "../../lib/policy/runtime/template";
 import { filesInMemory, loadOk } from "./helpers";
 
 const POLICY = `version: 1
@@ -47,7 +47,7 @@ const requestArb: fc.Arbitrary<AccessRequest> = fc.oneof(
   fc.record({ type: fc.constant("fluid" as const), documentId: nasty.filter((d) => !unsafeValueReason(d)) }),
   fc.array(fc.stringMatching(/^[A-Za-z0-9_.-]{1,10}$/).filter((s) => s !== "." && s !== ".."), { minLength: 1, maxLength: 5 }).map((segs) => ({ type: "cdn" as const, path: `/${segs.join("/")}` })),
 );
-// The rule from the spec, written independently of lib/policy/template.ts so the properties can catch a regression
+// The rule from the spec, written independently of lib/policy/runtime/template.ts so the properties can catch a regression
 // there: non-empty, no '/', '..', ',', '*', '?', '#', '%', whitespace or control characters.
 const SPEC_SAFE = /^(?!.*\.\.)[^/,*?#%\s\u0000-\u001f\u007f-\u009f]+$/u;
 const safe = (v: string) => SPEC_SAFE.test(v);

@@ -1,8 +1,8 @@
 import { Testing } from "cdktf";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadPolicy } from "../../lib/policy/load";
-import { filesOnDisk } from "../../lib/policy/policy-files";
+import { loadPolicy } from "../../lib/policy/authoring/load";
+import { filesOnDisk } from "../../lib/policy/authoring/policy-files";
 import { BrokerStack } from "../../stacks/broker-stack";
 import { stackEnvironments, stackEnvironmentsFrom } from "../../stacks/environments";
 import { ROOT } from "../policy/helpers";

@@ -5,7 +5,7 @@ import { registerBrokerFunctions, type HttpRegistrar } from "../../../functions-
 import { createBroker } from "../../../functions-src/core";
 import { createFluidMinter } from "../../../functions-src/mint/fluid-minter";
 import { TokenVerifier } from "../../../functions-src/verify/verify-token";
-import { compilePolicy } from "../../../lib/policy/compile";
+import { compilePolicy } from "../../../lib/policy/authoring/compile";
 import { filesInMemory, loadOk } from "../../policy/helpers";
 import { KeyServer, makeKey } from "../../support/key-server";
 

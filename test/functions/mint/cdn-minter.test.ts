@@ -3,10 +3,10 @@
  * served; tampered, expired, other-path, write and foreign-IP attempts get 403; rscc sets Cache-Control.
  */
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
-import type { GrantedCredential } from "../../../lib/policy/evaluate";
+import type { GrantedCredential } from "../../../lib/policy/runtime/evaluate";
 import { createCdnMinter, type CdnSettings } from "../../../functions-src/mint/cdn-minter";
 import { BackendUnavailableError, type MintContext } from "../../../functions-src/mint/minter";
-import { Azurite, DEV_ACCOUNT, DEV_KEY } from "../../support/azurite";
+import { Azurite, DEV_ACCOUNT, DEV_KEY } from "../../../lib/local/azurite";
 
 const azurite = new Azurite();
 let settings: CdnSettings;

@@ -1,12 +1,12 @@
 /**
  * Cosmos resource tokens through the real @azure/cosmos SDK against the Cosmos REST contract test double
- * (test/support/cosmos-rest-contract-double.ts; no local Cosmos component has users and permissions).
+ * (lib/local/cosmos-rest-contract-double.ts; no local Cosmos component has users and permissions).
  */
 import { CosmosClient } from "@azure/cosmos";
-import type { GrantedCredential } from "../../../lib/policy/evaluate";
+import type { GrantedCredential } from "../../../lib/policy/runtime/evaluate";
 import { createCosmosMinter } from "../../../functions-src/mint/cosmos-minter";
 import { BackendUnavailableError, type MintContext } from "../../../functions-src/mint/minter";
-import { CosmosRestContractDouble } from "../../support/cosmos-rest-contract-double";
+import { CosmosRestContractDouble } from "../../../lib/local/cosmos-rest-contract-double";
 
 const double = new CosmosRestContractDouble("db", { items: "/tenantId" });
 type CosmosGrant = Extract<GrantedCredential, { type: "cosmos" }>;

@@ -1,5 +1,5 @@
 import { jwtVerify } from "jose";
-import type { GrantedCredential } from "../../../lib/policy/evaluate";
+import type { GrantedCredential } from "../../../lib/policy/runtime/evaluate";
 import { createFluidMinter, type FluidSettings } from "../../../functions-src/mint/fluid-minter";
 import type { MintContext } from "../../../functions-src/mint/minter";
 

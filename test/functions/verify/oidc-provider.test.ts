@@ -3,11 +3,11 @@
  * roles the policy gives them; the issuer rotates its signing key mid-test and the broker follows.
  */
 import { decodeProtectedHeader, type JWK } from "jose";
-import { compilePolicy } from "../../../lib/policy/compile";
-import { createEvaluator } from "../../../lib/policy/evaluate";
+import { compilePolicy } from "../../../lib/policy/authoring/compile";
+import { createEvaluator } from "../../../lib/policy/runtime/evaluate";
 import { TokenError, TokenVerifier } from "../../../functions-src/verify/verify-token";
 import { filesInMemory, loadOk } from "../../policy/helpers";
-import { OidcIssuer, privateJwk } from "../../support/oidc-issuer";
+import { OidcIssuer, privateJwk } from "../../../lib/local/oidc-issuer";
 
 const personas = {
   "reader-1": { claims: { tid: "contoso", roles: ["Docs.Reader"] } },

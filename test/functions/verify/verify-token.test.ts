@@ -4,8 +4,8 @@
  */
 import { createHmac } from "node:crypto";
 import { exportSPKI, importJWK, type KeyLike } from "jose";
-import { compilePolicy } from "../../../lib/policy/compile";
-import type { RuntimeConfig } from "../../../lib/policy/runtime-config";
+import { compilePolicy } from "../../../lib/policy/authoring/compile";
+import type { RuntimeConfig } from "../../../lib/policy/runtime/runtime-config";
 import { TokenError, TokenVerifier, type TokenErrorCode } from "../../../functions-src/verify/verify-token";
 import { filesInMemory, loadOk } from "../../policy/helpers";
 import { KeyServer, makeKey, type TestKey } from "../../support/key-server";

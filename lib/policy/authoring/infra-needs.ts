@@ -3,9 +3,9 @@
  * infrastructure and broker cannot disagree (e.g. Cosmos local auth stays on only when resource tokens are minted).
  */
 import type { ResolvedEnvironment } from "./environments";
-import type { RuntimeConfig } from "./runtime-config";
+import type { RuntimeConfig } from "../runtime/runtime-config";
 import type { EdgeRulesSource, PolicyDocument } from "./source-types";
-import { substituteEnv } from "./template";
+import { substituteEnv } from "../runtime/template";
 
 export const INFRA_NEEDS_FORMAT = "azure-token-broker/infra-needs@1";
 

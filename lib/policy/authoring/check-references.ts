@@ -6,7 +6,7 @@ import type { Checker } from "./checker";
 import { BUILT_IN_VALUES } from "./environments";
 import type { EnvironmentSource, PolicyDocument } from "./source-types";
 import { closest } from "./spelling";
-import { parseTemplate } from "./template";
+import { parseTemplate } from "../runtime/template";
 import type { JsonPath } from "./yaml-source";
 
 const TEMPLATE_FIELDS = new Set(["partitionKey", "documents", "prefix"]);

@@ -1,4 +1,4 @@
-/** Starts and stops the real OIDC issuer (test/support/oidc-issuer-process.mjs) and gets persona tokens from it. */
+/** Starts and stops the real OIDC issuer (lib/local/oidc-issuer-process.mjs) and gets persona tokens from it. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,7 +1,7 @@
 /** Issuer checks the schema cannot express. */
 import type { Checker } from "./checker";
 import { parseDuration } from "./duration";
-import { MAX_CLOCK_TOLERANCE_SECONDS } from "./limits";
+import { MAX_CLOCK_TOLERANCE_SECONDS } from "../runtime/limits";
 import type { IssuerSource, PolicyDocument } from "./source-types";
 import { closest } from "./spelling";
 

@@ -3,16 +3,16 @@
  * Each case runs in each environment it names (default: one per environment entry), through the same
  * compile + evaluate path the broker uses.
  */
-import { canonicalJson } from "./canonical-json";
-import { AccessRequestError, parseAccessRequests } from "./access-request";
-import { compilePolicy } from "./compile";
-import { parseDuration } from "./duration";
-import { representativeEnvironments, resolveEnvironment, UnknownEnvironmentError } from "./environments";
-import type { PolicyDiagnostic } from "./errors";
-import { createEvaluator, type Evaluator, type GrantedCredential } from "./evaluate";
-import { loadFile, type PolicyBundle } from "./load";
-import { substituteEnv } from "./template";
-import type { YamlSource } from "./yaml-source";
+import { canonicalJson } from "../authoring/canonical-json";
+import { AccessRequestError, parseAccessRequests } from "../runtime/access-request";
+import { compilePolicy } from "../authoring/compile";
+import { parseDuration } from "../authoring/duration";
+import { representativeEnvironments, resolveEnvironment, UnknownEnvironmentError } from "../authoring/environments";
+import type { PolicyDiagnostic } from "../authoring/errors";
+import { createEvaluator, type Evaluator, type GrantedCredential } from "../runtime/evaluate";
+import { loadFile, type PolicyBundle } from "../authoring/load";
+import { substituteEnv } from "../runtime/template";
+import type { YamlSource } from "../authoring/yaml-source";
 
 interface TestFile {
   environments?: string[];

@@ -2,10 +2,10 @@
  * Explain: for one identity, which roles match and why (each claim test with its outcome), what each matched role
  * grants, and, given requests, the decision. A review tool: it runs locally on claims the reviewer supplies.
  */
-import type { AccessRequest } from "./access-request";
-import { conditionHolds, createEvaluator, type Decision, type VerifiedIdentity } from "./evaluate";
+import type { AccessRequest } from "../runtime/access-request";
+import { conditionHolds, createEvaluator, type Decision, type VerifiedIdentity } from "../runtime/evaluate";
 import { renderCondition, renderGrant } from "./render";
-import type { CompiledCondition, RuntimeConfig } from "./runtime-config";
+import type { CompiledCondition, RuntimeConfig } from "../runtime/runtime-config";
 
 export interface ConditionTrace {
   test: string;

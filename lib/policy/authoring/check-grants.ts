@@ -3,10 +3,10 @@ import { canonicalJson } from "./canonical-json";
 import type { Checker } from "./checker";
 import { roleIssuers } from "./check-roles";
 import { formatDuration, parseDuration } from "./duration";
-import { BACKEND_TTL_LIMIT, MIN_TTL_SECONDS } from "./limits";
+import { BACKEND_TTL_LIMIT, MIN_TTL_SECONDS } from "../runtime/limits";
 import type { GrantSource, PolicyDocument, RoleSource } from "./source-types";
 import { closest } from "./spelling";
-import { parseTemplate } from "./template";
+import { parseTemplate } from "../runtime/template";
 import type { JsonPath } from "./yaml-source";
 
 export function checkGrants(doc: PolicyDocument, c: Checker): void {

@@ -9,7 +9,7 @@ import { parseDuration } from "./duration";
 import { resolveEnvironment, type ResolvedEnvironment } from "./environments";
 import { PolicyError } from "./errors";
 import { buildInfraNeeds, type InfraNeeds } from "./infra-needs";
-import { DEFAULT_ALGORITHMS, DEFAULT_CLOCK_TOLERANCE_SECONDS } from "./limits";
+import { DEFAULT_ALGORITHMS, DEFAULT_CLOCK_TOLERANCE_SECONDS } from "../runtime/limits";
 import type { PolicyBundle } from "./load";
 import {
   indexKey,
@@ -20,9 +20,9 @@ import {
   type CompiledRole,
   type RoleIndex,
   type RuntimeConfig,
-} from "./runtime-config";
+} from "../runtime/runtime-config";
 import type { ConditionSource, GrantSource, PolicyDocument, RoleSource, Scalar } from "./source-types";
-import { globToRegExpSource, resolveEnv, substituteEnv, UUID_PATTERN } from "./template";
+import { globToRegExpSource, resolveEnv, substituteEnv, UUID_PATTERN } from "../runtime/template";
 
 export interface CompiledPolicy {
   config: RuntimeConfig;

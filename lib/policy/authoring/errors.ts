@@ -6,7 +6,7 @@
 
 export type DiagnosticCode =
   | "E_YAML" // the file is not well-formed YAML
-  | "E_SCHEMA" // the document does not match lib/policy/schema.json
+  | "E_SCHEMA" // the document does not match lib/policy/schemas/policy.schema.json
   | "E_UNDECLARED_CLAIM" // a condition or template names a claim the issuer does not declare
   | "E_CLAIM_TYPE" // an operator or template does not fit the claim's declared type
   | "E_UNKNOWN_ISSUER"

@@ -3,7 +3,7 @@ import type { Checker } from "./checker";
 import type { ResolvedEnvironment } from "./environments";
 import type { PolicyDocument } from "./source-types";
 import { closest } from "./spelling";
-import { substituteEnv, UUID } from "./template";
+import { substituteEnv, UUID } from "../runtime/template";
 
 export function checkResources(doc: PolicyDocument, envs: ResolvedEnvironment[], c: Checker): void {
   const prefixes = doc.resources?.cdn?.prefixes ?? {};

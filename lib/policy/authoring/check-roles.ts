@@ -4,7 +4,7 @@ import { canonicalJson } from "./canonical-json";
 import type { ResolvedEnvironment } from "./environments";
 import { COMBINATORS, OPERATORS, type ClaimDeclaration, type ConditionSource, type PolicyDocument, type RoleSource, type Scalar } from "./source-types";
 import { closest } from "./spelling";
-import { substituteEnv, UUID } from "./template";
+import { substituteEnv, UUID } from "../runtime/template";
 import type { JsonPath } from "./yaml-source";
 
 /** The issuers a role applies to, with their declared claims. */

@@ -1,4 +1,4 @@
-/** The policy as written (after YAML parsing and schema validation). Mirrors lib/policy/schema.json. */
+/** The policy as written (after YAML parsing and schema validation). Mirrors lib/policy/schemas/policy.schema.json. */
 
 export type Duration = string | number;
 export type Stage = "ephemeral" | "development" | "production";

@@ -1,5 +1,5 @@
-import { decryptECToken, ECTokenError, ecTokenPlaintext, encryptECToken } from "../../../functions-src/mint/ectoken";
-import { main } from "../../../lib/cli/main";
+import { decryptECToken, ECTokenError, ecTokenPlaintext, encryptECToken } from "../../lib/cdn/ectoken";
+import { main } from "../../lib/cli/main";
 
 // Published vector (facts.md, ECToken v3).
 const VECTOR = { key: "MY_SECRET_KEY", token: "fVSYBBTynMkvQECGV-Kdfp333R-MGY2fsrrpVyuqd7OiuAUsQ8ITrL0", plaintext: "MY_COOL_TOKEN" };

@@ -1,7 +1,7 @@
 /** Conditions and grants as short human-readable text, shared by `explain` and `diff`. */
-import { formatDuration } from "./duration";
-import type { CompiledCondition, CompiledGrant } from "./runtime-config";
-import type { TemplatePart } from "./template";
+import { formatDuration } from "../authoring/duration";
+import type { CompiledCondition, CompiledGrant } from "../runtime/runtime-config";
+import type { TemplatePart } from "../runtime/template";
 
 export function renderTemplate(parts: readonly TemplatePart[] | null): string {
   if (parts === null) return "(whole container)";

@@ -4,12 +4,12 @@
  * to a parent role shows on every role that inherits it. Anything that could let someone reach more counts as
  * widening (a changed condition or template counts too: the reviewer must judge it).
  */
-import { canonicalJson } from "./canonical-json";
-import type { CompiledPolicy } from "./compile";
-import { formatDuration } from "./duration";
-import type { InfraNeeds } from "./infra-needs";
+import { canonicalJson } from "../authoring/canonical-json";
+import type { CompiledPolicy } from "../authoring/compile";
+import { formatDuration } from "../authoring/duration";
+import type { InfraNeeds } from "../authoring/infra-needs";
 import { grantTarget, renderCondition, renderGrant, renderTemplate } from "./render";
-import type { CompiledGrant, CompiledRole } from "./runtime-config";
+import type { CompiledGrant, CompiledRole } from "../runtime/runtime-config";
 
 export type Direction = "widens" | "narrows" | "neutral";
 

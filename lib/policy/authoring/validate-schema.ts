@@ -3,9 +3,9 @@
  * file:line:column, says what is wrong in plain words and how to fix it (the closest allowed name, the allowed values).
  */
 import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
-import environmentsSchema from "./environments.schema.json";
-import policySchema from "./schema.json";
-import testSchema from "./policy-test.schema.json";
+import environmentsSchema from "../schemas/environments.schema.json";
+import policySchema from "../schemas/policy.schema.json";
+import testSchema from "../schemas/policy-test.schema.json";
 import type { PolicyDiagnostic } from "./errors";
 import { closest } from "./spelling";
 import type { JsonPath, YamlSource } from "./yaml-source";
@@ -131,7 +131,7 @@ function toDiagnostic(source: YamlSource, e: ErrorObject): PolicyDiagnostic {
       break;
     default:
       message = `${where} ${e.message ?? "is invalid"}`;
-      hint = schema?.description ?? "see lib/policy/schema.json";
+      hint = schema?.description ?? "see lib/policy/schemas/policy.schema.json";
   }
   return { ...source.positionOf(at, { key }), code: "E_SCHEMA", severity: "error", message, hint, path: at };
 }
