@@ -59,10 +59,21 @@ export function createFluidMinter(settings: () => FluidSettings, options: { cach
         scopes: grant.scopes,
         token: token.jwt,
         jti: token.jti,
-        expiresAt: new Date(token.expiresAt * 1000).toISOString(),
+        expiresAt: isoSeconds(token.expiresAt),
       };
       if (cacheKey) cache.set(cacheKey, { credential, expiresAt: token.expiresAt * 1000 }, token.expiresAt * 1000);
       return credential;
     },
   };
+}
+
+/** Tokens minted in the same second expire in the same second: their ISO text is computed once. */
+let lastSeconds = NaN;
+let lastIso = "";
+function isoSeconds(seconds: number): string {
+  if (seconds !== lastSeconds) {
+    lastSeconds = seconds;
+    lastIso = new Date(seconds * 1000).toISOString();
+  }
+  return lastIso;
 }

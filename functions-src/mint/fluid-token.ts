@@ -4,7 +4,7 @@
  * Source: learn.microsoft.com/azure/azure-fluid-relay/how-tos/fluid-json-web-token. The user comes from the verified
  * token's subject and name, never from the request.
  */
-import { createHmac, randomUUID } from "node:crypto";
+import { createHmac, createSecretKey, randomUUID, type KeyObject } from "node:crypto";
 import { FLUID_MAX_TTL_SECONDS } from "../../lib/policy/runtime/limits";
 import type { FluidScope } from "../../lib/policy/runtime/runtime-config";
 
@@ -29,6 +29,8 @@ export interface MintedFluidToken {
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value), "utf8").toString("base64url");
+/** The header never changes: encoded once. */
+const HEADER = b64({ alg: "HS256", typ: "JWT" });
 
 export function mintFluidToken(r: FluidTokenRequest): MintedFluidToken {
   // The policy compiler already caps the TTL; this guards against a config that did not come from it.
@@ -48,8 +50,8 @@ export function mintFluidToken(r: FluidTokenRequest): MintedFluidToken {
     ver: "1.0",
     jti,
   };
-  const unsigned = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(claims)}`;
-  const signature = createHmac("sha256", Buffer.from(r.key, "utf8")).update(unsigned).digest("base64url");
+  const unsigned = `${HEADER}.${b64(claims)}`;
+  const signature = createHmac("sha256", secretKey(r.key)).update(unsigned).digest("base64url");
   return { jwt: `${unsigned}.${signature}`, jti, expiresAt: claims.exp };
 }
 
@@ -59,4 +61,15 @@ export function mintFluidToken(r: FluidTokenRequest): MintedFluidToken {
  */
 export function activeFluidKey(keys: { key1: string; key2: string; active: "key1" | "key2" }): string {
   return keys.active === "key2" ? keys.key2 : keys.key1;
+}
+
+/** The tenant key as a KeyObject, made again only when the key changes (rotation). */
+let lastKeyText: string | undefined;
+let lastKeyObject: KeyObject | undefined;
+function secretKey(key: string): KeyObject {
+  if (key !== lastKeyText || !lastKeyObject) {
+    lastKeyObject = createSecretKey(Buffer.from(key, "utf8"));
+    lastKeyText = key;
+  }
+  return lastKeyObject;
 }

@@ -22,21 +22,24 @@ export function hasDuplicateKeys(json: string): boolean {
     } else if (ch === ",") {
       expectKey = kinds[kinds.length - 1] === "object";
     } else if (ch === '"') {
+      // Find the closing quote without copying; only keys with escapes need decoding.
       let j = i + 1;
-      let raw = "";
+      let escaped = false;
       while (j < json.length && json[j] !== '"') {
         if (json[j] === "\\") {
-          raw += json[j] + json[j + 1];
+          escaped = true;
           j += 2;
-        } else raw += json[j++];
+        } else j++;
       }
       if (expectKey) {
         // Compare decoded keys: "\u0073ub" and "sub" are the same key.
-        let key: string;
-        try {
-          key = JSON.parse(`"${raw}"`) as string;
-        } catch {
-          return true; // malformed; the caller's JSON.parse reports it too
+        let key = json.slice(i + 1, j);
+        if (escaped) {
+          try {
+            key = JSON.parse(`"${key}"`) as string;
+          } catch {
+            return true; // malformed; the caller's JSON.parse reports it too
+          }
         }
         const seen = stack[stack.length - 1];
         if (seen.has(key)) return true;

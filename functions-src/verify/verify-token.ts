@@ -3,12 +3,13 @@
  * a disabled Easy Auth must never yield a credential). Every failure is a TokenError with a stable code; callers map
  * codes to HTTP once, at the edge. No error message contains the token or a claim value.
  */
-import { createHash } from "node:crypto";
-import { errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
+import { KeyObject } from "node:crypto";
+import { errors as joseErrors, type JWSHeaderParameters, type JWTPayload } from "jose";
 import type { CompiledIssuer, RuntimeConfig } from "../../lib/policy/runtime/runtime-config";
 import { BoundedCache } from "../bounded-cache";
 import { hasDuplicateKeys } from "./duplicate-keys";
 import { IssuerKeys, KeysUnavailableError, type IssuerKeysOptions } from "./issuer-keys";
+import { UnusableKeyError, verifyJwsSignature } from "./jws-signature";
 
 export type TokenErrorCode =
   | "ERR_TOKEN_MALFORMED"
@@ -64,6 +65,7 @@ export class TokenVerifier {
   private readonly cache: BoundedCache<VerifiedToken>;
   private readonly now: () => number;
   private readonly maxTokenBytes: number;
+  private readonly headers = new Map<string, Readonly<Record<string, unknown>>>();
 
   constructor(config: RuntimeConfig, options: VerifierOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -84,13 +86,13 @@ export class TokenVerifier {
   async verify(token: unknown, easyAuth?: EasyAuthPrincipal): Promise<VerifiedToken> {
     if (typeof token !== "string" || token.length === 0) throw new TokenError("ERR_TOKEN_MALFORMED", "no bearer token");
     if (token.length > this.maxTokenBytes) throw new TokenError("ERR_TOKEN_TOO_LARGE", `the token is larger than ${this.maxTokenBytes} bytes`);
-    const digest = createHash("sha256").update(token).digest("base64url");
-    const cached = this.cache.get(digest);
+    // Keyed by the token itself: a hit needs the exact same string (hashing it first cost more than it saved).
+    const cached = this.cache.get(token);
     if (cached && cached.expiresAt * 1000 > this.now()) return checkEasyAuth(cached, easyAuth);
 
     if (!COMPACT_JWS.test(token)) throw new TokenError("ERR_TOKEN_MALFORMED", "the token is not a compact signed JWT");
-    const [headerPart, payloadPart] = token.split(".");
-    const header = decodeSegment(headerPart, "header");
+    const [headerPart, payloadPart, signaturePart] = token.split(".");
+    const header = this.decodeHeader(headerPart);
     const payload = decodeSegment(payloadPart, "payload");
     for (const h of REFUSED_HEADERS) if (h in header) throw new TokenError("ERR_TOKEN_HEADER", `the token header carries '${h}', which this broker refuses`);
     if (typeof header.alg !== "string" || !ASYMMETRIC.has(header.alg)) throw new TokenError("ERR_TOKEN_ALGORITHM", "the token is not signed with an allowed asymmetric algorithm");
@@ -99,21 +101,11 @@ export class TokenVerifier {
     const issuer = entry.config;
     if (!issuer.algorithms.includes(header.alg)) throw new TokenError("ERR_TOKEN_ALGORITHM", `this issuer's tokens must be signed with ${issuer.algorithms.join(" or ")}`);
 
-    let verified: JWTPayload;
-    try {
-      ({ payload: verified } = await jwtVerify(token, entry.keys.getKey, {
-        issuer: payload.iss as string,
-        audience: issuer.audiences,
-        algorithms: issuer.algorithms,
-        clockTolerance: issuer.clockToleranceSeconds,
-        requiredClaims: ["exp", "iat", issuer.subjectClaim, ...issuer.requiredClaims],
-        currentDate: new Date(this.now()),
-        ...(issuer.tokenType && { typ: issuer.tokenType }),
-      }));
-    } catch (e) {
-      throw mapJoseError(e);
-    }
+    // Signature first, then claims (jose's order): nothing about an unsigned payload is trusted or reported.
+    await this.checkSignature(entry.keys, header as JWSHeaderParameters, headerPart, payloadPart, signaturePart);
+    const verified = payload as JWTPayload;
     const nowSeconds = this.now() / 1000;
+    checkRegisteredClaims(header, verified, issuer, payload.iss as string, nowSeconds);
     if ((verified.iat as number) > nowSeconds + issuer.clockToleranceSeconds) throw new TokenError("ERR_TOKEN_NOT_YET_VALID", "the token was issued in the future");
     checkDeclaredClaims(issuer, entry.patterns, verified);
     const subject = verified[issuer.subjectClaim];
@@ -121,8 +113,46 @@ export class TokenVerifier {
     if (issuer.type === "entra" && !issuer.tenants?.includes(String(verified.tid))) throw new TokenError("ERR_TOKEN_CLAIMS", "the token's tenant is not allowed");
 
     const result: VerifiedToken = { issuer: issuer.name, subject, claims: verified, expiresAt: verified.exp as number };
-    this.cache.set(digest, result, (verified.exp as number) * 1000);
+    this.cache.set(token, result, (verified.exp as number) * 1000);
     return checkEasyAuth(result, easyAuth);
+  }
+
+  /**
+   * An issuer's tokens share a handful of headers ({alg, kid, typ}): each distinct one is decoded and checked once.
+   * Bounded, and the cached objects are frozen because every token with that header shares them.
+   */
+  private decodeHeader(part: string): Record<string, unknown> {
+    let header = this.headers.get(part);
+    if (!header) {
+      header = Object.freeze(decodeSegment(part, "header"));
+      if (this.headers.size >= 256) this.headers.clear();
+      this.headers.set(part, header);
+    }
+    return header;
+  }
+
+  private async checkSignature(keys: IssuerKeys, header: JWSHeaderParameters, h: string, p: string, sig: string): Promise<void> {
+    const signature = Buffer.from(sig, "base64url");
+    let candidates: Iterable<unknown> | AsyncIterable<unknown>;
+    try {
+      candidates = [await keys.getKey(header, { protected: h, payload: p, signature: sig })];
+    } catch (e) {
+      // Several keys match the header (no kid, or a reused kid): try each, as jose does.
+      if (!(e instanceof joseErrors.JWKSMultipleMatchingKeys)) throw mapJoseError(e);
+      candidates = e as unknown as AsyncIterable<unknown>;
+    }
+    try {
+      for await (const key of candidates) {
+        try {
+          if (key instanceof KeyObject && verifyJwsSignature(header.alg!, key, `${h}.${p}`, signature)) return;
+        } catch (e) {
+          if (!(e instanceof UnusableKeyError)) throw e;
+        }
+      }
+    } catch (e) {
+      throw mapJoseError(e);
+    }
+    throw new TokenError("ERR_TOKEN_SIGNATURE", "the token's signature does not verify with the issuer's keys");
   }
 }
 
@@ -143,6 +173,33 @@ function decodeSegment(part: string, what: string): Record<string, unknown> {
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TokenError("ERR_TOKEN_MALFORMED", `the token ${what} is not a JSON object`);
   return value as Record<string, unknown>;
+}
+
+/**
+ * RFC 7519 registered claims, with the same rules jose 5 applies (`lib/jwt_claims_set.js`): typ, required claims,
+ * exact issuer, audience (string or list), iat/nbf/exp as numbers, nbf and exp within the clock tolerance.
+ */
+function checkRegisteredClaims(header: Record<string, unknown>, claims: JWTPayload, issuer: CompiledIssuer, iss: string, nowSeconds: number): void {
+  const typ = (v: string) => v.toLowerCase().replace(/^application\//, "");
+  if (issuer.tokenType && (typeof header.typ !== "string" || typ(header.typ) !== typ(issuer.tokenType))) {
+    throw new TokenError("ERR_TOKEN_TYPE", "the token's type (typ) is not the one this issuer requires");
+  }
+  if (!("aud" in claims)) throw new TokenError("ERR_TOKEN_AUDIENCE", "the token is not meant for this broker (audience)");
+  for (const claim of [...issuer.requiredClaims, issuer.subjectClaim, "iat", "exp"].reverse()) {
+    if (!(claim in claims)) throw new TokenError("ERR_TOKEN_CLAIMS", `the token's claim '${claim}' is missing or invalid`);
+  }
+  if (claims.iss !== iss) throw new TokenError("ERR_TOKEN_UNTRUSTED_ISSUER", "the token's issuer is not trusted by this policy");
+  const aud = claims.aud;
+  const audienceOk = typeof aud === "string" ? issuer.audiences.includes(aud) : Array.isArray(aud) && aud.some((a) => issuer.audiences.includes(a));
+  if (!audienceOk) throw new TokenError("ERR_TOKEN_AUDIENCE", "the token is not meant for this broker (audience)");
+  const tolerance = issuer.clockToleranceSeconds;
+  if (typeof claims.iat !== "number") throw new TokenError("ERR_TOKEN_CLAIMS", "the token's claim 'iat' is missing or invalid");
+  if (claims.nbf !== undefined) {
+    if (typeof claims.nbf !== "number") throw new TokenError("ERR_TOKEN_CLAIMS", "the token's claim 'nbf' is missing or invalid");
+    if (claims.nbf > nowSeconds + tolerance) throw new TokenError("ERR_TOKEN_NOT_YET_VALID", "the token is not valid yet");
+  }
+  if (typeof claims.exp !== "number") throw new TokenError("ERR_TOKEN_CLAIMS", "the token's claim 'exp' is missing or invalid");
+  if (claims.exp <= nowSeconds - tolerance) throw new TokenError("ERR_TOKEN_EXPIRED", "the token has expired");
 }
 
 /** Declared claims that are present must have their declared type, pattern and enum (conditions rely on them). */
