@@ -3,7 +3,11 @@
  * node:http adapters only translate to and from it.
  *
  *   POST /api/token  Authorization: Bearer <JWT>  {"requests":[...]}  -> 200 {policy, subject, roles, credentials, denied}
- *   GET  /api/health -> 200 {"status":"ok"} (unauthenticated; reveals nothing)
+ *   GET  /api/health -> 200 {"status":"ok" | "degraded"} (unauthenticated; never says which backend or why)
+ *
+ * A backend that cannot issue (down, slow past its timeout, breaker open, a secret that did not resolve) costs only
+ * its own requests: when others in the same call are issued, it is listed in `denied` with reason
+ * "backend-unavailable" and `retryAfterSeconds`; when nothing could be issued the answer is 503 + Retry-After.
  *
  * Order of checks: route, method, size, media type, bearer token (verified by the broker itself), rate limit,
  * request shape, policy, minting. Each failure is one problem+json answer; see README "Broker contract".
@@ -13,6 +17,7 @@ import type { Decision, GrantedCredential } from "../lib/policy/runtime/evaluate
 import { createEvaluator } from "../lib/policy/runtime/evaluate";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import type { AuditRecord, AuditSink } from "./audit";
+import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "./mint/circuit-breaker";
 import { BackendUnavailableError, type IssuedCredential, type MintContext, type Minters } from "./mint/minter";
 import { json, problem, type BrokerResponse } from "./problem";
 import type { SubjectRateLimiter } from "./rate-limit";
@@ -37,11 +42,24 @@ export interface BrokerDeps {
   rateLimiter?: SubjectRateLimiter;
   /** @default 16384 */
   maxBodyBytes?: number;
+  /** Per-backend circuit breakers (failure threshold, open time, call timeout). */
+  breakers?: CircuitBreakerOptions;
   now?: () => number;
 }
 
 export interface Broker {
   handle(request: BrokerRequest): Promise<BrokerResponse>;
+  /** Each backend's circuit-breaker state (for health, metrics and tests). */
+  backendStates(): Record<string, BreakerState>;
+}
+
+/** A request the policy allowed but whose backend could not issue now (reported per request when others succeed). */
+interface UnavailableDenial {
+  request: number;
+  type: GrantedCredential["type"];
+  reason: "backend-unavailable";
+  message: string;
+  retryAfterSeconds: number;
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
@@ -53,6 +71,12 @@ export function createBroker(deps: BrokerDeps): Broker {
   const now = deps.now ?? Date.now;
   const maxBody = deps.maxBodyBytes ?? 16_384;
   const policy = deps.config.policyHash;
+  const breakers: Record<GrantedCredential["type"], CircuitBreaker> = {
+    cosmos: new CircuitBreaker("cosmos", { ...deps.breakers }),
+    cdn: new CircuitBreaker("cdn", { ...deps.breakers }),
+    // Fluid tokens are an HMAC computed here: no network call to time out.
+    fluid: new CircuitBreaker("fluid", { ...deps.breakers, timeoutMs: 0 }),
+  };
   const invalidToken = (detail: string, error = "invalid_token") =>
     problem("invalid-token", detail, { headers: { "www-authenticate": `Bearer error="${error}"` } });
 
@@ -64,13 +88,14 @@ export function createBroker(deps: BrokerDeps): Broker {
         const retry = e instanceof BackendUnavailableError ? e.retryAfterSeconds : 30;
         return problem("backend-unavailable", `a backend cannot issue credentials right now (${e instanceof BackendUnavailableError ? e.backend : "configuration"})`, { headers: { "retry-after": String(retry) } });
       }
+      if (process.env.TB_DEBUG) console.error(e);
       // Nothing about the failure reaches the caller; the host logs the exception.
       return problem("internal", "the broker failed to handle this request");
     }
   }
 
   async function route(req: BrokerRequest): Promise<BrokerResponse> {
-    if (req.path === "/api/health") return req.method === "GET" ? json(200, { status: "ok" }) : problem("method-not-allowed", "use GET", { headers: { allow: "GET" } });
+    if (req.path === "/api/health") return req.method === "GET" ? json(200, { status: health() }) : problem("method-not-allowed", "use GET", { headers: { allow: "GET" } });
     if (req.path !== "/api/token") return problem("not-found", "the broker serves /api/token and /api/health");
     if (req.method !== "POST") return problem("method-not-allowed", "use POST", { headers: { allow: "POST" } });
     const body = req.body ?? "";
@@ -109,26 +134,57 @@ export function createBroker(deps: BrokerDeps): Broker {
       return problem("forbidden", "the policy allows none of the requests", { members: { policy, denied: decision.denied } });
     }
     const ctx: MintContext = { subject: token.subject, issuer: token.issuer, claims: token.claims, clientIp: req.clientIp, now: now() };
+    // Backends are asked concurrently; one that is down costs its own requests, not the others'.
+    const outcomes = await Promise.allSettled(decision.credentials.map((grant) => mintOne(grant, ctx)));
     const credentials: IssuedCredential[] = [];
-    for (const grant of decision.credentials) {
-      const credential = await mintOne(grant, ctx);
-      credentials.push(credential);
-      if (audit) audit(record({ ...base, event: "issued", request: grant.request, type: grant.type, scope: scopeOf(grant), access: accessOf(grant), ttlSeconds: grant.ttlSeconds, grant: grant.grant, jti: credential.jti }));
+    const unavailable: UnavailableDenial[] = [];
+    let failure: unknown;
+    outcomes.forEach((outcome, i) => {
+      const grant = decision.credentials[i];
+      if (outcome.status === "fulfilled") {
+        credentials.push(outcome.value);
+        if (audit) audit(record({ ...base, event: "issued", request: grant.request, type: grant.type, scope: scopeOf(grant), access: accessOf(grant), ttlSeconds: grant.ttlSeconds, grant: grant.grant, jti: outcome.value.jti }));
+      } else if (outcome.reason instanceof BackendUnavailableError || outcome.reason instanceof SecretUnavailableError) {
+        const retryAfterSeconds = outcome.reason instanceof BackendUnavailableError ? outcome.reason.retryAfterSeconds : 30;
+        unavailable.push({ request: grant.request, type: grant.type, reason: "backend-unavailable", message: `${grant.type} cannot issue credentials right now`, retryAfterSeconds });
+        if (audit) audit(record({ ...base, event: "denied", request: grant.request, type: grant.type, reason: "backend-unavailable" }));
+      } else failure ??= outcome.reason;
+    });
+    if (failure !== undefined) throw failure;
+    if (credentials.length === 0) {
+      // Nothing could be issued: the whole call is unavailable, and the caller retries after the longest wait.
+      const retry = Math.max(...unavailable.map((u) => u.retryAfterSeconds));
+      return problem("backend-unavailable", `a backend cannot issue credentials right now (${[...new Set(unavailable.map((u) => u.type))].join(", ")})`, { headers: { "retry-after": String(retry) } });
     }
-    return json(200, response(decision, credentials));
+    return json(200, response(decision, credentials, unavailable));
+  }
+
+  /** "degraded" when a backend's settings do not resolve or its breaker is open; never why (the caller is anonymous). */
+  function health(): "ok" | "degraded" {
+    for (const minter of Object.values(deps.minters) as { probe?(): void }[]) {
+      try {
+        minter?.probe?.();
+      } catch {
+        return "degraded";
+      }
+    }
+    return Object.values(breakers).some((b) => b.current !== "closed") ? "degraded" : "ok";
   }
 
   async function mintOne(grant: GrantedCredential, ctx: MintContext): Promise<IssuedCredential> {
     const minter = deps.minters[grant.type] as { mint(g: GrantedCredential, c: MintContext): Promise<IssuedCredential> } | undefined;
     if (!minter) throw new BackendUnavailableError(grant.type, 60);
-    return minter.mint(grant, ctx);
+    return breakers[grant.type].call(() => minter.mint(grant, ctx));
   }
 
   function record(r: Omit<AuditRecord, "at" | "policy"> & { policy?: string }): AuditRecord {
     return { at: isoTime(now()), policy, ...r };
   }
 
-  return { handle };
+  return {
+    handle,
+    backendStates: () => Object.fromEntries(Object.entries(breakers).map(([name, b]) => [name, b.current])),
+  };
 }
 
 /** toISOString costs about a microsecond; records of one request (and of a busy millisecond) share the text. */
@@ -142,8 +198,9 @@ function isoTime(ms: number): string {
   return lastIso;
 }
 
-function response(decision: Decision, credentials: IssuedCredential[]) {
-  return { policy: decision.policy, subject: decision.subject, roles: decision.roles, credentials, denied: decision.denied };
+function response(decision: Decision, credentials: IssuedCredential[], unavailable: UnavailableDenial[]) {
+  const denied = unavailable.length === 0 ? decision.denied : [...decision.denied, ...unavailable].sort((a, b) => a.request - b.request);
+  return { policy: decision.policy, subject: decision.subject, roles: decision.roles, credentials, denied };
 }
 
 function scopeOf(g: GrantedCredential): string {

@@ -29,6 +29,9 @@ const START_SKEW_MS = 5 * 60_000;
 
 export function createCdnMinter(settings: () => CdnSettings): Minter<"cdn"> {
   return {
+    probe() {
+      settings();
+    },
     async mint(grant, ctx) {
       const s = settings();
       if (grant.path.endsWith("/")) throw new RangeError("a CDN credential names one blob");

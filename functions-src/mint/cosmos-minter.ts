@@ -43,6 +43,9 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
 
   return {
     roundTrips: () => roundTrips,
+    probe() {
+      settings();
+    },
     async mint(grant, ctx) {
       const s = settings();
       const userId = `tb-${digest(`${ctx.issuer}\n${ctx.subject}`)}`;

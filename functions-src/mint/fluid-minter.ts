@@ -31,6 +31,9 @@ export function createFluidMinter(settings: () => FluidSettings, options: { cach
     return lastKeyId;
   };
   return {
+    probe() {
+      activeFluidKey(settings());
+    },
     async mint(grant, ctx) {
       // Settings are read per mint so a rotated key (a changed app setting) applies without a redeploy.
       const s = settings();

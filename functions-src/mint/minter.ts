@@ -16,6 +16,8 @@ export type IssuedCredential = { type: GrantedCredential["type"]; expiresAt: str
 
 export interface Minter<T extends GrantedCredential["type"]> {
   mint(grant: Extract<GrantedCredential, { type: T }>, ctx: MintContext): Promise<IssuedCredential>;
+  /** Throws when this backend's settings cannot be used now (an unresolved Key Vault reference): for health. */
+  probe?(): void;
 }
 
 export type Minters = { [T in GrantedCredential["type"]]?: Minter<T> };

@@ -27,6 +27,8 @@ export class CosmosRestContractDouble {
   endpoint = "";
   /** Management and data calls received, by "VERB resourceType", for round-trip counting. */
   readonly calls: string[] = [];
+  /** Fault injection for resilience tests: answer this much later, or with this status (0: no fault). */
+  readonly faults = { delayMs: 0, status: 0 };
   private readonly users = new Map<string, Map<string, Permission>>(); // user link -> permissions by id
   private readonly tokens = new Map<string, { permission: Permission; expiresAt: number }>();
   private readonly docs = new Map<string, unknown>(); // "<coll link>|<pk json>|<id>" -> document
@@ -58,6 +60,9 @@ export class CosmosRestContractDouble {
     const verb = (req.method ?? "GET").toLowerCase();
     const { type, link } = resourceOf(parts, verb);
     this.calls.push(`${verb.toUpperCase()} ${type || "account"}`);
+    if (this.faults.delayMs > 0) await new Promise((r) => setTimeout(r, this.faults.delayMs));
+    if (res.destroyed) return;
+    if (this.faults.status) return send(res, this.faults.status, { code: "ServiceUnavailable", message: "injected fault" });
 
     const auth = decodeURIComponent(String(req.headers.authorization ?? ""));
     const date = String(req.headers["x-ms-date"] ?? "");

@@ -22,19 +22,29 @@ export async function makeKey(kid: string, alg = "RS256"): Promise<TestKey> {
 export class KeyServer {
   keys: TestKey[] = [];
   down = false;
+  /** Answer JWKS requests this much later (a slow issuer). */
+  delayMs = 0;
+  /** Answer JWKS requests with 200 and a body that is not a JWKS. */
+  garbage = false;
   requests = 0;
+  jwksRequests = 0;
   private server?: Server;
   issuer = "";
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+    this.server = createServer(async (req, res) => {
       this.requests++;
+      if (req.url === "/jwks") this.jwksRequests++;
+      if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+      if (res.destroyed) return;
       if (this.down) {
         res.writeHead(503).end();
         return;
       }
       if (req.url === "/.well-known/openid-configuration") {
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ issuer: this.issuer, jwks_uri: `${this.issuer}/jwks` }));
+      } else if (req.url === "/jwks" && this.garbage) {
+        res.writeHead(200, { "content-type": "application/json" }).end("<html>maintenance</html>");
       } else if (req.url === "/jwks") {
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: this.keys.map((k) => k.publicJwk) }));
       } else {
@@ -47,6 +57,7 @@ export class KeyServer {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 
