@@ -14,29 +14,89 @@ export interface NodeHttpOptions {
   trustedProxyHops?: number;
 }
 
-export async function startNodeHttpBroker(broker: Broker, options: NodeHttpOptions = {}): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export interface RunningNodeHttpBroker {
+  server: Server;
+  url: string;
+  /** Stops at once: open connections are cut. */
+  close(): Promise<void>;
+  /**
+   * Graceful stop: refuse new connections, let requests in flight finish (their connections then close), and cut
+   * whatever is still open after `graceMs`. Resolves when the server is closed.
+   */
+  shutdown(graceMs?: number): Promise<void>;
+  /** Requests being handled now. */
+  readonly inFlight: number;
+}
+
+export async function startNodeHttpBroker(broker: Broker, options: NodeHttpOptions = {}): Promise<RunningNodeHttpBroker> {
   const maxBody = options.maxBodyBytes ?? 16_384;
+  let inFlight = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
   const server = createServer(async (req, res) => {
-    const body = await readBody(req, maxBody);
-    const response =
-      body === undefined
-        ? problem("payload-too-large", `the body may be at most ${maxBody} bytes`)
-        : await broker.handle(toBrokerRequest(req, body, options.trustedProxyHops ?? 0));
-    res.writeHead(response.status, response.headers).end(response.body);
+    inFlight++;
+    try {
+      const body = await readBody(req, maxBody);
+      const response =
+        body === undefined
+          ? problem("payload-too-large", `the body may be at most ${maxBody} bytes`)
+          : await broker.handle(toBrokerRequest(req, body, options.trustedProxyHops ?? 0));
+      // While draining, keep-alive clients are told to reconnect (elsewhere) rather than reuse this connection.
+      res.writeHead(response.status, draining ? { ...response.headers, connection: "close" } : response.headers).end(response.body);
+    } finally {
+      inFlight--;
+      if (draining && inFlight === 0) drained?.();
+    }
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  const closed = new Promise<void>((resolve) => server.once("close", () => resolve()));
   return {
     server,
     url: `http://${options.host ?? "127.0.0.1"}:${port}`,
+    get inFlight() {
+      return inFlight;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+    shutdown: async (graceMs = 10_000) => {
+      draining = true;
+      server.close();
+      server.closeIdleConnections();
+      const idle = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([idle, grace]);
+      clearTimeout(timer);
+      // Responses are written; connections still open are idle keep-alives or past the grace period.
+      server.closeAllConnections();
+      await closed;
+    },
   };
+}
+
+/**
+ * SIGTERM/SIGINT (App Service, containers, Ctrl-C) drain the broker instead of dropping requests mid-flight, then
+ * exit. The process exits within `graceMs` plus a second however the drain goes.
+ */
+export function exitGracefullyOnSignals(running: RunningNodeHttpBroker, graceMs = 10_000, exit: (code: number) => void = process.exit): void {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => exit(1), graceMs + 1000).unref();
+    running.shutdown(graceMs).then(
+      () => exit(0),
+      () => exit(1),
+    );
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
 }
 
 function toBrokerRequest(req: IncomingMessage, body: string, hops: number): BrokerRequest {
