@@ -1,0 +1,108 @@
+/**
+ * `npm run bench:load` (issue 12): the node:http broker in its own process on 127.0.0.1, driven by autocannon in a
+ * second process: 200 connections for 60 s, 1 in 10 requests a token never seen before (ES256, distinct subject),
+ * the rest from a pool of 5,000 repeat callers (so the per-subject rate limit of 2/s, burst 20, is not what is
+ * measured). Valid requests only: every non-2xx is an error. Then the soak: 1,000,000 distinct subjects through
+ * the in-process core in a third process, resident memory after GC sampled along the way (target < 200 MB and
+ * flat after warm-up). Loopback only, bounded in count and time. BENCH_QUICK=1: 5 s, 20 connections, 20,000 subjects.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { KeyObject } from "node:crypto";
+import { stopChild } from "../../lib/local/child-process";
+import { KeyServer, makeKey } from "../support/key-server";
+import { emitBenchResult, quick, type BenchFigure } from "./bench-result";
+import { tokenSigner } from "./load/bench-policy";
+
+const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? (quick ? 5 : 60));
+const CONNECTIONS = Number(process.env.BENCH_LOAD_CONNECTIONS ?? (quick ? 20 : 200));
+const FRESH_POOL = quick ? 2_000 : 40_000;
+const REPEAT_POOL = quick ? 500 : 5_000;
+const SOAK_SUBJECTS = Number(process.env.BENCH_SOAK_SUBJECTS ?? (quick ? 20_000 : 1_000_000));
+const LIMIT_SECONDS = SECONDS + 120;
+const tsx = (file: string, env: Record<string, string>, args: string[] = []) =>
+  spawn(process.execPath, [...args, "--import", "tsx", join(__dirname, "load", file)], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+
+function lastJsonLine(child: ReturnType<typeof tsx>, limitSeconds: number): Promise<Record<string, any>> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`a bench process ran past ${limitSeconds} s`));
+    }, limitSeconds * 1000);
+    child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      const line = out.trim().split("\n").pop() ?? "";
+      if (code !== 0 || !line.startsWith("{")) reject(new Error(`bench process exited ${code}`));
+      else resolve(JSON.parse(line));
+    });
+  });
+}
+
+async function main() {
+  const figures: BenchFigure[] = [];
+  const server = await new KeyServer().start();
+  const es = await makeKey("e1", "ES256");
+  server.keys = [es];
+  const sign = tokenSigner(es.privateKey as KeyObject, "ES256", "e1", server.issuer);
+  const dir = mkdtempSync(join(tmpdir(), "tb-load-"));
+  const tokensFile = join(dir, "tokens.json");
+  writeFileSync(tokensFile, JSON.stringify({ fresh: Array.from({ length: FRESH_POOL }, (_, i) => sign(`fresh-${i}`)), repeat: Array.from({ length: REPEAT_POOL }, (_, i) => sign(`regular-${i}`)) }));
+
+  const broker = tsx("broker-process.ts", { TB_ISSUER: server.issuer });
+  let load: Record<string, any>;
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      broker.stdout!.on("data", (c: Buffer) => {
+        out += c.toString();
+        const m = /listening (\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      broker.once("exit", (code) => reject(new Error(`the broker exited ${code}`)));
+    });
+    load = await lastJsonLine(tsx("autocannon-driver.ts", { TB_URL: url, TB_TOKENS: tokensFile, TB_SECONDS: String(SECONDS), TB_CONNECTIONS: String(CONNECTIONS) }), LIMIT_SECONDS);
+  } finally {
+    await stopChild(broker);
+    await server.stop();
+  }
+  const errors = load.non2xx + load.errors + load.timeouts;
+  figures.push(
+    { label: `requests answered (${CONNECTIONS} connections, ${SECONDS} s, 1 in 10 a fresh token)`, value: load.requests.total, unit: "requests" },
+    { label: "throughput", value: load.requests.average, unit: "req/s" },
+    { label: "latency p50", value: load.latency.p50, unit: "ms" },
+    { label: "latency p99", value: load.latency.p99, unit: "ms" },
+    { label: "latency p99.9", value: load.latency.p99_9, unit: "ms" },
+    { label: "non-2xx + errors + timeouts for valid requests", value: errors, target: "0", met: errors === 0 },
+    { label: "fresh tokens used", value: load.freshUsed, unit: "tokens" },
+  );
+  console.log(`load: ${load.requests.total} requests in ${SECONDS} s over ${CONNECTIONS} connections, ${load.requests.average} req/s; p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms, p99.9 ${load.latency.p99_9} ms; non-2xx ${load.non2xx}, errors ${load.errors}, timeouts ${load.timeouts}; fresh tokens used ${load.freshUsed}`);
+
+  const soak = await lastJsonLine(tsx("soak-process.ts", { TB_SUBJECTS: String(SOAK_SUBJECTS), TB_SAMPLES: "20" }, ["--expose-gc"]), quick ? 300 : 3600);
+  const curve = soak.curve as { subjects: number; rssMb: number; heapUsedMb: number; seconds: number }[];
+  const afterWarmup = curve.filter((p) => p.subjects >= SOAK_SUBJECTS / 5);
+  const maxRss = Math.max(...curve.map((p) => p.rssMb));
+  const drift = afterWarmup.length > 1 ? afterWarmup[afterWarmup.length - 1].rssMb - afterWarmup[0].rssMb : 0;
+  figures.push(
+    { label: `soak: peak resident memory over ${SOAK_SUBJECTS.toLocaleString("en")} distinct subjects`, value: maxRss, unit: "MB", target: "< 200 MB", met: maxRss < 200 },
+    { label: "soak: resident memory change from 20% to 100% of the subjects (flat after warm-up)", value: Number(drift.toFixed(1)), unit: "MB", target: "flat (|change| < 10% of peak)", met: Math.abs(drift) < maxRss * 0.1 },
+    { label: "soak: failed exchanges", value: soak.failures, target: "0", met: soak.failures === 0 },
+    { label: "soak: duration", value: curve[curve.length - 1].seconds, unit: "s" },
+  );
+  console.log(`soak: ${SOAK_SUBJECTS} subjects, peak RSS ${maxRss} MB, change after warm-up ${drift.toFixed(1)} MB, failures ${soak.failures}`);
+  console.log(curve.map((p) => `${p.subjects}\t${p.rssMb} MB rss\t${p.heapUsedMb} MB heap\t${p.seconds} s`).join("\n"));
+  emitBenchResult({
+    bench: "load",
+    figures,
+    series: { "soak RSS (MB) by subjects": curve.map((p) => ({ x: p.subjects, y: p.rssMb })), "soak heap used (MB) by subjects": curve.map((p) => ({ x: p.subjects, y: p.heapUsedMb })) },
+    notes: ["broker: node:http adapter in its own process, rate limiter and JSON audit sink on; autocannon in a second process; soak: in-process core in a third process, Ed25519 tokens"],
+  });
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

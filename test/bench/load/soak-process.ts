@@ -1,0 +1,60 @@
+/**
+ * The soak, in its own process so its memory is its own: TB_SUBJECTS distinct subjects, one exchange each, through
+ * the in-process core (verifier + rate limiter + Fluid minter + audit sink to /dev/null) with Ed25519 tokens
+ * signed here (the cheapest asymmetric signature, so a million exchanges finish in minutes). Resident memory is
+ * sampled after a forced GC at TB_SAMPLES evenly spaced points. Prints one JSON line.
+ */
+import { openSync, writeSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { exportJWK, generateKeyPair } from "jose";
+import type { KeyObject } from "node:crypto";
+import { createBroker } from "../../../functions-src/core";
+import { createFluidMinter } from "../../../functions-src/mint/fluid-minter";
+import { SubjectRateLimiter } from "../../../functions-src/rate-limit";
+import { TokenVerifier } from "../../../functions-src/verify/verify-token";
+import { compilePolicy } from "../../../lib/policy/authoring/compile";
+import { loadPolicy as load } from "../../../lib/policy/authoring/load";
+import { KeyServer } from "../../support/key-server";
+import { loadPolicy, tokenSigner } from "./bench-policy";
+
+const SUBJECTS = Number(process.env.TB_SUBJECTS ?? 1_000_000);
+const SAMPLES = Number(process.env.TB_SAMPLES ?? 20);
+
+async function main() {
+  const server = await new KeyServer().start();
+  const ed = await generateKeyPair("EdDSA", { extractable: true });
+  server.keys = [{ kid: "d1", alg: "EdDSA", privateKey: ed.privateKey, publicJwk: { ...(await exportJWK(ed.publicKey)), kid: "d1", alg: "EdDSA", use: "sig" } }];
+  const { config } = compilePolicy(load({ label: "soak", policyFile: "soak/policy.yaml", testFiles: [], read: () => loadPolicy(server.issuer) }).bundle!, "bench");
+  const devNull = openSync("/dev/null", "w");
+  const core = createBroker({
+    config,
+    verifier: new TokenVerifier(config),
+    minters: { fluid: createFluidMinter(() => ({ tenantId: "bench", endpoint: "http://127.0.0.1:1", key1: "bench-key-1", key2: "bench-key-2", active: "key1" })) },
+    rateLimiter: new SubjectRateLimiter(),
+    audit: (r) => writeSync(devNull, `${JSON.stringify({ audit: r })}\n`),
+  });
+  const sign = tokenSigner(ed.privateKey as KeyObject, "EdDSA", "d1", server.issuer);
+  const body = JSON.stringify({ requests: [{ type: "fluid", documentId: "doc-1" }] });
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const mb = (n: number) => Number((n / 2 ** 20).toFixed(1));
+  const sample = (done: number) => {
+    gc?.();
+    const m = process.memoryUsage();
+    return { subjects: done, rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), seconds: Number(((performance.now() - t0) / 1000).toFixed(1)) };
+  };
+  const t0 = performance.now();
+  const curve = [sample(0)];
+  const every = Math.max(1, Math.floor(SUBJECTS / SAMPLES));
+  let failures = 0;
+  for (let i = 0; i < SUBJECTS; i++) {
+    const r = await core.handle({ method: "POST", path: "/api/token", headers: { authorization: `Bearer ${sign(`soak-subject-${i}`)}`, "content-type": "application/json" }, body });
+    if (r.status !== 200) failures++;
+    if ((i + 1) % every === 0) curve.push(sample(i + 1));
+  }
+  await server.stop();
+  process.stdout.write(`${JSON.stringify({ subjects: SUBJECTS, failures, curve, gcExposed: Boolean(gc) })}\n`);
+}
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack}\n`);
+  process.exit(2);
+});
