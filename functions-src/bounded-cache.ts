@@ -30,6 +30,10 @@ export class BoundedCache<V> {
     this.lru.set(key, { value, expiresAt });
   }
 
+  has(key: string): boolean {
+    return this.lru.has(key);
+  }
+
   get size(): number {
     return this.lru.size;
   }

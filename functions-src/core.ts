@@ -12,14 +12,14 @@
  * Order of checks: route, method, size, media type, bearer token (verified by the broker itself), rate limit,
  * request shape, policy, minting. Each failure is one problem+json answer; see README "Broker contract".
  */
-import { AccessRequestError, parseAccessRequests } from "../lib/policy/runtime/access-request";
+import { AccessRequestError, parseAccessRequests, type AccessRequest } from "../lib/policy/runtime/access-request";
 import type { Decision, GrantedCredential } from "../lib/policy/runtime/evaluate";
 import { createEvaluator } from "../lib/policy/runtime/evaluate";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import type { AuditRecord, AuditSink } from "./audit";
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "./mint/circuit-breaker";
 import { BackendUnavailableError, type IssuedCredential, type MintContext, type Minters } from "./mint/minter";
-import { json, problem, type BrokerResponse } from "./problem";
+import { json, problem, SECURITY_HEADERS, type BrokerResponse } from "./problem";
 import type { SubjectRateLimiter } from "./rate-limit";
 import { SecretUnavailableError } from "./secrets";
 import { TokenError, type TokenVerifier } from "./verify/verify-token";
@@ -62,7 +62,11 @@ interface UnavailableDenial {
   retryAfterSeconds: number;
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
+const BEARER_TOKEN = /^[A-Za-z0-9._~+/=-]+$/;
+/** Request bodies seen recently, parsed and checked: repeat callers send the same few bodies again and again. */
+const PARSED_BODIES_MAX = 512;
+/** Credentials come back from minter caches as the same objects: each is serialised once. */
+const credentialJson = new WeakMap<object, string>();
 
 export function createBroker(deps: BrokerDeps): Broker {
   const evaluator = createEvaluator(deps.config);
@@ -71,6 +75,7 @@ export function createBroker(deps: BrokerDeps): Broker {
   const now = deps.now ?? Date.now;
   const maxBody = deps.maxBodyBytes ?? 16_384;
   const policy = deps.config.policyHash;
+  const parsedBodies = new Map<string, AccessRequest[]>();
   const breakers: Record<GrantedCredential["type"], CircuitBreaker> = {
     cosmos: new CircuitBreaker("cosmos", { ...deps.breakers }),
     cdn: new CircuitBreaker("cdn", { ...deps.breakers }),
@@ -103,7 +108,12 @@ export function createBroker(deps: BrokerDeps): Broker {
     if (!/^application\/json(\s*;.*)?$/i.test(req.headers["content-type"] ?? "")) return problem("unsupported-media-type", "send the requests as application/json");
 
     const auth = req.headers.authorization;
-    const bearer = auth === undefined ? undefined : BEARER.exec(auth)?.[1];
+    let bearer: string | undefined;
+    if (auth !== undefined && auth.startsWith("Bearer ")) {
+      const candidate = auth.slice(7);
+      // A token the verifier already holds passed the stricter compact-JWS check: no need to scan it again.
+      if (deps.verifier.knows(candidate) || BEARER_TOKEN.test(candidate)) bearer = candidate;
+    }
     if (!bearer) return invalidToken(auth === undefined ? "send Authorization: Bearer <token>" : "the Authorization header is not a bearer token", auth === undefined ? "invalid_request" : "invalid_token");
     let token;
     try {
@@ -120,7 +130,12 @@ export function createBroker(deps: BrokerDeps): Broker {
 
     let requests;
     try {
-      requests = parseAccessRequests(JSON.parse(body));
+      requests = parsedBodies.get(body);
+      if (!requests) {
+        requests = deepFreeze(parseAccessRequests(JSON.parse(body)));
+        if (parsedBodies.size >= PARSED_BODIES_MAX) parsedBodies.clear();
+        parsedBodies.set(body, requests);
+      }
     } catch (e) {
       if (e instanceof SyntaxError) return problem("bad-request", "the body is not valid JSON");
       if (e instanceof AccessRequestError) return problem("bad-request", e.message, { members: { pointer: e.pointer } });
@@ -156,7 +171,7 @@ export function createBroker(deps: BrokerDeps): Broker {
       const retry = Math.max(...unavailable.map((u) => u.retryAfterSeconds));
       return problem("backend-unavailable", `a backend cannot issue credentials right now (${[...new Set(unavailable.map((u) => u.type))].join(", ")})`, { headers: { "retry-after": String(retry) } });
     }
-    return json(200, response(decision, credentials, unavailable));
+    return { status: 200, headers: { ...SECURITY_HEADERS, "content-type": "application/json" }, body: responseBody(decision, credentials, unavailable) };
   }
 
   /** "degraded" when a backend's settings do not resolve or its breaker is open; never why (the caller is anonymous). */
@@ -198,9 +213,24 @@ function isoTime(ms: number): string {
   return lastIso;
 }
 
-function response(decision: Decision, credentials: IssuedCredential[], unavailable: UnavailableDenial[]) {
+/** JSON.stringify({policy, subject, roles, credentials, denied}), with each credential's JSON reused when cached. */
+function responseBody(decision: Decision, credentials: IssuedCredential[], unavailable: UnavailableDenial[]): string {
   const denied = unavailable.length === 0 ? decision.denied : [...decision.denied, ...unavailable].sort((a, b) => a.request - b.request);
-  return { policy: decision.policy, subject: decision.subject, roles: decision.roles, credentials, denied };
+  const parts = credentials.map((c) => {
+    let text = credentialJson.get(c);
+    if (text === undefined) credentialJson.set(c, (text = JSON.stringify(c)));
+    return text;
+  });
+  const head = JSON.stringify({ policy: decision.policy, subject: decision.subject, roles: decision.roles });
+  return `${head.slice(0, -1)},"credentials":[${parts.join(",")}],"denied":${JSON.stringify(denied)}}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function scopeOf(g: GrantedCredential): string {

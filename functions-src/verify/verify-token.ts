@@ -78,6 +78,11 @@ export class TokenVerifier {
     }
   }
 
+  /** Whether this exact token was verified and is still held (it then passed every structural check). */
+  knows(token: string): boolean {
+    return this.cache.has(token);
+  }
+
   /** Keys fetched so far, per accepted `iss` (for tests and metrics). */
   fetchCount(iss: string): number {
     return this.byIss.get(iss)?.keys.fetches ?? 0;

@@ -58,7 +58,7 @@ it("drains the request in flight, refuses new connections, exits 0 within the bo
   expect(answered.status).toBe(200);
   expect(JSON.parse(answered.body).credentials).toHaveLength(1);
   expect(await broker.exited).toBe(0);
-  expect(Date.now() - t0).toBeLessThan(5000);
+  expect(Date.now() - t0).toBeLessThan(5000 + 1000); // the grace period plus the hard stop's second
 }, 30_000);
 
 it("a request still running when the grace period ends is cut, and the process still exits within the bound", async () => {
@@ -69,6 +69,7 @@ it("a request still running when the grace period ends is cut, and the process s
   const t0 = Date.now();
   broker.proc.kill("SIGTERM");
   expect(await broker.exited).toBe(0);
-  expect(Date.now() - t0).toBeLessThan(500 + 1500);
+  // Grace 500 ms + the hard stop's second, + 1.5 s for a loaded machine to reap the process.
+  expect(Date.now() - t0).toBeLessThan(500 + 1000 + 1500);
   expect(await stuck).toBe("ECONNRESET");
 }, 30_000);
