@@ -12,6 +12,7 @@
  * Order of checks: route, method, size, media type, bearer token (verified by the broker itself), rate limit,
  * request shape, policy, minting. Each failure is one problem+json answer; see README "Broker contract".
  */
+import type { Span } from "@opentelemetry/api";
 import { AccessRequestError, parseAccessRequests, type AccessRequest } from "../lib/policy/runtime/access-request";
 import type { Decision, GrantedCredential } from "../lib/policy/runtime/evaluate";
 import { createEvaluator } from "../lib/policy/runtime/evaluate";
@@ -22,6 +23,7 @@ import { BackendUnavailableError, type IssuedCredential, type MintContext, type 
 import { json, problem, SECURITY_HEADERS, type BrokerResponse } from "./problem";
 import type { SubjectRateLimiter } from "./rate-limit";
 import { SecretUnavailableError } from "./secrets";
+import { observeBreakers, telemetry, type ExchangeOutcome } from "./telemetry";
 import { TokenError, type TokenVerifier } from "./verify/verify-token";
 
 export interface BrokerRequest {
@@ -85,9 +87,20 @@ export function createBroker(deps: BrokerDeps): Broker {
   const invalidToken = (detail: string, error = "invalid_token") =>
     problem("invalid-token", detail, { headers: { "www-authenticate": `Bearer error="${error}"` } });
 
+  const backendStates = () => Object.fromEntries(Object.entries(breakers).map(([name, b]) => [name, b.current])) as Record<string, BreakerState>;
+  observeBreakers(backendStates);
+
   async function handle(req: BrokerRequest): Promise<BrokerResponse> {
+    if (req.path !== "/api/token") return answer(req, undefined);
+    const span = telemetry.startExchange();
+    const response = await answer(req, span);
+    telemetry.endExchange(span, outcomeOf(response), response.status);
+    return response;
+  }
+
+  async function answer(req: BrokerRequest, span: Span | undefined): Promise<BrokerResponse> {
     try {
-      return await route(req);
+      return await route(req, span);
     } catch (e) {
       if (e instanceof BackendUnavailableError || e instanceof SecretUnavailableError) {
         const retry = e instanceof BackendUnavailableError ? e.retryAfterSeconds : 30;
@@ -99,7 +112,7 @@ export function createBroker(deps: BrokerDeps): Broker {
     }
   }
 
-  async function route(req: BrokerRequest): Promise<BrokerResponse> {
+  async function route(req: BrokerRequest, span: Span | undefined): Promise<BrokerResponse> {
     if (req.path === "/api/health") return req.method === "GET" ? json(200, { status: health() }) : problem("method-not-allowed", "use GET", { headers: { allow: "GET" } });
     if (req.path !== "/api/token") return problem("not-found", "the broker serves /api/token and /api/health");
     if (req.method !== "POST") return problem("method-not-allowed", "use POST", { headers: { allow: "POST" } });
@@ -120,6 +133,7 @@ export function createBroker(deps: BrokerDeps): Broker {
       token = await deps.verifier.verify(bearer, { id: req.headers["x-ms-client-principal-id"] });
     } catch (e) {
       if (!(e instanceof TokenError)) throw e;
+      telemetry.rejected(e.code);
       audit?.(record({ event: "rejected", reason: e.code }));
       if (e.code === "ERR_KEYS_UNAVAILABLE") return problem("backend-unavailable", "the token issuer's keys cannot be fetched right now", { headers: { "retry-after": "30" } });
       return invalidToken(e.message);
@@ -144,13 +158,16 @@ export function createBroker(deps: BrokerDeps): Broker {
 
     const decision = evaluator.evaluate({ issuer: token.issuer, claims: token.claims }, requests);
     const base = { policy, subject: token.subject, issuer: token.issuer, roles: decision.roles };
-    if (audit) for (const d of decision.denied) audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason }));
+    for (const d of decision.denied) {
+      telemetry.denied(d.type, d.reason);
+      if (audit) audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason }));
+    }
     if (decision.credentials.length === 0) {
       return problem("forbidden", "the policy allows none of the requests", { members: { policy, denied: decision.denied } });
     }
     const ctx: MintContext = { subject: token.subject, issuer: token.issuer, claims: token.claims, clientIp: req.clientIp, now: now() };
     // Backends are asked concurrently; one that is down costs its own requests, not the others'.
-    const outcomes = await Promise.allSettled(decision.credentials.map((grant) => mintOne(grant, ctx)));
+    const outcomes = await Promise.allSettled(decision.credentials.map((grant) => mintOne(grant, ctx, span)));
     const credentials: IssuedCredential[] = [];
     const unavailable: UnavailableDenial[] = [];
     let failure: unknown;
@@ -162,6 +179,7 @@ export function createBroker(deps: BrokerDeps): Broker {
       } else if (outcome.reason instanceof BackendUnavailableError || outcome.reason instanceof SecretUnavailableError) {
         const retryAfterSeconds = outcome.reason instanceof BackendUnavailableError ? outcome.reason.retryAfterSeconds : 30;
         unavailable.push({ request: grant.request, type: grant.type, reason: "backend-unavailable", message: `${grant.type} cannot issue credentials right now`, retryAfterSeconds });
+        telemetry.denied(grant.type, "backend-unavailable");
         if (audit) audit(record({ ...base, event: "denied", request: grant.request, type: grant.type, reason: "backend-unavailable" }));
       } else failure ??= outcome.reason;
     });
@@ -186,10 +204,11 @@ export function createBroker(deps: BrokerDeps): Broker {
     return Object.values(breakers).some((b) => b.current !== "closed") ? "degraded" : "ok";
   }
 
-  async function mintOne(grant: GrantedCredential, ctx: MintContext): Promise<IssuedCredential> {
+  async function mintOne(grant: GrantedCredential, ctx: MintContext, span: Span | undefined): Promise<IssuedCredential> {
     const minter = deps.minters[grant.type] as { mint(g: GrantedCredential, c: MintContext): Promise<IssuedCredential> } | undefined;
     if (!minter) throw new BackendUnavailableError(grant.type, 60);
-    return breakers[grant.type].call(() => minter.mint(grant, ctx));
+    const call = () => breakers[grant.type].call(() => minter.mint(grant, ctx));
+    return span ? telemetry.backendCall(span, grant.type, call) : call();
   }
 
   function record(r: Omit<AuditRecord, "at" | "policy"> & { policy?: string }): AuditRecord {
@@ -198,7 +217,7 @@ export function createBroker(deps: BrokerDeps): Broker {
 
   return {
     handle,
-    backendStates: () => Object.fromEntries(Object.entries(breakers).map(([name, b]) => [name, b.current])),
+    backendStates,
   };
 }
 
@@ -211,6 +230,25 @@ function isoTime(ms: number): string {
     lastIso = new Date(ms).toISOString();
   }
   return lastIso;
+}
+
+function outcomeOf(r: BrokerResponse): ExchangeOutcome {
+  switch (r.status) {
+    case 200:
+      return r.body.includes('"reason":"backend-unavailable"') ? "partial" : "issued";
+    case 401:
+      return "rejected";
+    case 403:
+      return "denied";
+    case 429:
+      return "rate-limited";
+    case 503:
+      return "unavailable";
+    case 500:
+      return "error";
+    default:
+      return "bad-request";
+  }
 }
 
 /** JSON.stringify({policy, subject, roles, credentials, denied}), with each credential's JSON reused when cached. */

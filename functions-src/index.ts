@@ -17,6 +17,7 @@ import { createFluidMinter } from "./mint/fluid-minter";
 import type { Minters } from "./mint/minter";
 import { SubjectRateLimiter } from "./rate-limit";
 import { cdnSettings, cosmosSettings, fluidSettings } from "./settings";
+import { startTelemetryExport } from "./telemetry-export";
 import { TokenVerifier } from "./verify/verify-token";
 
 export function loadRuntimeConfig(path = process.env.TOKEN_BROKER_POLICY_FILE ?? join(__dirname, "policy.json")): RuntimeConfig {
@@ -38,6 +39,9 @@ export function brokerFromEnvironment(env: NodeJS.ProcessEnv = process.env, conf
   if (cdn) minters.cdn = createCdnMinter(cdn);
   return createBroker({ config, verifier: new TokenVerifier(config), minters, audit: stdoutAudit, rateLimiter: new SubjectRateLimiter() });
 }
+
+// Telemetry export starts in the background: the first request does not wait for an exporter to load.
+void startTelemetryExport();
 
 let broker: Broker | undefined;
 registerBrokerFunctions(app, () => (broker ??= brokerFromEnvironment()), { trustedProxyHops: Number(process.env.TRUSTED_PROXY_HOPS ?? 2) });

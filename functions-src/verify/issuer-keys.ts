@@ -7,6 +7,7 @@
  *   not take the broker down for tokens it can still verify.
  * - Only https (or http on loopback, for local runs) is fetched, and discovery must name the same issuer.
  */
+import { telemetry } from "../telemetry";
 import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWSHeaderParameters, type KeyLike, type FlattenedJWSInput } from "jose";
 
 export interface IssuerKeysOptions {
@@ -62,9 +63,17 @@ export class IssuerKeys {
 
   /** `required`: no usable cached keys, so a failure is an error rather than a reason to keep the stale ones. */
   private async refresh(required: boolean): Promise<void> {
-    this.inFlight ??= this.fetchKeys().finally(() => {
-      this.inFlight = undefined;
-    });
+    this.inFlight ??= this.fetchKeys()
+      .then(
+        () => telemetry.jwksRefresh(true),
+        (e: unknown) => {
+          telemetry.jwksRefresh(false);
+          throw e;
+        },
+      )
+      .finally(() => {
+        this.inFlight = undefined;
+      });
     try {
       await this.inFlight;
     } catch (e) {
