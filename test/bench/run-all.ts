@@ -5,10 +5,12 @@
  * they exist); naming some runs only those (an absent one is reported as skipped, not an error), and the report
  * keeps the other benches' last results with their dates. Each bench hands its figures back as JSON
  * (bench-result.ts). `--quick`: small counts, to prove the benches run; it writes to a temporary directory unless
- * --out says otherwise, so it never replaces the real report.
+ * --out says otherwise, so it never replaces the real report. `--from <name>=<file>`: take that bench's result
+ * from a file it wrote (BENCH_RESULT_FILE, or its `BENCH_RESULT {...}` line) instead of running it again, e.g. after
+ * a long load run started by hand.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BenchResult } from "./bench-result";
@@ -18,13 +20,14 @@ const args = process.argv.slice(2);
 const quickMode = args.includes("--quick");
 const outIndex = args.indexOf("--out");
 const outDir = outIndex >= 0 ? args[outIndex + 1] : quickMode ? mkdtempSync(join(tmpdir(), "tb-bench-quick-")) : join(ROOT, "docs", "benchmarks");
-const named = args.filter((a, i) => !a.startsWith("--") && i !== outIndex + 1);
+const fromArgs = args.flatMap((a, i) => (args[i - 1] === "--from" ? [a] : []));
+const named = args.filter((a, i) => !a.startsWith("--") && (outIndex < 0 || i !== outIndex + 1) && args[i - 1] !== "--from");
 const ORDER = ["policy", "synth", "broker", "client", "replay", "load"];
 const available = readdirSync(__dirname)
   .filter((f) => f.endsWith(".bench.ts"))
   .map((f) => f.replace(/\.bench\.ts$/, ""))
   .sort((a, b) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b));
-const wanted = named.length > 0 ? named : available;
+const wanted = named.length > 0 || fromArgs.length > 0 ? named : available;
 
 interface Entry {
   bench: string;
@@ -45,6 +48,13 @@ const previous: Report | undefined = existsSync(join(outDir, "report.json")) ? J
 const machine = { cpu: cpus()[0]?.model ?? "unknown", cores: availableParallelism(), node: process.version, platform: `${process.platform} ${process.arch}`, loadAverageAtStart: loadavg().map((l) => Number(l.toFixed(2))) };
 const entries = new Map<string, Entry>((previous?.benches ?? []).map((e) => [e.bench, e]));
 let failed = 0;
+for (const spec of fromArgs) {
+  const [name, file] = spec.split("=");
+  const text = readFileSync(file, "utf8").trim();
+  const line = text.split("\n").reverse().find((l) => l.startsWith("BENCH_RESULT ") || l.startsWith("{"))!;
+  const result = JSON.parse(line.replace(/^BENCH_RESULT /, "")) as BenchResult;
+  entries.set(name, { bench: name, status: "ok", ranAt: statSync(file).mtime.toISOString(), result });
+}
 
 for (const name of wanted) {
   const file = join(__dirname, `${name}.bench.ts`);

@@ -76,7 +76,7 @@ it("exports the operator's signals, and nothing secret or personal in any attrib
   });
   for (const secret of secrets) expect(text).not.toContain(secret);
 
-  const points = (name: string) => exportedMetrics.filter((mt) => mt.descriptor.name === name).flatMap((mt) => mt.dataPoints);
+  const points = (name: string) => exportedMetrics.filter((mt) => mt.descriptor.name === name).flatMap((mt) => mt.dataPoints as { attributes: Record<string, unknown>; value: unknown }[]);
   const sum = (name: string, attrs: Record<string, string>) =>
     points(name)
       .filter((p) => Object.entries(attrs).every(([k, v]) => p.attributes[k] === v))
