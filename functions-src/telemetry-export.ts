@@ -13,19 +13,37 @@ export type TelemetryExport = "azure-monitor" | "console" | "none";
 
 const load = (specifier: string): Promise<any> => import(specifier);
 
-export async function startTelemetryExport(env: Env = process.env, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<TelemetryExport> {
+export async function startTelemetryExport(
+  env: Env = process.env,
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<TelemetryExport> {
   try {
     if (env.APPLICATIONINSIGHTS_CONNECTION_STRING) {
       const distro = await load(["@azure", "monitor-opentelemetry"].join("/"));
-      distro.useAzureMonitor({ azureMonitorExporterOptions: { connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING } });
+      distro.useAzureMonitor({
+        azureMonitorExporterOptions: { connectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING },
+      });
       return "azure-monitor";
     }
     if (env.TOKEN_BROKER_TELEMETRY === "console") {
       const { metrics, trace } = await load("@opentelemetry/api");
       const tracing = await load(["@opentelemetry", "sdk-trace-base"].join("/"));
       const metricsSdk = await load(["@opentelemetry", "sdk-metrics"].join("/"));
-      trace.setGlobalTracerProvider(new tracing.BasicTracerProvider({ spanProcessors: [new tracing.SimpleSpanProcessor(new tracing.ConsoleSpanExporter())] }));
-      metrics.setGlobalMeterProvider(new metricsSdk.MeterProvider({ readers: [new metricsSdk.PeriodicExportingMetricReader({ exporter: new metricsSdk.ConsoleMetricExporter(), exportIntervalMillis: 10_000 })] }));
+      trace.setGlobalTracerProvider(
+        new tracing.BasicTracerProvider({
+          spanProcessors: [new tracing.SimpleSpanProcessor(new tracing.ConsoleSpanExporter())],
+        }),
+      );
+      metrics.setGlobalMeterProvider(
+        new metricsSdk.MeterProvider({
+          readers: [
+            new metricsSdk.PeriodicExportingMetricReader({
+              exporter: new metricsSdk.ConsoleMetricExporter(),
+              exportIntervalMillis: 10_000,
+            }),
+          ],
+        }),
+      );
       return "console";
     }
   } catch (e) {

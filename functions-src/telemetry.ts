@@ -33,17 +33,29 @@ function m() {
 
 function makeInstruments() {
   const meter = metrics.getMeter(SCOPE);
-  const gauge = meter.createObservableGauge("broker.circuit_breaker.state", { description: "Per backend: 0 closed, 1 half-open, 2 open" });
+  const gauge = meter.createObservableGauge("broker.circuit_breaker.state", {
+    description: "Per backend: 0 closed, 1 half-open, 2 open",
+  });
   gauge.addCallback((result) => {
-    for (const source of breakerSources) for (const [backend, state] of Object.entries(source())) result.observe(STATE_VALUE[state], { backend });
+    for (const source of breakerSources)
+      for (const [backend, state] of Object.entries(source())) result.observe(STATE_VALUE[state], { backend });
   });
   return {
     exchanges: meter.createCounter("broker.exchanges", { description: "Token requests answered, by outcome" }),
-    credentials: meter.createCounter("broker.credentials", { description: "Credentials asked of a backend, by backend and outcome (issued, unavailable)" }),
+    credentials: meter.createCounter("broker.credentials", {
+      description: "Credentials asked of a backend, by backend and outcome (issued, unavailable)",
+    }),
     denials: meter.createCounter("broker.denials", { description: "Requests refused, by backend and reason" }),
-    rejections: meter.createCounter("broker.token_rejections", { description: "Bearer tokens refused, by reason code" }),
-    jwksRefreshes: meter.createCounter("broker.jwks.refreshes", { description: "JWKS fetches from issuers, by outcome (ok, failed)" }),
-    backendLatency: meter.createHistogram("broker.backend.duration", { description: "Time a backend took to issue a credential", unit: "ms" }),
+    rejections: meter.createCounter("broker.token_rejections", {
+      description: "Bearer tokens refused, by reason code",
+    }),
+    jwksRefreshes: meter.createCounter("broker.jwks.refreshes", {
+      description: "JWKS fetches from issuers, by outcome (ok, failed)",
+    }),
+    backendLatency: meter.createHistogram("broker.backend.duration", {
+      description: "Time a backend took to issue a credential",
+      unit: "ms",
+    }),
   };
 }
 
@@ -53,7 +65,8 @@ export function observeBreakers(states: () => Record<string, BreakerState>): () 
   return () => breakerSources.delete(states);
 }
 
-export type ExchangeOutcome = "issued" | "partial" | "denied" | "rejected" | "unavailable" | "bad-request" | "rate-limited" | "error";
+export type ExchangeOutcome =
+  "issued" | "partial" | "denied" | "rejected" | "unavailable" | "bad-request" | "rate-limited" | "error";
 
 export const telemetry = {
   startExchange(): Span {
@@ -76,7 +89,13 @@ export const telemetry = {
   /** Times one backend call as a child span of the exchange and in the latency histogram. */
   async backendCall<T>(parent: Span, backend: string, work: () => Promise<T>): Promise<T> {
     const started = performance.now();
-    const span = parent.isRecording() ? tracer.startSpan("broker.mint", { attributes: { "broker.backend": backend } }, trace.setSpan(context.active(), parent)) : undefined;
+    const span = parent.isRecording()
+      ? tracer.startSpan(
+          "broker.mint",
+          { attributes: { "broker.backend": backend } },
+          trace.setSpan(context.active(), parent),
+        )
+      : undefined;
     let outcome = "issued";
     try {
       return await work();
@@ -96,4 +115,3 @@ export const telemetry = {
     m().jwksRefreshes.add(1, { outcome: ok ? "ok" : "failed" });
   },
 };
-

@@ -31,7 +31,8 @@ export class CircuitBreaker {
   private failures = 0;
   private openedAt = 0;
   private trialInFlight = false;
-  private readonly o: Required<Omit<CircuitBreakerOptions, "onStateChange">> & Pick<CircuitBreakerOptions, "onStateChange">;
+  private readonly o: Required<Omit<CircuitBreakerOptions, "onStateChange">> &
+    Pick<CircuitBreakerOptions, "onStateChange">;
 
   constructor(
     readonly backend: string,

@@ -28,7 +28,12 @@ function assertUsable(alg: string, key: KeyObject): void {
   else if (family === "RS") ok = type === "rsa" && (details.modulusLength ?? 0) >= 2048;
   else if (family === "PS") {
     const bits = Number(alg.slice(2));
-    const pssParamsOk = type !== "rsa-pss" || details.hashAlgorithm === undefined || (details.hashAlgorithm === `sha${bits}` && details.mgf1HashAlgorithm === details.hashAlgorithm && (details.saltLength ?? 0) <= bits >> 3);
+    const pssParamsOk =
+      type !== "rsa-pss" ||
+      details.hashAlgorithm === undefined ||
+      (details.hashAlgorithm === `sha${bits}` &&
+        details.mgf1HashAlgorithm === details.hashAlgorithm &&
+        (details.saltLength ?? 0) <= bits >> 3);
     ok = (type === "rsa" || type === "rsa-pss") && pssParamsOk && (details.modulusLength ?? 0) >= 2048;
   } else if (family === "ES") ok = type === "ec" && details.namedCurve === EC_CURVES[alg];
   else if (alg === "EdDSA") ok = type === "ed25519" || type === "ed448";
@@ -47,7 +52,12 @@ export function verifyJwsSignature(alg: string, key: KeyObject, signingInput: st
       case "RS":
         return cryptoVerify(`sha${alg.slice(2)}`, data, key, signature);
       case "PS":
-        return cryptoVerify(`sha${alg.slice(2)}`, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature);
+        return cryptoVerify(
+          `sha${alg.slice(2)}`,
+          data,
+          { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+          signature,
+        );
       case "ES":
         return cryptoVerify(`sha${alg.slice(2)}`, data, { key, dsaEncoding: "ieee-p1363" }, signature);
       default:

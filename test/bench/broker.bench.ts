@@ -8,7 +8,13 @@
  * shared: only ratios measured side by side mean anything).
  */
 import { execFileSync } from "node:child_process";
-import { createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from "node:crypto";
+import {
+  createPrivateKey,
+  createPublicKey,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  type KeyObject,
+} from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
@@ -62,8 +68,13 @@ function es256Signer(privateKey: KeyObject, issuer: string) {
   const header = Buffer.from(JSON.stringify({ alg: "ES256", kid: "e1", typ: "JWT" })).toString("base64url");
   return (sub: string) => {
     const now = Math.floor(Date.now() / 1000);
-    const payload = Buffer.from(JSON.stringify({ iss: issuer, aud: "api://broker", sub, roles: ["editor"], iat: now, exp: now + 3600 })).toString("base64url");
-    const sig = cryptoSign("sha256", Buffer.from(`${header}.${payload}`), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url");
+    const payload = Buffer.from(
+      JSON.stringify({ iss: issuer, aud: "api://broker", sub, roles: ["editor"], iat: now, exp: now + 3600 }),
+    ).toString("base64url");
+    const sig = cryptoSign("sha256", Buffer.from(`${header}.${payload}`), {
+      key: privateKey,
+      dsaEncoding: "ieee-p1363",
+    }).toString("base64url");
     return `${header}.${payload}.${sig}`;
   };
 }
@@ -72,24 +83,62 @@ async function main() {
   const server = await new KeyServer().start();
   const rsa = await makeKey("k1");
   const ec = await generateKeyPair("ES256", { extractable: true });
-  server.keys = [rsa, { kid: "e1", alg: "ES256", privateKey: ec.privateKey, publicJwk: { ...(await exportJWK(ec.publicKey)), kid: "e1", alg: "ES256", use: "sig" } }];
-  const loaded = loadPolicy({ label: "bench", policyFile: "bench/policy.yaml", testFiles: [], read: () => policy(server.issuer) });
+  server.keys = [
+    rsa,
+    {
+      kid: "e1",
+      alg: "ES256",
+      privateKey: ec.privateKey,
+      publicJwk: { ...(await exportJWK(ec.publicKey)), kid: "e1", alg: "ES256", use: "sig" },
+    },
+  ];
+  const loaded = loadPolicy({
+    label: "bench",
+    policyFile: "bench/policy.yaml",
+    testFiles: [],
+    read: () => policy(server.issuer),
+  });
   const { config } = compilePolicy(loaded.bundle!, "bench");
-  const fluid = createFluidMinter(() => ({ tenantId: "bench", endpoint: "http://127.0.0.1:1", key1: FLUID_KEY, key2: FLUID_KEY, active: "key1" }));
+  const fluid = createFluidMinter(() => ({
+    tenantId: "bench",
+    endpoint: "http://127.0.0.1:1",
+    key1: FLUID_KEY,
+    key2: FLUID_KEY,
+    active: "key1",
+  }));
   const core = createBroker({ config, verifier: new TokenVerifier(config), minters: { fluid } });
   const body = JSON.stringify({ requests: [{ type: "fluid", documentId: "doc-1" }] });
-  const exchange = (token: string) => core.handle({ method: "POST", path: "/api/token", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body });
+  const exchange = (token: string) =>
+    core.handle({
+      method: "POST",
+      path: "/api/token",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body,
+    });
 
   // Baseline: verify with jsonwebtoken + jwks-rsa (cached keys), mint with generateToken.
   const jwks = new JwksClient({ jwksUri: `${server.issuer}/jwks`, cache: true, rateLimit: true });
   const baseline = async (token: string) => {
     const { header } = jwt.decode(token, { complete: true })!;
     const key = (await jwks.getSigningKey(header.kid)).getPublicKey();
-    const claims = jwt.verify(token, key, { algorithms: ["RS256"], audience: "api://broker", issuer: server.issuer }) as jwt.JwtPayload;
-    return generateToken("bench", FLUID_KEY, ["doc:read", "doc:write"] as never, "doc-1", { id: String(claims.sub) }, 3600);
+    const claims = jwt.verify(token, key, {
+      algorithms: ["RS256"],
+      audience: "api://broker",
+      issuer: server.issuer,
+    }) as jwt.JwtPayload;
+    return generateToken(
+      "bench",
+      FLUID_KEY,
+      ["doc:read", "doc:write"] as never,
+      "doc-1",
+      { id: String(claims.sub) },
+      3600,
+    );
   };
 
-  const freshTokens = await Promise.all(Array.from({ length: FRESH }, (_, i) => server.sign({ sub: `fresh-${i}`, roles: ["editor"], aud: "api://broker" })));
+  const freshTokens = await Promise.all(
+    Array.from({ length: FRESH }, (_, i) => server.sign({ sub: `fresh-${i}`, roles: ["editor"], aud: "api://broker" })),
+  );
   const repeatToken = await server.sign({ sub: "repeat", roles: ["editor"], aud: "api://broker" });
   for (const t of freshTokens.slice(0, 50)) {
     if ((await exchange(t)).status !== 200) throw new Error("the broker refused a benchmark token");
@@ -115,7 +164,15 @@ async function main() {
   const rsaPublic = createPublicKey({ key: rsa.publicJwk as never, format: "jwk" });
   const rawVerify = (token: string) => {
     const dot = token.lastIndexOf(".");
-    if (!cryptoVerify("sha256", Buffer.from(token.slice(0, dot)), rsaPublic, Buffer.from(token.slice(dot + 1), "base64url"))) throw new Error("raw verify failed");
+    if (
+      !cryptoVerify(
+        "sha256",
+        Buffer.from(token.slice(0, dot)),
+        rsaPublic,
+        Buffer.from(token.slice(dot + 1), "base64url"),
+      )
+    )
+      throw new Error("raw verify failed");
   };
   let nextFresh = 50;
   let nextBaseline = 50 + ROUNDS * FRESH_PER_ROUND;
@@ -133,16 +190,63 @@ async function main() {
   const freshBase = ratio("fresh", "baselineFresh");
   figures.push(
     { label: "raw node:crypto RS256 verify, same key", value: Math.round(perSecond("raw")), unit: "/s" },
-    { label: "fresh-token exchange (RS256, one Fluid credential) vs raw verify", value: Math.round(perSecond("fresh")), unit: "/s", baseline: Math.round(perSecond("raw")), ratio: freshRaw, target: ">= 0.5x raw", met: freshRaw >= 0.5 },
-    { label: "fresh/raw ratio by CPU time (check on noise)", value: Number(ratio("fresh", "raw", "cpu").toFixed(3)), unit: "x" },
-    { label: "repeat-token exchange vs seed-style baseline", value: Math.round(perSecond("repeat")), unit: "/s", baseline: Math.round(perSecond("baselineRepeat")), ratio: repeatBase, target: ">= 20x", met: repeatBase >= 20 },
-    { label: "repeat/baseline ratio by CPU time (check on noise)", value: Number(ratio("repeat", "baselineRepeat", "cpu").toFixed(2)), unit: "x" },
-    { label: "fresh-token exchange vs seed-style baseline", value: Math.round(perSecond("fresh")), unit: "/s", baseline: Math.round(perSecond("baselineFresh")), ratio: freshBase, target: ">= 2x", met: freshBase >= 2 },
+    {
+      label: "fresh-token exchange (RS256, one Fluid credential) vs raw verify",
+      value: Math.round(perSecond("fresh")),
+      unit: "/s",
+      baseline: Math.round(perSecond("raw")),
+      ratio: freshRaw,
+      target: ">= 0.5x raw",
+      met: freshRaw >= 0.5,
+    },
+    {
+      label: "fresh/raw ratio by CPU time (check on noise)",
+      value: Number(ratio("fresh", "raw", "cpu").toFixed(3)),
+      unit: "x",
+    },
+    {
+      label: "repeat-token exchange vs seed-style baseline",
+      value: Math.round(perSecond("repeat")),
+      unit: "/s",
+      baseline: Math.round(perSecond("baselineRepeat")),
+      ratio: repeatBase,
+      target: ">= 20x",
+      met: repeatBase >= 20,
+    },
+    {
+      label: "repeat/baseline ratio by CPU time (check on noise)",
+      value: Number(ratio("repeat", "baselineRepeat", "cpu").toFixed(2)),
+      unit: "x",
+    },
+    {
+      label: "fresh-token exchange vs seed-style baseline",
+      value: Math.round(perSecond("fresh")),
+      unit: "/s",
+      baseline: Math.round(perSecond("baselineFresh")),
+      ratio: freshBase,
+      target: ">= 2x",
+      met: freshBase >= 2,
+    },
   );
   row("raw node:crypto RS256 verify/s (same key)", perSecond("raw").toFixed(0), "", "");
-  row("exchanges/s, fresh tokens (RS256) vs raw verify", perSecond("fresh").toFixed(0), perSecond("raw").toFixed(0), `>= 0.5x raw (${freshRaw.toFixed(2)}x; CPU time ${ratio("fresh", "raw", "cpu").toFixed(2)}x)`);
-  row("exchanges/s, fresh tokens (RS256) vs seed-style", perSecond("fresh").toFixed(0), perSecond("baselineFresh").toFixed(0), `>= 2x (${freshBase.toFixed(2)}x)`);
-  row("exchanges/s, repeat token vs seed-style", perSecond("repeat").toFixed(0), perSecond("baselineRepeat").toFixed(0), `>= 20x (${repeatBase.toFixed(1)}x; CPU time ${ratio("repeat", "baselineRepeat", "cpu").toFixed(1)}x)`);
+  row(
+    "exchanges/s, fresh tokens (RS256) vs raw verify",
+    perSecond("fresh").toFixed(0),
+    perSecond("raw").toFixed(0),
+    `>= 0.5x raw (${freshRaw.toFixed(2)}x; CPU time ${ratio("fresh", "raw", "cpu").toFixed(2)}x)`,
+  );
+  row(
+    "exchanges/s, fresh tokens (RS256) vs seed-style",
+    perSecond("fresh").toFixed(0),
+    perSecond("baselineFresh").toFixed(0),
+    `>= 2x (${freshBase.toFixed(2)}x)`,
+  );
+  row(
+    "exchanges/s, repeat token vs seed-style",
+    perSecond("repeat").toFixed(0),
+    perSecond("baselineRepeat").toFixed(0),
+    `>= 20x (${repeatBase.toFixed(1)}x; CPU time ${ratio("repeat", "baselineRepeat", "cpu").toFixed(1)}x)`,
+  );
 
   // Latency over node:http at a fixed rate, loopback only, bounded in count and time.
   const http = await startNodeHttpBroker(core);
@@ -151,10 +255,16 @@ async function main() {
   const one = (token: string) =>
     new Promise<number>((resolve, reject) => {
       const t0 = performance.now();
-      const req = request(url, { method: "POST", agent, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } }, (res) => {
-        res.resume();
-        res.on("end", () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`status ${res.statusCode}`))));
-      });
+      const req = request(
+        url,
+        { method: "POST", agent, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } },
+        (res) => {
+          res.resume();
+          res.on("end", () =>
+            res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`status ${res.statusCode}`)),
+          );
+        },
+      );
       req.on("error", reject);
       req.end(body);
     });
@@ -173,8 +283,19 @@ async function main() {
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2);
-  row(`node:http at ${RATE} req/s for ${HTTP_SECONDS} s, p50 / p99 ms (10% fresh tokens)`, `${pct(0.5)} / ${pct(0.99)}`, "", "p99 <= 5 ms");
-  figures.push({ label: `node:http at ${RATE} req/s for ${HTTP_SECONDS} s, p99 (10% fresh tokens)`, value: Number(pct(0.99)), unit: "ms", target: "<= 5 ms", met: Number(pct(0.99)) <= 5 });
+  row(
+    `node:http at ${RATE} req/s for ${HTTP_SECONDS} s, p50 / p99 ms (10% fresh tokens)`,
+    `${pct(0.5)} / ${pct(0.99)}`,
+    "",
+    "p99 <= 5 ms",
+  );
+  figures.push({
+    label: `node:http at ${RATE} req/s for ${HTTP_SECONDS} s, p99 (10% fresh tokens)`,
+    value: Number(pct(0.99)),
+    unit: "ms",
+    target: "<= 5 ms",
+    met: Number(pct(0.99)) <= 5,
+  });
 
   // Cold start of the bundled function: require + init + first request, in fresh processes.
   const pkg = buildBrokerPackage(config, mkdtempSync(join(tmpdir(), "tb-bench-pkg-")));
@@ -183,14 +304,45 @@ async function main() {
   const probe = `const t0=process.hrtime.bigint();const m=require(${JSON.stringify(join(dir, "index.js"))});const t1=process.hrtime.bigint();
     const b=m.brokerFromEnvironment({}, m.loadRuntimeConfig(${JSON.stringify(join(dir, "policy.json"))}));
     b.handle({method:"GET",path:"/api/health",headers:{}}).then(()=>{const t2=process.hrtime.bigint();process.stdout.write(JSON.stringify([Number(t1-t0)/1e6,Number(t2-t0)/1e6]))});`;
-  const cold = Array.from({ length: quick ? 1 : 5 }, () => JSON.parse(execFileSync(process.execPath, ["-e", probe], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })) as [number, number]).sort((a, b) => a[1] - b[1])[quick ? 0 : 2];
-  row("cold start: require / require + init + first request, ms (median of 5)", `${cold[0].toFixed(0)} / ${cold[1].toFixed(0)}`, "", "<= 150 ms");
-  figures.push({ label: "cold start: require + init + first request", value: Number(cold[1].toFixed(0)), unit: "ms", target: "<= 150 ms", met: cold[1] <= 150 });
-  figures.push({ label: "broker bundle", value: Number((pkg.bundleBytes / 2 ** 20).toFixed(2)), unit: "MiB", target: "<= 1.5 MiB", met: pkg.bundleBytes <= 1.5 * 2 ** 20 });
-  row("bundle / zip, MB", `${(pkg.bundleBytes / 2 ** 20).toFixed(2)} / ${(pkg.bytes / 2 ** 20).toFixed(2)}`, "", "bundle <= 1.5 MB");
+  const cold = Array.from(
+    { length: quick ? 1 : 5 },
+    () =>
+      JSON.parse(
+        execFileSync(process.execPath, ["-e", probe], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }),
+      ) as [number, number],
+  ).sort((a, b) => a[1] - b[1])[quick ? 0 : 2];
+  row(
+    "cold start: require / require + init + first request, ms (median of 5)",
+    `${cold[0].toFixed(0)} / ${cold[1].toFixed(0)}`,
+    "",
+    "<= 150 ms",
+  );
+  figures.push({
+    label: "cold start: require + init + first request",
+    value: Number(cold[1].toFixed(0)),
+    unit: "ms",
+    target: "<= 150 ms",
+    met: cold[1] <= 150,
+  });
+  figures.push({
+    label: "broker bundle",
+    value: Number((pkg.bundleBytes / 2 ** 20).toFixed(2)),
+    unit: "MiB",
+    target: "<= 1.5 MiB",
+    met: pkg.bundleBytes <= 1.5 * 2 ** 20,
+  });
+  row(
+    "bundle / zip, MB",
+    `${(pkg.bundleBytes / 2 ** 20).toFixed(2)} / ${(pkg.bytes / 2 ** 20).toFixed(2)}`,
+    "",
+    "bundle <= 1.5 MB",
+  );
 
   // Memory after many distinct subjects (ES256 tokens signed directly, one exchange each).
-  const signEs = es256Signer(createPrivateKey({ key: (await exportJWK(ec.privateKey)) as never, format: "jwk" }), server.issuer);
+  const signEs = es256Signer(
+    createPrivateKey({ key: (await exportJWK(ec.privateKey)) as never, format: "jwk" }),
+    server.issuer,
+  );
   const gc = (globalThis as { gc?: () => void }).gc;
   const heap = () => {
     gc?.();
@@ -200,12 +352,26 @@ async function main() {
   const marks: string[] = [];
   const base = heap();
   for (let i = 0; i < SUBJECTS; i++) {
-    const r = await memCore.handle({ method: "POST", path: "/api/token", headers: { authorization: `Bearer ${signEs(`subject-${i}`)}`, "content-type": "application/json" }, body });
+    const r = await memCore.handle({
+      method: "POST",
+      path: "/api/token",
+      headers: { authorization: `Bearer ${signEs(`subject-${i}`)}`, "content-type": "application/json" },
+      body,
+    });
     if (r.status !== 200) throw new Error(`exchange ${i} answered ${r.status}`);
     if ((i + 1) % (SUBJECTS / 4) === 0) marks.push(`${((i + 1) / 1000).toFixed(0)}k: +${(heap() - base).toFixed(1)}`);
   }
-  figures.push({ label: `heap growth over ${SUBJECTS.toLocaleString("en")} distinct subjects (at 25/50/75/100%)`, value: marks.join(", "), unit: "MB" });
-  row(`heap growth (MB) over ${SUBJECTS.toLocaleString("en")} distinct subjects${gc ? "" : " (no --expose-gc: approximate)"}`, marks.join(", "), "", "bounded");
+  figures.push({
+    label: `heap growth over ${SUBJECTS.toLocaleString("en")} distinct subjects (at 25/50/75/100%)`,
+    value: marks.join(", "),
+    unit: "MB",
+  });
+  row(
+    `heap growth (MB) over ${SUBJECTS.toLocaleString("en")} distinct subjects${gc ? "" : " (no --expose-gc: approximate)"}`,
+    marks.join(", "),
+    "",
+    "bounded",
+  );
 
   // Cosmos round trips per exchange against the contract double.
   const double = await new CosmosRestContractDouble("db", { items: "/tenantId" }).start();
@@ -213,24 +379,47 @@ async function main() {
   const cosmosCore = createBroker({ config, verifier: new TokenVerifier(config), minters: { cosmos } });
   const users = quick ? 10 : 50;
   const perUser = quick ? 5 : 20;
-  const userTokens = await Promise.all(Array.from({ length: users }, (_, i) => server.sign({ sub: `c-${i}`, roles: ["editor"], aud: "api://broker" })));
+  const userTokens = await Promise.all(
+    Array.from({ length: users }, (_, i) => server.sign({ sub: `c-${i}`, roles: ["editor"], aud: "api://broker" })),
+  );
   const cosmosBody = JSON.stringify({ requests: [{ type: "cosmos", container: "items", access: "all" }] });
   for (let round = 0; round < perUser; round++) {
     for (const t of userTokens) {
-      const r = await cosmosCore.handle({ method: "POST", path: "/api/token", headers: { authorization: `Bearer ${t}`, "content-type": "application/json" }, body: cosmosBody });
+      const r = await cosmosCore.handle({
+        method: "POST",
+        path: "/api/token",
+        headers: { authorization: `Bearer ${t}`, "content-type": "application/json" },
+        body: cosmosBody,
+      });
       if (r.status !== 200) throw new Error(`cosmos exchange answered ${r.status}: ${r.body}`);
     }
   }
   await double.stop();
   const trips = cosmos.roundTrips();
-  row(`Cosmos round trips: ${users} callers x ${perUser} exchanges`, `${trips} (${(trips / (users * perUser)).toFixed(3)}/exchange; ${(trips / users).toFixed(0)} per new caller, then 0)`, "", "<= 1 per permission per lifetime");
+  row(
+    `Cosmos round trips: ${users} callers x ${perUser} exchanges`,
+    `${trips} (${(trips / (users * perUser)).toFixed(3)}/exchange; ${(trips / users).toFixed(0)} per new caller, then 0)`,
+    "",
+    "<= 1 per permission per lifetime",
+  );
 
   await server.stop();
-  console.log(`\nbroker benchmark, node ${process.version}, ${process.arch}; baseline: jsonwebtoken + jwks-rsa + generateToken\n`);
+  console.log(
+    `\nbroker benchmark, node ${process.version}, ${process.arch}; baseline: jsonwebtoken + jwks-rsa + generateToken\n`,
+  );
   console.log("| measure | ours | baseline | target |\n| --- | --- | --- | --- |");
   for (const r of rows) console.log(`| ${r.join(" | ")} |`);
-  figures.push({ label: `Cosmos round trips per exchange (${users} callers x ${perUser})`, value: Number((trips / (users * perUser)).toFixed(3)), target: "<= 1 per permission per lifetime", met: trips <= 3 * users });
-  emitBenchResult({ bench: "broker", figures, notes: ["in-process core, no audit sink; baseline: jsonwebtoken + jwks-rsa + generateToken (the seed's samples)"] });
+  figures.push({
+    label: `Cosmos round trips per exchange (${users} callers x ${perUser})`,
+    value: Number((trips / (users * perUser)).toFixed(3)),
+    target: "<= 1 per permission per lifetime",
+    met: trips <= 3 * users,
+  });
+  emitBenchResult({
+    bench: "broker",
+    figures,
+    notes: ["in-process core, no audit sink; baseline: jsonwebtoken + jwks-rsa + generateToken (the seed's samples)"],
+  });
 }
 
 main().catch((e) => {

@@ -23,7 +23,10 @@ const REPEAT_POOL = quick ? 500 : 5_000;
 const SOAK_SUBJECTS = Number(process.env.BENCH_SOAK_SUBJECTS ?? (quick ? 20_000 : 1_000_000));
 const LIMIT_SECONDS = SECONDS + 120;
 const tsx = (file: string, env: Record<string, string>, args: string[] = []) =>
-  spawn(process.execPath, [...args, "--import", "tsx", join(__dirname, "load", file)], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  spawn(process.execPath, [...args, "--import", "tsx", join(__dirname, "load", file)], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
 
 function lastJsonLine(child: ReturnType<typeof tsx>, limitSeconds: number): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
@@ -50,7 +53,13 @@ async function main() {
   const sign = tokenSigner(es.privateKey as KeyObject, "ES256", "e1", server.issuer);
   const dir = mkdtempSync(join(tmpdir(), "tb-load-"));
   const tokensFile = join(dir, "tokens.json");
-  writeFileSync(tokensFile, JSON.stringify({ fresh: Array.from({ length: FRESH_POOL }, (_, i) => sign(`fresh-${i}`)), repeat: Array.from({ length: REPEAT_POOL }, (_, i) => sign(`regular-${i}`)) }));
+  writeFileSync(
+    tokensFile,
+    JSON.stringify({
+      fresh: Array.from({ length: FRESH_POOL }, (_, i) => sign(`fresh-${i}`)),
+      repeat: Array.from({ length: REPEAT_POOL }, (_, i) => sign(`regular-${i}`)),
+    }),
+  );
 
   const broker = tsx("broker-process.ts", { TB_ISSUER: server.issuer });
   let load: Record<string, any>;
@@ -64,14 +73,26 @@ async function main() {
       });
       broker.once("exit", (code) => reject(new Error(`the broker exited ${code}`)));
     });
-    load = await lastJsonLine(tsx("autocannon-driver.ts", { TB_URL: url, TB_TOKENS: tokensFile, TB_SECONDS: String(SECONDS), TB_CONNECTIONS: String(CONNECTIONS) }), LIMIT_SECONDS);
+    load = await lastJsonLine(
+      tsx("autocannon-driver.ts", {
+        TB_URL: url,
+        TB_TOKENS: tokensFile,
+        TB_SECONDS: String(SECONDS),
+        TB_CONNECTIONS: String(CONNECTIONS),
+      }),
+      LIMIT_SECONDS,
+    );
   } finally {
     await stopChild(broker);
     await server.stop();
   }
   const errors = load.non2xx + load.errors + load.timeouts;
   figures.push(
-    { label: `requests answered (${CONNECTIONS} connections, ${SECONDS} s, 1 in 10 a fresh token)`, value: load.requests.total, unit: "requests" },
+    {
+      label: `requests answered (${CONNECTIONS} connections, ${SECONDS} s, 1 in 10 a fresh token)`,
+      value: load.requests.total,
+      unit: "requests",
+    },
     { label: "throughput", value: load.requests.average, unit: "req/s" },
     { label: "latency p50", value: load.latency.p50, unit: "ms" },
     { label: "latency p99", value: load.latency.p99, unit: "ms" },
@@ -79,26 +100,50 @@ async function main() {
     { label: "non-2xx + errors + timeouts for valid requests", value: errors, target: "0", met: errors === 0 },
     { label: "fresh tokens used", value: load.freshUsed, unit: "tokens" },
   );
-  console.log(`load: ${load.requests.total} requests in ${SECONDS} s over ${CONNECTIONS} connections, ${load.requests.average} req/s; p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms, p99.9 ${load.latency.p99_9} ms; non-2xx ${load.non2xx}, errors ${load.errors}, timeouts ${load.timeouts}; fresh tokens used ${load.freshUsed}`);
+  console.log(
+    `load: ${load.requests.total} requests in ${SECONDS} s over ${CONNECTIONS} connections, ${load.requests.average} req/s; p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms, p99.9 ${load.latency.p99_9} ms; non-2xx ${load.non2xx}, errors ${load.errors}, timeouts ${load.timeouts}; fresh tokens used ${load.freshUsed}`,
+  );
 
-  const soak = await lastJsonLine(tsx("soak-process.ts", { TB_SUBJECTS: String(SOAK_SUBJECTS), TB_SAMPLES: "20" }, ["--expose-gc"]), quick ? 300 : 3600);
+  const soak = await lastJsonLine(
+    tsx("soak-process.ts", { TB_SUBJECTS: String(SOAK_SUBJECTS), TB_SAMPLES: "20" }, ["--expose-gc"]),
+    quick ? 300 : 3600,
+  );
   const curve = soak.curve as { subjects: number; rssMb: number; heapUsedMb: number; seconds: number }[];
   const afterWarmup = curve.filter((p) => p.subjects >= SOAK_SUBJECTS / 5);
   const maxRss = Math.max(...curve.map((p) => p.rssMb));
   const drift = afterWarmup.length > 1 ? afterWarmup[afterWarmup.length - 1].rssMb - afterWarmup[0].rssMb : 0;
   figures.push(
-    { label: `soak: peak resident memory over ${SOAK_SUBJECTS.toLocaleString("en")} distinct subjects`, value: maxRss, unit: "MB", target: "< 200 MB", met: maxRss < 200 },
-    { label: "soak: resident memory change from 20% to 100% of the subjects (flat after warm-up)", value: Number(drift.toFixed(1)), unit: "MB", target: "flat (|change| < 10% of peak)", met: Math.abs(drift) < maxRss * 0.1 },
+    {
+      label: `soak: peak resident memory over ${SOAK_SUBJECTS.toLocaleString("en")} distinct subjects`,
+      value: maxRss,
+      unit: "MB",
+      target: "< 200 MB",
+      met: maxRss < 200,
+    },
+    {
+      label: "soak: resident memory change from 20% to 100% of the subjects (flat after warm-up)",
+      value: Number(drift.toFixed(1)),
+      unit: "MB",
+      target: "flat (|change| < 10% of peak)",
+      met: Math.abs(drift) < maxRss * 0.1,
+    },
     { label: "soak: failed exchanges", value: soak.failures, target: "0", met: soak.failures === 0 },
     { label: "soak: duration", value: curve[curve.length - 1].seconds, unit: "s" },
   );
-  console.log(`soak: ${SOAK_SUBJECTS} subjects, peak RSS ${maxRss} MB, change after warm-up ${drift.toFixed(1)} MB, failures ${soak.failures}`);
+  console.log(
+    `soak: ${SOAK_SUBJECTS} subjects, peak RSS ${maxRss} MB, change after warm-up ${drift.toFixed(1)} MB, failures ${soak.failures}`,
+  );
   console.log(curve.map((p) => `${p.subjects}\t${p.rssMb} MB rss\t${p.heapUsedMb} MB heap\t${p.seconds} s`).join("\n"));
   emitBenchResult({
     bench: "load",
     figures,
-    series: { "soak RSS (MB) by subjects": curve.map((p) => ({ x: p.subjects, y: p.rssMb })), "soak heap used (MB) by subjects": curve.map((p) => ({ x: p.subjects, y: p.heapUsedMb })) },
-    notes: ["broker: node:http adapter in its own process, rate limiter and JSON audit sink on; autocannon in a second process; soak: in-process core in a third process, Ed25519 tokens"],
+    series: {
+      "soak RSS (MB) by subjects": curve.map((p) => ({ x: p.subjects, y: p.rssMb })),
+      "soak heap used (MB) by subjects": curve.map((p) => ({ x: p.subjects, y: p.heapUsedMb })),
+    },
+    notes: [
+      "broker: node:http adapter in its own process, rate limiter and JSON audit sink on; autocannon in a second process; soak: in-process core in a third process, Ed25519 tokens",
+    ],
   });
 }
 

@@ -19,9 +19,16 @@ const ROOT = join(__dirname, "..", "..");
 const args = process.argv.slice(2);
 const quickMode = args.includes("--quick");
 const outIndex = args.indexOf("--out");
-const outDir = outIndex >= 0 ? args[outIndex + 1] : quickMode ? mkdtempSync(join(tmpdir(), "tb-bench-quick-")) : join(ROOT, "docs", "benchmarks");
+const outDir =
+  outIndex >= 0
+    ? args[outIndex + 1]
+    : quickMode
+      ? mkdtempSync(join(tmpdir(), "tb-bench-quick-"))
+      : join(ROOT, "docs", "benchmarks");
 const fromArgs = args.flatMap((a, i) => (args[i - 1] === "--from" ? [a] : []));
-const named = args.filter((a, i) => !a.startsWith("--") && (outIndex < 0 || i !== outIndex + 1) && args[i - 1] !== "--from");
+const named = args.filter(
+  (a, i) => !a.startsWith("--") && (outIndex < 0 || i !== outIndex + 1) && args[i - 1] !== "--from",
+);
 const ORDER = ["policy", "synth", "broker", "client", "replay", "load"];
 const available = readdirSync(__dirname)
   .filter((f) => f.endsWith(".bench.ts"))
@@ -44,14 +51,25 @@ interface Report {
   benches: Entry[];
 }
 
-const previous: Report | undefined = existsSync(join(outDir, "report.json")) ? JSON.parse(readFileSync(join(outDir, "report.json"), "utf8")) : undefined;
-const machine = { cpu: cpus()[0]?.model ?? "unknown", cores: availableParallelism(), node: process.version, platform: `${process.platform} ${process.arch}`, loadAverageAtStart: loadavg().map((l) => Number(l.toFixed(2))) };
+const previous: Report | undefined = existsSync(join(outDir, "report.json"))
+  ? JSON.parse(readFileSync(join(outDir, "report.json"), "utf8"))
+  : undefined;
+const machine = {
+  cpu: cpus()[0]?.model ?? "unknown",
+  cores: availableParallelism(),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  loadAverageAtStart: loadavg().map((l) => Number(l.toFixed(2))),
+};
 const entries = new Map<string, Entry>((previous?.benches ?? []).map((e) => [e.bench, e]));
 let failed = 0;
 for (const spec of fromArgs) {
   const [name, file] = spec.split("=");
   const text = readFileSync(file, "utf8").trim();
-  const line = text.split("\n").reverse().find((l) => l.startsWith("BENCH_RESULT ") || l.startsWith("{"))!;
+  const line = text
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith("BENCH_RESULT ") || l.startsWith("{"))!;
   const result = JSON.parse(line.replace(/^BENCH_RESULT /, "")) as BenchResult;
   entries.set(name, { bench: name, status: "ok", ranAt: statSync(file).mtime.toISOString(), result });
 }
@@ -60,7 +78,12 @@ for (const name of wanted) {
   const file = join(__dirname, `${name}.bench.ts`);
   if (!existsSync(file)) {
     console.log(`bench ${name}: absent, skipped`);
-    entries.set(name, { bench: name, status: "skipped", ranAt: new Date().toISOString(), error: "no such bench in this checkout" });
+    entries.set(name, {
+      bench: name,
+      status: "skipped",
+      ranAt: new Date().toISOString(),
+      error: "no such bench in this checkout",
+    });
     continue;
   }
   const resultFile = join(mkdtempSync(join(tmpdir(), "tb-bench-")), "result.json");
@@ -74,14 +97,33 @@ for (const name of wanted) {
   });
   const seconds = Number(((Date.now() - t0) / 1000).toFixed(1));
   if (run.status === 0 && existsSync(resultFile)) {
-    entries.set(name, { bench: name, status: "ok", ranAt: new Date().toISOString(), seconds, result: JSON.parse(readFileSync(resultFile, "utf8")) });
+    entries.set(name, {
+      bench: name,
+      status: "ok",
+      ranAt: new Date().toISOString(),
+      seconds,
+      result: JSON.parse(readFileSync(resultFile, "utf8")),
+    });
   } else {
     failed++;
-    entries.set(name, { bench: name, status: "failed", ranAt: new Date().toISOString(), seconds, error: run.error?.message ?? `exit ${run.status ?? run.signal}` });
+    entries.set(name, {
+      bench: name,
+      status: "failed",
+      ranAt: new Date().toISOString(),
+      seconds,
+      error: run.error?.message ?? `exit ${run.status ?? run.signal}`,
+    });
   }
 }
 
-const report: Report = { machine, generatedAt: new Date().toISOString(), quick: quickMode, benches: [...entries.values()].sort((a, b) => (ORDER.indexOf(a.bench) + 1 || 99) - (ORDER.indexOf(b.bench) + 1 || 99)) };
+const report: Report = {
+  machine,
+  generatedAt: new Date().toISOString(),
+  quick: quickMode,
+  benches: [...entries.values()].sort(
+    (a, b) => (ORDER.indexOf(a.bench) + 1 || 99) - (ORDER.indexOf(b.bench) + 1 || 99),
+  ),
+};
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
 writeFileSync(join(outDir, "report.md"), renderMarkdown(report));
@@ -92,7 +134,14 @@ if (failed > 0) {
 }
 
 function renderMarkdown(r: Report): string {
-  const fmt = (v: unknown) => (typeof v === "number" ? (Number.isInteger(v) ? v.toLocaleString("en") : v.toFixed(2)) : v === undefined ? "" : String(v));
+  const fmt = (v: unknown) =>
+    typeof v === "number"
+      ? Number.isInteger(v)
+        ? v.toLocaleString("en")
+        : v.toFixed(2)
+      : v === undefined
+        ? ""
+        : String(v);
   const lines = [
     "# Benchmark report",
     "",
@@ -111,11 +160,20 @@ function renderMarkdown(r: Report): string {
     lines.push(`Ran ${e.ranAt}${e.result.quick ? " (quick)" : ""}, ${e.seconds} s.`, "");
     lines.push("| measure | value | baseline | target | ratio | met |", "| --- | --- | --- | --- | --- | --- |");
     for (const f of e.result.figures) {
-      lines.push(`| ${f.label} | ${fmt(f.value)}${f.unit ? ` ${f.unit}` : ""} | ${fmt(f.baseline)} | ${f.target ?? ""} | ${f.ratio === undefined ? "" : `${f.ratio.toFixed(2)}x`} | ${f.met === undefined ? "" : f.met ? "yes" : "**no**"} |`);
+      lines.push(
+        `| ${f.label} | ${fmt(f.value)}${f.unit ? ` ${f.unit}` : ""} | ${fmt(f.baseline)} | ${f.target ?? ""} | ${f.ratio === undefined ? "" : `${f.ratio.toFixed(2)}x`} | ${f.met === undefined ? "" : f.met ? "yes" : "**no**"} |`,
+      );
     }
     lines.push("");
     for (const [name, points] of Object.entries(e.result.series ?? {})) {
-      lines.push(`${name}:`, "", "| x | y |", "| --- | --- |", ...points.map((p) => `| ${fmt(p.x)} | ${fmt(p.y)} |`), "");
+      lines.push(
+        `${name}:`,
+        "",
+        "| x | y |",
+        "| --- | --- |",
+        ...points.map((p) => `| ${fmt(p.x)} | ${fmt(p.y)} |`),
+        "",
+      );
     }
     for (const n of e.result.notes ?? []) lines.push(`- ${n}`);
     if (e.result.notes?.length) lines.push("");

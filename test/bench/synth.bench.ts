@@ -30,14 +30,30 @@ function median(cmd: string, args: string[]): number {
 const rows: [string, number, string][] = quick
   ? [
       ["app alone: tsx stacks/main.ts", median(bin("tsx"), ["stacks/main.ts"]), ""],
-      ["tsc --noEmit, the CDKTF app (stacks/tsconfig.json)", median(bin("tsc"), ["--noEmit", "-p", "stacks/tsconfig.json"]), "<= 3 s"],
+      [
+        "tsc --noEmit, the CDKTF app (stacks/tsconfig.json)",
+        median(bin("tsc"), ["--noEmit", "-p", "stacks/tsconfig.json"]),
+        "<= 3 s",
+      ],
     ]
   : [
       ["cdktf synth (app: tsx, submodule imports)", median(bin("cdktf"), ["synth"]), "<= 5 s"],
       ["app alone: tsx stacks/main.ts", median(bin("tsx"), ["stacks/main.ts"]), ""],
-      ["baseline: cdktf synth with the template's ts-node app", median(bin("cdktf"), ["synth", "--app", `${bin("ts-node")} stacks/main.ts`]), ""],
-      ["tsc --noEmit, the CDKTF app (stacks/tsconfig.json)", median(bin("tsc"), ["--noEmit", "-p", "stacks/tsconfig.json"]), "<= 3 s"],
-      ["tsc --noEmit, whole project (broker SDKs and tests too)", median(bin("tsc"), ["--noEmit", "-p", "tsconfig.json"]), ""],
+      [
+        "baseline: cdktf synth with the template's ts-node app",
+        median(bin("cdktf"), ["synth", "--app", `${bin("ts-node")} stacks/main.ts`]),
+        "",
+      ],
+      [
+        "tsc --noEmit, the CDKTF app (stacks/tsconfig.json)",
+        median(bin("tsc"), ["--noEmit", "-p", "stacks/tsconfig.json"]),
+        "<= 3 s",
+      ],
+      [
+        "tsc --noEmit, whole project (broker SDKs and tests too)",
+        median(bin("tsc"), ["--noEmit", "-p", "tsconfig.json"]),
+        "",
+      ],
     ];
 console.log(`\nsynth benchmark: 3 stacks (dev, prod, pr-42), median of ${RUNS}, node ${process.version}\n`);
 console.log("| measure | seconds | target |\n| --- | --- | --- |");

@@ -5,7 +5,12 @@
  * carries a token, a key, a subject, a claim value, a document id or the issuer URL.
  */
 import { metrics, trace } from "@opentelemetry/api";
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { createCdnMinter } from "../../functions-src/mint/cdn-minter";
 import { createCosmosMinter } from "../../functions-src/mint/cosmos-minter";
@@ -36,22 +41,42 @@ afterAll(async () => {
 });
 
 it("exports the operator's signals, and nothing secret or personal in any attribute", async () => {
-  const secrets: string[] = [FLUID.key1, FLUID.key2, cosmos.key, CDN_KEY, server.issuer, "telemetry-alice-7f3a", "secret-document-19", "files/private-report"];
+  const secrets: string[] = [
+    FLUID.key1,
+    FLUID.key2,
+    cosmos.key,
+    CDN_KEY,
+    server.issuer,
+    "telemetry-alice-7f3a",
+    "secret-document-19",
+    "files/private-report",
+  ];
   const { exchange, core } = brokerFor(
     server.issuer,
     {
       fluid: createFluidMinter(() => FLUID),
       cosmos: createCosmosMinter(() => ({ endpoint: cosmos.endpoint, key: cosmos.key, database: "db" })),
-      cdn: createCdnMinter(() => ({ baseUrl: "http://127.0.0.1:1/acct/files", container: "files", signer: { kind: "account-key", accountName: "acct", keys: { primary: CDN_KEY, active: "primary" } } })),
+      cdn: createCdnMinter(() => ({
+        baseUrl: "http://127.0.0.1:1/acct/files",
+        container: "files",
+        signer: { kind: "account-key", accountName: "acct", keys: { primary: CDN_KEY, active: "primary" } },
+      })),
     },
     { breakers: { failureThreshold: 1, timeoutMs: 500 } },
   );
   const token = await server.sign({ sub: "telemetry-alice-7f3a", roles: ["editor"], aud: "api://broker" });
   secrets.push(token, ...token.split("."));
-  const all = [{ type: "fluid", documentId: "secret-document-19" }, { type: "cosmos", container: "items", access: "all" }, { type: "cdn", path: "/files/private-report.pdf" }];
+  const all = [
+    { type: "fluid", documentId: "secret-document-19" },
+    { type: "cosmos", container: "items", access: "all" },
+    { type: "cdn", path: "/files/private-report.pdf" },
+  ];
   expect((await exchange(token, all)).status).toBe(200); // issued: three backends
   expect((await exchange(token, [{ type: "cdn", path: "/elsewhere/x" }])).status).toBe(403); // denied by policy
-  const forged = await server.sign({ sub: "telemetry-alice-7f3a", roles: ["editor"], aud: "api://broker" }, { key: await makeKey("forged") });
+  const forged = await server.sign(
+    { sub: "telemetry-alice-7f3a", roles: ["editor"], aud: "api://broker" },
+    { key: await makeKey("forged") },
+  );
   secrets.push(forged);
   expect((await exchange(forged)).status).toBe(401); // rejected
   cosmos.faults.status = 500;
@@ -71,12 +96,24 @@ it("exports the operator's signals, and nothing secret or personal in any attrib
   const exportedSpans = spans.getFinishedSpans();
   const exportedMetrics = metricExporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics));
   const text = JSON.stringify({
-    spans: exportedSpans.map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status, resource: s.resource.attributes })),
-    metrics: exportedMetrics.map((mt) => ({ name: mt.descriptor.name, points: mt.dataPoints.map((p) => ({ attributes: p.attributes, value: p.value })) })),
+    spans: exportedSpans.map((s) => ({
+      name: s.name,
+      attributes: s.attributes,
+      events: s.events,
+      status: s.status,
+      resource: s.resource.attributes,
+    })),
+    metrics: exportedMetrics.map((mt) => ({
+      name: mt.descriptor.name,
+      points: mt.dataPoints.map((p) => ({ attributes: p.attributes, value: p.value })),
+    })),
   });
   for (const secret of secrets) expect(text).not.toContain(secret);
 
-  const points = (name: string) => exportedMetrics.filter((mt) => mt.descriptor.name === name).flatMap((mt) => mt.dataPoints as { attributes: Record<string, unknown>; value: unknown }[]);
+  const points = (name: string) =>
+    exportedMetrics
+      .filter((mt) => mt.descriptor.name === name)
+      .flatMap((mt) => mt.dataPoints as { attributes: Record<string, unknown>; value: unknown }[]);
   const sum = (name: string, attrs: Record<string, string>) =>
     points(name)
       .filter((p) => Object.entries(attrs).every(([k, v]) => p.attributes[k] === v))
@@ -93,10 +130,21 @@ it("exports the operator's signals, and nothing secret or personal in any attrib
   expect(sum("broker.token_rejections", { reason: "ERR_TOKEN_SIGNATURE" })).toBe(1);
   expect(sum("broker.jwks.refreshes", { outcome: "ok" })).toBeGreaterThanOrEqual(1);
   expect(points("broker.backend.duration").some((p) => p.attributes.backend === "cosmos")).toBe(true);
-  expect(points("broker.circuit_breaker.state").some((p) => p.attributes.backend === "cosmos" && p.value === 2)).toBe(true);
+  expect(points("broker.circuit_breaker.state").some((p) => p.attributes.backend === "cosmos" && p.value === 2)).toBe(
+    true,
+  );
   expect(exportedSpans.filter((s) => s.name === "broker.exchange")).toHaveLength(4);
   const mints = exportedSpans.filter((s) => s.name === "broker.mint");
-  expect(mints.map((s) => s.attributes["broker.backend"]).sort()).toEqual(["cdn", "cdn", "cosmos", "cosmos", "fluid", "fluid"]);
-  const parent = exportedSpans.find((s) => s.name === "broker.exchange" && s.attributes["broker.outcome"] === "partial")!;
+  expect(mints.map((s) => s.attributes["broker.backend"]).sort()).toEqual([
+    "cdn",
+    "cdn",
+    "cosmos",
+    "cosmos",
+    "fluid",
+    "fluid",
+  ]);
+  const parent = exportedSpans.find(
+    (s) => s.name === "broker.exchange" && s.attributes["broker.outcome"] === "partial",
+  )!;
   expect(mints.filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId)).toHaveLength(3);
 });

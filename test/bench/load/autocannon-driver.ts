@@ -7,7 +7,10 @@
 import { readFileSync } from "node:fs";
 // autocannon ships no types; only its documented programmatic API is used here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require("autocannon") as (options: object, done: (err: Error | null, result: Record<string, any>) => void) => { stop(): void };
+const autocannon = require("autocannon") as (
+  options: object,
+  done: (err: Error | null, result: Record<string, any>) => void,
+) => { stop(): void };
 
 const url = new URL(process.env.TB_URL!);
 if (url.hostname !== "127.0.0.1") throw new Error("the load test targets 127.0.0.1 only");

@@ -17,9 +17,14 @@ export function tokenSigner(privateKey: KeyObject, alg: "ES256" | "EdDSA", kid: 
   const header = Buffer.from(JSON.stringify({ alg, kid, typ: "JWT" })).toString("base64url");
   return (sub: string) => {
     const now = Math.floor(Date.now() / 1000);
-    const payload = Buffer.from(JSON.stringify({ iss: issuer, aud: "api://broker", sub, roles: ["editor"], iat: now, exp: now + 3600 })).toString("base64url");
+    const payload = Buffer.from(
+      JSON.stringify({ iss: issuer, aud: "api://broker", sub, roles: ["editor"], iat: now, exp: now + 3600 }),
+    ).toString("base64url");
     const input = Buffer.from(`${header}.${payload}`);
-    const sig = alg === "ES256" ? sign("sha256", input, { key: privateKey, dsaEncoding: "ieee-p1363" }) : sign(null, input, privateKey);
+    const sig =
+      alg === "ES256"
+        ? sign("sha256", input, { key: privateKey, dsaEncoding: "ieee-p1363" })
+        : sign(null, input, privateKey);
     return `${header}.${payload}.${sig.toString("base64url")}`;
   };
 }

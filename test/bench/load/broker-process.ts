@@ -14,12 +14,28 @@ import { loadPolicy as load } from "../../../lib/policy/authoring/load";
 import { loadPolicy } from "./bench-policy";
 
 async function main() {
-  const { config } = compilePolicy(load({ label: "load", policyFile: "load/policy.yaml", testFiles: [], read: () => loadPolicy(process.env.TB_ISSUER!) }).bundle!, "bench");
+  const { config } = compilePolicy(
+    load({
+      label: "load",
+      policyFile: "load/policy.yaml",
+      testFiles: [],
+      read: () => loadPolicy(process.env.TB_ISSUER!),
+    }).bundle!,
+    "bench",
+  );
   const devNull = openSync("/dev/null", "w");
   const core = createBroker({
     config,
     verifier: new TokenVerifier(config),
-    minters: { fluid: createFluidMinter(() => ({ tenantId: "bench", endpoint: "http://127.0.0.1:1", key1: "bench-key-1", key2: "bench-key-2", active: "key1" })) },
+    minters: {
+      fluid: createFluidMinter(() => ({
+        tenantId: "bench",
+        endpoint: "http://127.0.0.1:1",
+        key1: "bench-key-1",
+        key2: "bench-key-2",
+        active: "key1",
+      })),
+    },
     rateLimiter: new SubjectRateLimiter(),
     audit: (r) => writeSync(devNull, `${JSON.stringify({ audit: r })}\n`),
   });

@@ -23,13 +23,32 @@ const SAMPLES = Number(process.env.TB_SAMPLES ?? 20);
 async function main() {
   const server = await new KeyServer().start();
   const ed = await generateKeyPair("EdDSA", { extractable: true });
-  server.keys = [{ kid: "d1", alg: "EdDSA", privateKey: ed.privateKey, publicJwk: { ...(await exportJWK(ed.publicKey)), kid: "d1", alg: "EdDSA", use: "sig" } }];
-  const { config } = compilePolicy(load({ label: "soak", policyFile: "soak/policy.yaml", testFiles: [], read: () => loadPolicy(server.issuer) }).bundle!, "bench");
+  server.keys = [
+    {
+      kid: "d1",
+      alg: "EdDSA",
+      privateKey: ed.privateKey,
+      publicJwk: { ...(await exportJWK(ed.publicKey)), kid: "d1", alg: "EdDSA", use: "sig" },
+    },
+  ];
+  const { config } = compilePolicy(
+    load({ label: "soak", policyFile: "soak/policy.yaml", testFiles: [], read: () => loadPolicy(server.issuer) })
+      .bundle!,
+    "bench",
+  );
   const devNull = openSync("/dev/null", "w");
   const core = createBroker({
     config,
     verifier: new TokenVerifier(config),
-    minters: { fluid: createFluidMinter(() => ({ tenantId: "bench", endpoint: "http://127.0.0.1:1", key1: "bench-key-1", key2: "bench-key-2", active: "key1" })) },
+    minters: {
+      fluid: createFluidMinter(() => ({
+        tenantId: "bench",
+        endpoint: "http://127.0.0.1:1",
+        key1: "bench-key-1",
+        key2: "bench-key-2",
+        active: "key1",
+      })),
+    },
     rateLimiter: new SubjectRateLimiter(),
     audit: (r) => writeSync(devNull, `${JSON.stringify({ audit: r })}\n`),
   });
@@ -40,14 +59,24 @@ async function main() {
   const sample = (done: number) => {
     gc?.();
     const m = process.memoryUsage();
-    return { subjects: done, rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), seconds: Number(((performance.now() - t0) / 1000).toFixed(1)) };
+    return {
+      subjects: done,
+      rssMb: mb(m.rss),
+      heapUsedMb: mb(m.heapUsed),
+      seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+    };
   };
   const t0 = performance.now();
   const curve = [sample(0)];
   const every = Math.max(1, Math.floor(SUBJECTS / SAMPLES));
   let failures = 0;
   for (let i = 0; i < SUBJECTS; i++) {
-    const r = await core.handle({ method: "POST", path: "/api/token", headers: { authorization: `Bearer ${sign(`soak-subject-${i}`)}`, "content-type": "application/json" }, body });
+    const r = await core.handle({
+      method: "POST",
+      path: "/api/token",
+      headers: { authorization: `Bearer ${sign(`soak-subject-${i}`)}`, "content-type": "application/json" },
+      body,
+    });
     if (r.status !== 200) failures++;
     if ((i + 1) % every === 0) curve.push(sample(i + 1));
   }

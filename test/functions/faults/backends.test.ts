@@ -15,12 +15,28 @@ import { brokerFor, FLUID } from "./helpers";
 let server: KeyServer;
 let cosmos: CosmosRestContractDouble;
 const settings: Record<string, string> = {};
-const ALL = [{ type: "fluid", documentId: "doc-1" }, { type: "cosmos", container: "items", access: "all" }, { type: "cdn", path: "/files/logo.png" }];
+const ALL = [
+  { type: "fluid", documentId: "doc-1" },
+  { type: "cosmos", container: "items", access: "all" },
+  { type: "cdn", path: "/files/logo.png" },
+];
 const editor = (sub: string) => server.sign({ sub, roles: ["editor"], aud: "api://broker" });
 
 function minters() {
-  const cosmosMinter = createCosmosMinter(() => ({ endpoint: cosmos.endpoint, key: requireSecret(settings, "COSMOS_KEY"), database: "db" }));
-  const cdn = createCdnMinter(() => ({ baseUrl: "http://127.0.0.1:1/devstoreaccount1/files", container: "files", signer: { kind: "account-key", accountName: "devstoreaccount1", keys: { primary: Buffer.from("k".repeat(32)).toString("base64"), active: "primary" } } }));
+  const cosmosMinter = createCosmosMinter(() => ({
+    endpoint: cosmos.endpoint,
+    key: requireSecret(settings, "COSMOS_KEY"),
+    database: "db",
+  }));
+  const cdn = createCdnMinter(() => ({
+    baseUrl: "http://127.0.0.1:1/devstoreaccount1/files",
+    container: "files",
+    signer: {
+      kind: "account-key",
+      accountName: "devstoreaccount1",
+      keys: { primary: Buffer.from("k".repeat(32)).toString("base64"), active: "primary" },
+    },
+  }));
   return { fluid: createFluidMinter(() => FLUID), cosmos: cosmosMinter, cdn };
 }
 
@@ -44,7 +60,9 @@ it("all three backends healthy: every credential issued, health ok", async () =>
   const r = await exchange(await editor("healthy"), ALL);
   expect(r.status).toBe(200);
   expect(r.body.credentials.map((c: { type: string }) => c.type)).toEqual(["fluid", "cosmos", "cdn"]);
-  expect(JSON.parse((await core.handle({ method: "GET", path: "/api/health", headers: {} })).body)).toEqual({ status: "ok" });
+  expect(JSON.parse((await core.handle({ method: "GET", path: "/api/health", headers: {} })).body)).toEqual({
+    status: "ok",
+  });
 });
 
 describe.each([
@@ -53,13 +71,23 @@ describe.each([
 ])("Cosmos %s", (_name, breakIt) => {
   it("Cosmos requests are reported unavailable per request while Fluid and CDN in the same call are issued", async () => {
     breakIt();
-    const { exchange, audit } = brokerFor(server.issuer, minters(), { breakers: { timeoutMs: 300, failureThreshold: 3 } });
+    const { exchange, audit } = brokerFor(server.issuer, minters(), {
+      breakers: { timeoutMs: 300, failureThreshold: 3 },
+    });
     const started = Date.now();
     const r = await exchange(await editor("partial"), ALL);
     expect(Date.now() - started).toBeLessThan(1900); // not held for the slow backend
     expect(r.status).toBe(200);
     expect(r.body.credentials.map((c: { type: string }) => c.type)).toEqual(["fluid", "cdn"]);
-    expect(r.body.denied).toEqual([{ request: 1, type: "cosmos", reason: "backend-unavailable", message: "cosmos cannot issue credentials right now", retryAfterSeconds: 5 }]);
+    expect(r.body.denied).toEqual([
+      {
+        request: 1,
+        type: "cosmos",
+        reason: "backend-unavailable",
+        message: "cosmos cannot issue credentials right now",
+        retryAfterSeconds: 5,
+      },
+    ]);
     expect(audit.map((a) => [a.event, a.type, a.reason])).toEqual([
       ["issued", "fluid", undefined],
       ["denied", "cosmos", "backend-unavailable"],
@@ -70,7 +98,10 @@ describe.each([
   it("a call that asks only Cosmos answers 503 + Retry-After; the breaker opens, stops calling, and closes on recovery", async () => {
     breakIt();
     let now = Date.now();
-    const { exchange, core, audit } = brokerFor(server.issuer, minters(), { now: () => now, breakers: { timeoutMs: 300, failureThreshold: 3, openSeconds: 10, now: () => now } });
+    const { exchange, core, audit } = brokerFor(server.issuer, minters(), {
+      now: () => now,
+      breakers: { timeoutMs: 300, failureThreshold: 3, openSeconds: 10, now: () => now },
+    });
     const only = [{ type: "cosmos", container: "items", access: "all" }];
     const token = await editor("breaker");
     for (let i = 0; i < 3; i++) {
@@ -79,7 +110,9 @@ describe.each([
       expect(r.headers["retry-after"]).toBe("5");
     }
     expect(core.backendStates().cosmos).toBe("open");
-    expect(JSON.parse((await core.handle({ method: "GET", path: "/api/health", headers: {} })).body)).toEqual({ status: "degraded" });
+    expect(JSON.parse((await core.handle({ method: "GET", path: "/api/health", headers: {} })).body)).toEqual({
+      status: "degraded",
+    });
     // Open: the next 20 calls fail fast and never reach Cosmos.
     const calls = cosmos.calls.length;
     for (let i = 0; i < 20; i++) {
@@ -98,14 +131,19 @@ describe.each([
     expect(back.status).toBe(200);
     expect(back.body.credentials[0].resourceTokens).toBeDefined();
     expect(core.backendStates().cosmos).toBe("closed");
-    expect(JSON.parse((await core.handle({ method: "GET", path: "/api/health", headers: {} })).body)).toEqual({ status: "ok" });
+    expect(JSON.parse((await core.handle({ method: "GET", path: "/api/health", headers: {} })).body)).toEqual({
+      status: "ok",
+    });
   }, 20_000);
 });
 
 it("a half-open breaker whose trial fails opens again", async () => {
   cosmos.faults.status = 503;
   let now = Date.now();
-  const { exchange, core } = brokerFor(server.issuer, minters(), { now: () => now, breakers: { failureThreshold: 1, openSeconds: 10, now: () => now } });
+  const { exchange, core } = brokerFor(server.issuer, minters(), {
+    now: () => now,
+    breakers: { failureThreshold: 1, openSeconds: 10, now: () => now },
+  });
   const only = [{ type: "cosmos", container: "items" }];
   const token = await editor("trial");
   expect((await exchange(token, only)).status).toBe(503);
@@ -121,7 +159,9 @@ it("an unresolved Key Vault reference: that backend unavailable, the rest issued
   const r = await exchange(await editor("kv"), ALL);
   expect(r.status).toBe(200);
   expect(r.body.credentials.map((c: { type: string }) => c.type)).toEqual(["fluid", "cdn"]);
-  expect(r.body.denied).toEqual([expect.objectContaining({ request: 1, type: "cosmos", reason: "backend-unavailable", retryAfterSeconds: 30 })]);
+  expect(r.body.denied).toEqual([
+    expect.objectContaining({ request: 1, type: "cosmos", reason: "backend-unavailable", retryAfterSeconds: 30 }),
+  ]);
   const onlyCosmos = await exchange(await editor("kv2"), [{ type: "cosmos", container: "items" }]);
   expect(onlyCosmos.status).toBe(503);
   const health = await core.handle({ method: "GET", path: "/api/health", headers: {} });
@@ -131,5 +171,7 @@ it("an unresolved Key Vault reference: that backend unavailable, the rest issued
     expect(text).not.toMatch(/vault|KeyVault|COSMOS_KEY/i);
   }
   settings.COSMOS_KEY = cosmos.key;
-  expect(JSON.parse((await core.handle({ method: "GET", path: "/api/health", headers: {} })).body)).toEqual({ status: "ok" });
+  expect(JSON.parse((await core.handle({ method: "GET", path: "/api/health", headers: {} })).body)).toEqual({
+    status: "ok",
+  });
 });

@@ -32,7 +32,20 @@ function connect(token: string, documentId: string): Promise<string> {
       resolve(verdict);
     };
     socket.on("connect", () =>
-      socket.emit("connect_document", { tenantId: "local", id: documentId, token, client: { mode: "read", details: { capabilities: { interactive: false } }, permission: [], user: { id: "rotation" }, scopes: ["doc:read"] }, versions: ["^0.4.0"], mode: "read" }),
+      socket.emit("connect_document", {
+        tenantId: "local",
+        id: documentId,
+        token,
+        client: {
+          mode: "read",
+          details: { capabilities: { interactive: false } },
+          permission: [],
+          user: { id: "rotation" },
+          scopes: ["doc:read"],
+        },
+        versions: ["^0.4.0"],
+        mode: "read",
+      }),
     );
     socket.on("connect_document_success", () => done("ok"));
     socket.on("connect_document_error", () => done("refused"));
@@ -50,18 +63,29 @@ it("key1 -> key2 while 240 exchanges run: none fails, and the service accepts ev
   const { core } = brokerFor(server.issuer, { fluid: createFluidMinter(() => ({ ...fluid })) });
   const http = await startNodeHttpBroker(core);
   try {
-    const callers = await Promise.all(Array.from({ length: 40 }, (_, i) => server.sign({ sub: `user-${i}`, roles: ["editor"], aud: "api://broker" })));
+    const callers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => server.sign({ sub: `user-${i}`, roles: ["editor"], aud: "api://broker" })),
+    );
     const issued: { jwt: string; documentId: string }[] = [];
     const failures: number[] = [];
     let done = 0;
     const one = async (i: number) => {
       const documentId = `doc-${i % 7}`;
-      const r = await fetch(`${http.url}/api/token`, { method: "POST", headers: { authorization: `Bearer ${callers[i % callers.length]}`, "content-type": "application/json" }, body: JSON.stringify({ requests: [{ type: "fluid", documentId }] }) });
+      const r = await fetch(`${http.url}/api/token`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${callers[i % callers.length]}`, "content-type": "application/json" },
+        body: JSON.stringify({ requests: [{ type: "fluid", documentId }] }),
+      });
       if (r.status !== 200) failures.push(r.status);
-      else issued.push({ jwt: ((await r.json()) as { credentials: { token: string }[] }).credentials[0].token, documentId });
+      else
+        issued.push({
+          jwt: ((await r.json()) as { credentials: { token: string }[] }).credentials[0].token,
+          documentId,
+        });
       if (++done === 120) fluid.active = "key2"; // the rotation lands while the next exchanges are in flight
     };
-    for (let batch = 0; batch < 10; batch++) await Promise.all(Array.from({ length: 24 }, (_, j) => one(batch * 24 + j)));
+    for (let batch = 0; batch < 10; batch++)
+      await Promise.all(Array.from({ length: 24 }, (_, j) => one(batch * 24 + j)));
     expect(failures).toEqual([]);
     expect(issued).toHaveLength(240);
     const byKey = issued.map((t) => signedWith(t.jwt));
@@ -73,11 +97,17 @@ it("key1 -> key2 while 240 exchanges run: none fails, and the service accepts ev
 
     const distinct = [...new Map(issued.map((t) => [t.jwt, t])).values()];
     const verdicts: string[] = [];
-    for (let i = 0; i < distinct.length; i += 10) verdicts.push(...(await Promise.all(distinct.slice(i, i + 10).map((t) => connect(t.jwt, t.documentId)))));
+    for (let i = 0; i < distinct.length; i += 10)
+      verdicts.push(...(await Promise.all(distinct.slice(i, i + 10).map((t) => connect(t.jwt, t.documentId)))));
     expect(verdicts.filter((v) => v !== "ok")).toEqual([]);
     // And the service does refuse what it should: a token signed with neither key.
     const [h, p] = distinct[0].jwt.split(".");
-    expect(await connect(`${h}.${p}.${createHmac("sha256", "not-a-tenant-key").update(`${h}.${p}`).digest("base64url")}`, distinct[0].documentId)).toBe("refused");
+    expect(
+      await connect(
+        `${h}.${p}.${createHmac("sha256", "not-a-tenant-key").update(`${h}.${p}`).digest("base64url")}`,
+        distinct[0].documentId,
+      ),
+    ).toBe("refused");
   } finally {
     await http.close();
   }

@@ -20,7 +20,10 @@ afterAll(async () => {
 });
 
 function startBroker(env: Record<string, string>) {
-  const proc = spawn(process.execPath, ["--import", "tsx", join(__dirname, "fixtures/slow-broker.ts")], { env: { ...process.env, TB_ISSUER: server.issuer, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, ["--import", "tsx", join(__dirname, "fixtures/slow-broker.ts")], {
+    env: { ...process.env, TB_ISSUER: server.issuer, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   child = proc;
   let out = "";
   const waiters: { text: string; resolve: () => void }[] = [];
@@ -28,17 +31,26 @@ function startBroker(env: Record<string, string>) {
     out += c.toString();
     for (const w of waiters.filter((x) => out.includes(x.text))) w.resolve();
   });
-  const seen = (text: string) => (out.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve })));
+  const seen = (text: string) =>
+    out.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve }));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   return { proc, seen, exited, url: async () => (await seen("listening "), /listening (\S+)/.exec(out)![1]) };
 }
 
 function post(url: string, token: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/api/token`, { method: "POST", agent: false, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } }, (res) => {
-      let body = "";
-      res.on("data", (c) => (body += c)).on("end", () => resolve({ status: res.statusCode!, body }));
-    });
+    const req = request(
+      `${url}/api/token`,
+      {
+        method: "POST",
+        agent: false,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      },
+      (res) => {
+        let body = "";
+        res.on("data", (c) => (body += c)).on("end", () => resolve({ status: res.statusCode!, body }));
+      },
+    );
     req.on("error", reject);
     req.end(JSON.stringify({ requests: [{ type: "fluid", documentId: "doc-1" }] }));
   });
@@ -64,7 +76,9 @@ it("drains the request in flight, refuses new connections, exits 0 within the bo
 it("a request still running when the grace period ends is cut, and the process still exits within the bound", async () => {
   const broker = startBroker({ TB_MINT_DELAY_MS: "20000", TB_GRACE_MS: "500" });
   const url = await broker.url();
-  const stuck = post(url, await server.sign({ sub: "stuck", roles: ["editor"], aud: "api://broker" })).catch((e: NodeJS.ErrnoException) => e.code);
+  const stuck = post(url, await server.sign({ sub: "stuck", roles: ["editor"], aud: "api://broker" })).catch(
+    (e: NodeJS.ErrnoException) => e.code,
+  );
   await broker.seen("minting");
   const t0 = Date.now();
   broker.proc.kill("SIGTERM");

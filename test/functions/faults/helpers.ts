@@ -29,7 +29,10 @@ roles:
 environments: { dev: { stage: development } }
 `;
 
-type Options = { verifierOptions?: VerifierOptions; tolerance?: string } & Omit<Partial<BrokerDeps>, "verifier" | "config">;
+type Options = { verifierOptions?: VerifierOptions; tolerance?: string } & Omit<
+  Partial<BrokerDeps>,
+  "verifier" | "config"
+>;
 
 export function brokerFor(issuer: string, minters: Minters, options: Options = {}) {
   const { verifierOptions, tolerance, ...deps } = options;
@@ -38,10 +41,21 @@ export function brokerFor(issuer: string, minters: Minters, options: Options = {
   const verifier = new TokenVerifier(config, verifierOptions);
   const core = createBroker({ config, verifier, minters, audit: (r) => audit.push(r), ...deps });
   const exchange = async (token: string, requests: unknown[] = [{ type: "fluid", documentId: "doc-1" }]) => {
-    const r = await core.handle({ method: "POST", path: "/api/token", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ requests }) });
+    const r = await core.handle({
+      method: "POST",
+      path: "/api/token",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ requests }),
+    });
     return { status: r.status, headers: r.headers, body: JSON.parse(r.body) as Record<string, any> };
   };
   return { core, verifier, audit, exchange };
 }
 
-export const FLUID = { tenantId: "local", endpoint: "http://127.0.0.1:1", key1: "fluid-key-one", key2: "fluid-key-two", active: "key1" as "key1" | "key2" };
+export const FLUID = {
+  tenantId: "local",
+  endpoint: "http://127.0.0.1:1",
+  key1: "fluid-key-one",
+  key2: "fluid-key-two",
+  active: "key1" as "key1" | "key2",
+};

@@ -10,7 +10,11 @@ import { brokerFor, FLUID } from "./helpers";
 let server: KeyServer;
 let k1: TestKey;
 const fluid = createFluidMinter(() => FLUID);
-const editor = (sub: string, key?: TestKey, iat?: number) => server.sign({ sub, roles: ["editor"], aud: "api://broker" }, { key, ...(iat !== undefined && { iat, exp: iat + 3600 }) });
+const editor = (sub: string, key?: TestKey, iat?: number) =>
+  server.sign(
+    { sub, roles: ["editor"], aud: "api://broker" },
+    { key, ...(iat !== undefined && { iat, exp: iat + 3600 }) },
+  );
 
 beforeAll(async () => {
   server = await new KeyServer().start();
@@ -31,7 +35,11 @@ describe.each([
 ])("JWKS endpoint %s", (_name, breakIt) => {
   it("known kids keep verifying from the cached keys; new callers get credentials; recovery is automatic", async () => {
     let now = Date.now();
-    const { exchange, audit, verifier } = brokerFor(server.issuer, { fluid }, { now: () => now, verifierOptions: { now: () => now, cacheSeconds: 60, cooldownSeconds: 30, timeoutMs: 1000 } });
+    const { exchange, audit, verifier } = brokerFor(
+      server.issuer,
+      { fluid },
+      { now: () => now, verifierOptions: { now: () => now, cacheSeconds: 60, cooldownSeconds: 30, timeoutMs: 1000 } },
+    );
     expect((await exchange(await editor("before"))).status).toBe(200);
     breakIt();
     now += 120_000; // the key cache is stale: a refresh is due, and it fails
@@ -42,7 +50,8 @@ describe.each([
     expect(audit.filter((r) => r.event === "issued").map((r) => r.subject)).toEqual(["before", "during"]);
     // Within the cool-down, no further fetch is attempted however many callers come.
     const fetches = verifier.fetchCount(server.issuer);
-    for (let i = 0; i < 5; i++) expect((await exchange(await editor(`burst-${i}`, k1, Math.floor(now / 1000)))).status).toBe(200);
+    for (let i = 0; i < 5; i++)
+      expect((await exchange(await editor(`burst-${i}`, k1, Math.floor(now / 1000)))).status).toBe(200);
     expect(verifier.fetchCount(server.issuer)).toBe(fetches);
 
     // The endpoint comes back: after the cool-down the next request refreshes, without anyone restarting anything.
@@ -69,11 +78,19 @@ describe.each([
 
 it("a flood of unknown kids causes at most one JWKS fetch per cool-down", async () => {
   let now = Date.now();
-  const { exchange, audit } = brokerFor(server.issuer, { fluid }, { now: () => now, verifierOptions: { now: () => now, cooldownSeconds: 30 } });
+  const { exchange, audit } = brokerFor(
+    server.issuer,
+    { fluid },
+    { now: () => now, verifierOptions: { now: () => now, cooldownSeconds: 30 } },
+  );
   expect((await exchange(await editor("first"))).status).toBe(200);
   const before = server.jwksRequests;
   const forger = await makeKey("forged");
-  const forged = await Promise.all(Array.from({ length: 20 }, (_, i) => server.sign({ sub: `f${i}`, roles: ["editor"], aud: "api://broker" }, { key: { ...forger, kid: `forged-${i}` } })));
+  const forged = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      server.sign({ sub: `f${i}`, roles: ["editor"], aud: "api://broker" }, { key: { ...forger, kid: `forged-${i}` } }),
+    ),
+  );
   // 20 forged kids at once, then 20 more over 25 s (inside the cool-down): nothing fetched.
   const answers = await Promise.all(forged.map((t) => exchange(t)));
   for (let i = 0; i < 20; i++) {
@@ -92,7 +109,11 @@ it("a flood of unknown kids causes at most one JWKS fetch per cool-down", async 
 
 it("issuer key rotation: new tokens verify within one cool-down, tokens of the old key until they expire", async () => {
   let now = Date.now();
-  const { exchange } = brokerFor(server.issuer, { fluid }, { now: () => now, verifierOptions: { now: () => now, cooldownSeconds: 30 } });
+  const { exchange } = brokerFor(
+    server.issuer,
+    { fluid },
+    { now: () => now, verifierOptions: { now: () => now, cooldownSeconds: 30 } },
+  );
   const old = await editor("old-key");
   expect((await exchange(old)).status).toBe(200);
   const k2 = await makeKey("k2");

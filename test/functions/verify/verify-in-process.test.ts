@@ -55,12 +55,18 @@ it("accepts each allowed algorithm family signed by its key: RS256, PS256, ES256
   const keys = [rsa, await makeKey("p1", "PS256"), await makeKey("e1", "ES256"), await makeKey("d1", "EdDSA")];
   server.keys = keys;
   const v = new TokenVerifier(config);
-  for (const key of keys) expect(await codeOf(v.verify(await server.sign({ sub: "alice", aud: "api://broker" }, { key })))).toBe("ok");
+  for (const key of keys)
+    expect(await codeOf(v.verify(await server.sign({ sub: "alice", aud: "api://broker" }, { key })))).toBe("ok");
 });
 
 it("refuses an RSA key shorter than 2048 bits even when the issuer publishes it", async () => {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });
-  const small: TestKey = { kid: "small", alg: "RS256", privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid: "small", alg: "RS256", use: "sig" } };
+  const small: TestKey = {
+    kid: "small",
+    alg: "RS256",
+    privateKey,
+    publicJwk: { ...(await exportJWK(publicKey)), kid: "small", alg: "RS256", use: "sig" },
+  };
   server.keys = [rsa, small];
   // jose refuses to sign with it too, so the token is signed with node:crypto directly.
   const token = server.signRaw({ alg: "RS256", kid: "small" }, claims(), small);
@@ -69,7 +75,15 @@ it("refuses an RSA key shorter than 2048 bits even when the issuer publishes it"
 
 it("refuses an ES256 token whose kid names a P-384 key", async () => {
   const p384 = await generateKeyPair("ES384", { extractable: true });
-  server.keys = [rsa, { kid: "e384", alg: "ES256", privateKey: p384.privateKey, publicJwk: { ...(await exportJWK(p384.publicKey)), kid: "e384", use: "sig" } }];
+  server.keys = [
+    rsa,
+    {
+      kid: "e384",
+      alg: "ES256",
+      privateKey: p384.privateKey,
+      publicJwk: { ...(await exportJWK(p384.publicKey)), kid: "e384", use: "sig" },
+    },
+  ];
   const token = await new SignJWT(claims()).setProtectedHeader({ alg: "ES384", kid: "e384" }).sign(p384.privateKey);
   const relabelled = `${Buffer.from(JSON.stringify({ alg: "ES256", kid: "e384" })).toString("base64url")}.${token.split(".").slice(1).join(".")}`;
   expect(await codeOf(new TokenVerifier(config).verify(relabelled))).toBe("ERR_TOKEN_SIGNATURE");
@@ -78,7 +92,10 @@ it("refuses an ES256 token whose kid names a P-384 key", async () => {
 it("tries every key when several match (no kid), and accepts the one that verifies", async () => {
   const a = await makeKey("a");
   const b = await makeKey("b");
-  server.keys = [{ ...a, publicJwk: { ...a.publicJwk, kid: undefined } }, { ...b, publicJwk: { ...b.publicJwk, kid: undefined } }];
+  server.keys = [
+    { ...a, publicJwk: { ...a.publicJwk, kid: undefined } },
+    { ...b, publicJwk: { ...b.publicJwk, kid: undefined } },
+  ];
   const token = await new SignJWT(claims()).setProtectedHeader({ alg: "RS256" }).sign(b.privateKey);
   expect(await codeOf(new TokenVerifier(config).verify(token))).toBe("ok");
   const forged = await new SignJWT(claims()).setProtectedHeader({ alg: "RS256" }).sign((await makeKey("c")).privateKey);
@@ -89,7 +106,8 @@ describe("registered claims, after the signature", () => {
   beforeAll(() => {
     server.keys = [rsa];
   });
-  const signed = (payload: Record<string, unknown>, header: Record<string, unknown> = { alg: "RS256", kid: "k1" }) => server.signRaw(header, payload, rsa);
+  const signed = (payload: Record<string, unknown>, header: Record<string, unknown> = { alg: "RS256", kid: "k1" }) =>
+    server.signRaw(header, payload, rsa);
   const cases: [string, () => Record<string, unknown>, TokenErrorCode | "ok"][] = [
     ["a second audience in a list", () => ({ ...claims(), aud: ["api://x", "api://broker-2"] }), "ok"],
     ["no aud at all", () => ({ ...claims(), aud: undefined }), "ERR_TOKEN_AUDIENCE"],
@@ -120,7 +138,10 @@ describe("registered claims, after the signature", () => {
   });
 
   it("requires the issuer's typ when the policy names one (media-type prefix and case ignored, as RFC 7515 says)", async () => {
-    const typed = compilePolicy(loadOk(filesInMemory(policyFor(server.issuer, "\n    tokenType: at+jwt"))), "dev").config;
+    const typed = compilePolicy(
+      loadOk(filesInMemory(policyFor(server.issuer, "\n    tokenType: at+jwt"))),
+      "dev",
+    ).config;
     const v = new TokenVerifier(typed);
     expect(await codeOf(v.verify(signed(claims(), { alg: "RS256", kid: "k1", typ: "application/AT+JWT" })))).toBe("ok");
     expect(await codeOf(v.verify(signed(claims(), { alg: "RS256", kid: "k1", typ: "JWT" })))).toBe("ERR_TOKEN_TYPE");
