@@ -124,7 +124,7 @@ async function main() {
       label: "soak: resident memory change from 20% to 100% of the subjects (flat after warm-up)",
       value: Number(drift.toFixed(1)),
       unit: "MB",
-      target: "flat (|change| < 10% of peak)",
+      target: "flat (change < 10% of peak)",
       met: Math.abs(drift) < maxRss * 0.1,
     },
     { label: "soak: failed exchanges", value: soak.failures, target: "0", met: soak.failures === 0 },
