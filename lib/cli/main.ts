@@ -11,12 +11,17 @@ export const USAGE = `usage: token-broker policy <command> [options]
                                   which roles match and why, what they grant, what the requests get
   diff    <base> <head> [--env <name>] [--fail-on-widen]
                                   who gains or loses what; base/head are directories or git revisions
+  review  <base> <head> [--replay-log <f>] [--out comment.md] [--github-output <f>] [--full-diff <f>]
+                                  check + test + diff (+ replay) as one pull-request comment; exit 3 widens
+  replay  --log <f> <base> <head> [--env <name>] [--hash-key-file <f>]
+                                  which recorded callers (audit export) would gain or lose which access
 
   [dir] defaults to policies/. Every command takes --json.
 
        token-broker cdn encrypt --key <key> <ec_params>   ECToken v3 for EdgeCast-compatible CDNs
        token-broker cdn decrypt --key <key> <token>       prints the plaintext; wrong key or altered token: exit 1
-  Exit codes: 0 ok, 1 policy errors or failing tests, 2 usage, 3 access widened (diff --fail-on-widen).`;
+  Exit codes: 0 ok, 1 policy errors or failing tests, 2 usage, 3 access widened (diff --fail-on-widen,
+  review, replay).`;
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + "\n"), err: (s: string) => void = (s) => process.stderr.write(s + "\n")): Promise<number> {
   const [group, command, ...rest] = argv;

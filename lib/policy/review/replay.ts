@@ -1,0 +1,203 @@
+/**
+ * `policy replay`: re-evaluates recorded exchanges under the base and the head policy with the runtime evaluator
+ * (the broker's own), and groups the differences by role, backend and access: which real callers would gain or
+ * lose what. Replay compares what each recorded request would get, so a grant widened beyond what anyone asked for
+ * shows in `policy diff`, not here.
+ */
+import { readFileSync } from "node:fs";
+import { compilePolicy } from "../authoring/compile";
+import { representativeEnvironments } from "../authoring/environments";
+import type { PolicyBundle } from "../authoring/load";
+import { AccessRequestError, parseAccessRequests, type AccessRequest } from "../runtime/access-request";
+import { hashClaimValue } from "../runtime/claims-read";
+import { createEvaluator, type Evaluator, type GrantedCredential } from "../runtime/evaluate";
+import type { CompiledCondition, RuntimeConfig } from "../runtime/runtime-config";
+import { readAuditLines, type ReplayableRecord } from "./audit-log";
+import { renderTemplate } from "./render";
+import { MAX_MALFORMED_LINES, MAX_SUBJECTS, type AccessChangeGroup, type ReplayReport } from "./replay-report";
+
+export interface ReplayOptions {
+  /** Environment whose compiled policies are compared. @default the one whose base hash the records carry */
+  environment?: string;
+  /** The broker's audit hash key, when its records hash equality-only claims. */
+  hashKey?: Uint8Array;
+  source?: string;
+}
+
+export class ReplayError extends Error {}
+
+export function replayFile(path: string, base: PolicyBundle, head: PolicyBundle, options: ReplayOptions = {}): ReplayReport {
+  return replayText(readFileSync(path, "utf8"), base, head, { source: path, ...options });
+}
+
+type Outcome = { granted: GrantedCredential; role: string } | { denied: string };
+
+export function replayText(text: string, base: PolicyBundle, head: PolicyBundle, options: ReplayOptions = {}): ReplayReport {
+  const log = readAuditLines(text);
+  const environment = options.environment ?? environmentOf(base, log.replayable);
+  const baseConfig = compilePolicy(base, environment, { skipCheck: true }).config;
+  const headConfig = compilePolicy(head, environment, { skipCheck: true }).config;
+  const before = evaluatorFor(baseConfig, options.hashKey);
+  const after = evaluatorFor(headConfig, options.hashKey);
+  const cdnPrefixes = new Map<string, string>();
+  for (const c of [baseConfig, headConfig]) {
+    for (const r of c.roles) for (const g of r.grants) if (g.type === "cdn") cdnPrefixes.set(g.id, renderTemplate(g.prefix));
+  }
+  const gains = new Groups();
+  const losses = new Groups();
+  // Real logs repeat the same caller asking the same thing: evaluate each distinct exchange once.
+  const seen = new Map<string, [Outcome, Outcome] | null>();
+  let replayed = 0;
+  let skipped = log.skipped;
+  for (const r of log.replayable) {
+    const key = `${r.issuer}\u0000${JSON.stringify(r.claims)}\u0000${JSON.stringify(r.asked)}\u0000${r.hashed.join(",")}`;
+    let pair = seen.get(key);
+    if (pair === undefined) {
+      pair = evaluatePair(r, before, after, options.hashKey);
+      seen.set(key, pair);
+    }
+    if (pair === null) {
+      skipped++;
+      continue;
+    }
+    replayed++;
+    compare(pair[0], pair[1], r.subject, { gains, losses, cdnPrefixes });
+  }
+  return {
+    source: options.source ?? "(log)",
+    environment,
+    records: log.records,
+    replayed,
+    malformed: { count: log.malformedLines.length, lines: log.malformedLines.slice(0, MAX_MALFORMED_LINES) },
+    skipped,
+    gains: gains.list(),
+    losses: losses.list(),
+  };
+}
+
+/** The environment whose compiled base policy has the hash most records carry. */
+function environmentOf(base: PolicyBundle, records: ReplayableRecord[]): string {
+  const counts = new Map<string, number>();
+  for (const r of records) if (r.policy) counts.set(r.policy, (counts.get(r.policy) ?? 0) + 1);
+  const byHash = new Map(representativeEnvironments(base.environments.entries).map((e) => [compilePolicy(base, e.name, { skipCheck: true }).config.policyHash, e.name]));
+  const ranked = [...counts].sort((a, b) => b[1] - a[1]);
+  for (const [hash] of ranked) if (byHash.has(hash)) return byHash.get(hash)!;
+  throw new ReplayError("cannot tell which environment the log comes from (no record carries a base policy hash); pass --env <name>");
+}
+
+interface HashedEvaluator {
+  plain: Evaluator;
+  /** For records whose claims are hashed: the same policy with the literals of equality tests hashed. */
+  hashed?: Evaluator;
+}
+
+function evaluatorFor(config: RuntimeConfig, key?: Uint8Array): HashedEvaluator {
+  return { plain: createEvaluator(config), hashed: key ? createEvaluator(hashLiterals(config, key)) : undefined };
+}
+
+/** Every literal compared for equality, hashed; the role index is dropped (its keys are plain values). */
+function hashLiterals(config: RuntimeConfig, key: Uint8Array): RuntimeConfig {
+  const h = (v: unknown) => hashClaimValue(key, v);
+  const walk = (c: CompiledCondition): CompiledCondition => {
+    switch (c.op) {
+      case "all":
+      case "any":
+        return { op: c.op, of: c.of.map(walk) };
+      case "not":
+        return { op: "not", of: walk(c.of) };
+      case "equals":
+      case "contains":
+        return { ...c, value: h(c.value) };
+      case "in":
+        return { ...c, values: c.values.map(h) };
+      default:
+        return c;
+    }
+  };
+  const roles = config.roles.map((r) => ({ ...r, when: walk(r.when) }));
+  return { ...config, roles, index: { byClaim: {}, unindexed: roles.map((_, i) => i) } };
+}
+
+function evaluatePair(r: ReplayableRecord, before: HashedEvaluator, after: HashedEvaluator, key?: Uint8Array): [Outcome, Outcome] | null {
+  if (r.hashed.length > 0 && !key) return null;
+  let asked: AccessRequest;
+  try {
+    asked = parseAccessRequests({ requests: [r.asked] })[0];
+  } catch (e) {
+    if (e instanceof AccessRequestError) return null;
+    throw e;
+  }
+  const pick = (e: HashedEvaluator) => (r.hashed.length > 0 ? e.hashed! : e.plain);
+  return [outcome(pick(before), r, asked), outcome(pick(after), r, asked)];
+}
+
+function outcome(e: Evaluator, r: ReplayableRecord, asked: AccessRequest): Outcome {
+  const d = e.evaluate({ issuer: r.issuer, claims: r.claims }, [asked]);
+  const g = d.credentials[0];
+  return g ? { granted: g, role: g.grant.split("#")[0] } : { denied: d.denied[0]?.reason ?? "not-granted" };
+}
+
+interface Tally {
+  gains: Groups;
+  losses: Groups;
+  /** CDN grant id -> its prefix template (`/tenants/${claims.tid}/`): a concrete path names one caller's tenant. */
+  cdnPrefixes: Map<string, string>;
+}
+
+function compare(a: Outcome, b: Outcome, subject: string, { gains, losses, cdnPrefixes: p }: Tally): void {
+  if ("denied" in a && "denied" in b) return;
+  if ("denied" in a && "granted" in b) return gains.add(b.role, b.granted.type, `denied → ${access(b.granted, p)}`, subject);
+  if ("granted" in a && "denied" in b) return losses.add(a.role, a.granted.type, `${access(a.granted, p)} → denied (${b.denied})`, subject);
+  if (!("granted" in a && "granted" in b)) return;
+  const x = a.granted;
+  const y = b.granted;
+  if (y.ttlSeconds > x.ttlSeconds) gains.add(b.role, y.type, `${target(y, p)} ttl ${x.ttlSeconds}s → ${y.ttlSeconds}s`, subject);
+  if (y.ttlSeconds < x.ttlSeconds) losses.add(a.role, x.type, `${target(x, p)} ttl ${x.ttlSeconds}s → ${y.ttlSeconds}s`, subject);
+  if (x.type === "cosmos" && y.type === "cosmos") {
+    if (x.access !== y.access) (y.access === "all" ? gains : losses).add(y.access === "all" ? b.role : a.role, "cosmos", `${target(x, p)} ${x.access} → ${y.access}`, subject);
+    if (x.partitionKey !== null && y.partitionKey === null) gains.add(b.role, "cosmos", `${target(x, p)} one partition → every partition`, subject);
+    if (x.partitionKey === null && y.partitionKey !== null) losses.add(a.role, "cosmos", `${target(x, p)} every partition → one partition`, subject);
+  } else if (x.type === "fluid" && y.type === "fluid") {
+    const more = y.scopes.filter((s) => !x.scopes.includes(s));
+    const fewer = x.scopes.filter((s) => !y.scopes.includes(s));
+    if (more.length > 0) gains.add(b.role, "fluid", `documents gain ${more.join(" ")}`, subject);
+    if (fewer.length > 0) losses.add(a.role, "fluid", `documents lose ${fewer.join(" ")}`, subject);
+  } else if (x.type === "cdn" && y.type === "cdn") {
+    if (x.bindClientIp && !y.bindClientIp) gains.add(b.role, "cdn", `${target(y, p)} no longer bound to the client IP`, subject);
+    if (!x.bindClientIp && y.bindClientIp) losses.add(a.role, "cdn", `${target(y, p)} now bound to the client IP`, subject);
+  }
+}
+
+/** The access without per-caller values (a partition, a document id), so callers group per role and backend. */
+function target(g: GrantedCredential, cdnPrefixes: Map<string, string>): string {
+  if (g.type === "cosmos") return g.container;
+  if (g.type === "fluid") return g.documentId === "" ? "new documents" : "documents";
+  return `CDN ${cdnPrefixes.get(g.grant) ?? g.grant}`;
+}
+
+function access(g: GrantedCredential, cdnPrefixes: Map<string, string>): string {
+  if (g.type === "cosmos") return `${g.container} ${g.access}${g.partitionKey === null ? " (every partition)" : ""}`;
+  if (g.type === "fluid") return `${target(g, cdnPrefixes)} ${g.scopes.join(" ")}`;
+  return `${target(g, cdnPrefixes)}${g.bindClientIp ? ", bound to client IP" : ""}`;
+}
+
+class Groups {
+  private readonly groups = new Map<string, { g: Omit<AccessChangeGroup, "callers" | "subjects">; subjects: Set<string> }>();
+
+  add(role: string, backend: AccessChangeGroup["backend"], what: string, subject: string): void {
+    const key = `${role}\u0000${backend}\u0000${what}`;
+    let entry = this.groups.get(key);
+    if (!entry) {
+      entry = { g: { role, backend, what, exchanges: 0 }, subjects: new Set() };
+      this.groups.set(key, entry);
+    }
+    entry.g.exchanges++;
+    entry.subjects.add(subject);
+  }
+
+  list(): AccessChangeGroup[] {
+    return [...this.groups.values()]
+      .map(({ g, subjects }) => ({ ...g, callers: subjects.size, subjects: [...subjects].sort().slice(0, MAX_SUBJECTS) }))
+      .sort((a, b) => b.callers - a.callers || a.role.localeCompare(b.role) || a.what.localeCompare(b.what));
+  }
+}
