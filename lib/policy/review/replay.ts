@@ -86,13 +86,16 @@ function environmentOf(base: PolicyBundle, records: ReplayableRecord[]): string 
 }
 
 interface HashedEvaluator {
+  /** Issuer name -> the claim that holds the subject (the record keeps the subject beside the claims). */
+  subjectClaims: Map<string, string>;
   plain: Evaluator;
   /** For records whose claims are hashed: the same policy with the literals of equality tests hashed. */
   hashed?: Evaluator;
 }
 
 function evaluatorFor(config: RuntimeConfig, key?: Uint8Array): HashedEvaluator {
-  return { plain: createEvaluator(config), hashed: key ? createEvaluator(hashLiterals(config, key)) : undefined };
+  const subjectClaims = new Map(config.issuers.map((i) => [i.name, i.subjectClaim]));
+  return { subjectClaims, plain: createEvaluator(config), hashed: key ? createEvaluator(hashLiterals(config, key)) : undefined };
 }
 
 /** Every literal compared for equality, hashed; the role index is dropped (its keys are plain values). */
@@ -128,11 +131,13 @@ function evaluatePair(r: ReplayableRecord, before: HashedEvaluator, after: Hashe
     throw e;
   }
   const pick = (e: HashedEvaluator) => (r.hashed.length > 0 ? e.hashed! : e.plain);
-  return [outcome(pick(before), r, asked), outcome(pick(after), r, asked)];
+  return [outcome(before, pick(before), r, asked), outcome(after, pick(after), r, asked)];
 }
 
-function outcome(e: Evaluator, r: ReplayableRecord, asked: AccessRequest): Outcome {
-  const d = e.evaluate({ issuer: r.issuer, claims: r.claims }, [asked]);
+function outcome(h: HashedEvaluator, e: Evaluator, r: ReplayableRecord, asked: AccessRequest): Outcome {
+  const subjectClaim = h.subjectClaims.get(r.issuer);
+  const claims = subjectClaim ? { ...r.claims, [subjectClaim]: r.subject } : r.claims;
+  const d = e.evaluate({ issuer: r.issuer, claims }, [asked]);
   const g = d.credentials[0];
   return g ? { granted: g, role: g.grant.split("#")[0] } : { denied: d.denied[0]?.reason ?? "not-granted" };
 }
