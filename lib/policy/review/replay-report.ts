@@ -26,6 +26,9 @@ export interface ReplayReport {
   skipped: number;
   gains: AccessChangeGroup[];
   losses: AccessChangeGroup[];
+  /** Distinct subjects with at least one gain / loss (a caller can be in several groups). */
+  callersGaining: number;
+  callersLosing: number;
 }
 
 export const MAX_SUBJECTS = 10;
@@ -38,6 +41,7 @@ export function formatReplay(r: ReplayReport): string {
       (r.malformed.count > 0 ? ` (line ${r.malformed.lines.join(", ")}${r.malformed.count > r.malformed.lines.length ? ", …" : ""})` : ""),
   ];
   if (r.gains.length === 0 && r.losses.length === 0) lines.push("no recorded caller would gain or lose access");
+  else lines.push(`${r.callersGaining} caller(s) would gain access, ${r.callersLosing} would lose access`);
   for (const [label, list] of [["gain", r.gains], ["lose", r.losses]] as const) {
     for (const g of list) {
       lines.push(`${label === "gain" ? "+" : "-"} ${g.callers} caller(s), ${g.exchanges} exchange(s) would ${label} ${g.backend} ${g.what} ` +

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { compilePolicy } from "../authoring/compile";
+import { formatDuration } from "../authoring/duration";
 import { representativeEnvironments } from "../authoring/environments";
 import type { PolicyBundle } from "../authoring/load";
 import { AccessRequestError, parseAccessRequests, type AccessRequest } from "../runtime/access-request";
@@ -45,23 +46,30 @@ export function replayText(text: string, base: PolicyBundle, head: PolicyBundle,
   }
   const gains = new Groups();
   const losses = new Groups();
-  // Real logs repeat the same caller asking the same thing: evaluate each distinct exchange once.
-  const seen = new Map<string, [Outcome, Outcome] | null>();
+  // Real logs repeat the same caller asking the same thing: evaluate and compare each distinct exchange once, then
+  // only count the subject per record.
+  const seen = new Map<string, Change[] | null>();
+  const gaining = new Set<string>();
+  const losing = new Set<string>();
   let replayed = 0;
   let skipped = log.skipped;
   for (const r of log.replayable) {
-    const key = `${r.issuer}\u0000${JSON.stringify(r.claims)}\u0000${JSON.stringify(r.asked)}\u0000${r.hashed.join(",")}`;
-    let pair = seen.get(key);
-    if (pair === undefined) {
-      pair = evaluatePair(r, before, after, options.hashKey);
-      seen.set(key, pair);
+    const key = `${r.issuer}\u0000${r.subject}\u0000${JSON.stringify(r.claims)}\u0000${JSON.stringify(r.asked)}\u0000${r.hashed.join(",")}`;
+    let changes = seen.get(key);
+    if (changes === undefined) {
+      const pair = evaluatePair(r, before, after, options.hashKey);
+      changes = pair === null ? null : compare(pair[0], pair[1], cdnPrefixes);
+      seen.set(key, changes);
     }
-    if (pair === null) {
+    if (changes === null) {
       skipped++;
       continue;
     }
     replayed++;
-    compare(pair[0], pair[1], r.subject, { gains, losses, cdnPrefixes });
+    for (const c of changes) {
+      (c.gain ? gains : losses).add(c.role, c.backend, c.what, r.subject);
+      (c.gain ? gaining : losing).add(r.subject);
+    }
   }
   return {
     source: options.source ?? "(log)",
@@ -72,6 +80,8 @@ export function replayText(text: string, base: PolicyBundle, head: PolicyBundle,
     skipped,
     gains: gains.list(),
     losses: losses.list(),
+    callersGaining: gaining.size,
+    callersLosing: losing.size,
   };
 }
 
@@ -142,35 +152,46 @@ function outcome(h: HashedEvaluator, e: Evaluator, r: ReplayableRecord, asked: A
   return g ? { granted: g, role: g.grant.split("#")[0] } : { denied: d.denied[0]?.reason ?? "not-granted" };
 }
 
-interface Tally {
-  gains: Groups;
-  losses: Groups;
-  /** CDN grant id -> its prefix template (`/tenants/${claims.tid}/`): a concrete path names one caller's tenant. */
-  cdnPrefixes: Map<string, string>;
+interface Change {
+  gain: boolean;
+  role: string;
+  backend: AccessChangeGroup["backend"];
+  what: string;
 }
 
-function compare(a: Outcome, b: Outcome, subject: string, { gains, losses, cdnPrefixes: p }: Tally): void {
-  if ("denied" in a && "denied" in b) return;
-  if ("denied" in a && "granted" in b) return gains.add(b.role, b.granted.type, `denied → ${access(b.granted, p)}`, subject);
-  if ("granted" in a && "denied" in b) return losses.add(a.role, a.granted.type, `${access(a.granted, p)} → denied (${b.denied})`, subject);
-  if (!("granted" in a && "granted" in b)) return;
+/** `p`: CDN grant id -> its prefix template (`/tenants/${claims.tid}/`): a concrete path names one caller's tenant. */
+function compare(a: Outcome, b: Outcome, p: Map<string, string>): Change[] {
+  const out: Change[] = [];
+  const gains = { add: (role: string, backend: Change["backend"], what: string) => out.push({ gain: true, role, backend, what }) };
+  const losses = { add: (role: string, backend: Change["backend"], what: string) => out.push({ gain: false, role, backend, what }) };
+  if ("denied" in a && "denied" in b) return out;
+  if ("denied" in a && "granted" in b) {
+    gains.add(b.role, b.granted.type, `denied → ${access(b.granted, p)}`);
+    return out;
+  }
+  if ("granted" in a && "denied" in b) {
+    losses.add(a.role, a.granted.type, `${access(a.granted, p)} → denied (${b.denied})`);
+    return out;
+  }
+  if (!("granted" in a && "granted" in b)) return out;
   const x = a.granted;
   const y = b.granted;
-  if (y.ttlSeconds > x.ttlSeconds) gains.add(b.role, y.type, `${target(y, p)} ttl ${x.ttlSeconds}s → ${y.ttlSeconds}s`, subject);
-  if (y.ttlSeconds < x.ttlSeconds) losses.add(a.role, x.type, `${target(x, p)} ttl ${x.ttlSeconds}s → ${y.ttlSeconds}s`, subject);
+  if (y.ttlSeconds > x.ttlSeconds) gains.add(b.role, y.type, `${target(y, p)} ttl ${formatDuration(x.ttlSeconds)} → ${formatDuration(y.ttlSeconds)}`);
+  if (y.ttlSeconds < x.ttlSeconds) losses.add(a.role, x.type, `${target(x, p)} ttl ${formatDuration(x.ttlSeconds)} → ${formatDuration(y.ttlSeconds)}`);
   if (x.type === "cosmos" && y.type === "cosmos") {
-    if (x.access !== y.access) (y.access === "all" ? gains : losses).add(y.access === "all" ? b.role : a.role, "cosmos", `${target(x, p)} ${x.access} → ${y.access}`, subject);
-    if (x.partitionKey !== null && y.partitionKey === null) gains.add(b.role, "cosmos", `${target(x, p)} one partition → every partition`, subject);
-    if (x.partitionKey === null && y.partitionKey !== null) losses.add(a.role, "cosmos", `${target(x, p)} every partition → one partition`, subject);
+    if (x.access !== y.access) (y.access === "all" ? gains : losses).add(y.access === "all" ? b.role : a.role, "cosmos", `${target(x, p)} ${x.access} → ${y.access}`);
+    if (x.partitionKey !== null && y.partitionKey === null) gains.add(b.role, "cosmos", `${target(x, p)} one partition → every partition`);
+    if (x.partitionKey === null && y.partitionKey !== null) losses.add(a.role, "cosmos", `${target(x, p)} every partition → one partition`);
   } else if (x.type === "fluid" && y.type === "fluid") {
     const more = y.scopes.filter((s) => !x.scopes.includes(s));
     const fewer = x.scopes.filter((s) => !y.scopes.includes(s));
-    if (more.length > 0) gains.add(b.role, "fluid", `documents gain ${more.join(" ")}`, subject);
-    if (fewer.length > 0) losses.add(a.role, "fluid", `documents lose ${fewer.join(" ")}`, subject);
+    if (more.length > 0) gains.add(b.role, "fluid", `documents gain ${more.join(" ")}`);
+    if (fewer.length > 0) losses.add(a.role, "fluid", `documents lose ${fewer.join(" ")}`);
   } else if (x.type === "cdn" && y.type === "cdn") {
-    if (x.bindClientIp && !y.bindClientIp) gains.add(b.role, "cdn", `${target(y, p)} no longer bound to the client IP`, subject);
-    if (!x.bindClientIp && y.bindClientIp) losses.add(a.role, "cdn", `${target(y, p)} now bound to the client IP`, subject);
+    if (x.bindClientIp && !y.bindClientIp) gains.add(b.role, "cdn", `${target(y, p)} no longer bound to the client IP`);
+    if (!x.bindClientIp && y.bindClientIp) losses.add(a.role, "cdn", `${target(y, p)} now bound to the client IP`);
   }
+  return out;
 }
 
 /** The access without per-caller values (a partition, a document id), so callers group per role and backend. */

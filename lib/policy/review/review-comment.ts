@@ -116,12 +116,8 @@ function statusLine(input: ReviewInput): string {
   const parts = [`\`${input.base.label}\` → \`${input.head.label}\``, `check: base ${check(input.base)}, head ${check(input.head)}`];
   const t = input.tests;
   if (t) parts.push(t.missing ? "tests: ✘ none found" : t.failed === 0 ? `tests: ✔ ${t.passed} passed` : `tests: ✘ ${t.failed} failed, ${t.passed} passed`);
-  if (input.replay) parts.push(`replay: ${callers(input.replay.gains)} caller(s) gain, ${callers(input.replay.losses)} lose`);
+  if (input.replay) parts.push(`replay: ${input.replay.callersGaining} caller(s) gain, ${input.replay.callersLosing} lose`);
   return parts.join(" · ");
-}
-
-function callers(groups: ReplayReport["gains"]): number {
-  return new Set(groups.flatMap((g) => g.subjects)).size;
 }
 
 function checkProblems(input: ReviewInput): string[] {
