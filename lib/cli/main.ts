@@ -1,6 +1,7 @@
 /** `token-broker <group> <command>`: dispatch, usage, and the exit-code contract (0 ok, 1 problems, 2 usage, 3 widened). */
 import { runCdnCommand } from "./cdn-commands";
 import { runPolicyCommand } from "./policy-commands";
+import { runPrCommand } from "./pr-commands";
 
 export const USAGE = `usage: token-broker policy <command> [options]
 
@@ -20,6 +21,8 @@ export const USAGE = `usage: token-broker policy <command> [options]
 
        token-broker cdn encrypt --key <key> <ec_params>   ECToken v3 for EdgeCast-compatible CDNs
        token-broker cdn decrypt --key <key> <token>       prints the plaintext; wrong key or altered token: exit 1
+       token-broker pr comment --pr <n> --body-file <f> [--marker <m>]   create or update the one marked comment
+       token-broker pr label --pr <n> <name> (--add | --remove)          (GITHUB_TOKEN, GITHUB_REPOSITORY)
   Exit codes: 0 ok, 1 policy errors or failing tests, 2 usage, 3 access widened (diff --fail-on-widen,
   review, replay).`;
 
@@ -27,6 +30,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   const [group, command, ...rest] = argv;
   if (group === "policy" && command) return runPolicyCommand(command, rest, out, err);
   if (group === "cdn" && command) return runCdnCommand(command, rest, out, err);
+  if (group === "pr" && command) return runPrCommand(command, rest, out, err);
   if (group === "--help" || group === "-h" || group === "help" || (group === "policy" && !command)) {
     out(USAGE);
     return 0;
