@@ -1,7 +1,9 @@
 /** `token-broker <group> <command>`: dispatch, usage, and the exit-code contract (0 ok, 1 problems, 2 usage, 3 widened). */
 import { runCdnCommand } from "./cdn-commands";
 import { runPolicyCommand } from "./policy-commands";
+import { runEnvCommand } from "./env-commands";
 import { runPrCommand } from "./pr-commands";
+import { smokeCommand } from "./smoke-command";
 
 export const USAGE = `usage: token-broker policy <command> [options]
 
@@ -23,6 +25,10 @@ export const USAGE = `usage: token-broker policy <command> [options]
        token-broker cdn decrypt --key <key> <token>       prints the plaintext; wrong key or altered token: exit 1
        token-broker pr comment --pr <n> --body-file <f> [--marker <m>]   create or update the one marked comment
        token-broker pr label --pr <n> <name> (--add | --remove)          (GITHUB_TOKEN, GITHUB_REPOSITORY)
+       token-broker env expired --resource-groups <az group list json> [--now <date>] [--json]
+                                                          pr-<n> environments past their expires-on tag
+       token-broker smoke <broker-url> (--token-file <f> | --token-env <VAR>) [--request <json>]...
+                                                          health + one token exchange against a deployed broker
   Exit codes: 0 ok, 1 policy errors or failing tests, 2 usage, 3 access widened (diff --fail-on-widen,
   review, replay).`;
 
@@ -31,6 +37,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   if (group === "policy" && command) return runPolicyCommand(command, rest, out, err);
   if (group === "cdn" && command) return runCdnCommand(command, rest, out, err);
   if (group === "pr" && command) return runPrCommand(command, rest, out, err);
+  if (group === "env" && command) return runEnvCommand(command, rest, out, err);
+  if (group === "smoke" && command) return smokeCommand([command, ...rest], out, err);
   if (group === "--help" || group === "-h" || group === "help" || (group === "policy" && !command)) {
     out(USAGE);
     return 0;
