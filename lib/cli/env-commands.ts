@@ -5,13 +5,16 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { writeFileSync } from "node:fs";
+import { renderEnvironmentComment } from "./environment-outputs";
 import { ResourceGroupListError, selectExpired } from "./expired-environments";
 
 type Print = (s: string) => void;
 
 export function runEnvCommand(command: string, argv: string[], out: Print, err: Print): number {
+  if (command === "comment") return commentCommand(argv, out, err);
   if (command !== "expired") {
-    err(`unknown command 'env ${command}'; try: expired`);
+    err(`unknown command 'env ${command}'; try: expired, comment`);
     return 2;
   }
   let values;
@@ -47,5 +50,34 @@ export function runEnvCommand(command: string, argv: string[], out: Print, err: 
     out(`${selection.expired.length} expired, ${selection.live.length} live`);
   }
   for (const name of selection.unreadable) err(`warning: ${name} is a pr-<n> environment without a readable expires-on tag; not selected`);
+  return 0;
+}
+
+/** `token-broker env comment --outputs <cdktf outputs.json> --stack broker-pr-<n> [--smoke <text>] [--expires-on d] --out f` */
+function commentCommand(argv: string[], out: Print, err: Print): number {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: { outputs: { type: "string" }, stack: { type: "string" }, smoke: { type: "string" }, "expires-on": { type: "string" }, "run-url": { type: "string" }, out: { type: "string" } },
+    }));
+  } catch (e) {
+    err((e as Error).message);
+    return 2;
+  }
+  if (!values.outputs || !values.stack) {
+    err("env comment needs --outputs <file> (cdktf deploy --outputs-file) and --stack <id>");
+    return 2;
+  }
+  let body;
+  try {
+    body = renderEnvironmentComment(JSON.parse(readFileSync(values.outputs, "utf8")), values.stack, { smoke: values.smoke, expiresOn: values["expires-on"], runUrl: values["run-url"] });
+  } catch (e) {
+    err(`--outputs: ${(e as Error).message}`);
+    return 1;
+  }
+  if (values.out) writeFileSync(values.out, body);
+  else out(body.trimEnd());
   return 0;
 }
