@@ -49,7 +49,8 @@ export function roleClaimShapes(doc: PolicyDocument, role: RoleSource): (claim: 
   const issuers = roleIssuers(doc, role);
   return (claim) => {
     const decls = issuers.map(([, claims]) => claims[claim]);
-    if (decls.length === 0 || decls.some((d) => d === undefined)) return undefined;
+    // Undeclared claims and invalid patterns are reported by other checks; one problem, one diagnostic.
+    if (decls.length === 0 || decls.some((d) => d === undefined || (d.pattern !== undefined && !validPattern(d.pattern)))) return undefined;
     return combinedShape(decls.map(claimShape));
   };
 }
@@ -75,10 +76,8 @@ export function findTemplateCollision(template: string, kind: TemplateKind, shap
     }
     if (shape.fixedLength !== undefined) continue;
     const next = parts[i + 1];
-    if (next === undefined) {
-      if (kind !== "cdn") continue;
-      return { ...at, why: `${ref} ends the prefix, so one caller's value is a prefix of another's`, fix: `end the prefix with '/' after it` };
-    }
+    // At the end: Cosmos and Fluid match whole values; a CDN prefix must end in '/', which check-grants reports.
+    if (next === undefined) continue;
     if ("text" in next) {
       const sep = next.text[0];
       if (sep === "*") return undefined; // '*' directly beside a placeholder: check-grants reports it (E_TEMPLATE)
@@ -109,7 +108,7 @@ export function collidingExample(template: string, kind: TemplateKind, shapeOf: 
   const candidates = (claim: string) => {
     const shape = shapeOf(claim);
     const joined = separators.flatMap((s) => [`contoso${s}evil`, `1${s}2`]);
-    return [...words, ...joined].filter((v) => unsafeValueReason(v) === undefined && (shape?.accepts(v) ?? true));
+    return [...new Set([...(shape?.samples ?? []), ...words, ...joined])].filter((v) => unsafeValueReason(v) === undefined && (shape?.accepts(v) ?? true));
   };
   const varying = claims.slice(0, 2);
   const fixed = Object.fromEntries(claims.slice(2).map((cl) => [cl, candidates(cl)[0] ?? "x"]));
@@ -132,6 +131,15 @@ export function collidingExample(template: string, kind: TemplateKind, shapeOf: 
     }
   }
   return undefined;
+}
+
+function validPattern(pattern: string): boolean {
+  try {
+    new RegExp(pattern, "u");
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function show(values: Record<string, string>, names: string[]): string {

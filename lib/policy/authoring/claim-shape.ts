@@ -24,6 +24,8 @@ export interface ClaimShape {
   mayContain(ch: string): boolean;
   /** Accepts the value (declared pattern, format, enum); used to pick example values that a real token could carry. */
   accepts(value: string): boolean;
+  /** Values the declaration names (an enum), tried first when the check looks for colliding examples. */
+  samples: string[];
   /** How the declaration reads, for messages: `format: uuid`, `pattern ^[a-z]+$`, `a plain string`. */
   describe: string;
 }
@@ -72,6 +74,7 @@ export function claimShape(decl: ClaimDeclaration): ClaimShape {
     fixedLength,
     mayContain: (ch) => mayAppearInValue(ch) && !excluded(ch),
     accepts: (v) => filters.every((f) => f(v)),
+    samples: decl.enum?.map(String) ?? [],
     describe,
   };
 }
@@ -88,6 +91,7 @@ export function combinedShape(shapes: ClaimShape[]): ClaimShape {
     fixedLength: lengths.size === 1 ? length : undefined,
     mayContain: (ch) => shapes.some((s) => s.mayContain(ch)),
     accepts: (v) => shapes.some((s) => s.accepts(v)),
+    samples: shapes.flatMap((s) => s.samples),
     describe: [...new Set(shapes.map((s) => s.describe))].join(" or "),
   };
 }
