@@ -80,6 +80,42 @@ describe("token-broker policy check", () => {
   });
 });
 
+describe("issue 7.1 template collisions: policy check on a copy of the example", () => {
+  // The example with tenant-scoped Fluid documents, as `policy check` used to recommend.
+  const withTenantDocuments = (tid: string) => {
+    const dir = gitRepoWithPolicies();
+    edit(dir, (t) =>
+      t
+        .replace('      - fluid: { documents: "*", scopes: [doc:read], ttl: 1h }', '      - fluid: { documents: "${claims.tid}-*", scopes: [doc:read], ttl: 1h }')
+        .replace("      tid: { type: string, format: uuid }", `      tid: ${tid}`),
+    );
+    return dir;
+  };
+
+  it("fails with the position, two colliding values and the fix when tid is a plain string (the real binary)", () => {
+    const dir = withTenantDocuments("{ type: string }");
+    let failure: { status: number; stdout: string } | undefined;
+    try {
+      execFileSync(process.execPath, [join(ROOT, "lib", "cli", "token-broker.cjs"), "policy", "check", "policies/"], { cwd: dir, encoding: "utf8", stdio: "pipe" });
+    } catch (e) {
+      failure = e as { status: number; stdout: string };
+    }
+    expect(failure?.status).toBe(1);
+    expect(failure?.stdout).toBe(
+      "policies/policy.yaml:47:30 error E_TEMPLATE_AMBIGUOUS: claim 'tid' (a plain string) may contain '-', the separator after ${claims.tid}, " +
+        "so where its value ends is not fixed: tid 'contoso' and tid 'contoso-evil' both reach 'contoso-evil-doc1'\n" +
+        "  hint: declare 'tid' with a pattern that excludes '-' (e.g. \"^[a-z0-9]{1,36}$\") or with a fixed length (format: uuid, or a pattern " +
+        "such as \"^[0-9a-f]{32}$\"); or separate with a character no claim value can hold, such as '/'\n1 error(s)\n",
+    );
+  });
+
+  it("passes when tid is declared format: uuid", async () => {
+    const r = await run(["policy", "check", "policies/"], withTenantDocuments("{ type: string, format: uuid }"));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("ok: policies/policy.yaml");
+  });
+});
+
 describe("token-broker policy test", () => {
   it("runs the example's tests in every environment", async () => {
     const r = await run(["policy", "test"]);
