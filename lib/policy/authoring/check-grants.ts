@@ -101,7 +101,7 @@ function checkDocumentPattern(pattern: string, at: JsonPath, c: Checker): void {
     const after = parsed.parts[i + 1];
     const touches = (before && "text" in before && before.text.endsWith("*")) || (after && "text" in after && after.text.startsWith("*"));
     if (touches) {
-      c.report("E_TEMPLATE", at, `'*' directly beside \${${p.ref}.${p.name}} lets one caller's value match another caller's documents`, `put a separator between them, e.g. \${${p.ref}.${p.name}}-*`, { offset: p.start });
+      c.report("E_TEMPLATE", at, `'*' directly beside \${${p.ref}.${p.name}} lets one caller's value match another caller's documents`, `put a separator between them, e.g. \${${p.ref}.${p.name}}-*, with '${p.name}' declared so it cannot hold '-' (format: uuid, or a pattern without '-')`, { offset: p.start });
     }
   });
 }
