@@ -105,6 +105,13 @@ describe("issue 7.1 template collisions", () => {
     expect(ask("contoso").credentials).toHaveLength(1); // the owner of the prefix is unaffected
   });
 
+  it("the evaluator refuses a value followed directly by a wildcard (policy compiled without the check)", () => {
+    const text = policy(PLAIN, 'fluid: { documents: "${claims.tid}*", scopes: [doc:read], ttl: 1h }');
+    const config = compilePolicy(loadPolicy(filesInMemory(text)).bundle!, "dev", { skipCheck: true }).config;
+    const d = createEvaluator(config).evaluate({ issuer: "idp", claims: { sub: "s", tid: "ab", roles: ["member"] } }, [{ type: "fluid", documentId: "abc" }]);
+    expect(d.denied[0]).toMatchObject({ reason: "claim-unusable", message: expect.stringContaining("followed directly by a wildcard") });
+  });
+
   it("a fixed length proved by the declaration is compiled into the template and enforced at run time", () => {
     const text = policy('{ type: string, pattern: "[a-z-]{4}" }', 'cosmos: { container: items, partitionKey: "${claims.tid}-${claims.team}", access: read, ttl: 1h }');
     expect(ambiguities(text)).toEqual([]);
