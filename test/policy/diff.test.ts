@@ -44,7 +44,9 @@ describe("issue 7.2 effective-access diff", () => {
   it("one grant narrows while another still covers: the role that keeps the access shows no change", () => {
     const d = diff(LADDER("doc:read, doc:write, summary:write"), LADDER("doc:read, doc:write"));
     // editor really loses summary:write; admin#0 still gives admin all three scopes for as long: no change for admin.
-    expect(lines(d)).toEqual(["role editor: narrows: Fluid documents `*`: doc:read doc:write summary:write, 1h → doc:read doc:write, 1h"]);
+    expect(lines(d)).toEqual([
+      "role editor: narrows: Fluid documents `*`: doc:read doc:write summary:write, 1h → doc:read doc:write, 1h",
+    ]);
     expect(d.widens).toBe(false);
   });
 
@@ -85,11 +87,14 @@ ${xGrants}
     when: { claim: roles, contains: z }
     inherits: [x, y]`;
     // x's copy is bound to the client IP, y's is not: z, holding both, can obtain an unbound 1h URL either way.
-    const both = "      - cdn: { prefix: /public/, ttl: 1h, bindClientIp: true }\n      - cdn: { prefix: \"/tenants/${claims.tid}/\", ttl: 15m }";
+    const both =
+      '      - cdn: { prefix: /public/, ttl: 1h, bindClientIp: true }\n      - cdn: { prefix: "/tenants/${claims.tid}/", ttl: 15m }';
     const d = diff(roles(both), roles('      - cdn: { prefix: "/tenants/${claims.tid}/", ttl: 15m }'));
     expect(lines(d)).toEqual(["role x: narrows: loses CDN `/public/`: was 1h, bound to client IP"]);
     // ...and the other way round, x gains what y already gave z: x widens, z does not.
-    expect(lines(diff(roles('      - cdn: { prefix: "/tenants/${claims.tid}/", ttl: 15m }'), roles(both)))).toEqual(["role x: widens: gains CDN `/public/`: 1h, bound to client IP"]);
+    expect(lines(diff(roles('      - cdn: { prefix: "/tenants/${claims.tid}/", ttl: 15m }'), roles(both)))).toEqual([
+      "role x: widens: gains CDN `/public/`: 1h, bound to client IP",
+    ]);
   });
 
   it("a wider target that now covers a narrower one is reported once, as the widening it is", () => {
@@ -97,8 +102,12 @@ ${xGrants}
     when: { claim: roles, contains: r }
     grants:
       - cdn: { prefix: "${prefix}", ttl: 15m }`;
-    expect(lines(diff(roles("/tenants/${claims.tid}/"), roles("/tenants/")))).toEqual(["role r: widens: gains CDN `/tenants/`: 15m"]);
-    expect(lines(diff(roles("/tenants/"), roles("/tenants/${claims.tid}/")))).toEqual(["role r: narrows: loses CDN `/tenants/`: was 15m"]);
+    expect(lines(diff(roles("/tenants/${claims.tid}/"), roles("/tenants/")))).toEqual([
+      "role r: widens: gains CDN `/tenants/`: 15m",
+    ]);
+    expect(lines(diff(roles("/tenants/"), roles("/tenants/${claims.tid}/")))).toEqual([
+      "role r: narrows: loses CDN `/tenants/`: was 15m",
+    ]);
   });
 
   it("gives reviewers' tools a typed result: per environment group, role, backend, target, before and after", () => {

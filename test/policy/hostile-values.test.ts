@@ -9,7 +9,8 @@ import { createEvaluator } from "../../lib/policy/runtime/evaluate";
 import { expandTemplate, unsafeValueReason } from "../../lib/policy/runtime/template";
 import { compileExample } from "./helpers";
 
-const NFKC_REASON = "contains a Unicode character that NFKC normalization changes (a lookalike such as a fullwidth '.' or '/')";
+const NFKC_REASON =
+  "contains a Unicode character that NFKC normalization changes (a lookalike such as a fullwidth '.' or '/')";
 const ASCII_REASON = "contains a non-ASCII character; resource names are ASCII";
 
 // [description, text, expected reason]
@@ -51,8 +52,12 @@ describe("issue 7.5 Unicode lookalikes", () => {
   });
 
   it.each(LOOKALIKES)("a requested document id or partition key with %s is refused", (_, text, reason) => {
-    expect(rejection({ requests: [{ type: "fluid", documentId: `t1-${text}` }] }).message).toBe(`/requests/0/documentId: is not allowed: it ${reason}`);
-    expect(rejection({ requests: [{ type: "cosmos", container: "documents", partitionKey: text }] }).pointer).toBe("/requests/0/partitionKey");
+    expect(rejection({ requests: [{ type: "fluid", documentId: `t1-${text}` }] }).message).toBe(
+      `/requests/0/documentId: is not allowed: it ${reason}`,
+    );
+    expect(rejection({ requests: [{ type: "cosmos", container: "documents", partitionKey: text }] }).pointer).toBe(
+      "/requests/0/partitionKey",
+    );
   });
 
   it("a path that NFKC would turn into a traversal out of the caller's prefix is refused before evaluation", () => {
@@ -64,7 +69,11 @@ describe("issue 7.5 Unicode lookalikes", () => {
 
   it("a caller whose tid holds a lookalike gets no tenant credential (claim-unusable), in the example policy", () => {
     const ev = createEvaluator(compileExample("dev").config);
-    const claims = { oid: "0b5e3a10-0000-4000-8000-0000000000e1", tid: "contoso\uff0f\uff0e\uff0e", roles: ["Docs.Reader"] };
+    const claims = {
+      oid: "0b5e3a10-0000-4000-8000-0000000000e1",
+      tid: "contoso\uff0f\uff0e\uff0e",
+      roles: ["Docs.Reader"],
+    };
     const d = ev.evaluate({ issuer: "entra", claims }, [
       { type: "cdn", path: "/tenants/contoso/a.png" },
       { type: "cosmos", container: "documents" },

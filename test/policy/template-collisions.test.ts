@@ -66,31 +66,54 @@ describe("issue 7.1 template collisions", () => {
     expect(ambiguities(policy("{ type: string, format: uuid }", grant))).toEqual([]);
     expect(ambiguities(policy('{ type: string, pattern: "^[0-9a-f]{32}$" }', grant))).toEqual([]);
     expect(ambiguities(policy("{ type: string, enum: [ab-c, de-f] }", grant))).toEqual([]);
-    expect(ambiguities(policy("{ type: string, enum: [a, a-b] }", grant))[0].message).toContain("tid 'a' and tid 'a-b' both reach 'a-b-doc1'");
+    expect(ambiguities(policy("{ type: string, enum: [a, a-b] }", grant))[0].message).toContain(
+      "tid 'a' and tid 'a-b' both reach 'a-b-doc1'",
+    );
   });
 
   it("refuses a placeholder after a '*' (its start is not fixed)", () => {
-    const found = ambiguities(policy('{ type: string, pattern: "[a-z]+" }', 'fluid: { documents: "*-${claims.tid}", scopes: [doc:read], ttl: 1h }'));
-    expect(found.map((d) => [d.column, d.hint])).toEqual([[32, "put every ${claims.x} before the first '*', e.g. \"${claims.tid}-*\""]]);
+    const found = ambiguities(
+      policy(
+        '{ type: string, pattern: "[a-z]+" }',
+        'fluid: { documents: "*-${claims.tid}", scopes: [doc:read], ttl: 1h }',
+      ),
+    );
+    expect(found.map((d) => [d.column, d.hint])).toEqual([
+      [32, "put every ${claims.x} before the first '*', e.g. \"${claims.tid}-*\""],
+    ]);
   });
 
   it("refuses two placeholders side by side in a Cosmos partition template, unless the first has a fixed length", () => {
     const grant = 'cosmos: { container: items, partitionKey: "${claims.tid}${claims.team}", access: read, ttl: 1h }';
     const found = ambiguities(policy('{ type: string, pattern: "[a-z]+" }', grant));
     expect(found).toHaveLength(1);
-    expect(found[0].message).toMatch(/^\$\{claims\.team\} directly follows \$\{claims\.tid\}, so where 'tid' ends is not fixed: tid '.+', team '.+' and tid '.+', team '.+' both reach '.+'$/);
+    expect(found[0].message).toMatch(
+      /^\$\{claims\.team\} directly follows \$\{claims\.tid\}, so where 'tid' ends is not fixed: tid '.+', team '.+' and tid '.+', team '.+' both reach '.+'$/,
+    );
     expect(ambiguities(policy("{ type: string, format: uuid }", grant))).toEqual([]);
   });
 
   it("refuses a CDN prefix whose separator the claim may hold, and accepts '/' (no value holds it)", () => {
-    const dotted = ambiguities(policy('{ type: string, pattern: "[a-z.]+" }', 'cdn: { prefix: "/tenants/${claims.tid}.${claims.team}/", ttl: 15m }'));
+    const dotted = ambiguities(
+      policy(
+        '{ type: string, pattern: "[a-z.]+" }',
+        'cdn: { prefix: "/tenants/${claims.tid}.${claims.team}/", ttl: 15m }',
+      ),
+    );
     expect(dotted).toHaveLength(1);
     expect(dotted[0].message).toContain("may contain '.'");
-    expect(ambiguities(policy(PLAIN, 'cdn: { prefix: "/tenants/${claims.tid}/${claims.team}/", ttl: 15m }'))).toEqual([]);
+    expect(ambiguities(policy(PLAIN, 'cdn: { prefix: "/tenants/${claims.tid}/${claims.team}/", ttl: 15m }'))).toEqual(
+      [],
+    );
   });
 
   it("refuses a claim followed by ${env.x} (its first character is not known to the check)", () => {
-    const found = ambiguities(policy('{ type: string, pattern: "[a-z]+" }', 'cosmos: { container: items, partitionKey: "${claims.tid}${env.suffix}", access: read, ttl: 1h }'));
+    const found = ambiguities(
+      policy(
+        '{ type: string, pattern: "[a-z]+" }',
+        'cosmos: { container: items, partitionKey: "${claims.tid}${env.suffix}", access: read, ttl: 1h }',
+      ),
+    );
     expect(found[0].message).toContain("is followed by ${env.suffix}");
   });
 
@@ -98,9 +121,17 @@ describe("issue 7.1 template collisions", () => {
     const text = policy(PLAIN, 'fluid: { documents: "${claims.tid}-*", scopes: [doc:read], ttl: 1h }');
     const config = compilePolicy(loadPolicy(filesInMemory(text)).bundle!, "dev", { skipCheck: true }).config;
     const ev = createEvaluator(config);
-    const ask = (tid: string) => ev.evaluate({ issuer: "idp", claims: { sub: "s", tid, roles: ["member"] } }, [{ type: "fluid", documentId: "contoso-evil-doc1" }]);
+    const ask = (tid: string) =>
+      ev.evaluate({ issuer: "idp", claims: { sub: "s", tid, roles: ["member"] } }, [
+        { type: "fluid", documentId: "contoso-evil-doc1" },
+      ]);
     expect(ask("contoso-evil").denied).toEqual([
-      { request: 0, type: "fluid", reason: "claim-unusable", message: "grant member#0 needs claim 'tid', which contains '-', the separator that follows it in the template" },
+      {
+        request: 0,
+        type: "fluid",
+        reason: "claim-unusable",
+        message: "grant member#0 needs claim 'tid', which contains '-', the separator that follows it in the template",
+      },
     ]);
     expect(ask("contoso").credentials).toHaveLength(1); // the owner of the prefix is unaffected
   });
@@ -108,20 +139,38 @@ describe("issue 7.1 template collisions", () => {
   it("the evaluator refuses a value followed directly by a wildcard (policy compiled without the check)", () => {
     const text = policy(PLAIN, 'fluid: { documents: "${claims.tid}*", scopes: [doc:read], ttl: 1h }');
     const config = compilePolicy(loadPolicy(filesInMemory(text)).bundle!, "dev", { skipCheck: true }).config;
-    const d = createEvaluator(config).evaluate({ issuer: "idp", claims: { sub: "s", tid: "ab", roles: ["member"] } }, [{ type: "fluid", documentId: "abc" }]);
-    expect(d.denied[0]).toMatchObject({ reason: "claim-unusable", message: expect.stringContaining("followed directly by a wildcard") });
+    const d = createEvaluator(config).evaluate({ issuer: "idp", claims: { sub: "s", tid: "ab", roles: ["member"] } }, [
+      { type: "fluid", documentId: "abc" },
+    ]);
+    expect(d.denied[0]).toMatchObject({
+      reason: "claim-unusable",
+      message: expect.stringContaining("followed directly by a wildcard"),
+    });
   });
 
   it("a fixed length proved by the declaration is compiled into the template and enforced at run time", () => {
-    const text = policy('{ type: string, pattern: "[a-z-]{4}" }', 'cosmos: { container: items, partitionKey: "${claims.tid}-${claims.team}", access: read, ttl: 1h }');
+    const text = policy(
+      '{ type: string, pattern: "[a-z-]{4}" }',
+      'cosmos: { container: items, partitionKey: "${claims.tid}-${claims.team}", access: read, ttl: 1h }',
+    );
     expect(ambiguities(text)).toEqual([]);
     const config = compilePolicy(loadPolicy(filesInMemory(text)).bundle!, "dev").config;
     const grant = config.roles[0].grants[0];
-    expect(grant.type === "cosmos" && grant.partitionKey).toEqual([{ claim: "tid", length: 4 }, "-", { claim: "team" }]);
+    expect(grant.type === "cosmos" && grant.partitionKey).toEqual([
+      { claim: "tid", length: 4 },
+      "-",
+      { claim: "team" },
+    ]);
     const ev = createEvaluator(config);
-    const ask = (tid: string) => ev.evaluate({ issuer: "idp", claims: { sub: "s", tid, team: "t", roles: ["member"] } }, [{ type: "cosmos", container: "items" }]);
+    const ask = (tid: string) =>
+      ev.evaluate({ issuer: "idp", claims: { sub: "s", tid, team: "t", roles: ["member"] } }, [
+        { type: "cosmos", container: "items" },
+      ]);
     expect(ask("ab-c").credentials[0]).toMatchObject({ partitionKey: "ab-c-t" });
-    expect(ask("ab-cd").denied[0]).toMatchObject({ reason: "claim-unusable", message: expect.stringContaining("is not 4 characters long") });
+    expect(ask("ab-cd").denied[0]).toMatchObject({
+      reason: "claim-unusable",
+      message: expect.stringContaining("is not 4 characters long"),
+    });
   });
 
   it("reads patterns conservatively: only flat sequences of quantified atoms", () => {
@@ -130,7 +179,8 @@ describe("issue 7.1 template collisions", () => {
       { source: "\\d", min: 2, max: Infinity },
       { source: "x", min: 0, max: 1 },
     ]);
-    for (const p of ["(ab)+", "a|b", "a\\1", "\\bx", "[[a]]", "a{2", "a**", "x$y"]) expect(parseAtoms(p)).toBeUndefined();
+    for (const p of ["(ab)+", "a|b", "a\\1", "\\bx", "[[a]]", "a{2", "a**", "x$y"])
+      expect(parseAtoms(p)).toBeUndefined();
     const shape = claimShape({ type: "string", pattern: "[^/]{3}" });
     expect(shape.fixedLength).toBe(3);
     expect(shape.mayContain("-")).toBe(true); // a negated class admits it

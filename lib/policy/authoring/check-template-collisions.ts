@@ -39,7 +39,13 @@ export function checkTemplateCollisions(doc: PolicyDocument, c: Checker): void {
       const shown = example
         ? `: ${example.b} and ${example.a} both reach '${example.scope}'`
         : " (the check found no example value the declaration admits, but cannot prove there is none)";
-      c.report("E_TEMPLATE_AMBIGUOUS", ["roles", name, "grants", i, kind, FIELD[kind]], `${found.why}${shown}`, found.fix, { offset: found.offset });
+      c.report(
+        "E_TEMPLATE_AMBIGUOUS",
+        ["roles", name, "grants", i, kind, FIELD[kind]],
+        `${found.why}${shown}`,
+        found.fix,
+        { offset: found.offset },
+      );
     });
   }
 }
@@ -50,13 +56,21 @@ export function roleClaimShapes(doc: PolicyDocument, role: RoleSource): (claim: 
   return (claim) => {
     const decls = issuers.map(([, claims]) => claims[claim]);
     // Undeclared claims and invalid patterns are reported by other checks; one problem, one diagnostic.
-    if (decls.length === 0 || decls.some((d) => d === undefined || (d.pattern !== undefined && !validPattern(d.pattern)))) return undefined;
+    if (
+      decls.length === 0 ||
+      decls.some((d) => d === undefined || (d.pattern !== undefined && !validPattern(d.pattern)))
+    )
+      return undefined;
     return combinedShape(decls.map(claimShape));
   };
 }
 
 /** The first placeholder whose start or end a scope does not fix, or undefined when the template is unambiguous. */
-export function findTemplateCollision(template: string, kind: TemplateKind, shapeOf: (claim: string) => ClaimShape | undefined): TemplateCollision | undefined {
+export function findTemplateCollision(
+  template: string,
+  kind: TemplateKind,
+  shapeOf: (claim: string) => ClaimShape | undefined,
+): TemplateCollision | undefined {
   const parts = parseTemplate(template).parts;
   let startFixed = true;
   for (let i = 0; i < parts.length; i++) {
@@ -72,7 +86,11 @@ export function findTemplateCollision(template: string, kind: TemplateKind, shap
     const at = { claim: p.name, offset: p.start };
     const lengthFix = `or with a fixed length (format: uuid, or a pattern such as "^[0-9a-f]{32}$")`;
     if (!startFixed) {
-      return { ...at, why: `${ref} comes after a '*', so where its value starts is not fixed`, fix: `put every \${claims.x} before the first '*', e.g. "${ref}-*"` };
+      return {
+        ...at,
+        why: `${ref} comes after a '*', so where its value starts is not fixed`,
+        fix: `put every \${claims.x} before the first '*', e.g. "${ref}-*"`,
+      };
     }
     if (shape.fixedLength !== undefined) continue;
     const next = parts[i + 1];
@@ -88,8 +106,15 @@ export function findTemplateCollision(template: string, kind: TemplateKind, shap
         fix: `declare '${p.name}' with a pattern that excludes '${sep}' (e.g. "^[a-z0-9]{1,36}$") ${lengthFix}; or separate with a character no claim value can hold, such as '/'`,
       };
     }
-    const what = next.ref === "claims" ? `\${claims.${next.name}} directly follows ${ref}` : `${ref} is followed by \${${next.ref}.${next.name}}, whose first character the check cannot know`;
-    return { ...at, why: `${what}, so where '${p.name}' ends is not fixed`, fix: `put a literal separator that '${p.name}' cannot hold between them (such as '/' in a CDN prefix), or declare '${p.name}' ${lengthFix.slice(3)}` };
+    const what =
+      next.ref === "claims"
+        ? `\${claims.${next.name}} directly follows ${ref}`
+        : `${ref} is followed by \${${next.ref}.${next.name}}, whose first character the check cannot know`;
+    return {
+      ...at,
+      why: `${what}, so where '${p.name}' ends is not fixed`,
+      fix: `put a literal separator that '${p.name}' cannot hold between them (such as '/' in a CDN prefix), or declare '${p.name}' ${lengthFix.slice(3)}`,
+    };
   }
   return undefined;
 }
@@ -100,7 +125,11 @@ export function findTemplateCollision(template: string, kind: TemplateKind, shap
  * Matching here is plain expansion, without the evaluator's run-time separator refusal: it shows what the
  * template alone would grant.
  */
-export function collidingExample(template: string, kind: TemplateKind, shapeOf: (claim: string) => ClaimShape | undefined): { a: string; b: string; scope: string } | undefined {
+export function collidingExample(
+  template: string,
+  kind: TemplateKind,
+  shapeOf: (claim: string) => ClaimShape | undefined,
+): { a: string; b: string; scope: string } | undefined {
   const parts = parseTemplate(template).parts;
   const claims = [...new Set(parts.flatMap((p) => ("ref" in p && p.ref === "claims" ? [p.name] : [])))];
   const separators = [...new Set(parts.flatMap((p) => ("text" in p ? [...p.text] : [])).concat(["-", "_", "."]))];
@@ -108,7 +137,9 @@ export function collidingExample(template: string, kind: TemplateKind, shapeOf: 
   const candidates = (claim: string) => {
     const shape = shapeOf(claim);
     const joined = separators.flatMap((s) => [`contoso${s}evil`, `1${s}2`]);
-    return [...new Set([...(shape?.samples ?? []), ...words, ...joined])].filter((v) => unsafeValueReason(v) === undefined && (shape?.accepts(v) ?? true));
+    return [...new Set([...(shape?.samples ?? []), ...words, ...joined])].filter(
+      (v) => unsafeValueReason(v) === undefined && (shape?.accepts(v) ?? true),
+    );
   };
   const varying = claims.slice(0, 2);
   const fixed = Object.fromEntries(claims.slice(2).map((cl) => [cl, candidates(cl)[0] ?? "x"]));
@@ -126,7 +157,12 @@ export function collidingExample(template: string, kind: TemplateKind, shapeOf: 
     for (const b of tuples) {
       if (show(a, varying) === show(b, varying)) continue;
       const other = fill(b);
-      const overlaps = kind === "fluid" ? matchesDocumentPattern(other, scope) : kind === "cdn" ? scope.startsWith(other) : other === scope;
+      const overlaps =
+        kind === "fluid"
+          ? matchesDocumentPattern(other, scope)
+          : kind === "cdn"
+            ? scope.startsWith(other)
+            : other === scope;
       if (overlaps) return { a: show(a, varying), b: show(b, varying), scope };
     }
   }
@@ -150,7 +186,10 @@ function show(values: Record<string, string>, names: string[]): string {
  * For the compiler: the claim parts of a compiled template whose end only a fixed length marks (followed by another
  * claim, or by a separator the value may hold) get that length, which the evaluator then enforces.
  */
-export function withFixedLengths(parts: TemplatePart[], shapeOf: (claim: string) => ClaimShape | undefined): TemplatePart[] {
+export function withFixedLengths(
+  parts: TemplatePart[],
+  shapeOf: (claim: string) => ClaimShape | undefined,
+): TemplatePart[] {
   return parts.map((p, i) => {
     if (typeof p === "string") return p;
     const next = parts[i + 1];

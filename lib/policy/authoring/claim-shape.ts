@@ -135,7 +135,8 @@ function classEnd(p: string, i: number, end: number): number {
   if (p[j] === "^") j++;
   for (; j < end; j++) {
     if (p[j] === "\\") j++;
-    else if (p[j] === "[") return -1; // nested or v-mode syntax: not handled
+    else if (p[j] === "[")
+      return -1; // nested or v-mode syntax: not handled
     else if (p[j] === "]") return j + 1;
   }
   return -1;

@@ -138,7 +138,12 @@ function flattenGrants(doc: PolicyDocument, role: string, present: Set<string>, 
   return out;
 }
 
-function compileGrant(g: GrantSource, id: string, env: ResolvedEnvironment, fix: (p: TemplatePart[]) => TemplatePart[]): CompiledGrant {
+function compileGrant(
+  g: GrantSource,
+  id: string,
+  env: ResolvedEnvironment,
+  fix: (p: TemplatePart[]) => TemplatePart[],
+): CompiledGrant {
   if ("cosmos" in g) {
     const s = g.cosmos;
     return {
@@ -152,10 +157,12 @@ function compileGrant(g: GrantSource, id: string, env: ResolvedEnvironment, fix:
   }
   if ("fluid" in g) {
     const s = g.fluid;
-    return { type: "fluid", id, documents: fix(resolveEnv(s.documents, env.values)), create: s.create ?? false, scopes: [...s.scopes].sort(), ttlSeconds: parseDuration(s.ttl)! };
+    const documents = fix(resolveEnv(s.documents, env.values));
+    return { type: "fluid", id, documents, create: s.create ?? false, scopes: [...s.scopes].sort(), ttlSeconds: parseDuration(s.ttl)! };
   }
   const s = g.cdn;
-  return { type: "cdn", id, prefix: fix(resolveEnv(s.prefix, env.values)), bindClientIp: s.bindClientIp ?? false, protocol: s.protocol ?? "https", ttlSeconds: parseDuration(s.ttl)! };
+  const prefix = fix(resolveEnv(s.prefix, env.values));
+  return { type: "cdn", id, prefix, bindClientIp: s.bindClientIp ?? false, protocol: s.protocol ?? "https", ttlSeconds: parseDuration(s.ttl)! };
 }
 
 /** See RoleIndex. A role is listed under every (claim, value) in its necessary keys, else tested every time. */

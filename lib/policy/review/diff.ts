@@ -11,7 +11,14 @@
 import { canonicalJson } from "../authoring/canonical-json";
 import type { CompiledPolicy } from "../authoring/compile";
 import type { InfraNeeds } from "../authoring/infra-needs";
-import { effectiveAccess, renderCapability, uncovered, type Backend, type Capability, type EffectiveAccess } from "./effective-access";
+import {
+  effectiveAccess,
+  renderCapability,
+  uncovered,
+  type Backend,
+  type Capability,
+  type EffectiveAccess,
+} from "./effective-access";
 import { renderCondition } from "./render";
 import type { CompiledRole } from "../runtime/runtime-config";
 
@@ -65,14 +72,23 @@ export function diffPolicies(pairs: Map<string, { base?: CompiledPolicy; head?: 
     else groups.push({ environments: [env], changes });
   }
   const all = groups.flatMap((g) => g.changes);
-  return { unchanged: all.length === 0, widens: all.some((c) => c.direction === "widens"), groups: groups.filter((g) => g.changes.length > 0) };
+  return {
+    unchanged: all.length === 0,
+    widens: all.some((c) => c.direction === "widens"),
+    groups: groups.filter((g) => g.changes.length > 0),
+  };
 }
 
 function diffEnvironment(env: string, base?: CompiledPolicy, head?: CompiledPolicy): PolicyChange[] {
   if (!base && head) return [{ scope: `environment ${env}`, direction: "widens", text: "environment added" }];
   if (base && !head) return [{ scope: `environment ${env}`, direction: "narrows", text: "environment removed" }];
   if (!base || !head) return [];
-  return [...diffIssuers(base, head), ...diffRoles(base.config.roles, head.config.roles), ...diffEdge(base.infra, head.infra), ...diffRbac(base.infra, head.infra)];
+  return [
+    ...diffIssuers(base, head),
+    ...diffRoles(base.config.roles, head.config.roles),
+    ...diffEdge(base.infra, head.infra),
+    ...diffRbac(base.infra, head.infra),
+  ];
 }
 
 function diffRoles(base: CompiledRole[], head: CompiledRole[]): PolicyChange[] {
@@ -89,17 +105,32 @@ function diffRoles(base: CompiledRole[], head: CompiledRole[]): PolicyChange[] {
       continue;
     }
     if (canonicalJson(old.when) !== canonicalJson(r.when)) {
-      out.push({ scope, role, direction: "widens", text: `**who changed**: was ${renderCondition(old.when)}; now ${renderCondition(r.when)}` });
+      out.push({
+        scope,
+        role,
+        direction: "widens",
+        text: `**who changed**: was ${renderCondition(old.when)}; now ${renderCondition(r.when)}`,
+      });
     }
     if (canonicalJson(old.issuers) !== canonicalJson(r.issuers)) {
-      out.push({ scope, role, direction: "widens", text: `issuers changed: ${old.issuers?.join(", ") ?? "all"} → ${r.issuers?.join(", ") ?? "all"}` });
+      out.push({
+        scope,
+        role,
+        direction: "widens",
+        text: `issuers changed: ${old.issuers?.join(", ") ?? "all"} → ${r.issuers?.join(", ") ?? "all"}`,
+      });
     }
     out.push(...diffAccess(scope, role, effectiveAccess(old.grants), effectiveAccess(r.grants)));
   }
   for (const r of base) {
     if (after.has(r.name)) continue;
     const scope = `role ${r.name}`;
-    out.push({ scope, role: r.name, direction: "narrows", text: `**role removed** (was for callers where ${renderCondition(r.when)})` });
+    out.push({
+      scope,
+      role: r.name,
+      direction: "narrows",
+      text: `**role removed** (was for callers where ${renderCondition(r.when)})`,
+    });
     out.push(...diffAccess(scope, r.name, effectiveAccess(r.grants), new Map()));
   }
   return out;
@@ -119,10 +150,18 @@ function diffAccess(scope: string, role: string, base: EffectiveAccess, head: Ef
     const lost = uncovered(target, before, head);
     if (gained.length === 0 && lost.length === 0) continue;
     const show = (caps: Capability[]) => (caps.length === 0 ? "nothing" : caps.map(renderCapability).join(" | "));
-    let text = was === undefined ? `gains ${label}: ${show(after)}` : now === undefined ? `loses ${label}: was ${show(before)}` : `${label}: ${show(before)} → ${show(after)}`;
+    let text =
+      was === undefined
+        ? `gains ${label}: ${show(after)}`
+        : now === undefined
+          ? `loses ${label}: was ${show(before)}`
+          : `${label}: ${show(before)} → ${show(after)}`;
     // Where both sides hold something, say exactly what is no longer (or newly) obtainable.
     if (was !== undefined && now !== undefined && (before.length > 1 || after.length > 1)) {
-      const parts = [...(lost.length ? [`no longer ${show(lost)}`] : []), ...(gained.length ? [`newly ${show(gained)}`] : [])];
+      const parts = [
+        ...(lost.length ? [`no longer ${show(lost)}`] : []),
+        ...(gained.length ? [`newly ${show(gained)}`] : []),
+      ];
       text += ` (${parts.join("; ")})`;
     }
     out.push({
@@ -156,12 +195,18 @@ function diffIssuers(base: CompiledPolicy, head: CompiledPolicy): PolicyChange[]
     listChange("audience", old.audiences, i.audiences);
     listChange("algorithm", old.algorithms, i.algorithms);
     if (old.clockToleranceSeconds !== i.clockToleranceSeconds) {
-      out.push({ scope, direction: i.clockToleranceSeconds > old.clockToleranceSeconds ? "widens" : "narrows", text: `clock tolerance ${old.clockToleranceSeconds}s → ${i.clockToleranceSeconds}s` });
+      out.push({
+        scope,
+        direction: i.clockToleranceSeconds > old.clockToleranceSeconds ? "widens" : "narrows",
+        text: `clock tolerance ${old.clockToleranceSeconds}s → ${i.clockToleranceSeconds}s`,
+      });
     }
-    if (old.subjectClaim !== i.subjectClaim) out.push({ scope, direction: "widens", text: `subject claim ${old.subjectClaim} → ${i.subjectClaim}` });
+    if (old.subjectClaim !== i.subjectClaim)
+      out.push({ scope, direction: "widens", text: `subject claim ${old.subjectClaim} → ${i.subjectClaim}` });
   }
   for (const i of base.config.issuers) {
-    if (!head.config.issuers.some((h) => h.name === i.name)) out.push({ scope: `issuer ${i.name}`, direction: "narrows", text: "issuer no longer trusted" });
+    if (!head.config.issuers.some((h) => h.name === i.name))
+      out.push({ scope: `issuer ${i.name}`, direction: "narrows", text: "issuer no longer trusted" });
   }
   return out;
 }
@@ -177,7 +222,12 @@ function diffEdge(base: InfraNeeds, head: InfraNeeds): PolicyChange[] {
       out.push({ scope, direction: "widens", text: `new CDN prefix (${p.cache})` });
       continue;
     }
-    if (old.cache !== p.cache) out.push({ scope, direction: p.cache === "shared" ? "widens" : "narrows", text: `cache ${old.cache} → ${p.cache}` });
+    if (old.cache !== p.cache)
+      out.push({
+        scope,
+        direction: p.cache === "shared" ? "widens" : "narrows",
+        text: `cache ${old.cache} → ${p.cache}`,
+      });
     for (const kind of ["countries", "referrers"] as const) {
       const a = old.edge?.[kind];
       const b = p.edge?.[kind];
@@ -186,15 +236,32 @@ function diffEdge(base: InfraNeeds, head: InfraNeeds): PolicyChange[] {
       const denyRemoved = added(b?.deny, a?.deny);
       const allowAdded = added(a?.allow, b?.allow);
       const allowRemoved = added(b?.allow, a?.allow);
-      if (denyAdded.length) out.push({ scope, direction: "narrows", text: `${kind} now denied: ${denyAdded.join(", ")}` });
-      if (denyRemoved.length) out.push({ scope, direction: "widens", text: `${kind} no longer denied: ${denyRemoved.join(", ")}` });
-      if (allowAdded.length) out.push({ scope, direction: a?.allow ? "widens" : "narrows", text: `${kind} now allowed${a?.allow ? "" : " (only these)"}: ${allowAdded.join(", ")}` });
-      if (allowRemoved.length) out.push({ scope, direction: b?.allow ? "narrows" : "widens", text: `${kind} no longer allowed${b?.allow ? "" : " (allow-list dropped: all allowed)"}: ${allowRemoved.join(", ")}` });
+      if (denyAdded.length)
+        out.push({ scope, direction: "narrows", text: `${kind} now denied: ${denyAdded.join(", ")}` });
+      if (denyRemoved.length)
+        out.push({ scope, direction: "widens", text: `${kind} no longer denied: ${denyRemoved.join(", ")}` });
+      if (allowAdded.length)
+        out.push({
+          scope,
+          direction: a?.allow ? "widens" : "narrows",
+          text: `${kind} now allowed${a?.allow ? "" : " (only these)"}: ${allowAdded.join(", ")}`,
+        });
+      if (allowRemoved.length)
+        out.push({
+          scope,
+          direction: b?.allow ? "narrows" : "widens",
+          text: `${kind} no longer allowed${b?.allow ? "" : " (allow-list dropped: all allowed)"}: ${allowRemoved.join(", ")}`,
+        });
     }
   }
-  for (const prefix of before.keys()) if (!after.has(prefix)) out.push({ scope: `CDN edge ${prefix}`, direction: "narrows", text: "CDN prefix removed" });
+  for (const prefix of before.keys())
+    if (!after.has(prefix)) out.push({ scope: `CDN edge ${prefix}`, direction: "narrows", text: "CDN prefix removed" });
   if (base.cdn && head.cdn && base.cdn.denialStatus !== head.cdn.denialStatus) {
-    out.push({ scope: "CDN edge", direction: "neutral", text: `denial status ${base.cdn.denialStatus} → ${head.cdn.denialStatus}` });
+    out.push({
+      scope: "CDN edge",
+      direction: "neutral",
+      text: `denial status ${base.cdn.denialStatus} → ${head.cdn.denialStatus}`,
+    });
   }
   return out;
 }
@@ -208,9 +275,11 @@ function diffRbac(base: InfraNeeds, head: InfraNeeds): PolicyChange[] {
   for (const [name, a] of after) {
     const old = before.get(name);
     if (!old) out.push({ scope: `Cosmos RBAC ${name}`, direction: "widens", text: `new assignment: ${show(a)}` });
-    else if (canonicalJson(old) !== canonicalJson(a)) out.push({ scope: `Cosmos RBAC ${name}`, direction: "widens", text: `changed: ${show(old)} ⇒ ${show(a)}` });
+    else if (canonicalJson(old) !== canonicalJson(a))
+      out.push({ scope: `Cosmos RBAC ${name}`, direction: "widens", text: `changed: ${show(old)} ⇒ ${show(a)}` });
   }
-  for (const [name, a] of before) if (!after.has(name)) out.push({ scope: `Cosmos RBAC ${name}`, direction: "narrows", text: `removed: ${show(a)}` });
+  for (const [name, a] of before)
+    if (!after.has(name)) out.push({ scope: `Cosmos RBAC ${name}`, direction: "narrows", text: `removed: ${show(a)}` });
   return out;
 }
 
@@ -222,9 +291,17 @@ export function formatDiffMarkdown(diff: PolicyDiff, baseLabel: string, headLabe
   const all = diff.groups.flatMap((g) => g.changes);
   const widen = all.filter((c) => c.direction === "widens").length;
   const narrow = all.filter((c) => c.direction === "narrows").length;
-  lines.push(diff.widens ? `**Access widens** (${widen} widening, ${narrow} narrowing).` : `Access only narrows or stays the same (${narrow} narrowing).`, "");
+  lines.push(
+    diff.widens
+      ? `**Access widens** (${widen} widening, ${narrow} narrowing).`
+      : `Access only narrows or stays the same (${narrow} narrowing).`,
+    "",
+  );
   for (const g of diff.groups) {
-    lines.push(`### ${g.environments.length > 1 ? "Environments" : "Environment"} ${g.environments.map((e) => `\`${e}\``).join(", ")}`, "");
+    lines.push(
+      `### ${g.environments.length > 1 ? "Environments" : "Environment"} ${g.environments.map((e) => `\`${e}\``).join(", ")}`,
+      "",
+    );
     let scope = "";
     for (const c of g.changes) {
       if (c.scope !== scope) {

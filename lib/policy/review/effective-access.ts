@@ -61,7 +61,12 @@ export function effectiveAccess(grants: readonly CompiledGrant[]): EffectiveAcce
       // Creating ignores the document pattern (the new id is the service's): a target of its own.
       if (g.create) add(fluidTarget(null), cap);
     } else {
-      add(cdnTarget(renderTemplate(g.prefix)), { backend: "cdn", ttlSeconds: g.ttlSeconds, bindClientIp: g.bindClientIp, protocol: g.protocol });
+      add(cdnTarget(renderTemplate(g.prefix)), {
+        backend: "cdn",
+        ttlSeconds: g.ttlSeconds,
+        bindClientIp: g.bindClientIp,
+        protocol: g.protocol,
+      });
     }
   }
   for (const entry of out.values()) entry.capabilities = maximal(entry.capabilities);
@@ -87,12 +92,17 @@ export function renderCapability(c: Capability): string {
 }
 
 function cosmosTarget(container: string, scope: string | null): Target {
-  const label = scope === null ? `Cosmos \`${container}\` (every partition)` : `Cosmos \`${container}\` partition \`${scope}\``;
+  const label =
+    scope === null ? `Cosmos \`${container}\` (every partition)` : `Cosmos \`${container}\` partition \`${scope}\``;
   return { backend: "cosmos", container, scope, label };
 }
 
 function fluidTarget(pattern: string | null): Target {
-  return { backend: "fluid", scope: pattern, label: pattern === null ? "Fluid: create new documents" : `Fluid documents \`${pattern}\`` };
+  return {
+    backend: "fluid",
+    scope: pattern,
+    label: pattern === null ? "Fluid: create new documents" : `Fluid documents \`${pattern}\``,
+  };
 }
 
 function cdnTarget(prefix: string): Target {
@@ -118,7 +128,8 @@ function dominates(a: Capability, b: Capability): boolean {
   if (a.ttlSeconds < b.ttlSeconds) return false;
   if (a.backend === "cosmos" && b.backend === "cosmos") return a.access === "all" || b.access === "read";
   if (a.backend === "fluid" && b.backend === "fluid") return b.scopes.every((s) => a.scopes.includes(s));
-  if (a.backend === "cdn" && b.backend === "cdn") return (!a.bindClientIp || b.bindClientIp) && (a.protocol === "https,http" || b.protocol === "https");
+  if (a.backend === "cdn" && b.backend === "cdn")
+    return (!a.bindClientIp || b.bindClientIp) && (a.protocol === "https,http" || b.protocol === "https");
   return false;
 }
 

@@ -117,13 +117,20 @@ export function expandTemplate(parts: readonly TemplatePart[], claims: ClaimValu
     if (unsafe) return { claim: part.claim, reason: unsafe };
     const next = parts[i + 1];
     if (part.length !== undefined) {
-      if (text.length !== part.length) return { claim: part.claim, reason: `is not ${part.length} characters long, as the template requires` };
+      if (text.length !== part.length) {
+        return { claim: part.claim, reason: `is not ${part.length} characters long, as the template requires` };
+      }
     } else if (typeof next === "string") {
       // A Fluid wildcard right after a value would let tenant "ab" match tenant "abc"'s documents.
-      if (next[0] === "*") return { claim: part.claim, reason: "is followed directly by a wildcard in the template, so its end is not fixed" };
-      if (text.includes(next[0])) return { claim: part.claim, reason: `contains '${next[0]}', the separator that follows it in the template` };
+      if (next[0] === "*") {
+        return { claim: part.claim, reason: "is followed directly by a wildcard in the template, so its end is not fixed" };
+      }
+      if (text.includes(next[0])) {
+        return { claim: part.claim, reason: `contains '${next[0]}', the separator that follows it in the template` };
+      }
     } else if (next !== undefined) {
-      return { claim: part.claim, reason: "is followed directly by another claim in the template, so its end is not fixed" };
+      const reason = "is followed directly by another claim in the template, so its end is not fixed";
+      return { claim: part.claim, reason };
     }
     value += text;
   }
