@@ -101,7 +101,9 @@ function checkDocumentPattern(pattern: string, at: JsonPath, c: Checker): void {
     const after = parsed.parts[i + 1];
     const touches = (before && "text" in before && before.text.endsWith("*")) || (after && "text" in after && after.text.startsWith("*"));
     if (touches) {
-      c.report("E_TEMPLATE", at, `'*' directly beside \${${p.ref}.${p.name}} lets one caller's value match another caller's documents`, `put a separator between them, e.g. \${${p.ref}.${p.name}}-*`, { offset: p.start });
+      const ref = `\${${p.ref}.${p.name}}`;
+      const fix = `put a separator between them, e.g. ${ref}-*, with '${p.name}' declared so it cannot hold '-' (format: uuid, or a pattern without '-')`;
+      c.report("E_TEMPLATE", at, `'*' directly beside ${ref} lets one caller's value match another caller's documents`, fix, { offset: p.start });
     }
   });
 }
