@@ -7,7 +7,9 @@
  * -> 422), so the body is cut to a budget with a line saying what was left out; the workflow writes the
  * uncut diff to the job summary.
  */
+import { canonicalJson } from "../authoring/canonical-json";
 import type { PolicyChange, PolicyDiff } from "./diff";
+import type { Capability } from "./effective-access";
 import type { ReplayReport } from "./replay-report";
 
 /** The workflow finds its own comment by this marker and edits it instead of adding another. */
@@ -46,14 +48,23 @@ export const COMMENT_BUDGET = 60_000;
 
 type Kind = "access" | "ttl" | "edge" | "issuer" | "rbac" | "environment";
 
-/** Sorts a change into the section it belongs to. TTL changes are role changes whose text is about the ttl. */
+/**
+ * Sorts a change into the section it belongs to. A TTL change is an access change whose capabilities before and
+ * after are the same except for their ttl (the diff's structured `access`, lib/policy/review/diff.ts).
+ */
 export function kindOf(c: PolicyChange): Kind {
   if (c.scope.startsWith("CDN edge")) return "edge";
   if (c.scope.startsWith("issuer ")) return "issuer";
   if (c.scope.startsWith("Cosmos RBAC")) return "rbac";
   if (c.scope.startsWith("environment ")) return "environment";
-  if (/(^|: )ttl /.test(c.text)) return "ttl";
+  if (c.access && isTtlOnly(c.access.before, c.access.after)) return "ttl";
   return "access";
+}
+
+function isTtlOnly(before: Capability[], after: Capability[]): boolean {
+  if (before.length === 0 || before.length !== after.length) return false;
+  const shape = (caps: Capability[]) => canonicalJson(caps.map(({ ttlSeconds: _ttl, ...rest }) => rest));
+  return shape(before) === shape(after) && canonicalJson(before) !== canonicalJson(after);
 }
 
 export function verdictOf(diff: PolicyDiff | undefined): Verdict {
@@ -126,7 +137,9 @@ function checkProblems(input: ReviewInput): string[] {
     if (s.errors === 0) continue;
     out.push(`**${name} \`${s.label}\`: ${s.errors} error(s)**`, "", "```", ...s.messages, "```", "");
   }
-  if (input.tests && input.tests.failed > 0) out.push("**Failing policy tests**", "", ...input.tests.failures.map((f) => `- ${f}`), "");
+  if (input.tests && input.tests.failed > 0) {
+    out.push(`<details><summary><b>Failing policy tests</b> (${input.tests.failed})</summary>`, "", "```", ...input.tests.failures, "```", "", "</details>", "");
+  }
   return out;
 }
 
@@ -179,7 +192,8 @@ function environmentSections(input: ReviewInput): Section[] {
   for (const g of input.diff!.groups) {
     out.push({ text: `\n### ${g.environments.length > 1 ? "Environments" : "Environment"} ${envNames(input, g.environments)}\n`, widens: false });
     const byScope = new Map<string, PolicyChange[]>();
-    for (const c of g.changes) if (kindOf(c) !== "edge") byScope.set(c.scope, [...(byScope.get(c.scope) ?? []), c]);
+    // TTL and edge-rule changes get sections of their own below, not a second mention in the role's block.
+    for (const c of g.changes) if (kindOf(c) !== "edge" && kindOf(c) !== "ttl") byScope.set(c.scope, [...(byScope.get(c.scope) ?? []), c]);
     // Widening roles first: they are what the second reviewer must read.
     const scopes = [...byScope.entries()].sort(([, a], [, b]) => Number(b.some(isWidening)) - Number(a.some(isWidening)));
     const open = scopes.length <= 5 ? " open" : "";
