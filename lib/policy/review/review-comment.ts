@@ -79,8 +79,8 @@ export function renderReviewComment(input: ReviewInput, budget = COMMENT_BUDGET)
   const checksPassed = input.base.errors === 0 && input.head.errors === 0 && (input.tests?.failed ?? 0) === 0 && !input.tests?.missing;
   const verdict = verdictOf(input.diff);
   const head: string[] = [REVIEW_MARKER, verdictLine(input, verdict), "", statusLine(input), ""];
-  head.push(...checkProblems(input));
   if (input.diff && !input.diff.unchanged) head.push(...summaryTable(input), "");
+  head.push(...checkProblems(input));
   if (input.replay) head.push(...replaySection(input.replay), "");
 
   const sections = input.diff ? environmentSections(input) : [];
@@ -138,7 +138,8 @@ function checkProblems(input: ReviewInput): string[] {
     out.push(`**${name} \`${s.label}\`: ${s.errors} error(s)**`, "", "```", ...s.messages, "```", "");
   }
   if (input.tests && input.tests.failed > 0) {
-    out.push(`<details><summary><b>Failing policy tests</b> (${input.tests.failed})</summary>`, "", "```", ...input.tests.failures, "```", "", "</details>", "");
+    const more = input.tests.failed > input.tests.failures.length ? [`… ${input.tests.failed - input.tests.failures.length} more`] : [];
+    out.push(`<details><summary><b>Failing policy tests</b> (${input.tests.failed})</summary>`, "", "```", ...input.tests.failures, ...more, "```", "", "</details>", "");
   }
   return out;
 }

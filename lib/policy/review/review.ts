@@ -27,7 +27,8 @@ export function reviewPolicies(base: LoadedSide, head: LoadedSide, options: Revi
   let fullDiff = "";
   if (head.bundle) {
     const report = runPolicyTests(head.bundle);
-    const failures = report.results.filter((r) => !r.passed).map((r) => `[${r.environment}] ${r.name} (${r.file}:${r.line}): ${r.problems.join("; ")}`);
+    // One line per failure: the job log and `policy test` have the full expected/got.
+    const failures = report.results.filter((r) => !r.passed).map((r) => `[${r.environment}] ${r.name} (${r.file}:${r.line}): ${firstLine(r.problems)}`);
     failures.push(...report.diagnostics.map(formatDiagnostic));
     input.tests = { passed: report.passed, failed: failures.length, failures: failures.slice(0, MAX_MESSAGES), missing: head.bundle.files.testFiles.length === 0 };
   }
@@ -43,4 +44,9 @@ export function reviewPolicies(base: LoadedSide, head: LoadedSide, options: Revi
 
 function status(side: LoadedSide): SideStatus {
   return { label: side.label, errors: side.errors, messages: side.diagnostics.filter((d) => d.severity === "error").slice(0, MAX_MESSAGES).map(formatDiagnostic) };
+}
+
+function firstLine(problems: string[]): string {
+  const line = (problems[0] ?? "").split("\n")[0];
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
