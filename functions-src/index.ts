@@ -36,7 +36,16 @@ export function brokerFromEnvironment(env: NodeJS.ProcessEnv = process.env, conf
   if (cosmos) minters.cosmos = createCosmosMinter(cosmos);
   const cdn = cdnSettings(env);
   if (cdn) minters.cdn = createCdnMinter(cdn);
-  return createBroker({ config, verifier: new TokenVerifier(config), minters, audit: stdoutAudit, rateLimiter: new SubjectRateLimiter() });
+  // docs/replay.md: with a key (a Key Vault reference in app settings), equality-only claims are audited as HMACs.
+  const auditHashKey = env.AUDIT_CLAIM_HASH_KEY ? Buffer.from(env.AUDIT_CLAIM_HASH_KEY, "utf8") : undefined;
+  return createBroker({
+    config,
+    verifier: new TokenVerifier(config),
+    minters,
+    audit: stdoutAudit,
+    rateLimiter: new SubjectRateLimiter(),
+    auditHashKey,
+  });
 }
 
 let broker: Broker | undefined;

@@ -11,6 +11,10 @@ import { compilePolicy } from "../../../lib/policy/authoring/compile";
 import { readAuditLines } from "../../../lib/policy/review/audit-log";
 import { replayText } from "../../../lib/policy/review/replay";
 import { formatReplay } from "../../../lib/policy/review/replay-report";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../../../lib/cli/main";
 import { filesInMemory, loadOk } from "../helpers";
 import { KeyServer, makeKey } from "../../support/key-server";
 
@@ -160,5 +164,29 @@ describe("policy replay", () => {
     expect(read.skipped).toBe(1);
     const report = replayText(text, base, head, { environment: "dev" });
     expect(report).toMatchObject({ records: 2, replayed: 0, skipped: 2, malformed: { count: 0 } });
+  });
+});
+
+describe("token-broker policy replay (CLI)", () => {
+  it("exits 3 when a recorded caller would gain, reports corrupt lines, and 2 on a missing --log", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tb-replay-cli-"));
+    try {
+      for (const [name, roles] of [["base", BASE_ROLES], ["head", HEAD_ROLES]] as const) {
+        mkdirSync(join(dir, name));
+        writeFileSync(join(dir, name, "policy.yaml"), policyFor(server.issuer, roles));
+      }
+      const log = join(dir, "export.jsonl");
+      writeFileSync(log, [...(await recordExchanges()), "garbage", '{"Message": 3}'].join("\n"));
+      const out: string[] = [];
+      const code = await main(["policy", "replay", "--log", log, join(dir, "base"), join(dir, "head")], (s) => out.push(s), () => undefined);
+      expect(code).toBe(3);
+      expect(out.join("\n")).toContain("6 exchange(s) replayed, 0 not replayable, 2 malformed (line 7, 8)");
+      expect(out.join("\n")).toContain("2 caller(s) would gain access, 2 would lose access");
+      const err: string[] = [];
+      expect(await main(["policy", "replay", join(dir, "base"), join(dir, "head")], () => undefined, (s) => err.push(s))).toBe(2);
+      expect(err).toEqual(["policy replay needs --log <file> <base> <head>"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
