@@ -106,8 +106,17 @@ export function createBroker(deps: BrokerDeps): Broker {
     }
 
     const decision = evaluator.evaluate({ issuer: token.issuer, claims: token.claims }, requests);
-    const base = { policy, subject: token.subject, issuer: token.issuer, roles: decision.roles, ...auditClaims(token.claims) };
-    for (const d of decision.denied) audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason, asked: requests[d.request] }));
+    const base = {
+      policy,
+      subject: token.subject,
+      issuer: token.issuer,
+      roles: decision.roles,
+      ...auditClaims(token.claims),
+    };
+    for (const d of decision.denied) {
+      const asked = requests[d.request];
+      audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason, asked }));
+    }
     if (decision.credentials.length === 0) {
       return problem("forbidden", "the policy allows none of the requests", { members: { policy, denied: decision.denied } });
     }
@@ -116,7 +125,20 @@ export function createBroker(deps: BrokerDeps): Broker {
     for (const grant of decision.credentials) {
       const credential = await mintOne(grant, ctx);
       credentials.push(credential);
-      audit(record({ ...base, event: "issued", request: grant.request, type: grant.type, scope: scopeOf(grant), access: accessOf(grant), ttlSeconds: grant.ttlSeconds, grant: grant.grant, jti: credential.jti, asked: requests[grant.request] }));
+      audit(
+        record({
+          ...base,
+          event: "issued",
+          request: grant.request,
+          type: grant.type,
+          scope: scopeOf(grant),
+          access: accessOf(grant),
+          ttlSeconds: grant.ttlSeconds,
+          grant: grant.grant,
+          jti: credential.jti,
+          asked: requests[grant.request],
+        }),
+      );
     }
     return json(200, response(decision, credentials));
   }

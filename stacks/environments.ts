@@ -19,7 +19,11 @@ export interface StackEnvironment {
   compiled: CompiledPolicy;
 }
 
-export function stackEnvironments(policyDir: string, pullRequest = process.env.TOKEN_BROKER_PR, environ: NodeJS.ProcessEnv = process.env): StackEnvironment[] {
+export function stackEnvironments(
+  policyDir: string,
+  pullRequest = process.env.TOKEN_BROKER_PR,
+  environ: NodeJS.ProcessEnv = process.env,
+): StackEnvironment[] {
   return stackEnvironmentsFrom(loadPolicy(filesOnDisk(policyDir)), policyDir, pullRequest, environ);
 }
 
@@ -27,15 +31,26 @@ type StateSettings = NonNullable<AzureEnvironmentSource["state"]>;
 
 /** All three variables or none: half a backend configuration is a mistake worth stopping for. */
 export function stateFromEnvironment(environ: NodeJS.ProcessEnv): StateSettings | undefined {
-  const names = ["TOKEN_BROKER_STATE_RESOURCE_GROUP", "TOKEN_BROKER_STATE_STORAGE_ACCOUNT", "TOKEN_BROKER_STATE_CONTAINER"] as const;
+  const names = [
+    "TOKEN_BROKER_STATE_RESOURCE_GROUP",
+    "TOKEN_BROKER_STATE_STORAGE_ACCOUNT",
+    "TOKEN_BROKER_STATE_CONTAINER",
+  ] as const;
   const values = names.map((n) => environ[n]);
   if (values.every((v) => !v)) return undefined;
   const missing = names.filter((_, i) => !values[i]);
-  if (missing.length > 0) throw new Error(`remote state needs all of ${names.join(", ")}; missing ${missing.join(", ")}`);
+  if (missing.length > 0) {
+    throw new Error(`remote state needs all of ${names.join(", ")}; missing ${missing.join(", ")}`);
+  }
   return { resourceGroup: values[0]!, storageAccount: values[1]!, container: values[2]! };
 }
 
-export function stackEnvironmentsFrom(loaded: LoadResult, policyDir: string, pullRequest?: string, environ: NodeJS.ProcessEnv = {}): StackEnvironment[] {
+export function stackEnvironmentsFrom(
+  loaded: LoadResult,
+  policyDir: string,
+  pullRequest?: string,
+  environ: NodeJS.ProcessEnv = {},
+): StackEnvironment[] {
   const stateOverride = stateFromEnvironment(environ);
   const problems = loaded.bundle ? [...loaded.diagnostics, ...checkBundle(loaded.bundle)] : loaded.diagnostics;
   const errors = problems.filter((d) => d.severity === "error");

@@ -19,7 +19,11 @@ export function runEnvCommand(command: string, argv: string[], out: Print, err: 
   }
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { "resource-groups": { type: "string" }, now: { type: "string" }, json: { type: "boolean" } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: { "resource-groups": { type: "string" }, now: { type: "string" }, json: { type: "boolean" } },
+    }));
   } catch (e) {
     err((e as Error).message);
     return 2;
@@ -49,18 +53,29 @@ export function runEnvCommand(command: string, argv: string[], out: Print, err: 
     for (const e of selection.expired) out(`expired: ${e.environment} (${e.resourceGroup}, expires-on ${e.expiresOn})`);
     out(`${selection.expired.length} expired, ${selection.live.length} live`);
   }
-  for (const name of selection.unreadable) err(`warning: ${name} is a pr-<n> environment without a readable expires-on tag; not selected`);
+  for (const name of selection.unreadable)
+    err(`warning: ${name} is a pr-<n> environment without a readable expires-on tag; not selected`);
   return 0;
 }
 
-/** `token-broker env comment --outputs <cdktf outputs.json> --stack broker-pr-<n> [--smoke <text>] [--expires-on d] --out f` */
+/**
+ * `token-broker env comment --outputs <cdktf outputs.json> --stack broker-pr-<n> [--smoke <text>] [--expires-on d]
+ * [--run-url u] [--out f]`
+ */
 function commentCommand(argv: string[], out: Print, err: Print): number {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
       strict: true,
-      options: { outputs: { type: "string" }, stack: { type: "string" }, smoke: { type: "string" }, "expires-on": { type: "string" }, "run-url": { type: "string" }, out: { type: "string" } },
+      options: {
+        outputs: { type: "string" },
+        stack: { type: "string" },
+        smoke: { type: "string" },
+        "expires-on": { type: "string" },
+        "run-url": { type: "string" },
+        out: { type: "string" },
+      },
     }));
   } catch (e) {
     err((e as Error).message);
@@ -72,7 +87,11 @@ function commentCommand(argv: string[], out: Print, err: Print): number {
   }
   let body;
   try {
-    body = renderEnvironmentComment(JSON.parse(readFileSync(values.outputs, "utf8")), values.stack, { smoke: values.smoke, expiresOn: values["expires-on"], runUrl: values["run-url"] });
+    body = renderEnvironmentComment(JSON.parse(readFileSync(values.outputs, "utf8")), values.stack, {
+      smoke: values.smoke,
+      expiresOn: values["expires-on"],
+      runUrl: values["run-url"],
+    });
   } catch (e) {
     err(`--outputs: ${(e as Error).message}`);
     return 1;

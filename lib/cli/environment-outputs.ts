@@ -5,7 +5,11 @@
  */
 export const ENVIRONMENT_MARKER = "<!-- token-broker:ephemeral-env -->";
 
-export function renderEnvironmentComment(outputs: unknown, stackId: string, details: { expiresOn?: string; runUrl?: string; smoke?: string } = {}): string {
+export function renderEnvironmentComment(
+  outputs: unknown,
+  stackId: string,
+  details: { expiresOn?: string; runUrl?: string; smoke?: string } = {},
+): string {
   const stack = (outputs as Record<string, Record<string, unknown>> | null)?.[stackId];
   if (typeof stack !== "object" || stack === null) throw new Error(`the outputs file has no stack '${stackId}'`);
   const rows = Object.entries(stack)
@@ -15,7 +19,11 @@ export function renderEnvironmentComment(outputs: unknown, stackId: string, deta
   const lines = [ENVIRONMENT_MARKER, `## Ephemeral environment \`${stackId.replace(/^broker-/, "")}\` is up`, ""];
   if (details.smoke) lines.push(`Smoke test: ${details.smoke}`, "");
   lines.push("| Output | Value |", "|---|---|", ...rows, "");
-  const footer = [details.expiresOn ? `Destroyed when this pull request closes, or after ${details.expiresOn} (its \`expires-on\` tag).` : "Destroyed when this pull request closes."];
+  const footer = [
+    details.expiresOn
+      ? `Destroyed when this pull request closes, or after ${details.expiresOn} (its \`expires-on\` tag).`
+      : "Destroyed when this pull request closes.",
+  ];
   if (details.runUrl) footer.push(`[Deployment run](${details.runUrl})`);
   return `${lines.join("\n")}\n${footer.join(" · ")}\n`;
 }

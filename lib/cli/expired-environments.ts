@@ -26,7 +26,8 @@ export class ResourceGroupListError extends Error {}
 
 /** `now`'s UTC date must be after `expires-on` (the tag names the last day the environment may live). */
 export function selectExpired(groups: unknown, now: Date): ExpirySelection {
-  if (!Array.isArray(groups)) throw new ResourceGroupListError("expected the JSON array printed by `az group list -o json`");
+  if (!Array.isArray(groups))
+    throw new ResourceGroupListError("expected the JSON array printed by `az group list -o json`");
   const today = now.toISOString().slice(0, 10);
   const out: ExpirySelection = { expired: [], live: [], unreadable: [] };
   for (const g of groups) {
@@ -40,7 +41,8 @@ export function selectExpired(groups: unknown, now: Date): ExpirySelection {
       out.unreadable.push(name);
       continue;
     }
-    if (today > expiresOn) out.expired.push({ resourceGroup: name, environment: env, pullRequest: Number(pr[1]), expiresOn });
+    if (today > expiresOn)
+      out.expired.push({ resourceGroup: name, environment: env, pullRequest: Number(pr[1]), expiresOn });
     else out.live.push(name);
   }
   out.expired.sort((a, b) => a.pullRequest - b.pullRequest);

@@ -43,11 +43,18 @@ async function call(t: GitHubTarget, method: string, url: string, body?: unknown
 }
 
 function nextLink(header: string | null): string | undefined {
-  return header?.split(",").map((p) => /<([^>]+)>;\s*rel="next"/.exec(p)?.[1]).find(Boolean);
+  return header
+    ?.split(",")
+    .map((p) => /<([^>]+)>;\s*rel="next"/.exec(p)?.[1])
+    .find(Boolean);
 }
 
 /** Creates the comment, or edits the existing one that contains `marker`. Returns what happened and its id. */
-export async function upsertComment(t: GitHubTarget, marker: string, body: string): Promise<{ action: "created" | "updated"; id: number }> {
+export async function upsertComment(
+  t: GitHubTarget,
+  marker: string,
+  body: string,
+): Promise<{ action: "created" | "updated"; id: number }> {
   if (!body.includes(marker)) body = `${marker}\n${body}`;
   const base = `/repos/${t.repository}/issues/${t.issue}`;
   let url: string | undefined = `${base}/comments?per_page=100`;
@@ -70,6 +77,9 @@ export async function upsertComment(t: GitHubTarget, marker: string, body: strin
 
 export async function setLabel(t: GitHubTarget, label: string, present: boolean): Promise<void> {
   const base = `/repos/${t.repository}/issues/${t.issue}/labels`;
-  const res = present ? await call(t, "POST", base, { labels: [label] }) : await call(t, "DELETE", `${base}/${encodeURIComponent(label)}`);
-  if (!res.ok && !(res.status === 404 && !present)) throw new GitHubApiError(res.status, present ? "add label" : "remove label");
+  const res = present
+    ? await call(t, "POST", base, { labels: [label] })
+    : await call(t, "DELETE", `${base}/${encodeURIComponent(label)}`);
+  if (!res.ok && !(res.status === 404 && !present))
+    throw new GitHubApiError(res.status, present ? "add label" : "remove label");
 }

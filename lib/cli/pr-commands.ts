@@ -10,14 +10,26 @@ import { GitHubApiError, setLabel, upsertComment, type GitHubTarget } from "./gi
 
 type Print = (s: string) => void;
 
-export async function runPrCommand(command: string, argv: string[], out: Print, err: Print, env = process.env): Promise<number> {
+export async function runPrCommand(
+  command: string,
+  argv: string[],
+  out: Print,
+  err: Print,
+  env = process.env,
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { pr: { type: "string" }, "body-file": { type: "string" }, marker: { type: "string" }, add: { type: "boolean" }, remove: { type: "boolean" } },
+      options: {
+        pr: { type: "string" },
+        "body-file": { type: "string" },
+        marker: { type: "string" },
+        add: { type: "boolean" },
+        remove: { type: "boolean" },
+      },
     });
   } catch (e) {
     err((e as Error).message);
@@ -26,8 +38,14 @@ export async function runPrCommand(command: string, argv: string[], out: Print, 
   const { values, positionals } = parsed;
   const issue = Number(values.pr);
   if (!Number.isInteger(issue) || issue < 1) return usage(err, "--pr <number> is required");
-  if (!env.GITHUB_TOKEN || !env.GITHUB_REPOSITORY) return usage(err, "GITHUB_TOKEN and GITHUB_REPOSITORY must be set (GitHub Actions sets them)");
-  const target: GitHubTarget = { apiUrl: env.GITHUB_API_URL ?? "https://api.github.com", token: env.GITHUB_TOKEN, repository: env.GITHUB_REPOSITORY, issue };
+  if (!env.GITHUB_TOKEN || !env.GITHUB_REPOSITORY)
+    return usage(err, "GITHUB_TOKEN and GITHUB_REPOSITORY must be set (GitHub Actions sets them)");
+  const target: GitHubTarget = {
+    apiUrl: env.GITHUB_API_URL ?? "https://api.github.com",
+    token: env.GITHUB_TOKEN,
+    repository: env.GITHUB_REPOSITORY,
+    issue,
+  };
   try {
     if (command === "comment") {
       if (!values["body-file"]) return usage(err, "pr comment needs --body-file <file>");
@@ -36,7 +54,8 @@ export async function runPrCommand(command: string, argv: string[], out: Print, 
       return 0;
     }
     if (command === "label") {
-      if (positionals.length !== 1 || values.add === values.remove) return usage(err, "pr label needs <name> and one of --add, --remove");
+      if (positionals.length !== 1 || values.add === values.remove)
+        return usage(err, "pr label needs <name> and one of --add, --remove");
       await setLabel(target, positionals[0], values.add === true);
       out(`${values.add ? "added" : "removed"} label ${positionals[0]} on #${issue}`);
       return 0;

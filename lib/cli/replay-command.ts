@@ -17,13 +17,19 @@ export function replayCommand(argv: string[], out: Print, err: Print): number {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { log: { type: "string" }, env: { type: "string" }, "hash-key-file": { type: "string" }, json: { type: "boolean" } },
+      options: {
+        log: { type: "string" },
+        env: { type: "string" },
+        "hash-key-file": { type: "string" },
+        json: { type: "boolean" },
+      },
     });
   } catch (e) {
     throw new ReviewUsageError((e as Error).message);
   }
   const { values, positionals } = parsed;
-  if (!values.log || positionals.length !== 2) throw new ReviewUsageError("policy replay needs --log <file> <base> <head>");
+  if (!values.log || positionals.length !== 2)
+    throw new ReviewUsageError("policy replay needs --log <file> <base> <head>");
   const base = loadSide(positionals[0]);
   const head = loadSide(positionals[1]);
   if (!base.bundle || !head.bundle) {

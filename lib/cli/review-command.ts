@@ -40,7 +40,8 @@ export function reviewCommand(argv: string[], out: Print): number {
     throw new ReviewUsageError((e as Error).message);
   }
   const { values, positionals } = parsed;
-  if (positionals.length !== 2) throw new ReviewUsageError("policy review needs <base> <head> (directories or git revisions)");
+  if (positionals.length !== 2)
+    throw new ReviewUsageError("policy review needs <base> <head> (directories or git revisions)");
   const base = loadSide(positionals[0]);
   const head = loadSide(positionals[1]);
   const log = values["replay-log"];
@@ -50,7 +51,9 @@ export function reviewCommand(argv: string[], out: Print): number {
     result = reviewPolicies(base, head, {
       environment: values.env,
       detailsUrl: values["details-url"],
-      replay: log ? { text: readFileSync(log, "utf8"), source: log, environment: values["replay-env"], hashKey } : undefined,
+      replay: log
+        ? { text: readFileSync(log, "utf8"), source: log, environment: values["replay-env"], hashKey }
+        : undefined,
     });
   } catch (e) {
     if (e instanceof ReplayError) throw new ReviewUsageError(e.message);
@@ -60,9 +63,24 @@ export function reviewCommand(argv: string[], out: Print): number {
   if (values.out) writeFileSync(values.out, result.markdown);
   if (values["full-diff"]) writeFileSync(values["full-diff"], `${fullDiff || result.markdown}\n`);
   if (values["github-output"]) {
-    appendFileSync(values["github-output"], `verdict=${result.verdict}\nwidens=${result.verdict === "widens"}\nchecks-passed=${result.checksPassed}\n`);
+    appendFileSync(
+      values["github-output"],
+      `verdict=${result.verdict}\nwidens=${result.verdict === "widens"}\nchecks-passed=${result.checksPassed}\n`,
+    );
   }
-  if (values.json) out(JSON.stringify({ verdict: result.verdict, checksPassed: result.checksPassed, diff: result.input.diff, replay: result.input.replay }, null, 2));
+  if (values.json)
+    out(
+      JSON.stringify(
+        {
+          verdict: result.verdict,
+          checksPassed: result.checksPassed,
+          diff: result.input.diff,
+          replay: result.input.replay,
+        },
+        null,
+        2,
+      ),
+    );
   else if (!values.out) out(result.markdown.trimEnd());
   else out(`${result.verdict}${result.checksPassed ? "" : " (checks failed)"}: wrote ${values.out}`);
   if (!result.checksPassed) return 1;

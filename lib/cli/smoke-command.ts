@@ -19,7 +19,11 @@ export async function smokeCommand(argv: string[], out: Print, err: Print, env =
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { "token-file": { type: "string" }, "token-env": { type: "string" }, request: { type: "string", multiple: true } },
+      options: {
+        "token-file": { type: "string" },
+        "token-env": { type: "string" },
+        request: { type: "string", multiple: true },
+      },
     });
   } catch (e) {
     err((e as Error).message);
@@ -30,7 +34,11 @@ export async function smokeCommand(argv: string[], out: Print, err: Print, env =
     err("smoke needs the broker's base URL, e.g. https://func-docs-pr-42.azurewebsites.net");
     return 2;
   }
-  const token = values["token-file"] ? readFileSync(values["token-file"], "utf8").trim() : values["token-env"] ? env[values["token-env"]]?.trim() : undefined;
+  const token = values["token-file"]
+    ? readFileSync(values["token-file"], "utf8").trim()
+    : values["token-env"]
+      ? env[values["token-env"]]?.trim()
+      : undefined;
   if (!token) {
     err("smoke needs the test identity's token: --token-file <f> or --token-env <VAR>");
     return 2;
@@ -39,7 +47,7 @@ export async function smokeCommand(argv: string[], out: Print, err: Print, env =
   try {
     requests = values.request ? values.request.map((r) => JSON.parse(r)) : [DEFAULT_REQUEST];
   } catch {
-    err("--request must be JSON, e.g. '{\"type\":\"cdn\",\"path\":\"/public/x\"}'");
+    err('--request must be JSON, e.g. \'{"type":"cdn","path":"/public/x"}\'');
     return 2;
   }
   const base = positionals[0].replace(/\/+$/, "").replace(/\/api\/token$/, "");
@@ -59,7 +67,10 @@ export async function smokeCommand(argv: string[], out: Print, err: Print, env =
     const answer = (await exchange.json().catch(() => undefined)) as Record<string, any> | undefined;
     const issued = Array.isArray(answer?.credentials) ? answer!.credentials.length : 0;
     if (exchange.status === 200 && issued > 0) {
-      out(`token exchange: 200, ${issued} credential(s) (${answer!.credentials.map((c: { type: string }) => c.type).join(", ")}), roles ${JSON.stringify(answer!.roles)}, policy ${answer!.policy}`);
+      out(
+        `token exchange: 200, ${issued} credential(s) (${types(answer!.credentials)}), ` +
+          `roles ${JSON.stringify(answer!.roles)}, policy ${answer!.policy}`,
+      );
     } else {
       // A problem+json carries a code and a detail, never a secret: safe to print.
       failures.push(`token exchange: ${exchange.status} ${answer?.title ?? ""} ${answer?.detail ?? ""}`.trim());
@@ -69,4 +80,8 @@ export async function smokeCommand(argv: string[], out: Print, err: Print, env =
   }
   for (const f of failures) err(`FAIL ${f}`);
   return failures.length === 0 ? 0 : 1;
+}
+
+function types(credentials: { type: string }[]): string {
+  return credentials.map((c) => c.type).join(", ");
 }

@@ -33,7 +33,10 @@ function rng(seed: number) {
 
 function bundle(edit: (text: string) => string): PolicyBundle {
   const disk = filesOnDisk(POLICIES);
-  const files: PolicyFiles = { ...disk, read: (f) => (f === disk.policyFile ? edit(readFileSync(f, "utf8")) : readFileSync(f, "utf8")) };
+  const files: PolicyFiles = {
+    ...disk,
+    read: (f) => (f === disk.policyFile ? edit(readFileSync(f, "utf8")) : readFileSync(f, "utf8")),
+  };
   const loaded = loadPolicy(files);
   const errors = loaded.bundle ? checkBundle(loaded.bundle).filter((d) => d.severity === "error") : loaded.diagnostics;
   if (!loaded.bundle || errors.length > 0) throw new Error(`bench policy does not check: ${JSON.stringify(errors)}`);
@@ -112,26 +115,38 @@ const report = replayText(text, base, head, { source: "generated" });
 const replayMs = performance.now() - t1;
 
 // Groups list at most 10 subjects each: check the named ones belong, and the caller counts add up.
-const named = (groups: typeof report.losses, expected: Set<string>) => groups.every((g) => g.subjects.every((s) => expected.has(s)));
+const named = (groups: typeof report.losses, expected: Set<string>) =>
+  groups.every((g) => g.subjects.every((s) => expected.has(s)));
 const loserCount = report.callersLosing;
 const gainerCount = report.callersGaining;
 const namedRight = named(report.losses, expectedLosers) && named(report.gains, expectedGainers);
 
-console.log(`bench:replay  ${RECORDS} records (${read.replayable.length} replayable), environment ${report.environment}, ` +
-  `load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`);
+console.log(
+  `bench:replay  ${RECORDS} records (${read.replayable.length} replayable), environment ${report.environment}, ` +
+    `load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`,
+);
 console.log(`  baseline: read + parse only      ${parseMs.toFixed(0)} ms`);
 console.log(`  replay under base and head       ${replayMs.toFixed(0)} ms   (target < ${TARGET_MS} ms)`);
-console.log(`  losses: ${report.losses.map((g) => `${g.role} ${g.backend} ${g.what}: ${g.callers} callers`).join("; ")}`);
-console.log(`  gains:  ${report.gains.map((g) => `${g.role} ${g.backend} ${g.what}: ${g.callers} callers`).join("; ")}`);
-console.log(`  expected losers ${expectedLosers.size}, reported ${loserCount}; expected gainers ${expectedGainers.size}, reported ${gainerCount}`);
+console.log(
+  `  losses: ${report.losses.map((g) => `${g.role} ${g.backend} ${g.what}: ${g.callers} callers`).join("; ")}`,
+);
+console.log(
+  `  gains:  ${report.gains.map((g) => `${g.role} ${g.backend} ${g.what}: ${g.callers} callers`).join("; ")}`,
+);
+console.log(
+  `  expected losers ${expectedLosers.size}, reported ${loserCount}; expected gainers ${expectedGainers.size}, reported ${gainerCount}`,
+);
 
 const problems: string[] = [];
 if (replayMs >= TARGET_MS) problems.push(`replay took ${replayMs.toFixed(0)} ms (target < ${TARGET_MS} ms)`);
 if (!namedRight) problems.push("a named caller is not one the generator made to gain or lose");
-if (loserCount !== expectedLosers.size) problems.push(`${loserCount} losing callers reported, ${expectedLosers.size} generated`);
-if (gainerCount !== expectedGainers.size) problems.push(`${gainerCount} gaining callers reported, ${expectedGainers.size} generated`);
+if (loserCount !== expectedLosers.size)
+  problems.push(`${loserCount} losing callers reported, ${expectedLosers.size} generated`);
+if (gainerCount !== expectedGainers.size)
+  problems.push(`${gainerCount} gaining callers reported, ${expectedGainers.size} generated`);
 if (report.losses.length !== 3 || report.gains.length !== 1) problems.push("unexpected gain or loss groups");
-if (report.replayed !== RECORDS || report.malformed.count !== 0) problems.push(`replayed ${report.replayed}, malformed ${report.malformed.count}`);
+if (report.replayed !== RECORDS || report.malformed.count !== 0)
+  problems.push(`replayed ${report.replayed}, malformed ${report.malformed.count}`);
 if (problems.length > 0) {
   console.error(`FAIL: ${problems.join("; ")}`);
   process.exitCode = 1;

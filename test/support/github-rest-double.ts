@@ -29,7 +29,9 @@ export class GitHubRestDouble {
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       void this.handle(req).then(({ status, body, headers }) => {
-        res.writeHead(status, { "content-type": "application/json", ...headers }).end(body === undefined ? "" : JSON.stringify(body));
+        res
+          .writeHead(status, { "content-type": "application/json", ...headers })
+          .end(body === undefined ? "" : JSON.stringify(body));
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
@@ -41,10 +43,13 @@ export class GitHubRestDouble {
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  private async handle(req: IncomingMessage): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> {
+  private async handle(
+    req: IncomingMessage,
+  ): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> {
     const url = new URL(req.url ?? "/", this.url);
     this.requests.push(`${req.method} ${url.pathname}${url.search}`);
-    if (req.headers.authorization !== `Bearer ${this.token}`) return { status: 401, body: { message: "Bad credentials" } };
+    if (req.headers.authorization !== `Bearer ${this.token}`)
+      return { status: 401, body: { message: "Bad credentials" } };
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : undefined;
@@ -54,12 +59,14 @@ export class GitHubRestDouble {
       const page = Number(url.searchParams.get("page") ?? 1);
       const slice = this.comments.slice((page - 1) * perPage, page * perPage);
       const headers: Record<string, string> = {};
-      if (page * perPage < this.comments.length) headers.link = `<${this.url}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next"`;
+      if (page * perPage < this.comments.length)
+        headers.link = `<${this.url}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next"`;
       return { status: 200, body: slice, headers };
     }
     if (url.pathname === `${issueBase}/comments` && req.method === "POST") {
       if (typeof body?.body !== "string") return { status: 422, body: { message: "Validation Failed" } };
-      if (body.body.length > 65_536) return { status: 422, body: { message: "Validation Failed: body is too long (maximum is 65536 characters)" } };
+      if (body.body.length > 65_536)
+        return { status: 422, body: { message: "Validation Failed: body is too long (maximum is 65536 characters)" } };
       const c = { id: this.nextId++, body: body.body };
       this.comments.push(c);
       return { status: 201, body: c };

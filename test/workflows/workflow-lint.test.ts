@@ -37,7 +37,9 @@ function schemaFindings(source: string): string[] {
   process.stdout.write = (() => true) as typeof process.stdout.write;
   console.log = () => undefined;
   try {
-    return validateWorkflow(source).errors.map((e) => `${"path" in e ? e.path : ""} ${e.title} ${e.detail ?? ""}`.trim());
+    return validateWorkflow(source).errors.map((e) =>
+      `${"path" in e ? e.path : ""} ${e.title} ${e.detail ?? ""}`.trim(),
+    );
   } finally {
     console.log = log;
     process.stdout.write = write;
@@ -63,9 +65,9 @@ describe("workflow linting", () => {
       .replace("${{ github.event.pull_request.number }}", "${{ github.event.pull_request.numbr.x( }}");
     expect(actionlintFindings(broken, "broken.yml").length).toBeGreaterThan(0);
     expect(schemaFindings(broken).length).toBeGreaterThan(0);
-    expect(actionlintFindings(text("policy-review.yml").replace("${{ github.token }}", "${{ github.tokn }}"), "typo.yml")).toEqual([
-      expect.stringContaining('property "tokn" is not defined'),
-    ]);
+    expect(
+      actionlintFindings(text("policy-review.yml").replace("${{ github.token }}", "${{ github.tokn }}"), "typo.yml"),
+    ).toEqual([expect.stringContaining('property "tokn" is not defined')]);
   });
 });
 
@@ -74,7 +76,10 @@ describe("policy-review.yml", () => {
 
   it("runs on pull requests that touch policies/, one run per PR at a time", () => {
     expect(w.on.pull_request.paths).toEqual(["policies/**"]);
-    expect(w.concurrency).toEqual({ group: "policy-review-${{ github.event.pull_request.number }}", "cancel-in-progress": true });
+    expect(w.concurrency).toEqual({
+      group: "policy-review-${{ github.event.pull_request.number }}",
+      "cancel-in-progress": true,
+    });
   });
 
   it("has least-privilege permissions and uses no secret", () => {
@@ -86,7 +91,10 @@ describe("policy-review.yml", () => {
 
   it("fetches the base revision, runs the review script, posts the marked comment, labels and fails on widening", () => {
     const steps = w.jobs.review.steps as Record<string, any>[];
-    expect(steps[0]).toMatchObject({ uses: "actions/checkout@v4", with: { "fetch-depth": 0, "persist-credentials": false } });
+    expect(steps[0]).toMatchObject({
+      uses: "actions/checkout@v4",
+      with: { "fetch-depth": 0, "persist-credentials": false },
+    });
     const run = steps.map((s) => s.run ?? "").join("\n");
     expect(run).toContain("bash .github/scripts/policy-review.sh");
     expect(run).toContain("token-broker pr comment");
@@ -107,7 +115,11 @@ describe("ephemeral-env.yml", () => {
       expect([name, job.permissions?.["id-token"]]).toEqual([name, logsIn ? "write" : undefined]);
       for (const s of job.steps as any[]) {
         if (String(s.uses ?? "").startsWith("azure/login@")) {
-          expect(s.with).toEqual({ "client-id": "${{ vars.AZURE_CLIENT_ID }}", "tenant-id": "${{ vars.AZURE_TENANT_ID }}", "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}" });
+          expect(s.with).toEqual({
+            "client-id": "${{ vars.AZURE_CLIENT_ID }}",
+            "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
+            "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}",
+          });
         }
       }
     }
@@ -115,11 +127,23 @@ describe("ephemeral-env.yml", () => {
   });
 
   it("keeps state in the azurerm backend through TOKEN_BROKER_STATE_* and never cancels a running deploy or destroy", () => {
-    expect(Object.keys(w.env)).toEqual(expect.arrayContaining(["TOKEN_BROKER_STATE_RESOURCE_GROUP", "TOKEN_BROKER_STATE_STORAGE_ACCOUNT", "TOKEN_BROKER_STATE_CONTAINER"]));
+    expect(Object.keys(w.env)).toEqual(
+      expect.arrayContaining([
+        "TOKEN_BROKER_STATE_RESOURCE_GROUP",
+        "TOKEN_BROKER_STATE_STORAGE_ACCOUNT",
+        "TOKEN_BROKER_STATE_CONTAINER",
+      ]),
+    );
     for (const name of ["deploy", "destroy"]) {
-      expect(jobs[name].concurrency).toEqual({ group: "ephemeral-pr-${{ github.event.pull_request.number }}", "cancel-in-progress": false });
+      expect(jobs[name].concurrency).toEqual({
+        group: "ephemeral-pr-${{ github.event.pull_request.number }}",
+        "cancel-in-progress": false,
+      });
     }
-    expect(jobs["destroy-expired"].concurrency).toEqual({ group: "ephemeral-pr-${{ matrix.environment.pullRequest }}", "cancel-in-progress": false });
+    expect(jobs["destroy-expired"].concurrency).toEqual({
+      group: "ephemeral-pr-${{ matrix.environment.pullRequest }}",
+      "cancel-in-progress": false,
+    });
   });
 
   it("deploys and smoke-tests on open/push, destroys on close, sweeps expired environments on a schedule", () => {
@@ -131,7 +155,9 @@ describe("ephemeral-env.yml", () => {
     expect(runs("deploy")).toContain("npx token-broker env comment");
     expect(runs("destroy")).toContain('npx cdktf destroy "broker-pr-$TOKEN_BROKER_PR" --auto-approve');
     expect(runs("find-expired")).toContain("npx token-broker env expired --resource-groups groups.json --json");
-    expect(jobs["destroy-expired"].strategy.matrix.environment).toBe("${{ fromJSON(needs.find-expired.outputs.expired) }}");
+    expect(jobs["destroy-expired"].strategy.matrix.environment).toBe(
+      "${{ fromJSON(needs.find-expired.outputs.expired) }}",
+    );
     // Fork PRs get no id-token and must never deploy.
     expect(jobs.deploy.if).toContain("github.event.pull_request.head.repo.full_name == github.repository");
   });

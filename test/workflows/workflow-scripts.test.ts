@@ -34,7 +34,11 @@ async function cli(argv: string[], env?: NodeJS.ProcessEnv) {
   const saved = { ...process.env };
   if (env) Object.assign(process.env, env);
   try {
-    const code = await main(argv, (s) => out.push(s), (s) => err.push(s));
+    const code = await main(
+      argv,
+      (s) => out.push(s),
+      (s) => err.push(s),
+    );
     return { code, out: out.join("\n"), err: err.join("\n") };
   } finally {
     for (const k of Object.keys(env ?? {})) if (saved[k] === undefined) delete process.env[k];
@@ -51,7 +55,18 @@ const read = (f: string) => {
 };
 
 describe(".github/scripts/policy-review.sh", () => {
-  const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" } }).trim();
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync("git", args, {
+      cwd,
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@example.com",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@example.com",
+      },
+    }).trim();
 
   function repoWithChange(edit: (policy: string) => string): { repo: string; base: string } {
     const repo = tempDir("tb-review-repo-");
@@ -73,14 +88,34 @@ describe(".github/scripts/policy-review.sh", () => {
     const r = spawnSync("bash", [join(ROOT, ".github", "scripts", "policy-review.sh")], {
       cwd: repo,
       encoding: "utf8",
-      env: { ...process.env, BASE_SHA: base, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, TOKEN_BROKER: tokenBroker },
+      env: {
+        ...process.env,
+        BASE_SHA: base,
+        GITHUB_OUTPUT: output,
+        GITHUB_STEP_SUMMARY: summary,
+        TOKEN_BROKER: tokenBroker,
+      },
     });
-    const outputs = Object.fromEntries(readFileSync(output, "utf8").trim().split("\n").map((l) => l.split("=") as [string, string]));
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr, outputs, comment: read(join(repo, "review-comment.md")), summary: read(summary) };
+    const outputs = Object.fromEntries(
+      readFileSync(output, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => l.split("=") as [string, string]),
+    );
+    return {
+      status: r.status,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      outputs,
+      comment: read(join(repo, "review-comment.md")),
+      summary: read(summary),
+    };
   }
 
   it("on a widening change: the step succeeds, its outputs say widens / exit 3, the comment and summary are written", () => {
-    const { repo, base } = repoWithChange((p) => p.replace("countries: { deny: [KP, IR] }", "countries: { deny: [KP] }"));
+    const { repo, base } = repoWithChange((p) =>
+      p.replace("countries: { deny: [KP, IR] }", "countries: { deny: [KP] }"),
+    );
     const r = runScript(repo, base);
     expect(r.status).toBe(0);
     expect(r.outputs).toEqual({ verdict: "widens", widens: "true", "checks-passed": "true", "exit-code": "3" });
@@ -91,7 +126,9 @@ describe(".github/scripts/policy-review.sh", () => {
   });
 
   it("on a narrowing change: exit code 0 and verdict narrows", () => {
-    const { repo, base } = repoWithChange((p) => p.replace("countries: { deny: [KP, IR] }", "countries: { deny: [KP, IR, CU] }"));
+    const { repo, base } = repoWithChange((p) =>
+      p.replace("countries: { deny: [KP, IR] }", "countries: { deny: [KP, IR, CU] }"),
+    );
     const r = runScript(repo, base);
     expect(r.outputs).toMatchObject({ verdict: "narrows", widens: "false", "exit-code": "0" });
   });
@@ -125,9 +162,13 @@ describe("pr comment / pr label against GitHub's REST contract", () => {
     for (let i = 0; i < 130; i++) gh.comments.push({ id: i + 1, body: `comment ${i}` });
     const file = join(tempDir("tb-pr-"), "c.md");
     writeFileSync(file, `${REVIEW_MARKER}\nfirst`);
-    expect((await cli(["pr", "comment", "--pr", "7", "--body-file", file], env())).out).toMatch(/^created comment \d+ on #7$/);
+    expect((await cli(["pr", "comment", "--pr", "7", "--body-file", file], env())).out).toMatch(
+      /^created comment \d+ on #7$/,
+    );
     writeFileSync(file, `${REVIEW_MARKER}\nsecond`);
-    expect((await cli(["pr", "comment", "--pr", "7", "--body-file", file], env())).out).toMatch(/^updated comment \d+ on #7$/);
+    expect((await cli(["pr", "comment", "--pr", "7", "--body-file", file], env())).out).toMatch(
+      /^updated comment \d+ on #7$/,
+    );
     const mine = gh.comments.filter((c) => c.body.includes(REVIEW_MARKER));
     expect(mine).toHaveLength(1);
     expect(mine[0].body).toBe(`${REVIEW_MARKER}\nsecond`);
@@ -172,7 +213,15 @@ environments: { dev: { stage: development } }
     const core = createBroker({
       config,
       verifier: new TokenVerifier(config),
-      minters: { fluid: createFluidMinter(() => ({ tenantId: "t", endpoint: "http://127.0.0.1:1", key1: "k1", key2: "k2", active: "key1" })) },
+      minters: {
+        fluid: createFluidMinter(() => ({
+          tenantId: "t",
+          endpoint: "http://127.0.0.1:1",
+          key1: "k1",
+          key2: "k2",
+          active: "key1",
+        })),
+      },
     });
     broker = await startNodeHttpBroker(core);
   });
@@ -193,7 +242,9 @@ environments: { dev: { stage: development } }
 
   it("fails on an identity the policy grants nothing, and on an unreachable broker", async () => {
     const token = await issuer.sign({ sub: "nobody", roles: ["other"], aud: "api://broker" });
-    const denied = await cli(["smoke", `${broker.url}/api/token`, "--token-env", "SMOKE_TOKEN", ...request], { SMOKE_TOKEN: token });
+    const denied = await cli(["smoke", `${broker.url}/api/token`, "--token-env", "SMOKE_TOKEN", ...request], {
+      SMOKE_TOKEN: token,
+    });
     expect(denied.code).toBe(1);
     expect(denied.err).toMatch(/^FAIL token exchange: 403/);
     const down = await cli(["smoke", "http://127.0.0.1:9", "--token-env", "SMOKE_TOKEN"], { SMOKE_TOKEN: token });
@@ -240,8 +291,28 @@ describe("token-broker env expired / env comment", () => {
 
   it("renders the outputs comment with its own marker and no non-scalar output", async () => {
     const dir = tempDir("tb-env-");
-    writeFileSync(join(dir, "outputs.json"), JSON.stringify({ "broker-pr-42": { broker_url: "https://func-docs-pr-42.azurewebsites.net/api/token", policy_hash: "sha256:ab", nested: { x: 1 } } }));
-    const r = await cli(["env", "comment", "--outputs", join(dir, "outputs.json"), "--stack", "broker-pr-42", "--expires-on", "2026-11-28", "--smoke", "health: ok"]);
+    writeFileSync(
+      join(dir, "outputs.json"),
+      JSON.stringify({
+        "broker-pr-42": {
+          broker_url: "https://func-docs-pr-42.azurewebsites.net/api/token",
+          policy_hash: "sha256:ab",
+          nested: { x: 1 },
+        },
+      }),
+    );
+    const r = await cli([
+      "env",
+      "comment",
+      "--outputs",
+      join(dir, "outputs.json"),
+      "--stack",
+      "broker-pr-42",
+      "--expires-on",
+      "2026-11-28",
+      "--smoke",
+      "health: ok",
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toContain("<!-- token-broker:ephemeral-env -->\n## Ephemeral environment `pr-42` is up");
     expect(r.out).toContain("| broker_url | `https://func-docs-pr-42.azurewebsites.net/api/token` |");

@@ -65,7 +65,8 @@ function auditOf(raw: string): Record<string, unknown> | undefined {
 /** Rejected tokens and records written before the broker kept claims cannot be replayed. */
 function replayable(a: Record<string, unknown>, line: number): ReplayableRecord | undefined {
   if (a.event !== "issued" && a.event !== "denied") return undefined;
-  if (typeof a.subject !== "string" || typeof a.issuer !== "string" || !isObject(a.claims) || !isObject(a.asked)) return undefined;
+  if (typeof a.subject !== "string" || typeof a.issuer !== "string" || !isObject(a.claims) || !isObject(a.asked))
+    return undefined;
   const type = a.asked.type;
   if (type !== "cosmos" && type !== "fluid" && type !== "cdn") return undefined;
   return {

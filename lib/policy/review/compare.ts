@@ -35,7 +35,8 @@ export interface EnvironmentPair {
 /** One compiled pair per environment of either side (ephemeral entries once, as `<entry>-1`). */
 export function compilePairs(base: PolicyBundle, head: PolicyBundle, only?: string): Map<string, EnvironmentPair> {
   const names = new Map<string, boolean>();
-  for (const b of [base, head]) for (const e of representativeEnvironments(b.environments.entries)) names.set(e.name, e.stage === "ephemeral");
+  for (const b of [base, head])
+    for (const e of representativeEnvironments(b.environments.entries)) names.set(e.name, e.stage === "ephemeral");
   const selected = only ? [only] : [...names.keys()];
   const compileOr = (b: PolicyBundle, env: string): CompiledPolicy | undefined => {
     try {
@@ -45,7 +46,12 @@ export function compilePairs(base: PolicyBundle, head: PolicyBundle, only?: stri
       throw e;
     }
   };
-  return new Map(selected.map((env) => [env, { base: compileOr(base, env), head: compileOr(head, env), ephemeral: names.get(env) ?? false }]));
+  return new Map(
+    selected.map((env) => [
+      env,
+      { base: compileOr(base, env), head: compileOr(head, env), ephemeral: names.get(env) ?? false },
+    ]),
+  );
 }
 
 /** How an environment is named in a review: an ephemeral representative `pr-1` stands for `pr-*`. */

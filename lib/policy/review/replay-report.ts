@@ -38,14 +38,21 @@ export function formatReplay(r: ReplayReport): string {
   const lines = [
     `replay of ${r.source} in environment ${r.environment}: ${r.records} line(s), ${r.replayed} exchange(s) replayed, ` +
       `${r.skipped} not replayable, ${r.malformed.count} malformed` +
-      (r.malformed.count > 0 ? ` (line ${r.malformed.lines.join(", ")}${r.malformed.count > r.malformed.lines.length ? ", …" : ""})` : ""),
+      (r.malformed.count > 0
+        ? ` (line ${r.malformed.lines.join(", ")}${r.malformed.count > r.malformed.lines.length ? ", …" : ""})`
+        : ""),
   ];
   if (r.gains.length === 0 && r.losses.length === 0) lines.push("no recorded caller would gain or lose access");
   else lines.push(`${r.callersGaining} caller(s) would gain access, ${r.callersLosing} would lose access`);
-  for (const [label, list] of [["gain", r.gains], ["lose", r.losses]] as const) {
+  for (const [label, list] of [
+    ["gain", r.gains],
+    ["lose", r.losses],
+  ] as const) {
     for (const g of list) {
-      lines.push(`${label === "gain" ? "+" : "-"} ${g.callers} caller(s), ${g.exchanges} exchange(s) would ${label} ${g.backend} ${g.what} ` +
-        `(role ${g.role}): ${g.subjects.join(", ")}${g.callers > g.subjects.length ? ", …" : ""}`);
+      lines.push(
+        `${label === "gain" ? "+" : "-"} ${g.callers} caller(s), ${g.exchanges} exchange(s) would ${label} ${g.backend} ${g.what} ` +
+          `(role ${g.role}): ${g.subjects.join(", ")}${g.callers > g.subjects.length ? ", …" : ""}`,
+      );
     }
   }
   return lines.join("\n");

@@ -27,13 +27,23 @@ export interface ReplayOptions {
 
 export class ReplayError extends Error {}
 
-export function replayFile(path: string, base: PolicyBundle, head: PolicyBundle, options: ReplayOptions = {}): ReplayReport {
+export function replayFile(
+  path: string,
+  base: PolicyBundle,
+  head: PolicyBundle,
+  options: ReplayOptions = {},
+): ReplayReport {
   return replayText(readFileSync(path, "utf8"), base, head, { source: path, ...options });
 }
 
 type Outcome = { granted: GrantedCredential; role: string } | { denied: string };
 
-export function replayText(text: string, base: PolicyBundle, head: PolicyBundle, options: ReplayOptions = {}): ReplayReport {
+export function replayText(
+  text: string,
+  base: PolicyBundle,
+  head: PolicyBundle,
+  options: ReplayOptions = {},
+): ReplayReport {
   const log = readAuditLines(text);
   const environment = options.environment ?? environmentOf(base, log.replayable);
   const baseConfig = compilePolicy(base, environment, { skipCheck: true }).config;
@@ -42,7 +52,8 @@ export function replayText(text: string, base: PolicyBundle, head: PolicyBundle,
   const after = evaluatorFor(headConfig, options.hashKey);
   const cdnPrefixes = new Map<string, string>();
   for (const c of [baseConfig, headConfig]) {
-    for (const r of c.roles) for (const g of r.grants) if (g.type === "cdn") cdnPrefixes.set(g.id, renderTemplate(g.prefix));
+    for (const r of c.roles)
+      for (const g of r.grants) if (g.type === "cdn") cdnPrefixes.set(g.id, renderTemplate(g.prefix));
   }
   const gains = new Groups();
   const losses = new Groups();
@@ -54,7 +65,9 @@ export function replayText(text: string, base: PolicyBundle, head: PolicyBundle,
   let replayed = 0;
   let skipped = log.skipped;
   for (const r of log.replayable) {
-    const key = `${r.issuer}\u0000${r.subject}\u0000${JSON.stringify(r.claims)}\u0000${JSON.stringify(r.asked)}\u0000${r.hashed.join(",")}`;
+    const key = [r.issuer, r.subject, JSON.stringify(r.claims), JSON.stringify(r.asked), r.hashed.join(",")].join(
+      "\u0000",
+    );
     let changes = seen.get(key);
     if (changes === undefined) {
       const pair = evaluatePair(r, before, after, options.hashKey);
@@ -89,10 +102,17 @@ export function replayText(text: string, base: PolicyBundle, head: PolicyBundle,
 function environmentOf(base: PolicyBundle, records: ReplayableRecord[]): string {
   const counts = new Map<string, number>();
   for (const r of records) if (r.policy) counts.set(r.policy, (counts.get(r.policy) ?? 0) + 1);
-  const byHash = new Map(representativeEnvironments(base.environments.entries).map((e) => [compilePolicy(base, e.name, { skipCheck: true }).config.policyHash, e.name]));
+  const byHash = new Map(
+    representativeEnvironments(base.environments.entries).map((e) => [
+      compilePolicy(base, e.name, { skipCheck: true }).config.policyHash,
+      e.name,
+    ]),
+  );
   const ranked = [...counts].sort((a, b) => b[1] - a[1]);
   for (const [hash] of ranked) if (byHash.has(hash)) return byHash.get(hash)!;
-  throw new ReplayError("cannot tell which environment the log comes from (no record carries a base policy hash); pass --env <name>");
+  throw new ReplayError(
+    "cannot tell which environment the log comes from (no record carries a base policy hash); pass --env <name>",
+  );
 }
 
 interface HashedEvaluator {
@@ -105,7 +125,11 @@ interface HashedEvaluator {
 
 function evaluatorFor(config: RuntimeConfig, key?: Uint8Array): HashedEvaluator {
   const subjectClaims = new Map(config.issuers.map((i) => [i.name, i.subjectClaim]));
-  return { subjectClaims, plain: createEvaluator(config), hashed: key ? createEvaluator(hashLiterals(config, key)) : undefined };
+  return {
+    subjectClaims,
+    plain: createEvaluator(config),
+    hashed: key ? createEvaluator(hashLiterals(config, key)) : undefined,
+  };
 }
 
 /** Every literal compared for equality, hashed; the role index is dropped (its keys are plain values). */
@@ -131,7 +155,12 @@ function hashLiterals(config: RuntimeConfig, key: Uint8Array): RuntimeConfig {
   return { ...config, roles, index: { byClaim: {}, unindexed: roles.map((_, i) => i) } };
 }
 
-function evaluatePair(r: ReplayableRecord, before: HashedEvaluator, after: HashedEvaluator, key?: Uint8Array): [Outcome, Outcome] | null {
+function evaluatePair(
+  r: ReplayableRecord,
+  before: HashedEvaluator,
+  after: HashedEvaluator,
+  key?: Uint8Array,
+): [Outcome, Outcome] | null {
   if (r.hashed.length > 0 && !key) return null;
   let asked: AccessRequest;
   try {
@@ -162,8 +191,12 @@ interface Change {
 /** `p`: CDN grant id -> its prefix template (`/tenants/${claims.tid}/`): a concrete path names one caller's tenant. */
 function compare(a: Outcome, b: Outcome, p: Map<string, string>): Change[] {
   const out: Change[] = [];
-  const gains = { add: (role: string, backend: Change["backend"], what: string) => out.push({ gain: true, role, backend, what }) };
-  const losses = { add: (role: string, backend: Change["backend"], what: string) => out.push({ gain: false, role, backend, what }) };
+  const gains = {
+    add: (role: string, backend: Change["backend"], what: string) => out.push({ gain: true, role, backend, what }),
+  };
+  const losses = {
+    add: (role: string, backend: Change["backend"], what: string) => out.push({ gain: false, role, backend, what }),
+  };
   if ("denied" in a && "denied" in b) return out;
   if ("denied" in a && "granted" in b) {
     gains.add(b.role, b.granted.type, `denied → ${access(b.granted, p)}`);
@@ -176,12 +209,21 @@ function compare(a: Outcome, b: Outcome, p: Map<string, string>): Change[] {
   if (!("granted" in a && "granted" in b)) return out;
   const x = a.granted;
   const y = b.granted;
-  if (y.ttlSeconds > x.ttlSeconds) gains.add(b.role, y.type, `${target(y, p)} ttl ${formatDuration(x.ttlSeconds)} → ${formatDuration(y.ttlSeconds)}`);
-  if (y.ttlSeconds < x.ttlSeconds) losses.add(a.role, x.type, `${target(x, p)} ttl ${formatDuration(x.ttlSeconds)} → ${formatDuration(y.ttlSeconds)}`);
+  if (y.ttlSeconds > x.ttlSeconds)
+    gains.add(b.role, y.type, `${target(y, p)} ttl ${formatDuration(x.ttlSeconds)} → ${formatDuration(y.ttlSeconds)}`);
+  if (y.ttlSeconds < x.ttlSeconds)
+    losses.add(a.role, x.type, `${target(x, p)} ttl ${formatDuration(x.ttlSeconds)} → ${formatDuration(y.ttlSeconds)}`);
   if (x.type === "cosmos" && y.type === "cosmos") {
-    if (x.access !== y.access) (y.access === "all" ? gains : losses).add(y.access === "all" ? b.role : a.role, "cosmos", `${target(x, p)} ${x.access} → ${y.access}`);
-    if (x.partitionKey !== null && y.partitionKey === null) gains.add(b.role, "cosmos", `${target(x, p)} one partition → every partition`);
-    if (x.partitionKey === null && y.partitionKey !== null) losses.add(a.role, "cosmos", `${target(x, p)} every partition → one partition`);
+    if (x.access !== y.access)
+      (y.access === "all" ? gains : losses).add(
+        y.access === "all" ? b.role : a.role,
+        "cosmos",
+        `${target(x, p)} ${x.access} → ${y.access}`,
+      );
+    if (x.partitionKey !== null && y.partitionKey === null)
+      gains.add(b.role, "cosmos", `${target(x, p)} one partition → every partition`);
+    if (x.partitionKey === null && y.partitionKey !== null)
+      losses.add(a.role, "cosmos", `${target(x, p)} every partition → one partition`);
   } else if (x.type === "fluid" && y.type === "fluid") {
     const more = y.scopes.filter((s) => !x.scopes.includes(s));
     const fewer = x.scopes.filter((s) => !y.scopes.includes(s));
@@ -208,7 +250,10 @@ function access(g: GrantedCredential, cdnPrefixes: Map<string, string>): string 
 }
 
 class Groups {
-  private readonly groups = new Map<string, { g: Omit<AccessChangeGroup, "callers" | "subjects">; subjects: Set<string> }>();
+  private readonly groups = new Map<
+    string,
+    { g: Omit<AccessChangeGroup, "callers" | "subjects">; subjects: Set<string> }
+  >();
 
   add(role: string, backend: AccessChangeGroup["backend"], what: string, subject: string): void {
     const key = `${role}\u0000${backend}\u0000${what}`;
@@ -223,7 +268,11 @@ class Groups {
 
   list(): AccessChangeGroup[] {
     return [...this.groups.values()]
-      .map(({ g, subjects }) => ({ ...g, callers: subjects.size, subjects: [...subjects].sort().slice(0, MAX_SUBJECTS) }))
+      .map(({ g, subjects }) => ({
+        ...g,
+        callers: subjects.size,
+        subjects: [...subjects].sort().slice(0, MAX_SUBJECTS),
+      }))
       .sort((a, b) => b.callers - a.callers || a.role.localeCompare(b.role) || a.what.localeCompare(b.what));
   }
 }

@@ -76,7 +76,8 @@ export function verdictOf(diff: PolicyDiff | undefined): Verdict {
 const MARK = { widens: "🔺 **widens**", narrows: "🔽 narrows", neutral: "▫️ changes" } as const;
 
 export function renderReviewComment(input: ReviewInput, budget = COMMENT_BUDGET): ReviewResult {
-  const checksPassed = input.base.errors === 0 && input.head.errors === 0 && (input.tests?.failed ?? 0) === 0 && !input.tests?.missing;
+  const checksPassed =
+    input.base.errors === 0 && input.head.errors === 0 && (input.tests?.failed ?? 0) === 0 && !input.tests?.missing;
   const verdict = verdictOf(input.diff);
   const head: string[] = [REVIEW_MARKER, verdictLine(input, verdict), "", statusLine(input), ""];
   if (input.diff && !input.diff.unchanged) head.push(...summaryTable(input), "");
@@ -84,8 +85,11 @@ export function renderReviewComment(input: ReviewInput, budget = COMMENT_BUDGET)
   if (input.replay) head.push(...replaySection(input.replay), "");
 
   const sections = input.diff ? environmentSections(input) : [];
-  const footer = ["", `<sub>Rendered by \`token-broker policy review\`${input.detailsUrl ? ` · [full output](${input.detailsUrl})` : ""}. ` +
-    "Widening needs a second reviewer.</sub>"];
+  const footer = [
+    "",
+    `<sub>Rendered by \`token-broker policy review\`${input.detailsUrl ? ` · [full output](${input.detailsUrl})` : ""}. ` +
+      "Widening needs a second reviewer.</sub>",
+  ];
   let body = head.join("\n");
   let shown = 0;
   const size = (s: string) => s.length + 1;
@@ -98,7 +102,8 @@ export function renderReviewComment(input: ReviewInput, budget = COMMENT_BUDGET)
   if (shown < sections.length) {
     const rest = sections.slice(shown);
     const widening = rest.filter((s) => s.widens).length;
-    body += `\n\n> ✂️ ${rest.length} more section(s) not shown (${widening} of them widen): GitHub caps a comment's size. ` +
+    body +=
+      `\n\n> ✂️ ${rest.length} more section(s) not shown (${widening} of them widen): GitHub caps a comment's size. ` +
       "The job summary has the whole diff; locally: `npx token-broker policy diff <base> <head>`.";
   }
   return { verdict, checksPassed, markdown: `${body}\n${footer.join("\n")}\n` };
@@ -124,22 +129,49 @@ function verdictLine(input: ReviewInput, verdict: Verdict): string {
 
 function statusLine(input: ReviewInput): string {
   const check = (s: SideStatus) => (s.errors === 0 ? "✔" : `✘ ${s.errors} error(s)`);
-  const parts = [`\`${input.base.label}\` → \`${input.head.label}\``, `check: base ${check(input.base)}, head ${check(input.head)}`];
+  const parts = [
+    `\`${input.base.label}\` → \`${input.head.label}\``,
+    `check: base ${check(input.base)}, head ${check(input.head)}`,
+  ];
   const t = input.tests;
-  if (t) parts.push(t.missing ? "tests: ✘ none found" : t.failed === 0 ? `tests: ✔ ${t.passed} passed` : `tests: ✘ ${t.failed} failed, ${t.passed} passed`);
-  if (input.replay) parts.push(`replay: ${input.replay.callersGaining} caller(s) gain, ${input.replay.callersLosing} lose`);
+  if (t)
+    parts.push(
+      t.missing
+        ? "tests: ✘ none found"
+        : t.failed === 0
+          ? `tests: ✔ ${t.passed} passed`
+          : `tests: ✘ ${t.failed} failed, ${t.passed} passed`,
+    );
+  if (input.replay)
+    parts.push(`replay: ${input.replay.callersGaining} caller(s) gain, ${input.replay.callersLosing} lose`);
   return parts.join(" · ");
 }
 
 function checkProblems(input: ReviewInput): string[] {
   const out: string[] = [];
-  for (const [name, s] of [["base", input.base], ["head", input.head]] as const) {
+  for (const [name, s] of [
+    ["base", input.base],
+    ["head", input.head],
+  ] as const) {
     if (s.errors === 0) continue;
     out.push(`**${name} \`${s.label}\`: ${s.errors} error(s)**`, "", "```", ...s.messages, "```", "");
   }
   if (input.tests && input.tests.failed > 0) {
-    const more = input.tests.failed > input.tests.failures.length ? [`… ${input.tests.failed - input.tests.failures.length} more`] : [];
-    out.push(`<details><summary><b>Failing policy tests</b> (${input.tests.failed})</summary>`, "", "```", ...input.tests.failures, ...more, "```", "", "</details>", "");
+    const more =
+      input.tests.failed > input.tests.failures.length
+        ? [`… ${input.tests.failed - input.tests.failures.length} more`]
+        : [];
+    out.push(
+      `<details><summary><b>Failing policy tests</b> (${input.tests.failed})</summary>`,
+      "",
+      "```",
+      ...input.tests.failures,
+      ...more,
+      "```",
+      "",
+      "</details>",
+      "",
+    );
   }
   return out;
 }
@@ -161,7 +193,8 @@ function countChanges(changes: PolicyChange[]): Counts {
     if (ch.scope.startsWith("role ")) c.roles.add(ch.scope);
     if (kind === "ttl") ch.direction === "widens" ? c.ttlUp++ : c.ttlDown++;
     else if (kind === "edge") c.edge++;
-    else if (kind === "access") ch.direction === "widens" ? c.gained++ : ch.direction === "narrows" ? c.lost++ : c.other++;
+    else if (kind === "access")
+      ch.direction === "widens" ? c.gained++ : ch.direction === "narrows" ? c.lost++ : c.other++;
     else c.other++;
   }
   return c;
@@ -172,12 +205,17 @@ function envNames(input: ReviewInput, envs: string[]): string {
 }
 
 function summaryTable(input: ReviewInput): string[] {
-  const rows = ["| Environments | Roles changed | Access gained | Access lost | TTL ⬆ / ⬇ | Edge rules | Issuers, RBAC, other |",
-    "|---|---:|---:|---:|---:|---:|---:|"];
+  const rows = [
+    "| Environments | Roles changed | Access gained | Access lost | TTL ⬆ / ⬇ | Edge rules | Issuers, RBAC, other |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+  ];
   for (const g of input.diff!.groups) {
     const c = countChanges(g.changes);
     const gained = c.gained > 0 ? `🔺 ${c.gained}` : "0";
-    rows.push(`| ${envNames(input, g.environments)} | ${c.roles.size} | ${gained} | ${c.lost} | ${c.ttlUp} / ${c.ttlDown} | ${c.edge} | ${c.other} |`);
+    rows.push(
+      `| ${envNames(input, g.environments)} | ${c.roles.size} | ${gained} | ${c.lost} | ` +
+        `${c.ttlUp} / ${c.ttlDown} | ${c.edge} | ${c.other} |`,
+    );
   }
   return rows;
 }
@@ -191,28 +229,53 @@ interface Section {
 function environmentSections(input: ReviewInput): Section[] {
   const out: Section[] = [];
   for (const g of input.diff!.groups) {
-    out.push({ text: `\n### ${g.environments.length > 1 ? "Environments" : "Environment"} ${envNames(input, g.environments)}\n`, widens: false });
+    out.push({
+      text: `\n### ${g.environments.length > 1 ? "Environments" : "Environment"} ${envNames(input, g.environments)}\n`,
+      widens: false,
+    });
     const byScope = new Map<string, PolicyChange[]>();
     // TTL and edge-rule changes get sections of their own below, not a second mention in the role's block.
-    for (const c of g.changes) if (kindOf(c) !== "edge" && kindOf(c) !== "ttl") byScope.set(c.scope, [...(byScope.get(c.scope) ?? []), c]);
+    for (const c of g.changes)
+      if (kindOf(c) !== "edge" && kindOf(c) !== "ttl") byScope.set(c.scope, [...(byScope.get(c.scope) ?? []), c]);
     // Widening roles first: they are what the second reviewer must read.
-    const scopes = [...byScope.entries()].sort(([, a], [, b]) => Number(b.some(isWidening)) - Number(a.some(isWidening)));
+    const scopes = [...byScope.entries()].sort(
+      ([, a], [, b]) => Number(b.some(isWidening)) - Number(a.some(isWidening)),
+    );
     const open = scopes.length <= 5 ? " open" : "";
     for (const [scope, changes] of scopes) {
       const gained = changes.filter((c) => c.direction === "widens").length;
       const lost = changes.filter((c) => c.direction === "narrows").length;
-      const counts = [gained ? `🔺 ${gained} widening` : "", lost ? `🔽 ${lost} narrowing` : ""].filter(Boolean).join(", ") || "changes";
+      const counts =
+        [gained ? `🔺 ${gained} widening` : "", lost ? `🔽 ${lost} narrowing` : ""].filter(Boolean).join(", ") ||
+        "changes";
       const ordered = [...changes].sort((a, b) => rank(a) - rank(b));
-      const lines = [`<details${open}><summary>${escapeHtml(scope)}: ${counts}</summary>`, "", ...ordered.map(line), "", "</details>"];
+      const lines = [
+        `<details${open}><summary>${escapeHtml(scope)}: ${counts}</summary>`,
+        "",
+        ...ordered.map(line),
+        "",
+        "</details>",
+      ];
       out.push({ text: lines.join("\n"), widens: gained > 0 });
     }
     const ttl = g.changes.filter((c) => kindOf(c) === "ttl");
     if (ttl.length > 0) {
-      out.push({ text: ["", "#### TTL changes", "", ...ttl.map((c) => `- ${c.scope}: ${line(c).slice(2)}`)].join("\n"), widens: ttl.some(isWidening) });
+      out.push({
+        text: ["", "#### TTL changes", "", ...ttl.map((c) => `- ${c.scope}: ${line(c).slice(2)}`)].join("\n"),
+        widens: ttl.some(isWidening),
+      });
     }
     const edge = g.changes.filter((c) => kindOf(c) === "edge");
     if (edge.length > 0) {
-      out.push({ text: ["", "#### Edge rules (Front Door / WAF)", "", ...edge.map((c) => `- ${c.scope}: ${line(c).slice(2)}`)].join("\n"), widens: edge.some(isWidening) });
+      out.push({
+        text: [
+          "",
+          "#### Edge rules (Front Door / WAF)",
+          "",
+          ...edge.map((c) => `- ${c.scope}: ${line(c).slice(2)}`),
+        ].join("\n"),
+        widens: edge.some(isWidening),
+      });
     }
   }
   return out;
@@ -227,12 +290,21 @@ function escapeHtml(s: string): string {
 }
 
 function replaySection(r: ReplayReport): string[] {
-  const out = [`**Replay** of ${r.replayed} recorded exchange(s) from \`${r.source}\` under both policies (environment \`${r.environment}\`)` +
-    `${r.malformed.count > 0 ? `; ${r.malformed.count} malformed line(s) skipped` : ""}${r.skipped > 0 ? `; ${r.skipped} record(s) not replayable` : ""}:`, ""];
+  const out = [
+    `**Replay** of ${r.replayed} recorded exchange(s) from \`${r.source}\` under both policies ` +
+      `(environment \`${r.environment}\`)` +
+      (r.malformed.count > 0 ? `; ${r.malformed.count} malformed line(s) skipped` : "") +
+      (r.skipped > 0 ? `; ${r.skipped} record(s) not replayable` : "") +
+      ":",
+    "",
+  ];
   if (r.gains.length === 0 && r.losses.length === 0) return [...out, "no recorded caller would gain or lose access."];
   out.push("| | Role | Backend | Access | Callers | Exchanges | Example subjects |", "|---|---|---|---|---:|---:|---|");
   const row = (mark: string, g: ReplayReport["gains"][number]) =>
-    `| ${mark} | ${g.role} | ${g.backend} | ${g.what} | ${g.callers} | ${g.exchanges} | ${g.subjects.slice(0, 3).map((s) => `\`${s}\``).join(", ")}${g.callers > 3 ? ", …" : ""} |`;
+    `| ${mark} | ${g.role} | ${g.backend} | ${g.what} | ${g.callers} | ${g.exchanges} | ${g.subjects
+      .slice(0, 3)
+      .map((s) => `\`${s}\``)
+      .join(", ")}${g.callers > 3 ? ", …" : ""} |`;
   for (const g of r.gains.slice(0, 20)) out.push(row("🔺 gains", g));
   for (const g of r.losses.slice(0, 20)) out.push(row("🔽 loses", g));
   const hidden = Math.max(0, r.gains.length - 20) + Math.max(0, r.losses.length - 20);

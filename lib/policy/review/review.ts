@@ -28,9 +28,16 @@ export function reviewPolicies(base: LoadedSide, head: LoadedSide, options: Revi
   if (head.bundle) {
     const report = runPolicyTests(head.bundle);
     // One line per failure: the job log and `policy test` have the full expected/got.
-    const failures = report.results.filter((r) => !r.passed).map((r) => `[${r.environment}] ${r.name} (${r.file}:${r.line}): ${firstLine(r.problems)}`);
+    const failures = report.results
+      .filter((r) => !r.passed)
+      .map((r) => `[${r.environment}] ${r.name} (${r.file}:${r.line}): ${firstLine(r.problems)}`);
     failures.push(...report.diagnostics.map(formatDiagnostic));
-    input.tests = { passed: report.passed, failed: failures.length, failures: failures.slice(0, MAX_MESSAGES), missing: head.bundle.files.testFiles.length === 0 };
+    input.tests = {
+      passed: report.passed,
+      failed: failures.length,
+      failures: failures.slice(0, MAX_MESSAGES),
+      missing: head.bundle.files.testFiles.length === 0,
+    };
   }
   if (base.bundle && head.bundle) {
     const pairs = compilePairs(base.bundle, head.bundle, options.environment);
@@ -43,7 +50,14 @@ export function reviewPolicies(base: LoadedSide, head: LoadedSide, options: Revi
 }
 
 function status(side: LoadedSide): SideStatus {
-  return { label: side.label, errors: side.errors, messages: side.diagnostics.filter((d) => d.severity === "error").slice(0, MAX_MESSAGES).map(formatDiagnostic) };
+  return {
+    label: side.label,
+    errors: side.errors,
+    messages: side.diagnostics
+      .filter((d) => d.severity === "error")
+      .slice(0, MAX_MESSAGES)
+      .map(formatDiagnostic),
+  };
 }
 
 function firstLine(problems: string[]): string {

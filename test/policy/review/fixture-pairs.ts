@@ -16,10 +16,12 @@ export function policyPair(edit: (policy: string) => string, withTests = true): 
   const root = mkdtempSync(join(tmpdir(), "tb-review-"));
   const base = join(root, "base");
   const head = join(root, "head");
-  for (const dir of [base, head]) cpSync(EXAMPLE, dir, { recursive: true, filter: (src) => withTests || !src.includes("tests") });
+  for (const dir of [base, head])
+    cpSync(EXAMPLE, dir, { recursive: true, filter: (src) => withTests || !src.includes("tests") });
   const original = readFileSync(join(head, "policy.yaml"), "utf8");
   const edited = edit(original);
-  if (edited === original) throw new Error("the fixture edit changed nothing: the example policy moved, update the fixture");
+  if (edited === original)
+    throw new Error("the fixture edit changed nothing: the example policy moved, update the fixture");
   writeFileSync(join(head, "policy.yaml"), edited);
   return { base, head, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
@@ -27,7 +29,8 @@ export function policyPair(edit: (policy: string) => string, withTests = true): 
 /** Replaces exactly one occurrence, so a fixture cannot silently stop matching the example. */
 export function replaceOnce(text: string, from: string, to: string): string {
   const at = text.indexOf(from);
-  if (at === -1 || text.indexOf(from, at + 1) !== -1) throw new Error(`expected exactly one '${from}' in the example policy`);
+  if (at === -1 || text.indexOf(from, at + 1) !== -1)
+    throw new Error(`expected exactly one '${from}' in the example policy`);
   return text.slice(0, at) + to + text.slice(at + from.length);
 }
 

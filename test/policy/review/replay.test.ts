@@ -72,15 +72,34 @@ async function recordExchanges(hashKey?: Uint8Array): Promise<string[]> {
   const core = createBroker({
     config,
     verifier: new TokenVerifier(config),
-    minters: { fluid: createFluidMinter(() => ({ tenantId: "t", endpoint: "http://127.0.0.1:1", key1: "k1", key2: "k2", active: "key1" })) },
+    minters: {
+      fluid: createFluidMinter(() => ({
+        tenantId: "t",
+        endpoint: "http://127.0.0.1:1",
+        key1: "k1",
+        key2: "k2",
+        active: "key1",
+      })),
+    },
     audit: (r: AuditRecord) => lines.push(JSON.stringify({ audit: r })),
     auditHashKey: hashKey,
   });
   const broker = await startNodeHttpBroker(core);
   try {
     const exchange = async (sub: string, roles: string[], requests: unknown[]) => {
-      const token = await server.sign({ sub, tid: "contoso", name: "Secret Name", email: "x@contoso.example", roles, aud: "api://broker" });
-      await fetch(`${broker.url}/api/token`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ requests }) });
+      const token = await server.sign({
+        sub,
+        tid: "contoso",
+        name: "Secret Name",
+        email: "x@contoso.example",
+        roles,
+        aud: "api://broker",
+      });
+      await fetch(`${broker.url}/api/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ requests }),
+      });
     };
     await exchange("ed-1", ["editor"], [{ type: "fluid", documentId: "contoso-a", scopes: ["doc:read", "doc:write"] }]);
     await exchange("ed-2", ["editor"], [{ type: "fluid", documentId: "contoso-b", scopes: ["doc:read", "doc:write"] }]);
@@ -129,18 +148,51 @@ describe("policy replay", () => {
     const lines = await recordExchanges();
     // AppTraces rows (workspace-based Application Insights) with a host prefix, a classic traces row, and junk.
     const rows = lines.map((l, i) =>
-      i % 2 === 0 ? JSON.stringify({ TimeGenerated: "2026-11-25T10:00:00Z", Message: l, SeverityLevel: 1, Properties: { Category: "Host.Function.Console" } })
+      i % 2 === 0
+        ? JSON.stringify({
+            TimeGenerated: "2026-11-25T10:00:00Z",
+            Message: l,
+            SeverityLevel: 1,
+            Properties: { Category: "Host.Function.Console" },
+          })
         : JSON.stringify({ timestamp: "2026-11-25T10:00:00Z", message: `Worker: ${l}`, customDimensions: {} }),
     );
-    const text = ["{not json", ...rows.slice(0, 3), "", '{"Message":"some other trace"}', ...rows.slice(3), '{"audit": 42'].join("\n");
+    const text = [
+      "{not json",
+      ...rows.slice(0, 3),
+      "",
+      '{"Message":"some other trace"}',
+      ...rows.slice(3),
+      '{"audit": 42',
+    ].join("\n");
     const { base, head } = bundles();
     const report = replayText(text, base, head, { source: "export.jsonl" });
     expect(report.environment).toBe("dev"); // found by the base policy hash the records carry
     expect(report.malformed).toEqual({ count: 3, lines: [1, 6, rows.length + 4] });
     expect(report.replayed).toBe(6);
-    expect(report.losses).toEqual([{ role: "editor", backend: "fluid", what: "documents doc:read doc:write → denied (insufficient-access)", callers: 2, exchanges: 3, subjects: ["ed-1", "ed-2"] }]);
-    expect(report.gains).toEqual([{ role: "auditor", backend: "fluid", what: "denied → documents doc:read", callers: 2, exchanges: 2, subjects: ["au-1", "au-2"] }]);
-    expect(formatReplay(report)).toContain("+ 2 caller(s), 2 exchange(s) would gain fluid denied → documents doc:read (role auditor): au-1, au-2");
+    expect(report.losses).toEqual([
+      {
+        role: "editor",
+        backend: "fluid",
+        what: "documents doc:read doc:write → denied (insufficient-access)",
+        callers: 2,
+        exchanges: 3,
+        subjects: ["ed-1", "ed-2"],
+      },
+    ]);
+    expect(report.gains).toEqual([
+      {
+        role: "auditor",
+        backend: "fluid",
+        what: "denied → documents doc:read",
+        callers: 2,
+        exchanges: 2,
+        subjects: ["au-1", "au-2"],
+      },
+    ]);
+    expect(formatReplay(report)).toContain(
+      "+ 2 caller(s), 2 exchange(s) would gain fluid denied → documents doc:read (role auditor): au-1, au-2",
+    );
   });
 
   it("replays hashed records only with the key, and gets the same answer", async () => {
@@ -157,7 +209,15 @@ describe("policy replay", () => {
   it("counts records that cannot be replayed (rejected tokens, hand-edited requests) without failing", () => {
     const text = [
       JSON.stringify({ audit: { event: "rejected", at: "x", policy: "p", reason: "ERR_JWT_EXPIRED" } }),
-      JSON.stringify({ audit: { event: "issued", subject: "s", issuer: "idp", claims: { roles: ["editor"], tid: "contoso" }, asked: { type: "fluid", documentId: "../x" } } }),
+      JSON.stringify({
+        audit: {
+          event: "issued",
+          subject: "s",
+          issuer: "idp",
+          claims: { roles: ["editor"], tid: "contoso" },
+          asked: { type: "fluid", documentId: "../x" },
+        },
+      }),
     ].join("\n");
     const { base, head } = bundles();
     const read = readAuditLines(text);
@@ -171,19 +231,32 @@ describe("token-broker policy replay (CLI)", () => {
   it("exits 3 when a recorded caller would gain, reports corrupt lines, and 2 on a missing --log", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tb-replay-cli-"));
     try {
-      for (const [name, roles] of [["base", BASE_ROLES], ["head", HEAD_ROLES]] as const) {
+      for (const [name, roles] of [
+        ["base", BASE_ROLES],
+        ["head", HEAD_ROLES],
+      ] as const) {
         mkdirSync(join(dir, name));
         writeFileSync(join(dir, name, "policy.yaml"), policyFor(server.issuer, roles));
       }
       const log = join(dir, "export.jsonl");
       writeFileSync(log, [...(await recordExchanges()), "garbage", '{"Message": 3}'].join("\n"));
       const out: string[] = [];
-      const code = await main(["policy", "replay", "--log", log, join(dir, "base"), join(dir, "head")], (s) => out.push(s), () => undefined);
+      const code = await main(
+        ["policy", "replay", "--log", log, join(dir, "base"), join(dir, "head")],
+        (s) => out.push(s),
+        () => undefined,
+      );
       expect(code).toBe(3);
       expect(out.join("\n")).toContain("6 exchange(s) replayed, 0 not replayable, 2 malformed (line 7, 8)");
       expect(out.join("\n")).toContain("2 caller(s) would gain access, 2 would lose access");
       const err: string[] = [];
-      expect(await main(["policy", "replay", join(dir, "base"), join(dir, "head")], () => undefined, (s) => err.push(s))).toBe(2);
+      expect(
+        await main(
+          ["policy", "replay", join(dir, "base"), join(dir, "head")],
+          () => undefined,
+          (s) => err.push(s),
+        ),
+      ).toBe(2);
       expect(err).toEqual(["policy replay needs --log <file> <base> <head>"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -25,9 +25,16 @@ const READER_DOCS = 'cosmos: { container: documents, partitionKey: "${claims.tid
 
 describe("policy review comment", () => {
   it("an added role widens, names who gets it and what, and marks the gain", () => {
-    const r = review((p) => addRoles(p, '  auditor:\n    when: { claim: roles, contains: Docs.Auditor }\n    grants:\n      - cdn: { prefix: /public/, ttl: 1h }\n'));
+    const r = review((p) =>
+      addRoles(
+        p,
+        "  auditor:\n    when: { claim: roles, contains: Docs.Auditor }\n    grants:\n      - cdn: { prefix: /public/, ttl: 1h }\n",
+      ),
+    );
     expect(r.verdict).toBe("widens");
-    expect(r.markdown.startsWith(`${REVIEW_MARKER}\n## 🔺 Access policy review: **widens** access in 3 environment(s)`)).toBe(true);
+    expect(
+      r.markdown.startsWith(`${REVIEW_MARKER}\n## 🔺 Access policy review: **widens** access in 3 environment(s)`),
+    ).toBe(true);
     expect(r.markdown).toContain("<summary>role auditor: 🔺");
     expect(r.markdown).toContain('🔺 **widens**: **new role** for callers where roles contains "Docs.Auditor"');
     expect(r.markdown).toContain("🔺 **widens**: gains CDN `/public/`: 1h");
@@ -35,7 +42,9 @@ describe("policy review comment", () => {
   });
 
   it("a removed role narrows and lists what its holders lose", () => {
-    const r = review((p) => replaceOnce(p, "  support:\n", "  supportgone:\n").replace(/  supportgone:[\s\S]*?(?=\ncosmosRbac:)/, ""));
+    const r = review((p) =>
+      replaceOnce(p, "  support:\n", "  supportgone:\n").replace(/  supportgone:[\s\S]*?(?=\ncosmosRbac:)/, ""),
+    );
     expect(r.verdict).toBe("narrows");
     expect(r.markdown).toContain("## 🔽 Access policy review: narrows access in 1 environment(s), widens none");
     const prod = environmentBlock(r.markdown, "### Environment `prod`");
@@ -45,14 +54,24 @@ describe("policy review comment", () => {
   });
 
   it("a partition template widened to the whole container is a widening on documents", () => {
-    const r = review((p) => replaceOnce(p, READER_DOCS, "cosmos: { container: documents, access: read, ttl: 1h }"), { withTests: false });
+    const r = review((p) => replaceOnce(p, READER_DOCS, "cosmos: { container: documents, access: read, ttl: 1h }"), {
+      withTests: false,
+    });
     expect(r.verdict).toBe("widens");
     expect(r.markdown).toMatch(/<summary>role reader: 🔺 \d+ widening/);
     expect(r.markdown).toMatch(/🔺 \*\*widens\*\*: .*documents.*(every partition|whole container)/);
   });
 
   it("a narrowed CDN path narrows and reports no gain", () => {
-    const r = review((p) => replaceOnce(p, 'prefix: "/tenants/${claims.tid}/", ttl: 15m', 'prefix: "/tenants/${claims.tid}/docs/", ttl: 15m'), { withTests: false });
+    const r = review(
+      (p) =>
+        replaceOnce(
+          p,
+          'prefix: "/tenants/${claims.tid}/", ttl: 15m',
+          'prefix: "/tenants/${claims.tid}/docs/", ttl: 15m',
+        ),
+      { withTests: false },
+    );
     expect(r.verdict).toBe("narrows");
     expect(r.markdown).toContain("<summary>role reader: 🔽");
     expect(r.markdown).toContain("/tenants/${claims.tid}/");
@@ -60,12 +79,18 @@ describe("policy review comment", () => {
   });
 
   it("a longer TTL widens and a shorter one narrows, both listed under TTL changes", () => {
-    const up = review((p) => replaceOnce(p, "- cdn: { prefix: /public/, ttl: 1h }", "- cdn: { prefix: /public/, ttl: 2h }"));
+    const up = review((p) =>
+      replaceOnce(p, "- cdn: { prefix: /public/, ttl: 1h }", "- cdn: { prefix: /public/, ttl: 2h }"),
+    );
     expect(up.verdict).toBe("widens");
     expect(up.markdown).toContain("#### TTL changes");
     expect(up.markdown).toContain("- role reader: 🔺 **widens**: CDN `/public/`: 1h → 2h");
     expect(up.markdown).not.toContain("<summary>role reader"); // a TTL-only change is listed once, under TTL changes
-    const down = review((p) => replaceOnce(p, 'prefix: "/tenants/${claims.tid}/", ttl: 15m', 'prefix: "/tenants/${claims.tid}/", ttl: 5m'), { withTests: false });
+    const down = review(
+      (p) =>
+        replaceOnce(p, 'prefix: "/tenants/${claims.tid}/", ttl: 15m', 'prefix: "/tenants/${claims.tid}/", ttl: 5m'),
+      { withTests: false },
+    );
     expect(down.verdict).toBe("narrows");
     expect(down.markdown).toContain("- role reader: 🔽 narrows: CDN `/tenants/${claims.tid}/`: 15m → 5m");
     expect(down.markdown).toMatch(/\| `dev`, `prod`, `pr-\*` \| \d+ \| 0 \| 0 \| 0 \/ \d+ \| 0 \| 0 \|/);
@@ -89,7 +114,11 @@ describe("policy review comment", () => {
   });
 
   it("a 200-role change stays under GitHub's comment limit, collapsed, widening roles first", () => {
-    const roles = Array.from({ length: 200 }, (_, i) => `  bulk${i}:\n    when: { claim: roles, contains: Bulk.R${i} }\n    grants:\n      - cdn: { prefix: /public/, ttl: 1h }\n`);
+    const roles = Array.from(
+      { length: 200 },
+      (_, i) =>
+        `  bulk${i}:\n    when: { claim: roles, contains: Bulk.R${i} }\n    grants:\n      - cdn: { prefix: /public/, ttl: 1h }\n`,
+    );
     const r = review((p) => addRoles(p, roles.join("")));
     expect(r.verdict).toBe("widens");
     expect(r.markdown.length).toBeLessThanOrEqual(65_536);
@@ -99,7 +128,11 @@ describe("policy review comment", () => {
   });
 
   it("cuts to the size budget and says how many sections, and how many widening, were left out", () => {
-    const roles = Array.from({ length: 50 }, (_, i) => `  bulk${i}:\n    when: { claim: roles, contains: Bulk.R${i} }\n    grants:\n      - cdn: { prefix: /public/, ttl: 1h }\n`);
+    const roles = Array.from(
+      { length: 50 },
+      (_, i) =>
+        `  bulk${i}:\n    when: { claim: roles, contains: Bulk.R${i} }\n    grants:\n      - cdn: { prefix: /public/, ttl: 1h }\n`,
+    );
     const r = review((p) => addRoles(p, roles.join("")), { budget: 6_000 });
     expect(r.markdown.length).toBeLessThanOrEqual(6_000);
     expect(r.markdown).toMatch(/✂️ \d+ more section\(s\) not shown \(\d+ of them widen\)/);
@@ -114,7 +147,13 @@ describe("policy review comment", () => {
   });
 
   it("a head that fails check cannot be compared and fails the review with the position", () => {
-    const r = review((p) => replaceOnce(p, "access: read, ttl: 1h }\n      - cosmos: { container: profiles", "access: reed, ttl: 1h }\n      - cosmos: { container: profiles"));
+    const r = review((p) =>
+      replaceOnce(
+        p,
+        "access: read, ttl: 1h }\n      - cosmos: { container: profiles",
+        "access: reed, ttl: 1h }\n      - cosmos: { container: profiles",
+      ),
+    );
     expect(r.checksPassed).toBe(false);
     expect(r.markdown).toContain("## ❌ Access policy review: cannot compare, the head");
     expect(r.markdown).toMatch(/policy\.yaml:\d+:\d+/);
