@@ -27,7 +27,16 @@ export interface AuditLogRead {
 }
 
 export function readAuditLines(text: string): AuditLogRead {
-  const out: AuditLogRead = { records: 0, replayable: [], malformedLines: [], skipped: 0 };
+  const replayable: ReplayableRecord[] = [];
+  const counts = forEachAuditRecord(text, (r) => replayable.push(r));
+  return { ...counts, replayable };
+}
+
+export type AuditLogCounts = Omit<AuditLogRead, "replayable">;
+
+/** Streams the replayable records to `visit` without keeping them: 100,000 records stay cheap to hold. */
+export function forEachAuditRecord(text: string, visit: (record: ReplayableRecord) => void): AuditLogCounts {
+  const out: AuditLogCounts = { records: 0, malformedLines: [], skipped: 0 };
   let lineNo = 0;
   let start = 0;
   while (start <= text.length) {
@@ -44,7 +53,7 @@ export function readAuditLines(text: string): AuditLogRead {
       continue;
     }
     const record = replayable(audit, lineNo);
-    if (record) out.replayable.push(record);
+    if (record) visit(record);
     else out.skipped++;
   }
   return out;

@@ -13,7 +13,7 @@ import { AccessRequestError, parseAccessRequests, type AccessRequest } from "../
 import { hashClaimValue } from "../runtime/claims-read";
 import { createEvaluator, type Evaluator, type GrantedCredential } from "../runtime/evaluate";
 import type { CompiledCondition, RuntimeConfig } from "../runtime/runtime-config";
-import { readAuditLines, type ReplayableRecord } from "./audit-log";
+import { forEachAuditRecord, type ReplayableRecord } from "./audit-log";
 import { renderTemplate } from "./render";
 import { MAX_MALFORMED_LINES, MAX_SUBJECTS, type AccessChangeGroup, type ReplayReport } from "./replay-report";
 
@@ -44,46 +44,47 @@ export function replayText(
   head: PolicyBundle,
   options: ReplayOptions = {},
 ): ReplayReport {
-  const log = readAuditLines(text);
-  const environment = options.environment ?? environmentOf(base, log.replayable);
+  const environment = options.environment ?? environmentOf(base, text);
   const baseConfig = compilePolicy(base, environment, { skipCheck: true }).config;
   const headConfig = compilePolicy(head, environment, { skipCheck: true }).config;
   const before = evaluatorFor(baseConfig, options.hashKey);
   const after = evaluatorFor(headConfig, options.hashKey);
   const cdnPrefixes = new Map<string, string>();
   for (const c of [baseConfig, headConfig]) {
-    for (const r of c.roles)
+    for (const r of c.roles) {
       for (const g of r.grants) if (g.type === "cdn") cdnPrefixes.set(g.id, renderTemplate(g.prefix));
+    }
   }
   const gains = new Groups();
   const losses = new Groups();
   // Real logs repeat the same caller asking the same thing: evaluate and compare each distinct exchange once, then
-  // only count the subject per record.
-  const seen = new Map<string, Change[] | null>();
+  // only count the subject per record. Distinct exchanges are kept per subject and compared structurally, which
+  // allocates nothing per record (serializing a key per record cost more than evaluating).
+  const seen = new Map<string, { record: ReplayableRecord; changes: Change[] | null }[]>();
   const gaining = new Set<string>();
   const losing = new Set<string>();
   let replayed = 0;
-  let skipped = log.skipped;
-  for (const r of log.replayable) {
-    const key = [r.issuer, r.subject, JSON.stringify(r.claims), JSON.stringify(r.asked), r.hashed.join(",")].join(
-      "\u0000",
-    );
-    let changes = seen.get(key);
-    if (changes === undefined) {
+  let notReplayable = 0;
+  const log = forEachAuditRecord(text, (r) => {
+    let known = seen.get(r.subject);
+    if (!known) seen.set(r.subject, (known = []));
+    let entry = known.find((k) => sameExchange(k.record, r));
+    if (!entry) {
       const pair = evaluatePair(r, before, after, options.hashKey);
-      changes = pair === null ? null : compare(pair[0], pair[1], cdnPrefixes);
-      seen.set(key, changes);
+      entry = { record: r, changes: pair === null ? null : compare(pair[0], pair[1], cdnPrefixes) };
+      known.push(entry);
     }
-    if (changes === null) {
-      skipped++;
-      continue;
+    if (entry.changes === null) {
+      notReplayable++;
+      return;
     }
     replayed++;
-    for (const c of changes) {
+    for (const c of entry.changes) {
       (c.gain ? gains : losses).add(c.role, c.backend, c.what, r.subject);
       (c.gain ? gaining : losing).add(r.subject);
     }
-  }
+  });
+  const skipped = log.skipped + notReplayable;
   return {
     source: options.source ?? "(log)",
     environment,
@@ -98,10 +99,38 @@ export function replayText(
   };
 }
 
-/** The environment whose compiled base policy has the hash most records carry. */
-function environmentOf(base: PolicyBundle, records: ReplayableRecord[]): string {
+/** Issuer, subject, claims, request and hashing all equal: the evaluator would answer the same. */
+function sameExchange(a: ReplayableRecord, b: ReplayableRecord): boolean {
+  return (
+    a.issuer === b.issuer && sameJson(a.claims, b.claims) && sameJson(a.asked, b.asked) && sameJson(a.hashed, b.hashed)
+  );
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    if (!sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+/** Policy hashes in the first records, matched in the raw text (also inside an escaped AppTraces `Message`). */
+const POLICY_HASH = /policy\\?":\\?"(sha256:[0-9a-f]{64})/g;
+const HASH_SAMPLE = 10_000;
+
+/** The environment whose compiled base policy has the hash most (sampled) records carry. */
+function environmentOf(base: PolicyBundle, text: string): string {
   const counts = new Map<string, number>();
-  for (const r of records) if (r.policy) counts.set(r.policy, (counts.get(r.policy) ?? 0) + 1);
+  let n = 0;
+  for (const m of text.matchAll(POLICY_HASH)) {
+    counts.set(m[1], (counts.get(m[1]) ?? 0) + 1);
+    if (++n >= HASH_SAMPLE) break;
+  }
   const byHash = new Map(
     representativeEnvironments(base.environments.entries).map((e) => [
       compilePolicy(base, e.name, { skipCheck: true }).config.policyHash,
