@@ -215,6 +215,21 @@ describe("token-broker policy diff", () => {
     const json = JSON.parse((await run(["policy", "diff", "main", "policies", "--json"], dir)).out);
     expect(json.widens).toBe(true);
     expect(json.groups.map((g: { environments: string[] }) => g.environments)).toEqual([["dev", "pr-1"], ["prod"]]);
+    // The typed access change a PR-comment renderer builds on (README "policy diff").
+    expect(json.groups[0].changes).toContainEqual({
+      scope: "role editor",
+      role: "editor",
+      direction: "widens",
+      text: "gains Cosmos `documents` (every partition): all, 1h",
+      access: {
+        backend: "cosmos",
+        target: "Cosmos `documents` (every partition)",
+        before: [],
+        after: [{ backend: "cosmos", access: "all", ttlSeconds: 3600 }],
+        gained: [{ backend: "cosmos", access: "all", ttlSeconds: 3600 }],
+        lost: [],
+      },
+    });
   });
 
   it("compares two committed revisions", async () => {

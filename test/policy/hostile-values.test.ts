@@ -7,7 +7,8 @@
 import { AccessRequestError, parseAccessRequests } from "../../lib/policy/runtime/access-request";
 import { createEvaluator } from "../../lib/policy/runtime/evaluate";
 import { expandTemplate, unsafeValueReason } from "../../lib/policy/runtime/template";
-import { compileExample } from "./helpers";
+import { filesOnDisk } from "../../lib/policy/authoring/policy-files";
+import { compileExample, diagnose } from "./helpers";
 
 const NFKC_REASON =
   "contains a Unicode character that NFKC normalization changes (a lookalike such as a fullwidth '.' or '/')";
@@ -82,6 +83,11 @@ describe("issue 7.5 Unicode lookalikes", () => {
     expect(d.denied.map((x) => x.reason)).toEqual(["claim-unusable", "claim-unusable"]);
     expect(d.denied[0].message).toContain("NFKC");
     expect(JSON.stringify(d)).not.toContain("contoso\uff0f");
+  });
+
+  it("a policy whose own CDN prefix holds fullwidth dots is refused by policy check", () => {
+    const found = diagnose(filesOnDisk(`${__dirname}/broken/cdn-prefix-with-fullwidth-dots.yaml`));
+    expect(found.map((d) => [d.code, d.line, d.column, d.message])).toEqual([["E_TEMPLATE", 32, 48, `prefix ${NFKC_REASON}`]]);
   });
 
   it("plain ASCII paths and values still pass", () => {
