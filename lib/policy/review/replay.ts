@@ -60,14 +60,19 @@ export function replayText(
   // Real logs repeat the same caller asking the same thing: evaluate and compare each distinct exchange once, then
   // only count the subject per record. Distinct exchanges are kept per subject and compared structurally, which
   // allocates nothing per record (serializing a key per record cost more than evaluating).
-  const seen = new Map<string, { record: ReplayableRecord; changes: Change[] | null }[]>();
+  // subject -> the request's resource (container, document id, path) -> exchanges seen: lookups with strings the
+  // record already holds, so the common case compares one small entry.
+  const seen = new Map<string, Map<unknown, { record: ReplayableRecord; changes: Change[] | null }[]>>();
   const gaining = new Set<string>();
   const losing = new Set<string>();
   let replayed = 0;
   let notReplayable = 0;
   const log = forEachAuditRecord(text, (r) => {
-    let known = seen.get(r.subject);
-    if (!known) seen.set(r.subject, (known = []));
+    let bySubject = seen.get(r.subject);
+    if (!bySubject) seen.set(r.subject, (bySubject = new Map()));
+    const resource = resourceOf(r.asked);
+    let known = bySubject.get(resource);
+    if (!known) bySubject.set(resource, (known = []));
     let entry = known.find((k) => sameExchange(k.record, r));
     if (!entry) {
       const pair = evaluatePair(r, before, after, options.hashKey);
@@ -97,6 +102,10 @@ export function replayText(
     callersGaining: gaining.size,
     callersLosing: losing.size,
   };
+}
+
+function resourceOf(asked: Record<string, unknown>): unknown {
+  return asked.container ?? asked.documentId ?? asked.path;
 }
 
 /** Issuer, subject, claims, request and hashing all equal: the evaluator would answer the same. */
