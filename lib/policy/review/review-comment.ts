@@ -79,7 +79,15 @@ export function renderReviewComment(input: ReviewInput, budget = COMMENT_BUDGET)
   const checksPassed =
     input.base.errors === 0 && input.head.errors === 0 && (input.tests?.failed ?? 0) === 0 && !input.tests?.missing;
   const verdict = verdictOf(input.diff);
-  const head: string[] = [REVIEW_MARKER, verdictLine(input, verdict), "", statusLine(input), ""];
+  const failing = checksPassed ? "" : input.tests?.missing ? " · ❌ no policy tests" : " · ❌ policy tests fail";
+  const line = verdictLine(input, verdict);
+  const head: string[] = [
+    REVIEW_MARKER,
+    line.includes("cannot compare") ? line : line + failing,
+    "",
+    statusLine(input),
+    "",
+  ];
   if (input.diff && !input.diff.unchanged) head.push(...summaryTable(input), "");
   head.push(...checkProblems(input));
   if (input.replay) head.push(...replaySection(input.replay), "");

@@ -162,6 +162,9 @@ describe("policy review comment", () => {
   it("a failing policy test fails the review and is listed", () => {
     const r = review((p) => replaceOnce(p, READER_DOCS, READER_DOCS.replace("ttl: 1h", "ttl: 30m")));
     expect(r.checksPassed).toBe(false);
+    expect(r.markdown).toContain(
+      "## 🔽 Access policy review: narrows access in 3 environment(s), widens none · ❌ policy tests fail",
+    );
     expect(r.markdown).toContain("<details><summary><b>Failing policy tests</b> (3)</summary>");
     expect(r.markdown).toMatch(/tests: ✘ \d+ failed/);
   });
