@@ -3,12 +3,12 @@
  * audit export, and write the pull-request comment. What the workflow does with it (README "Reviewing a policy
  * change"): post or update the one comment carrying REVIEW_MARKER, fail the check or add a label on widening.
  *
- * Exit codes: 0 nothing widens and every check passes; 1 a side has errors or a policy test fails; 3 access widens.
+ * Exit codes: 0 nothing widens and every check passes; 1 a side has errors or a policy test fails (this wins over 3,
+ * and `widens=` still says whether access widens); 3 access widens.
  * `--github-output <file>` appends `verdict=`, `widens=`, `checks-passed=` lines (GitHub's $GITHUB_OUTPUT format).
  */
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { readFileSync } from "node:fs";
 import { loadSide } from "../policy/review/compare";
 import { ReplayError } from "../policy/review/replay";
 import { reviewPolicies } from "../policy/review/review";
