@@ -121,6 +121,14 @@ describe("hostile and broken tokens", () => {
     ["oversized token", async () => server.sign({ ...good, padding: "x".repeat(9000) }), "ERR_TOKEN_TOO_LARGE"],
     ["malformed base64", async () => `${b64({ alg: "RS256" })}.not*base64.sig`, "ERR_TOKEN_MALFORMED"],
     ["non-canonical base64url", async () => `${b64({ alg: "RS256" })}=.${b64(good)}.sig`, "ERR_TOKEN_MALFORMED"],
+    [
+      "a valid signature respelled in its last character's unused low bits (issue 7.5)",
+      async () => {
+        const [h, p, sig] = (await server.sign(good)).split(".");
+        return `${h}.${p}.${respellLastChar(sig)}`;
+      },
+      "ERR_TOKEN_MALFORMED",
+    ],
     ["payload not JSON", async () => `${b64({ alg: "RS256", kid: "k1" })}.${b64("hello")}.sig`, "ERR_TOKEN_MALFORMED"],
     ["duplicate JSON keys in the payload", async () => `${b64({ alg: "RS256", kid: "k1" })}.${b64(`{"sub":"alice","sub":"admin","iss":"${server.issuer}"}`)}.sig`, "ERR_TOKEN_MALFORMED"],
     ["duplicate JSON keys in the header", async () => `${b64('{"alg":"RS256","alg":"none"}')}.${b64(good)}.sig`, "ERR_TOKEN_MALFORMED"],
