@@ -23,6 +23,8 @@ export interface EasyAuthIssuer {
   /** Exact issuer URLs; an Entra issuer has one per allowed tenant, https://login.microsoftonline.com/<tenant>/v2.0. */
   readonly issuers: readonly string[];
   readonly audiences: readonly string[];
+  /** OIDC discovery document per issuer URL, same order. @default `<issuer>/.well-known/openid-configuration` */
+  readonly discovery?: readonly string[];
 }
 
 export interface EasyAuthProps {
@@ -95,6 +97,6 @@ function customProviders(issuer: EasyAuthIssuer) {
   return issuer.issuers.map((url, i) => ({
     name: issuer.issuers.length > 1 ? `${base}-${i + 1}` : base,
     clientId: issuer.audiences[0],
-    openidConfigurationEndpoint: `${url.replace(/\/+$/, "")}/.well-known/openid-configuration`,
+    openidConfigurationEndpoint: issuer.discovery?.[i] ?? `${url.replace(/\/+$/, "")}/.well-known/openid-configuration`,
   }));
 }

@@ -2,43 +2,46 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { connect } from "node:net";
+import { join } from "node:path";
 import { freePort, stopChild, waitUntilReady } from "./child-process";
 
 /** Azurite's published development account (learn.microsoft.com/azure/storage/common/storage-use-azurite). */
 export const DEV_ACCOUNT = "devstoreaccount1";
 export const DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-export interface AzuriteOptions {
-  /**
-   * Serve HTTPS with this certificate and accept Entra bearer tokens (`--oauth basic`: azurite checks a token's
-   * issuer prefix, audience and lifetime, not its signature, and needs HTTPS for OAuth). This is what lets azurite
-   * issue user delegation keys (Get User Delegation Key needs a bearer token). @default plain HTTP, no OAuth
-   */
-  oauth?: { certPath: string; keyPath: string };
-}
-
 export class Azurite {
   private child?: ChildProcess;
   port = 0;
 
-  constructor(private readonly options: AzuriteOptions = {}) {}
-
-  get blobEndpoint(): string {
-    return `${this.options.oauth ? "https" : "http"}://127.0.0.1:${this.port}/${DEV_ACCOUNT}`;
+  /**
+   * With a certificate (PEM files), azurite speaks https: SAS tokens with `spr=https` then verify as on Azure.
+   * With `oauth` too (`--oauth basic`, https only), azurite accepts Entra bearer tokens, checking their issuer
+   * prefix, audience and lifetime but not their signature, and so issues user delegation keys.
+   */
+  constructor(
+    readonly tls?: { cert: string; key: string },
+    readonly oauth = false,
+  ) {
+    if (oauth && !tls) throw new Error("azurite's OAuth mode needs https: give a certificate");
   }
 
-  async start(): Promise<this> {
-    this.port = await freePort();
+  get blobEndpoint(): string {
+    return `${this.tls ? "https" : "http"}://127.0.0.1:${this.port}/${DEV_ACCOUNT}`;
+  }
+
+  /** On `port` (npm run dev), or a free one (tests); `location` is the data directory (default: a new temp dir). */
+  async start(port?: number, location = mkdtempSync(join(tmpdir(), "tb-azurite-"))): Promise<this> {
+    this.port = port ?? (await freePort());
     const main = require.resolve("azurite/dist/src/blob/main.js");
-    const location = mkdtempSync(join(tmpdir(), "tb-azurite-"));
-    const oauth = this.options.oauth ? ["--oauth", "basic", "--cert", this.options.oauth.certPath, "--key", this.options.oauth.keyPath] : [];
-    const args = [main, "--blobHost", "127.0.0.1", "--blobPort", String(this.port), "--location", location, "--silent", "--skipApiVersionCheck", ...oauth];
+    const tls = this.tls ? ["--cert", this.tls.cert, "--key", this.tls.key, ...(this.oauth ? ["--oauth", "basic"] : [])] : [];
+    const args = [main, "--blobHost", "127.0.0.1", "--blobPort", String(this.port), "--location", location, "--silent", "--skipApiVersionCheck", ...tls];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
-    // With OAuth, readiness is a TCP accept: fetch() would refuse the self-signed certificate.
-    const probe = this.options.oauth ? () => listening(this.port) : async () => (await fetch(`${this.blobEndpoint}?comp=list`), true);
+    // Any answer (even a TLS one) means it listens; the probe only waits for the port.
+    const probe = () => new Promise<boolean>((resolve) => {
+      const s = connect(this.port, "127.0.0.1", () => (s.destroy(), resolve(true))).on("error", () => resolve(false));
+    });
     await waitUntilReady("azurite", child, probe, 20_000);
     return this;
   }
@@ -48,14 +51,4 @@ export class Azurite {
     this.child = undefined;
     await stopChild(child);
   }
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on("error", reject);
-  });
 }

@@ -28,7 +28,7 @@ function trustingTestCertificate(pipeline: Pipeline): Pipeline {
   return pipeline;
 }
 
-const azurite = new Azurite({ oauth: { certPath, keyPath } });
+const azurite = new Azurite({ cert: certPath, key: keyPath }, true);
 let keyRequests = 0;
 /** An Entra-shaped token for Storage (azurite's OAuth mode reads oid/tid from it to derive the key). */
 const credential: TokenCredential = {
