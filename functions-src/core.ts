@@ -85,13 +85,15 @@ export function createBroker(deps: BrokerDeps): Broker {
     // Two Authorization headers are ambiguous (which one did Easy Auth check?). A bearer credential never holds a
     // comma (RFC 6750 b64token), so a comma is what a joined repeat looks like.
     if (req.repeatedHeaders?.includes("authorization") || auth?.includes(",")) {
-      return problem("bad-request", "send exactly one Authorization header", { headers: { "www-authenticate": 'Bearer error="invalid_request"' } });
+      const headers = { "www-authenticate": 'Bearer error="invalid_request"' };
+      return problem("bad-request", "send exactly one Authorization header", { headers });
     }
     const bearer = auth === undefined ? undefined : BEARER.exec(auth)?.[1];
     if (!bearer) return invalidToken(auth === undefined ? "send Authorization: Bearer <token>" : "the Authorization header is not a bearer token", auth === undefined ? "invalid_request" : "invalid_token");
     let token;
     try {
-      token = await deps.verifier.verify(bearer, { id: req.headers["x-ms-client-principal-id"], principal: req.headers["x-ms-client-principal"] });
+      const easyAuth = { id: req.headers["x-ms-client-principal-id"], principal: req.headers["x-ms-client-principal"] };
+      token = await deps.verifier.verify(bearer, easyAuth);
     } catch (e) {
       if (!(e instanceof TokenError)) throw e;
       audit(record({ event: "rejected", reason: e.code }));

@@ -27,7 +27,11 @@ export function loadRuntimeConfig(path = process.env.TOKEN_BROKER_POLICY_FILE ??
   if (config.format !== RUNTIME_CONFIG_FORMAT) throw new Error(`policy.json is ${config.format}, this broker reads ${RUNTIME_CONFIG_FORMAT}`);
   if (process.env.TOKEN_BROKER_POLICY_HASH && process.env.TOKEN_BROKER_POLICY_HASH !== config.policyHash) {
     // Both hashes are public (every response carries the policy hash); naming them tells the operator which is stale.
-    throw new Error(`the deployed policy.json (${config.policyHash}) does not match TOKEN_BROKER_POLICY_HASH (${process.env.TOKEN_BROKER_POLICY_HASH}): refusing to start`);
+    const expected = process.env.TOKEN_BROKER_POLICY_HASH;
+    throw new Error(
+      `the deployed policy.json (${config.policyHash}) does not match TOKEN_BROKER_POLICY_HASH (${expected}): ` +
+        "refusing to start",
+    );
   }
   return config;
 }
@@ -45,4 +49,5 @@ export function brokerFromEnvironment(env: NodeJS.ProcessEnv = process.env, conf
 
 const config = loadRuntimeConfig();
 let broker: Broker | undefined;
-registerBrokerFunctions(app, () => (broker ??= brokerFromEnvironment(process.env, config)), { trustedProxyHops: Number(process.env.TRUSTED_PROXY_HOPS ?? 2) });
+const trustedProxyHops = Number(process.env.TRUSTED_PROXY_HOPS ?? 2);
+registerBrokerFunctions(app, () => (broker ??= brokerFromEnvironment(process.env, config)), { trustedProxyHops });

@@ -49,7 +49,8 @@ export interface CosmosMinter extends Minter<"cosmos"> {
 }
 
 export function createCosmosMinter(settings: () => CosmosSettings, options: CosmosMinterOptions = {}): CosmosMinter {
-  const cache = new BoundedCache<{ token: string; expiresAt: number; issuedAt: number }>(options.cacheEntries ?? 50_000);
+  type Cached = { token: string; expiresAt: number; issuedAt: number };
+  const cache = new BoundedCache<Cached>(options.cacheEntries ?? 50_000);
   // Caller prefix -> when its users were deleted; entries cached before then are dead. Kept for the longest token
   // lifetime (5 h), after which every token issued before the deletion has expired anyway.
   const forgotten = new BoundedCache<number>(options.cacheEntries ?? 50_000);
@@ -82,7 +83,8 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
       // Reuse only a token that still has time left AND does not outlive what this grant allows.
       const latest = ctx.now + grant.ttlSeconds * 1000;
       const fresh = cached && cached.issuedAt > (forgotten.get(prefix) ?? -Infinity);
-      if (cached && fresh && cached.expiresAt <= latest && cached.expiresAt - ctx.now >= Math.min(minRemaining, grant.ttlSeconds * 500)) {
+      const timeLeft = cached ? cached.expiresAt - ctx.now : 0;
+      if (cached && fresh && cached.expiresAt <= latest && timeLeft >= Math.min(minRemaining, grant.ttlSeconds * 500)) {
         ({ token, expiresAt } = cached);
       } else {
         const definition: PermissionDefinition = {

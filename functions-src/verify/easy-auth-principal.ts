@@ -30,21 +30,31 @@ const MAX_PRINCIPAL_BYTES = 16_384;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** Throws EasyAuthMismatch unless every identifying claim the headers carry agrees with the verified token. */
-export function checkEasyAuthPrincipal(headers: EasyAuthPrincipal | undefined, subjectClaim: string, claims: Readonly<Record<string, unknown>>): void {
+export function checkEasyAuthPrincipal(
+  headers: EasyAuthPrincipal | undefined,
+  subjectClaim: string,
+  claims: Readonly<Record<string, unknown>>,
+): void {
   if (!headers) return;
   const subject = String(claims[subjectClaim]);
-  if (headers.id !== undefined && headers.id !== subject) throw new EasyAuthMismatch("X-MS-CLIENT-PRINCIPAL-ID names another caller than the bearer token");
+  if (headers.id !== undefined && headers.id !== subject)
+    throw new EasyAuthMismatch("X-MS-CLIENT-PRINCIPAL-ID names another caller than the bearer token");
   if (headers.principal === undefined) return;
   const byType = decodePrincipal(headers.principal);
   const values = (name: string) => [name, ...(LONG_NAMES[name] ?? [])].flatMap((t) => byType.get(t) ?? []);
 
   const subjects = values(subjectClaim);
-  if (subjects.length === 0) throw new EasyAuthMismatch(`X-MS-CLIENT-PRINCIPAL does not name the caller (no '${subjectClaim}' claim)`);
-  if (subjects.some((v) => v !== subject)) throw new EasyAuthMismatch("X-MS-CLIENT-PRINCIPAL names another caller than the bearer token");
-  if (values("iss").some((v) => v !== claims.iss)) throw new EasyAuthMismatch("X-MS-CLIENT-PRINCIPAL names another issuer than the bearer token");
+  if (subjects.length === 0)
+    throw new EasyAuthMismatch(`X-MS-CLIENT-PRINCIPAL does not name the caller (no '${subjectClaim}' claim)`);
+  if (subjects.some((v) => v !== subject))
+    throw new EasyAuthMismatch("X-MS-CLIENT-PRINCIPAL names another caller than the bearer token");
+  if (values("iss").some((v) => v !== claims.iss))
+    throw new EasyAuthMismatch("X-MS-CLIENT-PRINCIPAL names another issuer than the bearer token");
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  if (values("aud").some((v) => !audiences.includes(v))) throw new EasyAuthMismatch("X-MS-CLIENT-PRINCIPAL names another audience than the bearer token");
-  if (values("tid").some((v) => v !== claims.tid)) throw new EasyAuthMismatch("X-MS-CLIENT-PRINCIPAL names another tenant than the bearer token");
+  if (values("aud").some((v) => !audiences.includes(v)))
+    throw new EasyAuthMismatch("X-MS-CLIENT-PRINCIPAL names another audience than the bearer token");
+  if (values("tid").some((v) => v !== claims.tid))
+    throw new EasyAuthMismatch("X-MS-CLIENT-PRINCIPAL names another tenant than the bearer token");
 }
 
 function decodePrincipal(header: string): Map<string, string[]> {

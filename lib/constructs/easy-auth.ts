@@ -90,7 +90,8 @@ function customProviders(issuer: EasyAuthIssuer) {
   if (issuer.audiences.length !== 1) {
     throw new EasyAuthIssuerError(
       issuer.name,
-      `custom_oidc_v2 has no allowed-audiences list, so it accepts only aud = client_id; the policy gives ${issuer.audiences.length} audiences. Declare exactly one audience for this issuer.`,
+      "custom_oidc_v2 has no allowed-audiences list, so it accepts only aud = client_id; " +
+        `the policy gives ${issuer.audiences.length} audiences. Declare exactly one audience for this issuer.`,
     );
   }
   const base = issuer.name.replace(/[^A-Za-z0-9-]/g, "-");

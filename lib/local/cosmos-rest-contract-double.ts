@@ -30,6 +30,7 @@ interface Permission {
   /** Bumped by every replace: tokens carry the generation they were issued for. */
   _generation: number;
 }
+type PermissionBody = Omit<Permission, "_token" | "_generation">;
 
 export class CosmosRestContractDouble {
   readonly key = Buffer.from(`contract-double-master-key-${randomUUID()}`).toString("base64");
@@ -121,7 +122,7 @@ export class CosmosRestContractDouble {
     const expiry = req.headers["x-ms-documentdb-expiry-seconds"] === undefined ? 3600 : Number(req.headers["x-ms-documentdb-expiry-seconds"]);
     if (!Number.isInteger(expiry) || expiry < 10 || expiry > 18000) return send(res, 400, { code: "BadRequest", message: "x-ms-documentdb-expiry-seconds must be 10..18000" });
     if (parts.length === 5 && verb === "post") {
-      const p = JSON.parse(body) as Omit<Permission, "_token" | "_generation">;
+      const p = JSON.parse(body) as PermissionBody;
       const sameResource = [...permissions.values()].find((x) => x.resource === trimSlash(p.resource) && x.id !== p.id);
       if (sameResource) return send(res, 409, { code: "Conflict", message: "one permission per user per resource" });
       const existing = permissions.get(p.id);
@@ -133,7 +134,7 @@ export class CosmosRestContractDouble {
     if (parts.length === 6 && verb === "put") {
       const existing = permissions.get(parts[5]);
       if (!existing) return send(res, 404, { code: "NotFound" });
-      const p = { ...(JSON.parse(body) as Omit<Permission, "_token" | "_generation">), id: parts[5] };
+      const p = { ...(JSON.parse(body) as PermissionBody), id: parts[5] };
       const sameResource = [...permissions.values()].find((x) => x.resource === trimSlash(p.resource) && x.id !== p.id);
       if (sameResource) return send(res, 409, { code: "Conflict", message: "one permission per user per resource" });
       const permission = this.issue(userLink, p, expiry, existing._generation + 1);
@@ -155,7 +156,7 @@ export class CosmosRestContractDouble {
     send(res, 501, { code: "NotImplemented" });
   }
 
-  private issue(userLink: string, p: Omit<Permission, "_token" | "_generation">, expirySeconds: number, generation: number): Permission {
+  private issue(userLink: string, p: PermissionBody, expirySeconds: number, generation: number): Permission {
     const token = `type=resource&ver=1.0&sig=${randomUUID()}`;
     const permission: Permission = {
       id: p.id,
@@ -178,8 +179,9 @@ export class CosmosRestContractDouble {
   }
 
   /** Permissions that exist now, per user id (for tests that compare a cache with the account). */
-  permissionsOf(userId: string): Array<Omit<Permission, "_token" | "_generation">> {
-    return [...(this.users.get(`dbs/${this.database}/users/${userId}`)?.values() ?? [])].map(({ _token, _generation, ...p }) => (void _token, void _generation, p));
+  permissionsOf(userId: string): PermissionBody[] {
+    const permissions = [...(this.users.get(`dbs/${this.database}/users/${userId}`)?.values() ?? [])];
+    return permissions.map(({ _token, _generation, ...p }) => (void _token, void _generation, p));
   }
 
   /** Ids of the users that exist now. */
@@ -190,19 +192,23 @@ export class CosmosRestContractDouble {
   /** Data-plane reads with a resource token: container, partition key, mode and expiry must all fit. */
   private resourceRequest(req: IncomingMessage, res: ServerResponse, parts: string[], auth: string, type: string): void {
     const permission = this.permissionOf(auth);
-    if (!permission) return send(res, 401, { code: "Unauthorized", message: "resource token invalid, expired or revoked" });
+    if (!permission) return send(res, 401, { code: "Unauthorized", message: "resource token invalid or expired" });
     // Any valid resource token may read the database account (the SDK does so first).
     if (parts.length === 0 && req.method === "GET") return send(res, 200, this.account());
     const collLink = parts.slice(0, 4).join("/");
     if (permission.resource !== collLink) return send(res, 403, { code: "Forbidden" });
     if (type === "colls" || type === "pkranges") return this.handleMetadata(res, parts);
     const pk = String(req.headers["x-ms-documentdb-partitionkey"] ?? "");
-    if (permission.resourcePartitionKey && JSON.stringify(permission.resourcePartitionKey) !== pk) return send(res, 403, { code: "Forbidden", message: "partition key outside the permission" });
+    if (permission.resourcePartitionKey && JSON.stringify(permission.resourcePartitionKey) !== pk) {
+      return send(res, 403, { code: "Forbidden", message: "partition key outside the permission" });
+    }
     if (type === "docs" && req.method === "GET" && parts.length === 6) {
       const doc = this.docs.get(`${collLink}|${pk}|${parts[5]}`);
       return doc ? send(res, 200, doc) : send(res, 404, { code: "NotFound" });
     }
-    if (permission.permissionMode !== "All") return send(res, 403, { code: "Forbidden", message: "read-only permission" });
+    if (permission.permissionMode !== "All") {
+      return send(res, 403, { code: "Forbidden", message: "read-only permission" });
+    }
     send(res, 501, { code: "NotImplemented" });
   }
 

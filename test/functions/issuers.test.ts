@@ -48,7 +48,11 @@ const partners = new KeyServer();
 let broker: Broker;
 
 beforeAll(async () => {
-  for (const [server, kid] of [[tenantA, "a"], [tenantB, "b"], [partners, "p"]] as const) {
+  for (const [server, kid] of [
+    [tenantA, "a"],
+    [tenantB, "b"],
+    [partners, "p"],
+  ] as const) {
     await server.start();
     server.keys = [await makeKey(kid)];
   }
@@ -56,19 +60,45 @@ beforeAll(async () => {
   // Entra's per-tenant endpoints (login.microsoftonline.com/<tenant>/v2.0) are unreachable here: the two key servers
   // stand in for them, one per allowed tenant, exactly where the compiled issuer lists them.
   const entra = compiled.issuers.find((i) => i.name === "entra")!;
-  expect(entra.issuers).toEqual([`https://login.microsoftonline.com/${TENANT_A}/v2.0`, `https://login.microsoftonline.com/${TENANT_B}/v2.0`]);
+  expect(entra.issuers).toEqual([
+    `https://login.microsoftonline.com/${TENANT_A}/v2.0`,
+    `https://login.microsoftonline.com/${TENANT_B}/v2.0`,
+  ]);
   const config: RuntimeConfig = {
     ...compiled,
-    issuers: compiled.issuers.map((i) => (i.name === "entra" ? { ...i, issuers: [tenantA.issuer, tenantB.issuer], discovery: [tenantA, tenantB].map((t) => `${t.issuer}/.well-known/openid-configuration`) } : i)),
+    issuers: compiled.issuers.map((i) =>
+      i.name === "entra"
+        ? {
+            ...i,
+            issuers: [tenantA.issuer, tenantB.issuer],
+            discovery: [tenantA, tenantB].map((t) => `${t.issuer}/.well-known/openid-configuration`),
+          }
+        : i,
+    ),
   };
-  const fluid = createFluidMinter(() => ({ tenantId: "t", endpoint: "https://fluid.example", key1: "k-one", key2: "k-two", active: "key1" }));
+  const fluid = createFluidMinter(() => ({
+    tenantId: "t",
+    endpoint: "https://fluid.example",
+    key1: "k-one",
+    key2: "k-two",
+    active: "key1",
+  }));
   broker = createBroker({ config, verifier: new TokenVerifier(config), minters: { fluid } });
 });
 afterAll(() => Promise.all([tenantA.stop(), tenantB.stop(), partners.stop()]));
 
 async function ask(token: string, scopes: "read" | "write") {
-  const body = JSON.stringify({ requests: [{ type: "fluid", documentId: "doc-1", ...(scopes === "write" && { scopes: ["doc:read", "doc:write"] }) }] });
-  const res = await broker.handle({ method: "POST", path: "/api/token", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body });
+  const body = JSON.stringify({
+    requests: [
+      { type: "fluid", documentId: "doc-1", ...(scopes === "write" && { scopes: ["doc:read", "doc:write"] }) },
+    ],
+  });
+  const res = await broker.handle({
+    method: "POST",
+    path: "/api/token",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body,
+  });
   return { status: res.status, body: JSON.parse(res.body) };
 }
 const claims = (tid: string, roles: string[]) => ({ oid: `user-${tid.slice(-2)}`, tid, roles, aud: "api://broker" });

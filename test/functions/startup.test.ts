@@ -29,7 +29,11 @@ for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name),
 /** Load index.js the way the host does (require at start), with these app settings. */
 function start(settings: Record<string, string>) {
   const env = { PATH: process.env.PATH, ...settings };
-  return spawnSync(process.execPath, ["-e", `require(${JSON.stringify(join(dir, "index.js"))})`], { env, encoding: "utf8", timeout: 20_000 });
+  return spawnSync(process.execPath, ["-e", `require(${JSON.stringify(join(dir, "index.js"))})`], {
+    env,
+    encoding: "utf8",
+    timeout: 20_000,
+  });
 }
 
 describe("issue 7.6 the broker refuses to start on a policy hash mismatch", () => {

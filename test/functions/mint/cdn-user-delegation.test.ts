@@ -19,12 +19,34 @@ import { Azurite, DEV_ACCOUNT, DEV_KEY } from "../../../lib/local/azurite";
 const dir = mkdtempSync(join(tmpdir(), "tb-azurite-tls-"));
 const certPath = join(dir, "cert.pem");
 const keyPath = join(dir, "key.pem");
-execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyPath, "-out", certPath, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+execFileSync(
+  "openssl",
+  [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    keyPath,
+    "-out",
+    certPath,
+    "-days",
+    "1",
+    "-subj",
+    "/CN=127.0.0.1",
+    "-addext",
+    "subjectAltName=IP:127.0.0.1",
+  ],
+  { stdio: "ignore" },
+);
 const ca = readFileSync(certPath);
 const agent = new Agent({ ca });
 /** A storage pipeline whose requests use an agent that trusts only the test certificate. */
 function trustingTestCertificate(pipeline: Pipeline): Pipeline {
-  pipeline.factories.unshift({ create: (next) => ({ sendRequest: (request) => next.sendRequest(Object.assign(request, { agent })) }) });
+  pipeline.factories.unshift({
+    create: (next) => ({ sendRequest: (request) => next.sendRequest(Object.assign(request, { agent })) }),
+  });
   return pipeline;
 }
 
@@ -36,27 +58,70 @@ const credential: TokenCredential = {
     keyRequests++;
     const now = Math.floor(Date.now() / 1000);
     const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString("base64url");
-    const claims = { aud: "https://storage.azure.com", iss: "https://sts.windows.net/6a1b2c3d-0000-4000-8000-00000000d001/", nbf: now - 60, iat: now - 60, exp: now + 3600, oid: "6a1b2c3d-0000-4000-8000-0000000000aa", tid: "6a1b2c3d-0000-4000-8000-00000000d001" };
-    return { token: `${b64({ alg: "RS256", typ: "JWT" })}.${b64(claims)}.c2ln`, expiresOnTimestamp: (now + 3600) * 1000 };
+    const claims = {
+      aud: "https://storage.azure.com",
+      iss: "https://sts.windows.net/6a1b2c3d-0000-4000-8000-00000000d001/",
+      nbf: now - 60,
+      iat: now - 60,
+      exp: now + 3600,
+      oid: "6a1b2c3d-0000-4000-8000-0000000000aa",
+      tid: "6a1b2c3d-0000-4000-8000-00000000d001",
+    };
+    return {
+      token: `${b64({ alg: "RS256", typ: "JWT" })}.${b64(claims)}.c2ln`,
+      expiresOnTimestamp: (now + 3600) * 1000,
+    };
   },
 };
 let settings: CdnSettings;
 
 beforeAll(async () => {
   await azurite.start();
-  const admin = new BlobServiceClient(azurite.blobEndpoint, trustingTestCertificate(newPipeline(new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY))));
+  const admin = new BlobServiceClient(
+    azurite.blobEndpoint,
+    trustingTestCertificate(newPipeline(new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY))),
+  );
   const container = admin.getContainerClient("cdn-origin");
   await container.create();
   await container.getBlockBlobClient("tenants/contoso/logo.png").upload("PNG-CONTOSO", 11);
   await container.getBlockBlobClient("tenants/fabrikam/secret.txt").upload("FABRIKAM", 8);
-  const keys = userDelegationKeySource(new BlobServiceClient(azurite.blobEndpoint, trustingTestCertificate(newPipeline(credential))));
-  settings = { baseUrl: `${azurite.blobEndpoint}/cdn-origin`, container: "cdn-origin", signer: { kind: "user-delegation", accountName: DEV_ACCOUNT, userDelegationKey: keys } };
+  const keys = userDelegationKeySource(
+    new BlobServiceClient(azurite.blobEndpoint, trustingTestCertificate(newPipeline(credential))),
+  );
+  settings = {
+    baseUrl: `${azurite.blobEndpoint}/cdn-origin`,
+    container: "cdn-origin",
+    signer: { kind: "user-delegation", accountName: DEV_ACCOUNT, userDelegationKey: keys },
+  };
 }, 30_000);
 afterAll(() => azurite.stop());
 
 type CdnGrant = Extract<GrantedCredential, { type: "cdn" }>;
-const grant = (over: Partial<CdnGrant> = {}): CdnGrant => ({ request: 0, type: "cdn", grant: "reader#0", path: "/tenants/contoso/logo.png", prefix: "/tenants/contoso/", bindClientIp: false, protocol: "https", ttlSeconds: 600, ...over });
-const mint = async (g = grant(), now = Date.now()) => new URL(String((await createCdnMinter(() => settings).mint(g, { subject: "u1", issuer: "idp", claims: {}, clientIp: "127.0.0.1", now })).url));
+const grant = (over: Partial<CdnGrant> = {}): CdnGrant => ({
+  request: 0,
+  type: "cdn",
+  grant: "reader#0",
+  path: "/tenants/contoso/logo.png",
+  prefix: "/tenants/contoso/",
+  bindClientIp: false,
+  protocol: "https",
+  ttlSeconds: 600,
+  ...over,
+});
+const mint = async (g = grant(), now = Date.now()) =>
+  new URL(
+    String(
+      (
+        await createCdnMinter(() => settings).mint(g, {
+          subject: "u1",
+          issuer: "idp",
+          claims: {},
+          clientIp: "127.0.0.1",
+          now,
+        })
+      ).url,
+    ),
+  );
 
 function download(url: URL): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
