@@ -122,6 +122,15 @@ describe("issue 7.3 one Cosmos permission per (container, partition key, mode), 
     }
   });
 
+  it("two broker instances minting the same first grant at once both succeed, with one permission in the account", async () => {
+    const [one, two] = [createCosmosMinter(() => settings), createCosmosMinter(() => settings)];
+    const caller = ctx({ subject: "lena" });
+    const [a, b] = await Promise.all([one.mint(grant(), caller), two.mint(grant(), caller)]);
+    for (const c of [a, b]) expect((await read(c, "doc-1", "contoso")).resource).toMatchObject({ id: "doc-1" });
+    const mine = double.userIds().filter((id) => id.startsWith(cosmosUserPrefix("idp", "lena")));
+    expect(mine.flatMap((id) => double.permissionsOf(id))).toHaveLength(1);
+  });
+
   it("a permission replaced behind the broker's back (the double follows the strict reading) is minted again", async () => {
     const minter = createCosmosMinter(() => settings);
     const caller = ctx({ subject: "ken" });
