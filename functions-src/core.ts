@@ -19,6 +19,7 @@ import { createEvaluator } from "../lib/policy/runtime/evaluate";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import type { AuditRecord, AuditSink } from "./audit";
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "./mint/circuit-breaker";
+import { createAuditClaims } from "./audit-claims";
 import { BackendUnavailableError, type IssuedCredential, type MintContext, type Minters } from "./mint/minter";
 import { json, problem, SECURITY_HEADERS, type BrokerResponse } from "./problem";
 import type { SubjectRateLimiter } from "./rate-limit";
@@ -32,6 +33,11 @@ export interface BrokerRequest {
   /** Lower-case names. */
   headers: Readonly<Record<string, string | undefined>>;
   body?: string;
+  /**
+   * Lower-case names of headers that arrived more than once, when the adapter can tell (node:http can; the Functions
+   * host joins repeats into one value with commas, which the core refuses for Authorization).
+   */
+  repeatedHeaders?: readonly string[];
   /** The caller's IP as the adapter determined it from the trusted proxy chain. */
   clientIp?: string;
 }
@@ -42,6 +48,8 @@ export interface BrokerDeps {
   minters: Minters;
   audit?: AuditSink;
   rateLimiter?: SubjectRateLimiter;
+  /** Key for hashing equality-only claims in audit records (docs/replay.md). @default claims kept in clear */
+  auditHashKey?: Uint8Array;
   /** @default 16384 */
   maxBodyBytes?: number;
   /** Per-backend circuit breakers (failure threshold, open time, call timeout). */
@@ -84,6 +92,7 @@ export function createBroker(deps: BrokerDeps): Broker {
     // Fluid tokens are an HMAC computed here: no network call to time out.
     fluid: new CircuitBreaker("fluid", { ...deps.breakers, timeoutMs: 0 }),
   };
+  const auditClaims = createAuditClaims(deps.config, deps.auditHashKey);
   const invalidToken = (detail: string, error = "invalid_token") =>
     problem("invalid-token", detail, { headers: { "www-authenticate": `Bearer error="${error}"` } });
 
@@ -121,6 +130,12 @@ export function createBroker(deps: BrokerDeps): Broker {
     if (!/^application\/json(\s*;.*)?$/i.test(req.headers["content-type"] ?? "")) return problem("unsupported-media-type", "send the requests as application/json");
 
     const auth = req.headers.authorization;
+    // Two Authorization headers are ambiguous (which one did Easy Auth check?). A bearer credential never holds a
+    // comma (RFC 6750 b64token), so a comma is what a joined repeat looks like.
+    if (req.repeatedHeaders?.includes("authorization") || auth?.includes(",")) {
+      const headers = { "www-authenticate": 'Bearer error="invalid_request"' };
+      return problem("bad-request", "send exactly one Authorization header", { headers });
+    }
     let bearer: string | undefined;
     if (auth !== undefined && auth.startsWith("Bearer ")) {
       const candidate = auth.slice(7);
@@ -130,7 +145,8 @@ export function createBroker(deps: BrokerDeps): Broker {
     if (!bearer) return invalidToken(auth === undefined ? "send Authorization: Bearer <token>" : "the Authorization header is not a bearer token", auth === undefined ? "invalid_request" : "invalid_token");
     let token;
     try {
-      token = await deps.verifier.verify(bearer, { id: req.headers["x-ms-client-principal-id"] });
+      const easyAuth = { id: req.headers["x-ms-client-principal-id"], principal: req.headers["x-ms-client-principal"] };
+      token = await deps.verifier.verify(bearer, easyAuth);
     } catch (e) {
       if (!(e instanceof TokenError)) throw e;
       telemetry.rejected(e.code);
@@ -157,10 +173,20 @@ export function createBroker(deps: BrokerDeps): Broker {
     }
 
     const decision = evaluator.evaluate({ issuer: token.issuer, claims: token.claims }, requests);
-    const base = { policy, subject: token.subject, issuer: token.issuer, roles: decision.roles };
+    // Audit records (and the claims they carry) are built only when there is a sink to take them.
+    const base = audit && {
+      policy,
+      subject: token.subject,
+      issuer: token.issuer,
+      roles: decision.roles,
+      ...auditClaims(token.claims),
+    };
     for (const d of decision.denied) {
       telemetry.denied(d.type, d.reason);
-      if (audit) audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason }));
+      if (audit) {
+        const asked = requests[d.request];
+        audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason, asked }));
+      }
     }
     if (decision.credentials.length === 0) {
       return problem("forbidden", "the policy allows none of the requests", { members: { policy, denied: decision.denied } });
@@ -173,21 +199,45 @@ export function createBroker(deps: BrokerDeps): Broker {
     let failure: unknown;
     outcomes.forEach((outcome, i) => {
       const grant = decision.credentials[i];
+      const asked = requests[grant.request];
       if (outcome.status === "fulfilled") {
         credentials.push(outcome.value);
-        if (audit) audit(record({ ...base, event: "issued", request: grant.request, type: grant.type, scope: scopeOf(grant), access: accessOf(grant), ttlSeconds: grant.ttlSeconds, grant: grant.grant, jti: outcome.value.jti }));
+        if (audit) {
+          audit(
+            record({
+              ...base,
+              event: "issued",
+              request: grant.request,
+              type: grant.type,
+              scope: scopeOf(grant),
+              access: accessOf(grant),
+              ttlSeconds: grant.ttlSeconds,
+              grant: grant.grant,
+              jti: outcome.value.jti,
+              asked,
+            }),
+          );
+        }
       } else if (outcome.reason instanceof BackendUnavailableError || outcome.reason instanceof SecretUnavailableError) {
-        const retryAfterSeconds = outcome.reason instanceof BackendUnavailableError ? outcome.reason.retryAfterSeconds : 30;
-        unavailable.push({ request: grant.request, type: grant.type, reason: "backend-unavailable", message: `${grant.type} cannot issue credentials right now`, retryAfterSeconds });
+        const retryAfterSeconds =
+          outcome.reason instanceof BackendUnavailableError ? outcome.reason.retryAfterSeconds : 30;
+        const message = `${grant.type} cannot issue credentials right now`;
+        unavailable.push({ request: grant.request, type: grant.type, reason: "backend-unavailable", message, retryAfterSeconds });
         telemetry.denied(grant.type, "backend-unavailable");
-        if (audit) audit(record({ ...base, event: "denied", request: grant.request, type: grant.type, reason: "backend-unavailable" }));
+        if (audit) {
+          const r = { ...base, event: "denied" as const, request: grant.request, type: grant.type, asked };
+          audit(record({ ...r, reason: "backend-unavailable" }));
+        }
       } else failure ??= outcome.reason;
     });
     if (failure !== undefined) throw failure;
     if (credentials.length === 0) {
       // Nothing could be issued: the whole call is unavailable, and the caller retries after the longest wait.
       const retry = Math.max(...unavailable.map((u) => u.retryAfterSeconds));
-      return problem("backend-unavailable", `a backend cannot issue credentials right now (${[...new Set(unavailable.map((u) => u.type))].join(", ")})`, { headers: { "retry-after": String(retry) } });
+      const backends = [...new Set(unavailable.map((u) => u.type))].join(", ");
+      return problem("backend-unavailable", `a backend cannot issue credentials right now (${backends})`, {
+        headers: { "retry-after": String(retry) },
+      });
     }
     return { status: 200, headers: { ...SECURITY_HEADERS, "content-type": "application/json" }, body: responseBody(decision, credentials, unavailable) };
   }

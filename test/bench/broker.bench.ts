@@ -2,7 +2,7 @@
  * `npm run bench:broker`: the broker against a baseline written as the seed samples would (jsonwebtoken + jwks-rsa
  * to verify, @fluidframework/azure-service-utils generateToken to mint), in one run, all on loopback.
  * Targets (issue #3): fresh exchanges >= 2x baseline, repeat >= 20x; p99 <= 5 ms at 500 req/s over node:http;
- * cold start (require + init) <= 150 ms, bundle <= 1.5 MB; memory bounded after 100,000 distinct subjects;
+ * cold start (require + init) <= 150 ms, bundle <= 1.5 MiB; memory bounded after 100,000 distinct subjects;
  * <= 1 Cosmos round trip per permission per token lifetime. Issue #12: a fresh exchange at >= 50% of the raw
  * node:crypto RS256 verify rate on the same key, measured in interleaved rounds in this process (the machine may be
  * shared: only ratios measured side by side mean anything).
@@ -332,10 +332,10 @@ async function main() {
     met: pkg.bundleBytes <= 1.5 * 2 ** 20,
   });
   row(
-    "bundle / zip, MB",
+    "bundle / zip, MiB",
     `${(pkg.bundleBytes / 2 ** 20).toFixed(2)} / ${(pkg.bytes / 2 ** 20).toFixed(2)}`,
     "",
-    "bundle <= 1.5 MB",
+    "bundle <= 1.5 MiB",
   );
 
   // Memory after many distinct subjects (ES256 tokens signed directly, one exchange each).
@@ -364,10 +364,10 @@ async function main() {
   figures.push({
     label: `heap growth over ${SUBJECTS.toLocaleString("en")} distinct subjects (at 25/50/75/100%)`,
     value: marks.join(", "),
-    unit: "MB",
+    unit: "MiB",
   });
   row(
-    `heap growth (MB) over ${SUBJECTS.toLocaleString("en")} distinct subjects${gc ? "" : " (no --expose-gc: approximate)"}`,
+    `heap growth (MiB) over ${SUBJECTS.toLocaleString("en")} distinct subjects${gc ? "" : " (no --expose-gc: approximate)"}`,
     marks.join(", "),
     "",
     "bounded",
