@@ -133,8 +133,9 @@ describe("registered claims, after the signature", () => {
   });
 
   it("a truncated signature is a failed signature, not a crash", async () => {
-    const good = signed(claims());
-    expect(await codeOf(new TokenVerifier(config).verify(good.slice(0, -40)))).toBe("ERR_TOKEN_SIGNATURE");
+    const [h, p, sig] = signed(claims()).split(".");
+    const short = Buffer.from(sig, "base64url").subarray(0, 200).toString("base64url"); // canonical, 200 of 256 bytes
+    expect(await codeOf(new TokenVerifier(config).verify(`${h}.${p}.${short}`))).toBe("ERR_TOKEN_SIGNATURE");
   });
 
   it("requires the issuer's typ when the policy names one (media-type prefix and case ignored, as RFC 7515 says)", async () => {
