@@ -96,7 +96,8 @@ export function createBroker(deps: BrokerDeps): Broker {
   const invalidToken = (detail: string, error = "invalid_token") =>
     problem("invalid-token", detail, { headers: { "www-authenticate": `Bearer error="${error}"` } });
 
-  const backendStates = () => Object.fromEntries(Object.entries(breakers).map(([name, b]) => [name, b.current])) as Record<string, BreakerState>;
+  const backendStates = () =>
+    Object.fromEntries(Object.entries(breakers).map(([name, b]) => [name, b.current])) as Record<string, BreakerState>;
   observeBreakers(backendStates);
 
   async function handle(req: BrokerRequest): Promise<BrokerResponse> {
@@ -122,7 +123,10 @@ export function createBroker(deps: BrokerDeps): Broker {
   }
 
   async function route(req: BrokerRequest, span: Span | undefined): Promise<BrokerResponse> {
-    if (req.path === "/api/health") return req.method === "GET" ? json(200, { status: health() }) : problem("method-not-allowed", "use GET", { headers: { allow: "GET" } });
+    if (req.path === "/api/health") {
+      if (req.method === "GET") return json(200, { status: health() });
+      return problem("method-not-allowed", "use GET", { headers: { allow: "GET" } });
+    }
     if (req.path !== "/api/token") return problem("not-found", "the broker serves /api/token and /api/health");
     if (req.method !== "POST") return problem("method-not-allowed", "use POST", { headers: { allow: "POST" } });
     const body = req.body ?? "";
@@ -218,11 +222,15 @@ export function createBroker(deps: BrokerDeps): Broker {
             }),
           );
         }
-      } else if (outcome.reason instanceof BackendUnavailableError || outcome.reason instanceof SecretUnavailableError) {
+      } else if (
+        outcome.reason instanceof BackendUnavailableError ||
+        outcome.reason instanceof SecretUnavailableError
+      ) {
         const retryAfterSeconds =
           outcome.reason instanceof BackendUnavailableError ? outcome.reason.retryAfterSeconds : 30;
         const message = `${grant.type} cannot issue credentials right now`;
-        unavailable.push({ request: grant.request, type: grant.type, reason: "backend-unavailable", message, retryAfterSeconds });
+        const reason = "backend-unavailable";
+        unavailable.push({ request: grant.request, type: grant.type, reason, message, retryAfterSeconds });
         telemetry.denied(grant.type, "backend-unavailable");
         if (audit) {
           const r = { ...base, event: "denied" as const, request: grant.request, type: grant.type, asked };
@@ -239,10 +247,11 @@ export function createBroker(deps: BrokerDeps): Broker {
         headers: { "retry-after": String(retry) },
       });
     }
-    return { status: 200, headers: { ...SECURITY_HEADERS, "content-type": "application/json" }, body: responseBody(decision, credentials, unavailable) };
+    const headers = { ...SECURITY_HEADERS, "content-type": "application/json" };
+    return { status: 200, headers, body: responseBody(decision, credentials, unavailable) };
   }
 
-  /** "degraded" when a backend's settings do not resolve or its breaker is open; never why (the caller is anonymous). */
+  /** "degraded" when a backend's settings do not resolve or its breaker is open; never why (callers are anonymous). */
   function health(): "ok" | "degraded" {
     for (const minter of Object.values(deps.minters) as { probe?(): void }[]) {
       try {
@@ -254,7 +263,7 @@ export function createBroker(deps: BrokerDeps): Broker {
     return Object.values(breakers).some((b) => b.current !== "closed") ? "degraded" : "ok";
   }
 
-  async function mintOne(grant: GrantedCredential, ctx: MintContext, span: Span | undefined): Promise<IssuedCredential> {
+  async function mintOne(grant: GrantedCredential, ctx: MintContext, span?: Span): Promise<IssuedCredential> {
     const minter = deps.minters[grant.type] as { mint(g: GrantedCredential, c: MintContext): Promise<IssuedCredential> } | undefined;
     if (!minter) throw new BackendUnavailableError(grant.type, 60);
     const call = () => breakers[grant.type].call(() => minter.mint(grant, ctx));
@@ -303,7 +312,10 @@ function outcomeOf(r: BrokerResponse): ExchangeOutcome {
 
 /** JSON.stringify({policy, subject, roles, credentials, denied}), with each credential's JSON reused when cached. */
 function responseBody(decision: Decision, credentials: IssuedCredential[], unavailable: UnavailableDenial[]): string {
-  const denied = unavailable.length === 0 ? decision.denied : [...decision.denied, ...unavailable].sort((a, b) => a.request - b.request);
+  const denied =
+    unavailable.length === 0
+      ? decision.denied
+      : [...decision.denied, ...unavailable].sort((a, b) => a.request - b.request);
   const parts = credentials.map((c) => {
     let text = credentialJson.get(c);
     if (text === undefined) credentialJson.set(c, (text = JSON.stringify(c)));

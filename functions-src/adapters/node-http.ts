@@ -28,7 +28,10 @@ export interface RunningNodeHttpBroker {
   readonly inFlight: number;
 }
 
-export async function startNodeHttpBroker(broker: Broker, options: NodeHttpOptions = {}): Promise<RunningNodeHttpBroker> {
+export async function startNodeHttpBroker(
+  broker: Broker,
+  options: NodeHttpOptions = {},
+): Promise<RunningNodeHttpBroker> {
   const maxBody = options.maxBodyBytes ?? 16_384;
   let inFlight = 0;
   let draining = false;
@@ -42,7 +45,8 @@ export async function startNodeHttpBroker(broker: Broker, options: NodeHttpOptio
           ? problem("payload-too-large", `the body may be at most ${maxBody} bytes`)
           : await broker.handle(toBrokerRequest(req, body, options.trustedProxyHops ?? 0));
       // While draining, keep-alive clients are told to reconnect (elsewhere) rather than reuse this connection.
-      res.writeHead(response.status, draining ? { ...response.headers, connection: "close" } : response.headers).end(response.body);
+      const headers = draining ? { ...response.headers, connection: "close" } : response.headers;
+      res.writeHead(response.status, headers).end(response.body);
     } finally {
       inFlight--;
       if (draining && inFlight === 0) drained?.();
@@ -84,7 +88,11 @@ export async function startNodeHttpBroker(broker: Broker, options: NodeHttpOptio
  * SIGTERM/SIGINT (App Service, containers, Ctrl-C) drain the broker instead of dropping requests mid-flight, then
  * exit. The process exits within `graceMs` plus a second however the drain goes.
  */
-export function exitGracefullyOnSignals(running: RunningNodeHttpBroker, graceMs = 10_000, exit: (code: number) => void = process.exit): void {
+export function exitGracefullyOnSignals(
+  running: RunningNodeHttpBroker,
+  graceMs = 10_000,
+  exit: (code: number) => void = process.exit,
+): void {
   let stopping = false;
   const stop = () => {
     if (stopping) return;

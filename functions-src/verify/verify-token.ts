@@ -11,6 +11,7 @@ import { hasDuplicateKeys } from "./duplicate-keys";
 import { checkEasyAuthPrincipal, EasyAuthMismatch, type EasyAuthPrincipal } from "./easy-auth-principal";
 import { IssuerKeys, KeysUnavailableError, type IssuerKeysOptions } from "./issuer-keys";
 import { UnusableKeyError, verifyJwsSignature } from "./jws-signature";
+import { checkRegisteredClaims } from "./registered-claims";
 
 export type TokenErrorCode =
   | "ERR_TOKEN_MALFORMED"
@@ -149,7 +150,13 @@ export class TokenVerifier {
     return header;
   }
 
-  private async checkSignature(keys: IssuerKeys, header: JWSHeaderParameters, h: string, p: string, sig: string): Promise<void> {
+  private async checkSignature(
+    keys: IssuerKeys,
+    header: JWSHeaderParameters,
+    h: string,
+    p: string,
+    sig: string,
+  ): Promise<void> {
     const signature = Buffer.from(sig, "base64url");
     let candidates: Iterable<unknown> | AsyncIterable<unknown>;
     try {
@@ -191,33 +198,6 @@ function decodeSegment(part: string, what: string): Record<string, unknown> {
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TokenError("ERR_TOKEN_MALFORMED", `the token ${what} is not a JSON object`);
   return value as Record<string, unknown>;
-}
-
-/**
- * RFC 7519 registered claims, with the same rules jose 5 applies (`lib/jwt_claims_set.js`): typ, required claims,
- * exact issuer, audience (string or list), iat/nbf/exp as numbers, nbf and exp within the clock tolerance.
- */
-function checkRegisteredClaims(header: Record<string, unknown>, claims: JWTPayload, issuer: CompiledIssuer, iss: string, nowSeconds: number): void {
-  const typ = (v: string) => v.toLowerCase().replace(/^application\//, "");
-  if (issuer.tokenType && (typeof header.typ !== "string" || typ(header.typ) !== typ(issuer.tokenType))) {
-    throw new TokenError("ERR_TOKEN_TYPE", "the token's type (typ) is not the one this issuer requires");
-  }
-  if (!("aud" in claims)) throw new TokenError("ERR_TOKEN_AUDIENCE", "the token is not meant for this broker (audience)");
-  for (const claim of [...issuer.requiredClaims, issuer.subjectClaim, "iat", "exp"].reverse()) {
-    if (!(claim in claims)) throw new TokenError("ERR_TOKEN_CLAIMS", `the token's claim '${claim}' is missing or invalid`);
-  }
-  if (claims.iss !== iss) throw new TokenError("ERR_TOKEN_UNTRUSTED_ISSUER", "the token's issuer is not trusted by this policy");
-  const aud = claims.aud;
-  const audienceOk = typeof aud === "string" ? issuer.audiences.includes(aud) : Array.isArray(aud) && aud.some((a) => issuer.audiences.includes(a));
-  if (!audienceOk) throw new TokenError("ERR_TOKEN_AUDIENCE", "the token is not meant for this broker (audience)");
-  const tolerance = issuer.clockToleranceSeconds;
-  if (typeof claims.iat !== "number") throw new TokenError("ERR_TOKEN_CLAIMS", "the token's claim 'iat' is missing or invalid");
-  if (claims.nbf !== undefined) {
-    if (typeof claims.nbf !== "number") throw new TokenError("ERR_TOKEN_CLAIMS", "the token's claim 'nbf' is missing or invalid");
-    if (claims.nbf > nowSeconds + tolerance) throw new TokenError("ERR_TOKEN_NOT_YET_VALID", "the token is not valid yet");
-  }
-  if (typeof claims.exp !== "number") throw new TokenError("ERR_TOKEN_CLAIMS", "the token's claim 'exp' is missing or invalid");
-  if (claims.exp <= nowSeconds - tolerance) throw new TokenError("ERR_TOKEN_EXPIRED", "the token has expired");
 }
 
 /** Declared claims that are present must have their declared type, pattern and enum (conditions rely on them). */

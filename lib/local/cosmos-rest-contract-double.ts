@@ -73,7 +73,9 @@ export class CosmosRestContractDouble {
     this.calls.push(`${verb.toUpperCase()} ${type || "account"}`);
     if (this.faults.delayMs > 0) await new Promise((r) => setTimeout(r, this.faults.delayMs));
     if (res.destroyed) return;
-    if (this.faults.status) return send(res, this.faults.status, { code: "ServiceUnavailable", message: "injected fault" });
+    if (this.faults.status) {
+      return send(res, this.faults.status, { code: "ServiceUnavailable", message: "injected fault" });
+    }
 
     const auth = decodeURIComponent(String(req.headers.authorization ?? ""));
     const date = String(req.headers["x-ms-date"] ?? "");
