@@ -7,6 +7,7 @@
  * flat after warm-up). Loopback only, bounded in count and time. BENCH_QUICK=1: 5 s, 20 connections, 20,000 subjects.
  */
 import { spawn } from "node:child_process";
+import { buildSync } from "esbuild";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -104,10 +105,20 @@ async function main() {
     `load: ${load.requests.total} requests in ${SECONDS} s over ${CONNECTIONS} connections, ${load.requests.average} req/s; p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms, p99.9 ${load.latency.p99_9} ms; non-2xx ${load.non2xx}, errors ${load.errors}, timeouts ${load.timeouts}; fresh tokens used ${load.freshUsed}`,
   );
 
-  const soak = await lastJsonLine(
-    tsx("soak-process.ts", { TB_SUBJECTS: String(SOAK_SUBJECTS), TB_SAMPLES: "20" }, ["--expose-gc"]),
-    quick ? 300 : 3600,
-  );
+  // The soak runs bundled (esbuild, as the function ships) under plain node: under tsx its loader alone held ~40 MB.
+  const soakBundle = join(dir, "soak.cjs");
+  buildSync({
+    entryPoints: [join(__dirname, "load", "soak-process.ts")],
+    bundle: true,
+    platform: "node",
+    outfile: soakBundle,
+    logLevel: "error",
+  });
+  const soakChild = spawn(process.execPath, ["--expose-gc", soakBundle], {
+    env: { ...process.env, TB_SUBJECTS: String(SOAK_SUBJECTS), TB_SAMPLES: "20" },
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const soak = await lastJsonLine(soakChild, quick ? 300 : 3600);
   const curve = soak.curve as { subjects: number; rssMb: number; heapUsedMb: number; seconds: number }[];
   const afterWarmup = curve.filter((p) => p.subjects >= SOAK_SUBJECTS / 5);
   const maxRss = Math.max(...curve.map((p) => p.rssMb));

@@ -78,7 +78,10 @@ async function main() {
       body,
     });
     if (r.status !== 200) failures++;
-    if ((i + 1) % every === 0) curve.push(sample(i + 1));
+    if ((i + 1) % every === 0) {
+      curve.push(sample(i + 1));
+      process.stderr.write(`soak ${JSON.stringify(curve[curve.length - 1])}\n`); // progress, for long runs
+    }
   }
   await server.stop();
   process.stdout.write(`${JSON.stringify({ subjects: SUBJECTS, failures, curve, gcExposed: Boolean(gc) })}\n`);
