@@ -63,6 +63,9 @@ async function main() {
       subjects: done,
       rssMb: mb(m.rss),
       heapUsedMb: mb(m.heapUsed),
+      // Where RSS beyond the used heap sits: V8's committed heap, or memory outside it (OpenSSL, buffers, malloc).
+      heapTotalMb: mb(m.heapTotal),
+      externalMb: mb(m.external),
       seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
     };
   };
