@@ -8,6 +8,7 @@ import { defaultSubject } from "./check-issuers";
 import { parseDuration } from "./duration";
 import { resolveEnvironment, type ResolvedEnvironment } from "./environments";
 import { PolicyError } from "./errors";
+import { compileSharedState } from "./compile-shared-state";
 import { buildInfraNeeds, type InfraNeeds } from "./infra-needs";
 import { DEFAULT_ALGORITHMS, DEFAULT_CLOCK_TOLERANCE_SECONDS } from "../runtime/limits";
 import type { PolicyBundle } from "./load";
@@ -63,6 +64,7 @@ export function compilePolicy(bundle: PolicyBundle, environment: string, options
     },
     roles,
     index: buildIndex(roles),
+    ...compileSharedState(doc),
   };
   const policyHash = `sha256:${sha256Hex(canonicalJson(body))}`;
   const { format, ...rest } = body;

@@ -5,6 +5,7 @@
 import type { ResolvedEnvironment } from "./environments";
 import type { RuntimeConfig } from "../runtime/runtime-config";
 import type { EdgeRulesSource, PolicyDocument } from "./source-types";
+import { sharedStoreReasons } from "./compile-shared-state";
 import { substituteEnv } from "../runtime/template";
 
 export const INFRA_NEEDS_FORMAT = "azure-token-broker/infra-needs@1";
@@ -45,6 +46,8 @@ export interface InfraNeeds {
   };
   /** Key Vault secrets the broker reads (by name). */
   secrets: string[];
+  /** State shared across instances (revocation, a global rate limit): one Redis per environment. */
+  sharedStore?: { reasons: ("revocation" | "global-rate-limit")[] };
 }
 
 export function buildInfraNeeds(doc: PolicyDocument, env: ResolvedEnvironment, config: RuntimeConfig): InfraNeeds {
@@ -92,6 +95,7 @@ export function buildInfraNeeds(doc: PolicyDocument, env: ResolvedEnvironment, c
       },
     }),
     secrets,
+    ...(sharedStoreReasons(doc).length > 0 && { sharedStore: { reasons: sharedStoreReasons(doc) } }),
   };
 }
 

@@ -14,6 +14,8 @@ export interface PolicyDocument {
   resources?: ResourcesSource;
   roles: Record<string, RoleSource>;
   cosmosRbac?: Record<string, CosmosRbacSource>;
+  revocation?: RevocationSource;
+  rateLimit?: RateLimitSource;
   environments?: Record<string, EnvironmentSource>;
 }
 
@@ -132,3 +134,15 @@ export interface AzureEnvironmentSource {
 export const OPERATORS = ["equals", "in", "contains", "prefix", "glob", "exists"] as const;
 export type Operator = (typeof OPERATORS)[number];
 export const COMBINATORS = ["all", "any", "not"] as const;
+
+export interface RevocationSource {
+  adminRoles: string[];
+  onStoreDown?: "deny" | "allow";
+  maxTokenLifetime?: string | number;
+}
+
+export interface RateLimitSource {
+  scope?: "instance" | "global";
+  perSecond?: number;
+  burst?: number;
+}

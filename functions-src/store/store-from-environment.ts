@@ -1,0 +1,27 @@
+/**
+ * Which store this broker instance uses, from app settings. SHARED_STORE_URL set: Redis (with Entra when
+ * SHARED_STORE_ENTRA_OBJECT_ID names the identity's object id); unset: in-memory, single-instance semantics.
+ * The choice is announced once at start, so an operator can see which semantics a deployment runs with.
+ */
+import { ManagedIdentityCredential } from "@azure/identity";
+import { MemoryStore } from "./memory-store";
+import { RedisStore } from "./redis-store";
+import type { SharedStore } from "./shared-store";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export async function storeFromEnvironment(env: Env, announce: (line: string) => void): Promise<SharedStore> {
+  const url = env.SHARED_STORE_URL;
+  if (!url) {
+    announce("token broker: no shared store configured (SHARED_STORE_URL unset): in-memory store, single-instance " +
+      "semantics; revocations and the rate budget are not shared between instances");
+    return new MemoryStore();
+  }
+  const objectId = env.SHARED_STORE_ENTRA_OBJECT_ID;
+  const store = await RedisStore.connect({
+    url,
+    ...(objectId && { entra: { objectId, credential: new ManagedIdentityCredential(env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : undefined) } }),
+  });
+  announce(`token broker: shared store redis at ${new URL(url).host}${objectId ? " (Entra auth)" : ""}: revocations and the rate budget hold across instances`);
+  return store;
+}
