@@ -12,6 +12,7 @@
 import { createHash } from "node:crypto";
 import { CosmosClient, ErrorResponse, type PermissionDefinition } from "@azure/cosmos";
 import { BoundedCache } from "../bounded-cache";
+import { cosmosUserId } from "./cosmos-user-id";
 import { BackendUnavailableError, type Minter } from "./minter";
 
 export interface CosmosSettings {
@@ -45,7 +46,7 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
     roundTrips: () => roundTrips,
     async mint(grant, ctx) {
       const s = settings();
-      const userId = `tb-${digest(`${ctx.issuer}\n${ctx.subject}`)}`;
+      const userId = cosmosUserId(ctx.issuer, ctx.subject);
       const containerLink = `dbs/${s.database}/colls/${grant.container}`;
       const cacheKey = `${s.endpoint}|${userId}|${containerLink}|${JSON.stringify(grant.partitionKey)}|${grant.access}`;
       const cached = cache.get(cacheKey);

@@ -7,6 +7,12 @@
  *   `_token` on every permission response; x-ms-documentdb-expiry-seconds in 10..18000 (400 otherwise);
  * - documents: create with the master key, point reads with a resource token, which must be unexpired and match
  *   the container, the partition key and the mode (Read | All).
+ * - delete a user (with its permissions) or a permission: 204, then 404 (Delete a User / Delete a Permission);
+ *   list users and a user's permissions as feeds (`Users` / `Permissions`, `_count`, `_ts`, paged with
+ *   x-ms-max-item-count and x-ms-continuation). Deleting a permission does NOT revoke resource tokens already
+ *   issued from it: they work until they expire (Azure/azure-cosmos-dotnet-v3,
+ *   Microsoft.Azure.Cosmos/src/Resource/Permission/Permission.cs, DeleteAsync/ReplaceAsync: "This will not revoke
+ *   existing ResourceTokens"); the REST reference says nothing more.
  * Anything else answers 501, so a test that strays outside the contract fails loudly.
  */
 import { createHmac, randomUUID } from "node:crypto";
@@ -15,6 +21,8 @@ import type { AddressInfo } from "node:net";
 
 interface Permission {
   id: string;
+  /** Last write, unix seconds (the system property `_ts`). */
+  _ts?: number;
   permissionMode: "Read" | "All";
   resource: string;
   resourcePartitionKey?: unknown[];
@@ -28,6 +36,9 @@ export class CosmosRestContractDouble {
   /** Management and data calls received, by "VERB resourceType", for round-trip counting. */
   readonly calls: string[] = [];
   private readonly users = new Map<string, Map<string, Permission>>(); // user link -> permissions by id
+  private readonly userTs = new Map<string, number>(); // user link -> `_ts`
+  /** The double's clock (unix ms): a soak test moves it forward to simulate days. */
+  now: () => number = Date.now;
   private readonly tokens = new Map<string, { permission: Permission; expiresAt: number }>();
   private readonly docs = new Map<string, unknown>(); // "<coll link>|<pk json>|<id>" -> document
 
@@ -46,6 +57,24 @@ export class CosmosRestContractDouble {
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  /**
+   * SOAK TEST HOOK, not part of the REST contract: records a user and one permission on `container` as if the
+   * broker had upserted them at `atMs`, without an HTTP round trip, so a soak can seed 100,000 callers quickly.
+   */
+  seedForSoak(userId: string, container: string, atMs: number): void {
+    const link = `dbs/${this.database}/users/${userId}`;
+    const ts = Math.floor(atMs / 1000);
+    const permissions = this.users.get(link) ?? new Map<string, Permission>();
+    permissions.set(`soak-${container}`, { id: `soak-${container}`, permissionMode: "Read", resource: `dbs/${this.database}/colls/${container}`, _ts: ts, _token: "" });
+    this.users.set(link, permissions);
+    if (!this.userTs.has(link)) this.userTs.set(link, ts);
+  }
+
+  /** Test inspection: user ids and, per user, the tokens its permissions last issued. */
+  snapshotUsers(): Map<string, string[]> {
+    return new Map([...this.users].map(([link, ps]) => [link.split("/").pop()!, [...ps.values()].map((p) => p._token)]));
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -97,12 +126,29 @@ export class CosmosRestContractDouble {
       const link = `${dbLink}/users/${id}`;
       if (this.users.has(link) && !upsert) return send(res, 409, { code: "Conflict" });
       if (!this.users.has(link)) this.users.set(link, new Map());
-      return send(res, 201, { id, _rid: id, _self: `${link}/`, _permissions: "permissions/" });
+      this.userTs.set(link, Math.floor(this.now() / 1000));
+      return send(res, 201, { id, _rid: id, _self: `${link}/`, _permissions: "permissions/", _ts: this.userTs.get(link) });
+    }
+    if (parts.length === 3 && verb === "get") {
+      const all = [...this.users.keys()].map((l) => ({ id: l.slice(dbLink.length + 7), _self: `${l}/`, _ts: this.userTs.get(l) }));
+      return sendPage(req, res, "Users", all);
     }
     const userLink = `${dbLink}/users/${parts[3]}`;
     const permissions = this.users.get(userLink);
     if (!permissions) return send(res, 404, { code: "NotFound", message: "Resource Not Found" });
-    if (parts.length === 4 && verb === "get") return send(res, 200, { id: parts[3], _self: `${userLink}/` });
+    if (parts.length === 4 && verb === "get") return send(res, 200, { id: parts[3], _self: `${userLink}/`, _ts: this.userTs.get(userLink) });
+    if (parts.length === 4 && verb === "delete") {
+      // The user's permissions go with it; tokens already issued from them keep working until they expire.
+      this.users.delete(userLink);
+      this.userTs.delete(userLink);
+      return send(res, 204, undefined);
+    }
+    if (parts.length === 5 && parts[4] === "permissions" && verb === "get") {
+      return sendPage(req, res, "Permissions", [...permissions.values()].map(({ _token, ...p }) => ({ ...p, _self: `${userLink}/permissions/${p.id}/` })));
+    }
+    if (parts.length === 6 && parts[4] === "permissions" && verb === "delete") {
+      return permissions.delete(parts[5]) ? send(res, 204, undefined) : send(res, 404, { code: "NotFound" });
+    }
     if (parts[4] !== "permissions") return send(res, 501, { code: "NotImplemented" });
     const expiry = req.headers["x-ms-documentdb-expiry-seconds"] === undefined ? 3600 : Number(req.headers["x-ms-documentdb-expiry-seconds"]);
     if (!Number.isInteger(expiry) || expiry < 10 || expiry > 18000) return send(res, 400, { code: "BadRequest", message: "x-ms-documentdb-expiry-seconds must be 10..18000" });
@@ -128,15 +174,15 @@ export class CosmosRestContractDouble {
 
   private issue(p: Omit<Permission, "_token">, expirySeconds: number): Permission {
     const token = `type=resource&ver=1.0&sig=${randomUUID()}`;
-    const permission: Permission = { id: p.id, permissionMode: p.permissionMode, resource: p.resource.replace(/\/$/, ""), ...(p.resourcePartitionKey && { resourcePartitionKey: p.resourcePartitionKey }), _token: token };
-    this.tokens.set(token, { permission, expiresAt: Date.now() + expirySeconds * 1000 });
+    const permission: Permission = { id: p.id, permissionMode: p.permissionMode, resource: p.resource.replace(/\/$/, ""), ...(p.resourcePartitionKey && { resourcePartitionKey: p.resourcePartitionKey }), _ts: Math.floor(this.now() / 1000), _token: token };
+    this.tokens.set(token, { permission, expiresAt: this.now() + expirySeconds * 1000 });
     return permission;
   }
 
   /** Data-plane reads with a resource token: container, partition key, mode and expiry must all fit. */
   private resourceRequest(req: IncomingMessage, res: ServerResponse, parts: string[], auth: string, type: string): void {
     const grant = this.tokens.get(auth);
-    if (!grant || grant.expiresAt < Date.now()) return send(res, 401, { code: "Unauthorized", message: "resource token invalid or expired" });
+    if (!grant || grant.expiresAt < this.now()) return send(res, 401, { code: "Unauthorized", message: "resource token invalid or expired" });
     // Any valid resource token may read the database account (the SDK does so first).
     if (parts.length === 0 && req.method === "GET") return send(res, 200, this.account());
     const collLink = parts.slice(0, 4).join("/");
@@ -174,6 +220,16 @@ export class CosmosRestContractDouble {
   }
 }
 
+/** A feed page: `max` from x-ms-max-item-count (default 100), the next offset in x-ms-continuation. */
+function sendPage(req: IncomingMessage, res: ServerResponse, name: string, all: unknown[]): void {
+  const max = Number(req.headers["x-ms-max-item-count"] ?? 100) > 0 ? Number(req.headers["x-ms-max-item-count"] ?? 100) : 100;
+  const from = Number(req.headers["x-ms-continuation"] ?? 0) || 0;
+  const page = all.slice(from, from + max);
+  const headers: Record<string, string> = { "content-type": "application/json", "x-ms-request-charge": "1", "x-ms-item-count": String(page.length) };
+  if (from + max < all.length) headers["x-ms-continuation"] = String(from + max);
+  res.writeHead(200, headers).end(JSON.stringify({ _rid: "db", [name]: page, _count: page.length }));
+}
+
 /** Resource type and link for the signature (REST reference): a feed is signed with its parent's link. */
 function resourceOf(parts: string[], verb: string): { type: string; link: string } {
   if (parts.length === 0) return { type: "", link: "" };
@@ -185,5 +241,5 @@ function resourceOf(parts: string[], verb: string): { type: string; link: string
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json", "x-ms-request-charge": "1", "x-ms-activity-id": randomUUID() }).end(JSON.stringify(body));
+  res.writeHead(status, { "content-type": "application/json", "x-ms-request-charge": "1", "x-ms-activity-id": randomUUID() }).end(body === undefined ? undefined : JSON.stringify(body));
 }
