@@ -1,6 +1,6 @@
 /** One structured record per issuance and per denial. Never a token, a key or a secret. */
 export interface AuditRecord {
-  event: "issued" | "denied" | "rejected";
+  event: "issued" | "denied" | "rejected" | "revoked";
   at: string;
   policy: string;
   subject?: string;
@@ -15,6 +15,9 @@ export interface AuditRecord {
   grant?: string;
   jti?: string;
   reason?: string;
+  /** Revocations: who revoked (issuer|subject of the admin, or "cli:<user>") and when the entry expires. */
+  by?: string;
+  expiresAt?: string;
 }
 
 export type AuditSink = (record: AuditRecord) => void;

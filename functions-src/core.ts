@@ -15,9 +15,11 @@ import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import type { AuditRecord, AuditSink } from "./audit";
 import { BackendUnavailableError, type IssuedCredential, type MintContext, type Minters } from "./mint/minter";
 import { json, problem, type BrokerResponse } from "./problem";
-import type { SubjectRateLimiter } from "./rate-limit";
+import type { RateLimiter } from "./rate-limit";
+import { ADMIN_REVOCATIONS_PATH } from "./revocation/admin-route";
+import type { RevocationCheck } from "./revocation/revocation-check";
 import { SecretUnavailableError } from "./secrets";
-import { TokenError, type TokenVerifier } from "./verify/verify-token";
+import { TokenError, type TokenVerifier, type VerifiedToken } from "./verify/verify-token";
 
 export interface BrokerRequest {
   method: string;
@@ -34,7 +36,11 @@ export interface BrokerDeps {
   verifier: TokenVerifier;
   minters: Minters;
   audit?: AuditSink;
-  rateLimiter?: SubjectRateLimiter;
+  rateLimiter?: RateLimiter;
+  /** Present when the policy turns revocation on: the per-request check and the admin route. */
+  revocation?: { check: RevocationCheck; admin?: (token: VerifiedToken, body: string) => Promise<BrokerResponse> };
+  /** Extra members for GET /api/health (the store's kind and reachability, onStoreDown); never a secret. */
+  health?: () => Promise<Record<string, unknown>>;
   /** @default 16384 */
   maxBodyBytes?: number;
   now?: () => number;
@@ -69,8 +75,9 @@ export function createBroker(deps: BrokerDeps): Broker {
   }
 
   async function route(req: BrokerRequest): Promise<BrokerResponse> {
-    if (req.path === "/api/health") return req.method === "GET" ? json(200, { status: "ok" }) : problem("method-not-allowed", "use GET", { headers: { allow: "GET" } });
-    if (req.path !== "/api/token") return problem("not-found", "the broker serves /api/token and /api/health");
+    if (req.path === "/api/health") return req.method === "GET" ? json(200, { status: "ok", ...(await deps.health?.()) }) : problem("method-not-allowed", "use GET", { headers: { allow: "GET" } });
+    const admin = req.path === ADMIN_REVOCATIONS_PATH ? deps.revocation?.admin : undefined;
+    if (req.path !== "/api/token" && !admin) return problem("not-found", "the broker serves /api/token and /api/health");
     if (req.method !== "POST") return problem("method-not-allowed", "use POST", { headers: { allow: "POST" } });
     const body = req.body ?? "";
     if (Buffer.byteLength(body, "utf8") > maxBody) return problem("payload-too-large", `the body may be at most ${maxBody} bytes`);
@@ -89,8 +96,15 @@ export function createBroker(deps: BrokerDeps): Broker {
       return invalidToken(e.message);
     }
 
-    const wait = deps.rateLimiter?.take(`${token.issuer}|${token.subject}`) ?? 0;
+    const revoked = await deps.revocation?.check(token);
+    if (revoked?.refused) {
+      audit(record({ event: "rejected", subject: token.subject, issuer: token.issuer, reason: revoked.reason }));
+      return revoked.refused;
+    }
+
+    const wait = (await deps.rateLimiter?.take(`${token.issuer}|${token.subject}`)) ?? 0;
     if (wait > 0) return problem("rate-limited", "slow down: this caller asks too often", { headers: { "retry-after": String(wait) } });
+    if (admin) return admin(token, body);
 
     let requests;
     try {

@@ -9,14 +9,16 @@ import { app } from "@azure/functions";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import { RUNTIME_CONFIG_FORMAT } from "../lib/policy/runtime/runtime-config";
 import { registerBrokerFunctions } from "./adapters/azure-functions";
+import { cosmosGcFromEnvironment, registerCosmosGcTimer } from "./adapters/cosmos-gc-timer";
 import { stdoutAudit } from "./audit";
-import { createBroker, type Broker } from "./core";
+import type { Broker } from "./core";
 import { createCdnMinter } from "./mint/cdn-minter";
 import { createCosmosMinter } from "./mint/cosmos-minter";
 import { createFluidMinter } from "./mint/fluid-minter";
 import type { Minters } from "./mint/minter";
-import { SubjectRateLimiter } from "./rate-limit";
 import { cdnSettings, cosmosSettings, fluidSettings } from "./settings";
+import { createBrokerWithSharedState, deferredBroker } from "./shared-state";
+import { storeFromEnvironment } from "./store/store-from-environment";
 import { TokenVerifier } from "./verify/verify-token";
 
 export function loadRuntimeConfig(path = process.env.TOKEN_BROKER_POLICY_FILE ?? join(__dirname, "policy.json")): RuntimeConfig {
@@ -36,8 +38,11 @@ export function brokerFromEnvironment(env: NodeJS.ProcessEnv = process.env, conf
   if (cosmos) minters.cosmos = createCosmosMinter(cosmos);
   const cdn = cdnSettings(env);
   if (cdn) minters.cdn = createCdnMinter(cdn);
-  return createBroker({ config, verifier: new TokenVerifier(config), minters, audit: stdoutAudit, rateLimiter: new SubjectRateLimiter() });
+  // The store (and so the shared state) is connected before the first request is answered; see shared-state.ts.
+  const store = storeFromEnvironment(env, (line) => process.stderr.write(`${line}\n`));
+  return deferredBroker(store.then((s) => createBrokerWithSharedState({ config, verifier: new TokenVerifier(config), minters }, { store: s, audit: stdoutAudit, cosmos: cosmosSettings(env) })));
 }
 
 let broker: Broker | undefined;
 registerBrokerFunctions(app, () => (broker ??= brokerFromEnvironment()), { trustedProxyHops: Number(process.env.TRUSTED_PROXY_HOPS ?? 2) });
+registerCosmosGcTimer(app, () => cosmosGcFromEnvironment(process.env));

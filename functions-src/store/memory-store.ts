@@ -1,5 +1,5 @@
 /** The in-memory store: single-instance semantics. Bounded, so a flood of distinct keys cannot grow memory. */
-import { RateLimiterMemory, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { RateLimiterMemory, type RateLimiterAbstract } from "./rate-limiter-classes";
 import { BoundedCache } from "../bounded-cache";
 import type { SharedStore } from "./shared-store";
 

@@ -10,7 +10,7 @@
  */
 import type { TokenCredential } from "@azure/identity";
 import Redis, { type RedisOptions } from "ioredis";
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from "./rate-limiter-classes";
 import { StoreUnavailableError, type SharedStore } from "./shared-store";
 
 export const REDIS_ENTRA_SCOPE = "https://redis.azure.com/.default";

@@ -4,7 +4,7 @@
  * Two implementations: Redis (Azure Managed Redis in Azure, Debian's redis-server locally) and in-memory, which
  * gives single-instance semantics: correct for one process, not shared between scaled-out instances.
  */
-import type { RateLimiterAbstract } from "rate-limiter-flexible";
+import type { RateLimiterAbstract } from "./rate-limiter-classes";
 
 export interface SharedStore {
   readonly kind: "redis" | "memory";
