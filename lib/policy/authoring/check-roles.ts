@@ -30,8 +30,9 @@ export function checkRoles(doc: PolicyDocument, envs: ResolvedEnvironment[], c: 
         c.report("E_UNKNOWN_ROLE", [...at, "inherits", i], `role '${name}' inherits '${parent}', which does not exist`, guess ? `did you mean '${guess}'?` : `known roles: ${names.join(", ")}`);
       }
     });
-    if ((role.grants ?? []).length === 0 && (role.inherits ?? []).length === 0) {
-      c.report("E_NEVER_MATCHES", at, `role '${name}' grants nothing`, "add `grants:` or `inherits:`, or remove the role", { key: true });
+    // A revocation admin role needs no grants: revoking is what it is for.
+    if ((role.grants ?? []).length === 0 && (role.inherits ?? []).length === 0 && !doc.revocation?.adminRoles?.includes(name)) {
+      c.report("E_NEVER_MATCHES", at, `role '${name}' grants nothing`, "add `grants:` or `inherits:`, name it in revocation.adminRoles, or remove the role", { key: true });
     }
   }
   checkCycles(doc, c);
