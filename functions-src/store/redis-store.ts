@@ -60,7 +60,12 @@ export class RedisStore implements SharedStore {
     const client = new Redis(base);
     client.on("error", () => undefined); // reconnects on its own; callers see StoreUnavailableError per command
     const store = new RedisStore(client, options.entra);
-    await client.connect();
+    try {
+      await client.connect();
+    } catch {
+      client.disconnect(); // stop the background reconnects: nobody holds this client
+      throw new StoreUnavailableError("connect");
+    }
     if (options.entra) store.scheduleRefresh(expiresAt);
     return store;
   }

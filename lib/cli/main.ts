@@ -1,6 +1,7 @@
 /** `token-broker <group> <command>`: dispatch, usage, and the exit-code contract (0 ok, 1 problems, 2 usage, 3 widened). */
 import { runCdnCommand } from "./cdn-commands";
 import { runPolicyCommand } from "./policy-commands";
+import { REVOCATION_USAGE, runCosmosCommand, runRevokeCommand } from "./revocation-commands";
 
 export const USAGE = `usage: token-broker policy <command> [options]
 
@@ -16,12 +17,15 @@ export const USAGE = `usage: token-broker policy <command> [options]
 
        token-broker cdn encrypt --key <key> <ec_params>   ECToken v3 for EdgeCast-compatible CDNs
        token-broker cdn decrypt --key <key> <token>       prints the plaintext; wrong key or altered token: exit 1
+${REVOCATION_USAGE}
   Exit codes: 0 ok, 1 policy errors or failing tests, 2 usage, 3 access widened (diff --fail-on-widen).`;
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + "\n"), err: (s: string) => void = (s) => process.stderr.write(s + "\n")): Promise<number> {
   const [group, command, ...rest] = argv;
   if (group === "policy" && command) return runPolicyCommand(command, rest, out, err);
   if (group === "cdn" && command) return runCdnCommand(command, rest, out, err);
+  if (group === "revoke") return runRevokeCommand(argv.slice(1), out, err);
+  if (group === "cosmos" && command) return runCosmosCommand(command, rest, out, err);
   if (group === "--help" || group === "-h" || group === "help" || (group === "policy" && !command)) {
     out(USAGE);
     return 0;
