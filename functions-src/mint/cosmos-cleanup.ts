@@ -22,6 +22,7 @@ import { BackendUnavailableError, type Minter } from "./minter";
 /** Cosmos caps a resource token at 5 h (REST reference, x-ms-documentdb-expiry-seconds). */
 export const COSMOS_TOKEN_MAX_SECONDS = 18_000;
 const GC_CLAIM_MS = 30_000;
+const GC_CONCURRENCY = 8;
 
 const activeKey = (userId: string) => `tb:cosmos:active:${userId}`;
 const gcKey = (userId: string) => `tb:cosmos:gc:${userId}`;
@@ -72,11 +73,17 @@ export async function collectCosmosGarbage(database: Database, options: GcOption
   let continuation = store ? ((await store.getMany([CURSOR_KEY]))[0] ?? undefined) : undefined;
   while (result.scanned < budget) {
     const page = await database.users.readAll({ maxItemCount: Math.min(100, budget - result.scanned), continuationToken: continuation }).fetchNext();
-    for (const u of page.resources) {
-      result.scanned++;
-      const outcome = await collectUser(database, u.id, now, expiredFor, options);
-      if (outcome === "deleted") result.deleted++;
-      if (outcome === "active") result.skippedActive++;
+    // A few users at a time: the work is round trips, and Cosmos bills each the same either way.
+    // A user created after the cutoff cannot be garbage yet (its `_ts` is its creation: the broker never replaces
+    // users), so it costs no permissions read.
+    const cutoff = now() / 1000 - COSMOS_TOKEN_MAX_SECONDS - expiredFor;
+    result.scanned += page.resources.filter((u) => (u._ts ?? 0) >= cutoff).length;
+    const users = page.resources.filter((u) => (u._ts ?? 0) < cutoff);
+    for (let i = 0; i < users.length; i += GC_CONCURRENCY) {
+      const outcomes = await Promise.all(users.slice(i, i + GC_CONCURRENCY).map((u) => collectUser(database, u.id, now, expiredFor, options)));
+      result.scanned += outcomes.length;
+      result.deleted += outcomes.filter((o) => o === "deleted").length;
+      result.skippedActive += outcomes.filter((o) => o === "active").length;
     }
     continuation = page.continuationToken;
     if (!continuation) {

@@ -37,6 +37,9 @@ export class CosmosRestContractDouble {
   readonly calls: string[] = [];
   private readonly users = new Map<string, Map<string, Permission>>(); // user link -> permissions by id
   private readonly userTs = new Map<string, number>(); // user link -> `_ts`
+  /** Creation order: a feed continuation names the last user returned, so deletes never make a page skip users. */
+  private readonly userSeq = new Map<string, number>();
+  private nextSeq = 1;
   /** The double's clock (unix ms): a soak test moves it forward to simulate days. */
   now: () => number = Date.now;
   private readonly tokens = new Map<string, { permission: Permission; expiresAt: number }>();
@@ -70,6 +73,7 @@ export class CosmosRestContractDouble {
     permissions.set(`soak-${container}`, { id: `soak-${container}`, permissionMode: "Read", resource: `dbs/${this.database}/colls/${container}`, _ts: ts, _token: "" });
     this.users.set(link, permissions);
     if (!this.userTs.has(link)) this.userTs.set(link, ts);
+    if (!this.userSeq.has(link)) this.userSeq.set(link, this.nextSeq++);
   }
 
   /** Test inspection: user ids and, per user, the tokens its permissions last issued. */
@@ -126,12 +130,28 @@ export class CosmosRestContractDouble {
       const link = `${dbLink}/users/${id}`;
       if (this.users.has(link) && !upsert) return send(res, 409, { code: "Conflict" });
       if (!this.users.has(link)) this.users.set(link, new Map());
+      if (!this.userSeq.has(link)) this.userSeq.set(link, this.nextSeq++);
       this.userTs.set(link, Math.floor(this.now() / 1000));
       return send(res, 201, { id, _rid: id, _self: `${link}/`, _permissions: "permissions/", _ts: this.userTs.get(link) });
     }
     if (parts.length === 3 && verb === "get") {
-      const all = [...this.users.keys()].map((l) => ({ id: l.slice(dbLink.length + 7), _self: `${l}/`, _ts: this.userTs.get(l) }));
-      return sendPage(req, res, "Users", all);
+      const max = Number(req.headers["x-ms-max-item-count"] ?? 100) > 0 ? Number(req.headers["x-ms-max-item-count"] ?? 100) : 100;
+      const after = Number(req.headers["x-ms-continuation"] ?? 0) || 0;
+      const page: { id: string; _self: string; _ts?: number }[] = [];
+      let last = 0;
+      let more = false;
+      for (const [l, seq] of this.userSeq) {
+        if (seq <= after) continue;
+        if (page.length === max) {
+          more = true;
+          break;
+        }
+        page.push({ id: l.slice(dbLink.length + 7), _self: `${l}/`, _ts: this.userTs.get(l) });
+        last = seq;
+      }
+      const headers: Record<string, string> = { "content-type": "application/json", "x-ms-request-charge": "1", "x-ms-item-count": String(page.length) };
+      if (more) headers["x-ms-continuation"] = String(last);
+      return void res.writeHead(200, headers).end(JSON.stringify({ _rid: "db", Users: page, _count: page.length }));
     }
     const userLink = `${dbLink}/users/${parts[3]}`;
     const permissions = this.users.get(userLink);
@@ -141,6 +161,7 @@ export class CosmosRestContractDouble {
       // The user's permissions go with it; tokens already issued from them keep working until they expire.
       this.users.delete(userLink);
       this.userTs.delete(userLink);
+      this.userSeq.delete(userLink);
       return send(res, 204, undefined);
     }
     if (parts.length === 5 && parts[4] === "permissions" && verb === "get") {
