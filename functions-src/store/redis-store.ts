@@ -20,8 +20,8 @@ const REFRESH_AHEAD_MS = 5 * 60_000;
 export interface RedisStoreOptions {
   /** redis://host:port (local) or rediss://host:10000 (Azure Managed Redis). */
   url: string;
-  /** Entra auth: the identity's credential and its object id (the Redis user name). */
-  entra?: { credential: TokenCredential; objectId: string };
+  /** Entra auth: the identity's credential and its object id (the Redis user name; default: the token's `oid`). */
+  entra?: { credential: TokenCredential; objectId?: string };
   /** A command that takes longer counts as "store down". @default 500 */
   commandTimeoutMs?: number;
 }
@@ -54,7 +54,7 @@ export class RedisStore implements SharedStore {
     if (options.entra) {
       const token = await options.entra.credential.getToken(REDIS_ENTRA_SCOPE);
       if (!token) throw new StoreUnavailableError("entra token");
-      Object.assign(base, { username: options.entra.objectId, password: token.token });
+      Object.assign(base, { username: options.entra.objectId ?? objectIdOf(token.token), password: token.token });
       expiresAt = token.expiresOnTimestamp;
     }
     const client = new Redis(base);
@@ -83,7 +83,7 @@ export class RedisStore implements SharedStore {
       if (token) {
         // New connections (after a reconnect) use the options; the open one is re-authenticated now.
         this.client.options.password = token.token;
-        await this.client.call("AUTH", this.entra!.objectId, token.token);
+        await this.client.call("AUTH", this.entra!.objectId ?? objectIdOf(token.token), token.token);
         next = token.expiresOnTimestamp;
       }
     } catch {
@@ -140,4 +140,11 @@ export class RedisStore implements SharedStore {
       throw new StoreUnavailableError(operation);
     }
   }
+}
+
+/** The identity's object id from its own access token (`oid`), so no deployment has to pass it in. */
+export function objectIdOf(accessToken: string): string {
+  const payload = JSON.parse(Buffer.from(accessToken.split(".")[1] ?? "", "base64url").toString("utf8")) as { oid?: unknown };
+  if (typeof payload.oid !== "string") throw new StoreUnavailableError("entra token without oid");
+  return payload.oid;
 }

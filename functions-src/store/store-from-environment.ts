@@ -1,6 +1,7 @@
 /**
- * Which store this broker instance uses, from app settings. SHARED_STORE_URL set: Redis (with Entra when
- * SHARED_STORE_ENTRA_OBJECT_ID names the identity's object id); unset: in-memory, single-instance semantics.
+ * Which store this broker instance uses, from app settings. SHARED_STORE_URL set: Redis, with Entra auth when
+ * SHARED_STORE_ENTRA=true (user name: SHARED_STORE_ENTRA_OBJECT_ID, or the `oid` of the identity's own token);
+ * unset: in-memory, single-instance semantics.
  * The choice is announced once at start, so an operator can see which semantics a deployment runs with.
  */
 import { ManagedIdentityCredential } from "@azure/identity";
@@ -18,10 +19,9 @@ export async function storeFromEnvironment(env: Env, announce: (line: string) =>
     return new MemoryStore();
   }
   const objectId = env.SHARED_STORE_ENTRA_OBJECT_ID;
-  const store = await RedisStore.connect({
-    url,
-    ...(objectId && { entra: { objectId, credential: new ManagedIdentityCredential(env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : undefined) } }),
-  });
-  announce(`token broker: shared store redis at ${new URL(url).host}${objectId ? " (Entra auth)" : ""}: revocations and the rate budget hold across instances`);
+  const entra = env.SHARED_STORE_ENTRA === "true" || objectId !== undefined;
+  const credential = () => new ManagedIdentityCredential(env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : undefined);
+  const store = await RedisStore.connect({ url, ...(entra && { entra: { objectId, credential: credential() } }) });
+  announce(`token broker: shared store redis at ${new URL(url).host}${entra ? " (Entra auth)" : ""}: revocations and the rate budget hold across instances`);
   return store;
 }

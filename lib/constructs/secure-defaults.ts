@@ -50,6 +50,8 @@ const TAGGABLE = new Set([
   "azurerm_cdn_frontdoor_profile",
   "azurerm_cdn_frontdoor_endpoint",
   "azurerm_cdn_frontdoor_firewall_policy",
+  "azurerm_managed_redis",
+  "azurerm_virtual_network",
 ]);
 const first = (v: unknown): Json => (Array.isArray(v) ? (v[0] as Json) : (v as Json)) ?? {};
 
@@ -221,6 +223,35 @@ export const RULES: Rule[] = [
       const required = ["env", "owner", "policy-hash", ...(ctx.stage === "ephemeral" ? ["expires-on"] : [])];
       const missing = required.filter((t) => !tags[t]);
       return missing.length ? `missing tags: ${missing.join(", ")}` : undefined;
+    },
+  },
+  {
+    id: "TB-REDIS-001",
+    description: "The shared store takes Entra authentication only (access keys off)",
+    types: ["azurerm_managed_redis"],
+    check: (c) => (first(c.default_database).access_keys_authentication_enabled === false ? undefined : "access_keys_authentication_enabled must be false: Entra tokens only, no shared key"),
+  },
+  {
+    id: "TB-REDIS-002",
+    description: "The shared store is reachable over its private endpoint only",
+    types: ["azurerm_managed_redis"],
+    check: (c) => (c.public_network_access === "Disabled" ? undefined : "public_network_access must be Disabled (the broker reaches it through the private endpoint)"),
+  },
+  {
+    id: "TB-REDIS-003",
+    description: "The shared store speaks TLS only",
+    types: ["azurerm_managed_redis"],
+    check: (c) => (first(c.default_database).client_protocol === "Encrypted" ? undefined : "client_protocol must be Encrypted"),
+  },
+  {
+    id: "TB-REDIS-004",
+    description: "A revocation deny-list is neither evicted nor lost on restart",
+    types: ["azurerm_managed_redis"],
+    check: (c, ctx) => {
+      if (!ctx.infra.sharedStore?.reasons.includes("revocation")) return undefined;
+      const db = first(c.default_database);
+      if (db.eviction_policy !== "NoEviction") return "eviction_policy must be NoEviction: an evicted entry un-revokes a caller";
+      return db.persistence_append_only_file_backup_frequency ? undefined : "enable AOF persistence (persistence_append_only_file_backup_frequency) so a restart keeps revocations";
     },
   },
 ];

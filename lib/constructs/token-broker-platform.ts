@@ -14,6 +14,7 @@ import { KeyVault } from "./key-vault";
 import { resourceName, type NamingContext } from "./naming";
 import { Observability } from "./observability";
 import { BUILT_IN_ROLE } from "./role-assignments";
+import { SharedStore } from "./shared-store";
 import { BrokerStorage } from "./storage";
 
 export interface PlatformSettings {
@@ -42,6 +43,8 @@ export class TokenBrokerPlatform extends Construct {
   readonly cosmos?: CosmosDb;
   readonly fluid?: FluidRelay;
   readonly frontDoor?: FrontDoor;
+  /** Only when the policy needs shared state and the environment is not ephemeral (ephemeral: in-memory store). */
+  readonly sharedStore?: SharedStore;
 
   constructor(scope: Construct, id: string, props: TokenBrokerPlatformProps) {
     super(scope, id);
@@ -124,6 +127,13 @@ export class TokenBrokerPlatform extends Construct {
       appSettings.CDN_ORIGIN_CONTAINER_URL = this.storage.containerUrl(this.storage.originContainer);
     }
 
+    if (infra.sharedStore && !ephemeral) {
+      this.sharedStore = new SharedStore(this, "shared-store", { name: name("managedRedis"), networkName: name("virtualNetwork"), location, resourceGroupName: rg, tags });
+      appSettings.SHARED_STORE_URL = this.sharedStore.url;
+      // Entra auth: the Redis user name is the identity's object id, read from its own token's `oid` claim.
+      appSettings.SHARED_STORE_ENTRA = "true";
+    }
+
     const issuer = infra.issuers[0];
     this.broker = new BrokerFunction(this, "broker", {
       name: name("functionApp"),
@@ -138,6 +148,10 @@ export class TokenBrokerPlatform extends Construct {
       tags,
     });
     const principal = this.broker.principalId;
+    if (this.sharedStore) {
+      this.broker.app.virtualNetworkSubnetId = this.sharedStore.integrationSubnet.id;
+      this.sharedStore.grantDataAccess("broker", principal);
+    }
     this.keyVault.grantSecretsRead("broker", principal);
     this.storage.grant("broker-deployment", principal, BUILT_IN_ROLE.storageBlobDataOwner, this.storage.deploymentContainer);
     if (infra.cdn) this.storage.grantSigning("broker", principal);
