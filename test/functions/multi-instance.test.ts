@@ -17,7 +17,7 @@ import { revocationPolicy } from "../support/revocation-policy";
 
 jest.setTimeout(120_000);
 
-const RATE = 20; // requests per second per subject, across all instances
+const RATE = 10; // requests per second per subject, across all instances
 const redis = new LocalRedis();
 let keys: KeyServer;
 const children: ChildProcess[] = [];
