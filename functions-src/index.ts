@@ -1,7 +1,10 @@
 /**
  * Azure Functions entry point. The compiled policy ships next to this file as policy.json (one artifact: code and
- * policy deploy together, and the policy hash is in every response). Building the broker waits for the first
- * request, so a configuration problem is a 503 on a request, not a host crash loop.
+ * policy deploy together, and the policy hash is in every response).
+ * The policy is read and checked against TOKEN_BROKER_POLICY_HASH when the host loads this module: a mismatch (or an
+ * unreadable policy.json) throws here, so the host fails to index the functions and reports the error at start,
+ * and no request is ever served under a policy nobody deployed. Settings that may recover on their own (a Key Vault
+ * reference not yet resolvable, a backend's settings) still wait for the first request and answer 503 meanwhile.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +21,7 @@ import { createFluidMinter } from "./mint/fluid-minter";
 import type { Minters } from "./mint/minter";
 import { cdnSettings, cosmosSettings, fluidSettings } from "./settings";
 import { createBrokerWithSharedState, deferredBroker } from "./shared-state";
+import type { SharedStore } from "./store/shared-store";
 import { storeFromEnvironment } from "./store/store-from-environment";
 import { TokenVerifier } from "./verify/verify-token";
 
@@ -25,12 +29,23 @@ export function loadRuntimeConfig(path = process.env.TOKEN_BROKER_POLICY_FILE ??
   const config = JSON.parse(readFileSync(path, "utf8")) as RuntimeConfig;
   if (config.format !== RUNTIME_CONFIG_FORMAT) throw new Error(`policy.json is ${config.format}, this broker reads ${RUNTIME_CONFIG_FORMAT}`);
   if (process.env.TOKEN_BROKER_POLICY_HASH && process.env.TOKEN_BROKER_POLICY_HASH !== config.policyHash) {
-    throw new Error("the deployed policy.json does not match TOKEN_BROKER_POLICY_HASH");
+    // Both hashes are public (every response carries the policy hash); naming them tells the operator which is stale.
+    const expected = process.env.TOKEN_BROKER_POLICY_HASH;
+    throw new Error(
+      `the deployed policy.json (${config.policyHash}) does not match TOKEN_BROKER_POLICY_HASH (${expected}): ` +
+        "refusing to start",
+    );
   }
   return config;
 }
 
-export function brokerFromEnvironment(env: NodeJS.ProcessEnv = process.env, config = loadRuntimeConfig()): Broker {
+const announce = (line: string) => process.stderr.write(`${line}\n`);
+
+export function brokerFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  config = loadRuntimeConfig(),
+  store: Promise<SharedStore> = storeFromEnvironment(env, announce),
+): Broker {
   const minters: Minters = {};
   const fluid = fluidSettings(env);
   if (fluid) minters.fluid = createFluidMinter(fluid);
@@ -39,10 +54,17 @@ export function brokerFromEnvironment(env: NodeJS.ProcessEnv = process.env, conf
   const cdn = cdnSettings(env);
   if (cdn) minters.cdn = createCdnMinter(cdn);
   // The store (and so the shared state) is connected before the first request is answered; see shared-state.ts.
-  const store = storeFromEnvironment(env, (line) => process.stderr.write(`${line}\n`));
-  return deferredBroker(store.then((s) => createBrokerWithSharedState({ config, verifier: new TokenVerifier(config), minters }, { store: s, audit: stdoutAudit, cosmos: cosmosSettings(env) })));
+  const verifier = new TokenVerifier(config);
+  return deferredBroker(
+    store.then((s) => createBrokerWithSharedState({ config, verifier, minters }, { store: s, audit: stdoutAudit, cosmos })),
+  );
 }
 
+const config = loadRuntimeConfig();
 let broker: Broker | undefined;
-registerBrokerFunctions(app, () => (broker ??= brokerFromEnvironment()), { trustedProxyHops: Number(process.env.TRUSTED_PROXY_HOPS ?? 2) });
-registerCosmosGcTimer(app, () => cosmosGcFromEnvironment(process.env));
+const trustedProxyHops = Number(process.env.TRUSTED_PROXY_HOPS ?? 2);
+// One store per process, shared by the broker and the GC timer (the GC reads what the minters record there).
+let store: Promise<SharedStore> | undefined;
+const storeOnce = () => (store ??= storeFromEnvironment(process.env, announce));
+registerBrokerFunctions(app, () => (broker ??= brokerFromEnvironment(process.env, config, storeOnce())), { trustedProxyHops });
+registerCosmosGcTimer(app, () => cosmosGcFromEnvironment(process.env, storeOnce()));

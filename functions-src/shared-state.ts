@@ -37,7 +37,7 @@ export function createBrokerWithSharedState(deps: Omit<BrokerDeps, "rateLimiter"
     minters: guarded,
     audit,
     rateLimiter: rateLimiterFor(config, store),
-    ...(config.revocation && { revocation: revocationFor(config, o, now) }),
+    ...(config.revocation && { revocation: revocationFor(config, minters, o, now) }),
     health: healthFor(config, store),
   });
 }
@@ -47,7 +47,7 @@ function rateLimiterFor(config: RuntimeConfig, store: SharedStore): RateLimiter 
   return limit.scope === "global" ? new GlobalRateLimiter(store, limit) : new SubjectRateLimiter({ perSecond: limit.perSecond, burst: limit.burst });
 }
 
-function revocationFor(config: RuntimeConfig, o: SharedStateOptions, now: () => number): NonNullable<BrokerDeps["revocation"]> {
+function revocationFor(config: RuntimeConfig, minters: BrokerDeps["minters"], o: SharedStateOptions, now: () => number): NonNullable<BrokerDeps["revocation"]> {
   const policy = config.revocation!;
   const list = new RevocationList(o.store, { maxTokenLifetimeSeconds: policy.maxTokenLifetimeSeconds, cacheMs: o.revocationCacheMs, now });
   const record = (r: object) => o.audit({ at: new Date(now()).toISOString(), policy: config.policyHash, ...r } as Parameters<AuditSink>[0]);
@@ -61,7 +61,9 @@ function revocationFor(config: RuntimeConfig, o: SharedStateOptions, now: () => 
     ? async (issuer: string, subject: string) => {
         const s = o.cosmos!();
         if (!cosmos || cosmos.key !== s.key || cosmos.endpoint !== s.endpoint) cosmos = { client: new CosmosClient({ endpoint: s.endpoint, key: s.key }), key: s.key, endpoint: s.endpoint };
-        return deleteCallerFromCosmos(cosmos.client.database(s.database), issuer, subject);
+        const deleted = await deleteCallerFromCosmos(cosmos.client.database(s.database), issuer, subject);
+        (minters.cosmos as { forget?: (i: string, s: string) => void } | undefined)?.forget?.(issuer, subject);
+        return deleted;
       }
     : undefined;
   const admin = createAdminRoute({ policy, list, evaluator: createEvaluator(config), issuers: config.issuers.map((i) => i.name), cosmosCleanup, audit: record });

@@ -1,14 +1,14 @@
 /**
  * The Cosmos metadata collector as an Azure Functions timer (every 10 minutes by default, bounded work per run).
  * Settings: COSMOS_GC_SCHEDULE (NCRONTAB), COSMOS_GC_EXPIRED_FOR_SECONDS (default 86400), COSMOS_GC_MAX_USERS
- * (default 500). Without a shared store the GC guard is per instance (see cosmos-cleanup.ts).
+ * (default 500). It needs the shared store (where the minters record their callers' credential expiry): with the
+ * in-memory store it runs only when COSMOS_GC_SINGLE_INSTANCE=true (one instance mints and collects).
  */
 import type { InvocationContext, Timer } from "@azure/functions";
 import { CosmosClient } from "@azure/cosmos";
 import { collectCosmosGarbage, type GcResult } from "../mint/cosmos-cleanup";
 import { cosmosSettings } from "../settings";
 import type { SharedStore } from "../store/shared-store";
-import { storeFromEnvironment } from "../store/store-from-environment";
 
 export interface TimerRegistrar {
   timer(name: string, options: { schedule: string; runOnStartup?: boolean; handler: (timer: Timer, context: InvocationContext) => Promise<void> }): void;
@@ -26,13 +26,11 @@ export function registerCosmosGcTimer(app: TimerRegistrar, run: () => Promise<Gc
   });
 }
 
-let store: Promise<SharedStore> | undefined;
-
-export function cosmosGcFromEnvironment(env: NodeJS.ProcessEnv): Promise<GcResult | undefined> {
+export function cosmosGcFromEnvironment(env: NodeJS.ProcessEnv, store: Promise<SharedStore>): Promise<GcResult | undefined> {
   const settings = cosmosSettings(env);
   if (!settings) return Promise.resolve(undefined);
-  store ??= storeFromEnvironment(env, (line) => process.stderr.write(`${line}\n`));
   return store.then((s) => {
+    if (s.scope !== "shared" && env.COSMOS_GC_SINGLE_INSTANCE !== "true") return undefined;
     const c = settings();
     return collectCosmosGarbage(new CosmosClient({ endpoint: c.endpoint, key: c.key }).database(c.database), {
       store: s,

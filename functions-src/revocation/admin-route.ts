@@ -17,7 +17,7 @@ export const ADMIN_REVOCATIONS_PATH = "/api/admin/revocations";
 const MAX_FIELD = 256;
 
 /** Deletes the subject's Cosmos metadata for each named policy issuer. */
-export type CosmosCallerCleanup = (issuer: string, subject: string) => Promise<{ permissions: number; user: boolean }>;
+export type CosmosCallerCleanup = (issuer: string, subject: string) => Promise<{ permissions: number; users: number }>;
 
 export interface AdminRouteDeps {
   policy: CompiledRevocation;
@@ -79,7 +79,7 @@ export function createAdminRoute(deps: AdminRouteDeps) {
       for (const issuer of t.issuer ? [t.issuer] : deps.issuers) {
         const r = await deps.cosmosCleanup(issuer, t.subject);
         cosmos.permissions += r.permissions;
-        cosmos.users += r.user ? 1 : 0;
+        cosmos.users += r.users;
       }
     }
     deps.audit({

@@ -29,6 +29,11 @@ export class MemoryStore implements SharedStore {
     return keys.map((k) => this.entries.get(k) ?? null);
   }
 
+  async raiseTo(key: string, value: number, ttlMs: number): Promise<void> {
+    const current = Number(this.entries.get(key) ?? 0);
+    if (value > current) this.entries.set(key, String(value), this.now() + ttlMs);
+  }
+
   async delete(key: string): Promise<void> {
     this.entries.set(key, "", 0);
   }

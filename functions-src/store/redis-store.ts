@@ -14,6 +14,10 @@ import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from ".
 import { StoreUnavailableError, type SharedStore } from "./shared-store";
 
 export const REDIS_ENTRA_SCOPE = "https://redis.azure.com/.default";
+/** max(current, value) in one atomic step (Lua runs without interleaving; Azure Managed Redis runs EVAL). */
+const RAISE_SCRIPT = `local c = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+return 1`;
 /** Re-authenticate this long before the Entra token expires. */
 const REFRESH_AHEAD_MS = 5 * 60_000;
 
@@ -103,6 +107,10 @@ export class RedisStore implements SharedStore {
   async getMany(keys: string[]): Promise<(string | null)[]> {
     if (keys.length === 0) return [];
     return this.run("mget", () => this.client.mget(...keys));
+  }
+
+  async raiseTo(key: string, value: number, ttlMs: number): Promise<void> {
+    await this.run("raise", () => this.client.eval(RAISE_SCRIPT, 1, key, String(value), String(Math.max(1, Math.ceil(ttlMs)))));
   }
 
   async delete(key: string): Promise<void> {

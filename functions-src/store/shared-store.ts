@@ -17,6 +17,8 @@ export interface SharedStore {
   /** One round trip for several keys; null where absent or expired. */
   getMany(keys: string[]): Promise<(string | null)[]>;
   delete(key: string): Promise<void>;
+  /** Atomically stores max(current, value) (a number) and keeps it `ttlMs` from now when it raised it. */
+  raiseTo(key: string, value: number, ttlMs: number): Promise<void>;
   /** A fixed-window limiter of `points` per `durationSeconds`, counted in this store. */
   rateLimiter(options: { keyPrefix: string; points: number; durationSeconds: number }): RateLimiterAbstract;
   /** true when the store answers now. */

@@ -60,7 +60,7 @@ export async function runRevokeCommand(argv: string[], out: Print, err: Print, e
       for (const issuer of t.issuer ? [t.issuer] : compiled.config.issuers.map((i) => i.name)) {
         const r = await deleteCallerFromCosmos(db, issuer, t.subject);
         cosmos.permissions += r.permissions;
-        cosmos.users += r.user ? 1 : 0;
+        cosmos.users += r.users;
       }
     }
     // The audit record, as the broker writes it (JSON line on stdout).
@@ -101,16 +101,15 @@ export async function runCosmosCommand(command: string, argv: string[], out: Pri
     err("token-broker cosmos gc: set COSMOS_ENDPOINT and COSMOS_KEY (the policy must declare resources.cosmos)");
     return 1;
   }
-  const url = (values.store as string | undefined) ?? env.SHARED_STORE_URL;
-  const store = url ? await connect(url, env, err) : undefined;
-  if (url && !store) return 1;
-  if (!store) err("token-broker cosmos gc: no shared store: the guard against a concurrent exchange covers this process only");
+  // The brokers record in the store when each caller's credentials expire; without it GC cannot tell who is active.
+  const store = await connect(values.store as string | undefined, env, err);
+  if (!store) return 1;
   try {
     const result = await collectCosmosGarbage(db, { expiredForSeconds: expiredFor, maxUsersPerRun: maxUsers, store });
     out(values.json ? JSON.stringify(result) : `scanned ${result.scanned} user(s), deleted ${result.deleted}, skipped ${result.skippedActive} in use${result.wrapped ? "" : "; more left for the next run"}`);
     return 0;
   } finally {
-    await store?.close();
+    await store.close();
   }
 }
 

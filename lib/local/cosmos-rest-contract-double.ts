@@ -3,16 +3,21 @@
  * follows the documented REST contract for what the broker uses (learn.microsoft.com/rest/api/cosmos-db):
  * - master-key authorization: `type=master&ver=1.0&sig=` + base64(HMAC-SHA256(base64decode(key),
  *   verb\nresourceType\nresourceLink\ndate\n\n)), checked on every management call, x-ms-date required;
- * - users and permissions (create, upsert, read); one permission per user per resource (409 Conflict);
+ * - users and permissions (create, upsert, read, replace, delete); one permission per user per resource: a second
+ *   permission on the same container for the same user is 409 Conflict whatever its partition key ("Permissions":
+ *   "You can associate only one permission to a particular resource for a user ... 409 Conflict");
  *   `_token` on every permission response; x-ms-documentdb-expiry-seconds in 10..18000 (400 otherwise);
- * - documents: create with the master key, point reads with a resource token, which must be unexpired and match
- *   the container, the partition key and the mode (Read | All).
- * - delete a user (with its permissions) or a permission: 204, then 404 (Delete a User / Delete a Permission);
- *   list users and a user's permissions as feeds (`Users` / `Permissions`, `_count`, `_ts`, paged with
- *   x-ms-max-item-count and x-ms-continuation). Deleting a permission does NOT revoke resource tokens already
- *   issued from it: they work until they expire (Azure/azure-cosmos-dotnet-v3,
- *   Microsoft.Azure.Cosmos/src/Resource/Permission/Permission.cs, DeleteAsync/ReplaceAsync: "This will not revoke
- *   existing ResourceTokens"); the REST reference says nothing more.
+ * - replace (PUT, or an upsert over an existing id) creates a new token ("Replace a Permission") and this double
+ *   takes the strict reading: tokens issued for the permission before the replace stop working, as do tokens of a
+ *   deleted permission or user. The .NET SDK's Permission.ReplaceAsync page says a replace "will not revoke existing
+ *   ResourceTokens"; the broker must work under both readings, so it never replaces a permission (it creates one per
+ *   (caller, container, partition key, mode) and re-reads it), and the strict double makes a design that relies on
+ *   replacing fail here instead of in production. A GET mints a new token and leaves earlier ones valid;
+ * - users and a user's permissions as feeds (`Users` / `Permissions`, `_count`, paged with x-ms-max-item-count and
+ *   x-ms-continuation; the users feed continues after the last user returned, so deletes never make a page skip
+ *   one); `_ts` (unix seconds of the last write) on users and permissions ("Common resource properties");
+ * - documents: create with the master key, point reads with a resource token, which must be unexpired, issued by a
+ *   permission that still exists unreplaced, and match the container, the partition key and the mode (Read | All).
  * Anything else answers 501, so a test that strays outside the contract fails loudly.
  */
 import { createHmac, randomUUID } from "node:crypto";
@@ -21,13 +26,16 @@ import type { AddressInfo } from "node:net";
 
 interface Permission {
   id: string;
-  /** Last write, unix seconds (the system property `_ts`). */
-  _ts?: number;
+  /** Last write (create or replace), unix seconds; a GET mints a token without changing it. */
+  _ts: number;
   permissionMode: "Read" | "All";
   resource: string;
   resourcePartitionKey?: unknown[];
   _token: string;
+  /** Bumped by every replace: tokens carry the generation they were issued for. */
+  _generation: number;
 }
+type PermissionBody = Omit<Permission, "_token" | "_generation" | "_ts">;
 
 export class CosmosRestContractDouble {
   readonly key = Buffer.from(`contract-double-master-key-${randomUUID()}`).toString("base64");
@@ -36,14 +44,13 @@ export class CosmosRestContractDouble {
   /** Management and data calls received, by "VERB resourceType", for round-trip counting. */
   readonly calls: string[] = [];
   private readonly users = new Map<string, Map<string, Permission>>(); // user link -> permissions by id
-  private readonly userTs = new Map<string, number>(); // user link -> `_ts`
-  /** Creation order: a feed continuation names the last user returned, so deletes never make a page skip users. */
-  private readonly userSeq = new Map<string, number>();
-  private nextSeq = 1;
-  /** The double's clock (unix ms): a soak test moves it forward to simulate days. */
-  now: () => number = Date.now;
-  private readonly tokens = new Map<string, { permission: Permission; expiresAt: number }>();
+  private readonly tokens = new Map<string, { userLink: string; id: string; generation: number; expiresAt: number }>();
   private readonly docs = new Map<string, unknown>(); // "<coll link>|<pk json>|<id>" -> document
+  /** User link -> creation order and `_ts`. */
+  private readonly userMeta = new Map<string, { seq: number; ts: number }>();
+  private nextSeq = 1;
+  /** The double's clock (unix ms): tests move it forward to simulate hours and days. */
+  now: () => number = Date.now;
 
   constructor(
     readonly database: string,
@@ -60,25 +67,6 @@ export class CosmosRestContractDouble {
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-  }
-
-  /**
-   * SOAK TEST HOOK, not part of the REST contract: records a user and one permission on `container` as if the
-   * broker had upserted them at `atMs`, without an HTTP round trip, so a soak can seed 100,000 callers quickly.
-   */
-  seedForSoak(userId: string, container: string, atMs: number): void {
-    const link = `dbs/${this.database}/users/${userId}`;
-    const ts = Math.floor(atMs / 1000);
-    const permissions = this.users.get(link) ?? new Map<string, Permission>();
-    permissions.set(`soak-${container}`, { id: `soak-${container}`, permissionMode: "Read", resource: `dbs/${this.database}/colls/${container}`, _ts: ts, _token: "" });
-    this.users.set(link, permissions);
-    if (!this.userTs.has(link)) this.userTs.set(link, ts);
-    if (!this.userSeq.has(link)) this.userSeq.set(link, this.nextSeq++);
-  }
-
-  /** Test inspection: user ids and, per user, the tokens its permissions last issued. */
-  snapshotUsers(): Map<string, string[]> {
-    return new Map([...this.users].map(([link, ps]) => [link.split("/").pop()!, [...ps.values()].map((p) => p._token)]));
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -129,93 +117,154 @@ export class CosmosRestContractDouble {
       const { id } = JSON.parse(body) as { id: string };
       const link = `${dbLink}/users/${id}`;
       if (this.users.has(link) && !upsert) return send(res, 409, { code: "Conflict" });
-      if (!this.users.has(link)) this.users.set(link, new Map());
-      if (!this.userSeq.has(link)) this.userSeq.set(link, this.nextSeq++);
-      this.userTs.set(link, Math.floor(this.now() / 1000));
-      return send(res, 201, { id, _rid: id, _self: `${link}/`, _permissions: "permissions/", _ts: this.userTs.get(link) });
+      if (!this.users.has(link)) this.addUser(link);
+      return send(res, 201, { id, _rid: id, _self: `${link}/`, _permissions: "permissions/", _ts: this.userMeta.get(link)!.ts });
     }
-    if (parts.length === 3 && verb === "get") {
-      const max = Number(req.headers["x-ms-max-item-count"] ?? 100) > 0 ? Number(req.headers["x-ms-max-item-count"] ?? 100) : 100;
-      const after = Number(req.headers["x-ms-continuation"] ?? 0) || 0;
-      const page: { id: string; _self: string; _ts?: number }[] = [];
-      let last = 0;
-      let more = false;
-      for (const [l, seq] of this.userSeq) {
-        if (seq <= after) continue;
-        if (page.length === max) {
-          more = true;
-          break;
-        }
-        page.push({ id: l.slice(dbLink.length + 7), _self: `${l}/`, _ts: this.userTs.get(l) });
-        last = seq;
-      }
-      const headers: Record<string, string> = { "content-type": "application/json", "x-ms-request-charge": "1", "x-ms-item-count": String(page.length) };
-      if (more) headers["x-ms-continuation"] = String(last);
-      return void res.writeHead(200, headers).end(JSON.stringify({ _rid: "db", Users: page, _count: page.length }));
-    }
+    if (parts.length === 3 && verb === "get") return this.usersFeed(req, res, dbLink);
     const userLink = `${dbLink}/users/${parts[3]}`;
     const permissions = this.users.get(userLink);
     if (!permissions) return send(res, 404, { code: "NotFound", message: "Resource Not Found" });
-    if (parts.length === 4 && verb === "get") return send(res, 200, { id: parts[3], _self: `${userLink}/`, _ts: this.userTs.get(userLink) });
+    if (parts.length === 4 && verb === "get") return send(res, 200, { id: parts[3], _self: `${userLink}/` });
     if (parts.length === 4 && verb === "delete") {
-      // The user's permissions go with it; tokens already issued from them keep working until they expire.
       this.users.delete(userLink);
-      this.userTs.delete(userLink);
-      this.userSeq.delete(userLink);
+      this.userMeta.delete(userLink);
       return send(res, 204, undefined);
     }
-    if (parts.length === 5 && parts[4] === "permissions" && verb === "get") {
-      return sendPage(req, res, "Permissions", [...permissions.values()].map(({ _token, ...p }) => ({ ...p, _self: `${userLink}/permissions/${p.id}/` })));
-    }
-    if (parts.length === 6 && parts[4] === "permissions" && verb === "delete") {
-      return permissions.delete(parts[5]) ? send(res, 204, undefined) : send(res, 404, { code: "NotFound" });
-    }
     if (parts[4] !== "permissions") return send(res, 501, { code: "NotImplemented" });
+    if (parts.length === 5 && verb === "get") {
+      const all = [...permissions.values()].map((p) => ({ ...view(p), _self: `${userLink}/permissions/${p.id}/` }));
+      return send(res, 200, { _rid: parts[3], Permissions: all, _count: all.length });
+    }
     const expiry = req.headers["x-ms-documentdb-expiry-seconds"] === undefined ? 3600 : Number(req.headers["x-ms-documentdb-expiry-seconds"]);
     if (!Number.isInteger(expiry) || expiry < 10 || expiry > 18000) return send(res, 400, { code: "BadRequest", message: "x-ms-documentdb-expiry-seconds must be 10..18000" });
     if (parts.length === 5 && verb === "post") {
-      const p = JSON.parse(body) as Omit<Permission, "_token">;
-      const sameResource = [...permissions.values()].find((x) => x.resource.replace(/\/$/, "") === p.resource.replace(/\/$/, "") && x.id !== p.id);
+      const p = JSON.parse(body) as PermissionBody;
+      const sameResource = [...permissions.values()].find((x) => x.resource === trimSlash(p.resource) && x.id !== p.id);
       if (sameResource) return send(res, 409, { code: "Conflict", message: "one permission per user per resource" });
-      if (permissions.has(p.id) && !upsert) return send(res, 409, { code: "Conflict" });
-      const permission = this.issue(p, expiry);
+      const existing = permissions.get(p.id);
+      if (existing && !upsert) return send(res, 409, { code: "Conflict" });
+      const permission = this.issue(userLink, p, expiry, existing ? existing._generation + 1 : 0);
       permissions.set(p.id, permission);
-      return send(res, 201, { ...permission, _self: `${userLink}/permissions/${p.id}/` });
+      return send(res, existing ? 200 : 201, { ...view(permission), _self: `${userLink}/permissions/${p.id}/` });
+    }
+    if (parts.length === 6 && verb === "put") {
+      const existing = permissions.get(parts[5]);
+      if (!existing) return send(res, 404, { code: "NotFound" });
+      const p = { ...(JSON.parse(body) as PermissionBody), id: parts[5] };
+      const sameResource = [...permissions.values()].find((x) => x.resource === trimSlash(p.resource) && x.id !== p.id);
+      if (sameResource) return send(res, 409, { code: "Conflict", message: "one permission per user per resource" });
+      const permission = this.issue(userLink, p, expiry, existing._generation + 1);
+      permissions.set(p.id, permission);
+      return send(res, 200, { ...view(permission), _self: `${userLink}/permissions/${p.id}/` });
     }
     if (parts.length === 6 && verb === "get") {
       const p = permissions.get(parts[5]);
       if (!p) return send(res, 404, { code: "NotFound" });
-      // Every read of a permission mints a new token (REST reference, Get a Permission).
-      const permission = this.issue(p, expiry);
+      // Every read of a permission mints a new token (REST reference, Get a Permission); earlier ones stay valid.
+      const permission = { ...this.issue(userLink, p, expiry, p._generation), _ts: p._ts };
       permissions.set(p.id, permission);
-      return send(res, 200, permission);
+      return send(res, 200, view(permission));
+    }
+    if (parts.length === 6 && verb === "delete") {
+      if (!permissions.delete(parts[5])) return send(res, 404, { code: "NotFound" });
+      return send(res, 204, undefined);
     }
     send(res, 501, { code: "NotImplemented" });
   }
 
-  private issue(p: Omit<Permission, "_token">, expirySeconds: number): Permission {
+  private issue(userLink: string, p: PermissionBody, expirySeconds: number, generation: number): Permission {
     const token = `type=resource&ver=1.0&sig=${randomUUID()}`;
-    const permission: Permission = { id: p.id, permissionMode: p.permissionMode, resource: p.resource.replace(/\/$/, ""), ...(p.resourcePartitionKey && { resourcePartitionKey: p.resourcePartitionKey }), _ts: Math.floor(this.now() / 1000), _token: token };
-    this.tokens.set(token, { permission, expiresAt: this.now() + expirySeconds * 1000 });
+    const permission: Permission = {
+      id: p.id,
+      permissionMode: p.permissionMode,
+      resource: trimSlash(p.resource),
+      ...(p.resourcePartitionKey && { resourcePartitionKey: p.resourcePartitionKey }),
+      _ts: Math.floor(this.now() / 1000),
+      _token: token,
+      _generation: generation,
+    };
+    this.tokens.set(token, { userLink, id: p.id, generation, expiresAt: this.now() + expirySeconds * 1000 });
     return permission;
+  }
+
+  /** The permission a token was issued for, if it still exists as it was then (not replaced, not deleted). */
+  private permissionOf(token: string): Permission | undefined {
+    const t = this.tokens.get(token);
+    if (!t || t.expiresAt < this.now()) return undefined;
+    const p = this.users.get(t.userLink)?.get(t.id);
+    return p && p._generation === t.generation ? p : undefined;
+  }
+
+  /** Permissions that exist now, per user id (for tests that compare a cache with the account). */
+  permissionsOf(userId: string): PermissionBody[] {
+    const permissions = [...(this.users.get(`dbs/${this.database}/users/${userId}`)?.values() ?? [])];
+    return permissions.map(({ _token, _generation, _ts, ...p }) => (void _token, void _generation, void _ts, p));
+  }
+
+  private addUser(link: string, ts = Math.floor(this.now() / 1000)): void {
+    this.users.set(link, new Map());
+    this.userMeta.set(link, { seq: this.nextSeq++, ts });
+  }
+
+  /** The users feed, in creation order; the continuation names the last user returned. */
+  private usersFeed(req: IncomingMessage, res: ServerResponse, dbLink: string): void {
+    const asked = Number(req.headers["x-ms-max-item-count"] ?? 100);
+    const max = asked > 0 ? asked : 100;
+    const after = Number(req.headers["x-ms-continuation"] ?? 0) || 0;
+    const page: { id: string; _self: string; _ts: number }[] = [];
+    let last = 0;
+    let more = false;
+    for (const [link, meta] of this.userMeta) {
+      if (meta.seq <= after) continue;
+      if (page.length === max) {
+        more = true;
+        break;
+      }
+      page.push({ id: link.slice(dbLink.length + 7), _self: `${link}/`, _ts: meta.ts });
+      last = meta.seq;
+    }
+    const headers: Record<string, string> = { "content-type": "application/json", "x-ms-request-charge": "1", "x-ms-item-count": String(page.length) };
+    if (more) headers["x-ms-continuation"] = String(last);
+    res.writeHead(200, headers).end(JSON.stringify({ _rid: "db", Users: page, _count: page.length }));
+  }
+
+  /**
+   * SOAK TEST HOOK, not part of the REST contract: records a user with one permission on `container` created at
+   * `atMs`, without an HTTP round trip, so a soak can seed 100,000 callers quickly.
+   */
+  seedForSoak(userId: string, container: string, atMs: number): void {
+    const link = `dbs/${this.database}/users/${userId}`;
+    if (!this.users.has(link)) this.addUser(link, Math.floor(atMs / 1000));
+    const id = `soak-${container}`;
+    const resource = `dbs/${this.database}/colls/${container}`;
+    this.users.get(link)!.set(id, { id, permissionMode: "Read", resource, _ts: Math.floor(atMs / 1000), _token: "", _generation: 0 });
+  }
+
+  /** Ids of the users that exist now. */
+  userIds(): string[] {
+    return [...this.users.keys()].map((link) => link.split("/").pop()!);
   }
 
   /** Data-plane reads with a resource token: container, partition key, mode and expiry must all fit. */
   private resourceRequest(req: IncomingMessage, res: ServerResponse, parts: string[], auth: string, type: string): void {
-    const grant = this.tokens.get(auth);
-    if (!grant || grant.expiresAt < this.now()) return send(res, 401, { code: "Unauthorized", message: "resource token invalid or expired" });
+    const permission = this.permissionOf(auth);
+    if (!permission) return send(res, 401, { code: "Unauthorized", message: "resource token invalid or expired" });
     // Any valid resource token may read the database account (the SDK does so first).
     if (parts.length === 0 && req.method === "GET") return send(res, 200, this.account());
     const collLink = parts.slice(0, 4).join("/");
-    if (grant.permission.resource !== collLink) return send(res, 403, { code: "Forbidden" });
+    if (permission.resource !== collLink) return send(res, 403, { code: "Forbidden" });
     if (type === "colls" || type === "pkranges") return this.handleMetadata(res, parts);
     const pk = String(req.headers["x-ms-documentdb-partitionkey"] ?? "");
-    if (grant.permission.resourcePartitionKey && JSON.stringify(grant.permission.resourcePartitionKey) !== pk) return send(res, 403, { code: "Forbidden", message: "partition key outside the permission" });
+    if (permission.resourcePartitionKey && JSON.stringify(permission.resourcePartitionKey) !== pk) {
+      return send(res, 403, { code: "Forbidden", message: "partition key outside the permission" });
+    }
     if (type === "docs" && req.method === "GET" && parts.length === 6) {
       const doc = this.docs.get(`${collLink}|${pk}|${parts[5]}`);
       return doc ? send(res, 200, doc) : send(res, 404, { code: "NotFound" });
     }
-    if (grant.permission.permissionMode !== "All") return send(res, 403, { code: "Forbidden", message: "read-only permission" });
+    if (permission.permissionMode !== "All") {
+      return send(res, 403, { code: "Forbidden", message: "read-only permission" });
+    }
     send(res, 501, { code: "NotImplemented" });
   }
 
@@ -241,16 +290,6 @@ export class CosmosRestContractDouble {
   }
 }
 
-/** A feed page: `max` from x-ms-max-item-count (default 100), the next offset in x-ms-continuation. */
-function sendPage(req: IncomingMessage, res: ServerResponse, name: string, all: unknown[]): void {
-  const max = Number(req.headers["x-ms-max-item-count"] ?? 100) > 0 ? Number(req.headers["x-ms-max-item-count"] ?? 100) : 100;
-  const from = Number(req.headers["x-ms-continuation"] ?? 0) || 0;
-  const page = all.slice(from, from + max);
-  const headers: Record<string, string> = { "content-type": "application/json", "x-ms-request-charge": "1", "x-ms-item-count": String(page.length) };
-  if (from + max < all.length) headers["x-ms-continuation"] = String(from + max);
-  res.writeHead(200, headers).end(JSON.stringify({ _rid: "db", [name]: page, _count: page.length }));
-}
-
 /** Resource type and link for the signature (REST reference): a feed is signed with its parent's link. */
 function resourceOf(parts: string[], verb: string): { type: string; link: string } {
   if (parts.length === 0) return { type: "", link: "" };
@@ -262,5 +301,15 @@ function resourceOf(parts: string[], verb: string): { type: string; link: string
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json", "x-ms-request-charge": "1", "x-ms-activity-id": randomUUID() }).end(body === undefined ? undefined : JSON.stringify(body));
+  const headers = { "content-type": "application/json", "x-ms-request-charge": "1", "x-ms-activity-id": randomUUID() };
+  res.writeHead(status, headers).end(body === undefined ? undefined : JSON.stringify(body));
+}
+
+function view({ _generation, ...p }: Permission): Omit<Permission, "_generation"> {
+  void _generation;
+  return p;
+}
+
+function trimSlash(link: string): string {
+  return link.replace(/^\/|\/$/g, "");
 }

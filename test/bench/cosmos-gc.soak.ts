@@ -1,12 +1,14 @@
 /**
  * GC soak against the Cosmos REST contract double: many distinct callers over simulated days, the collector run
  * every simulated hour with a bounded budget, and at the end the users left must be exactly the active set (callers
- * whose newest permission could still back a token, plus the grace period). Callers are recorded through the
- * double's bulk-seed hook (as the minter would have left them); the collector works over real HTTP through the
+ * created too recently, or whose latest credential expired less than the grace period ago). Callers are recorded
+ * through the double's bulk-seed hook and the store (as the guarded minter would have left them: a user per caller,
+ * its latest credential expiry, 1 h tokens); the collector works over real HTTP through the
  * @azure/cosmos SDK. `npm run soak:gc` runs 100,000 callers; the jest test runs a small one.
  */
 import { CosmosClient } from "@azure/cosmos";
-import { collectCosmosGarbage, COSMOS_TOKEN_MAX_SECONDS } from "../../functions-src/mint/cosmos-cleanup";
+import { collectCosmosGarbage, COSMOS_TOKEN_MAX_SECONDS, recordCredentialExpiry } from "../../functions-src/mint/cosmos-cleanup";
+import { cosmosUserPrefix } from "../../functions-src/mint/cosmos-minter";
 import { MemoryStore } from "../../functions-src/store/memory-store";
 import { CosmosRestContractDouble } from "../../lib/local/cosmos-rest-contract-double";
 
@@ -39,7 +41,14 @@ export async function runGcSoak(o: GcSoakOptions): Promise<GcSoakResult> {
   await double.start();
   const store = new MemoryStore(100_000, () => clock);
   const db = new CosmosClient({ endpoint: double.endpoint, key: double.key }).database("db");
-  const lastSeen = new Map<string, number>();
+  const seen = new Map<string, { created: number; last: number }>(); // user id -> first and latest exchange
+  const TTL_MS = 3_600_000;
+  const exchange = async (subject: string) => {
+    const id = `${cosmosUserPrefix("idp", subject)}s`;
+    double.seedForSoak(id, "items", clock);
+    await recordCredentialExpiry(store, "idp", subject, clock + TTL_MS, clock);
+    seen.set(id, { created: seen.get(id)?.created ?? clock, last: clock });
+  };
   const perHour = Math.ceil(o.callers / o.hours);
   let next = 0;
   let runs = 0;
@@ -53,16 +62,9 @@ export async function runGcSoak(o: GcSoakOptions): Promise<GcSoakResult> {
       return r;
     };
     for (let hour = 0; hour < o.hours; hour++) {
-      for (let i = 0; i < perHour && next < o.callers; i++) {
-        const id = `caller-${next++}`;
-        double.seedForSoak(id, "items", clock);
-        lastSeen.set(id, clock);
-      }
-      for (let r = 0; r < o.regulars; r++) {
-        double.seedForSoak(`regular-${r}`, "items", clock);
-        lastSeen.set(`regular-${r}`, clock);
-      }
-      peakUsers = Math.max(peakUsers, double.snapshotUsers().size);
+      for (let i = 0; i < perHour && next < o.callers; i++) await exchange(`caller-${next++}`);
+      for (let r = 0; r < o.regulars; r++) await exchange(`regular-${r}`);
+      peakUsers = Math.max(peakUsers, double.userIds().length);
       await gc();
       clock += 3_600_000;
     }
@@ -76,8 +78,10 @@ export async function runGcSoak(o: GcSoakOptions): Promise<GcSoakResult> {
       deletedInLap = 0;
     }
     const cutoff = clock / 1000 - COSMOS_TOKEN_MAX_SECONDS - o.expiredForSeconds;
-    const expected = [...lastSeen].filter(([, at]) => Math.floor(at / 1000) >= cutoff).map(([id]) => id).sort();
-    const left = [...double.snapshotUsers().keys()].sort();
+    // Kept: created after the cutoff, or the latest credential expired less than expiredFor ago.
+    const kept = ({ created, last }: { created: number; last: number }) => Math.floor(created / 1000) >= cutoff || last + TTL_MS + o.expiredForSeconds * 1000 > clock;
+    const expected = [...seen].filter(([, v]) => kept(v)).map(([id]) => id).sort();
+    const left = double.userIds().sort();
     return {
       callers: o.callers + o.regulars,
       simulatedHours: o.hours,

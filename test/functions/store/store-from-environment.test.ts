@@ -1,6 +1,8 @@
 /** Which store a broker uses (announced at start), the Entra user name, and the Cosmos GC timer's registration. */
 import { InvocationContext } from "@azure/functions";
 import { cosmosGcFromEnvironment, registerCosmosGcTimer, type TimerRegistrar } from "../../../functions-src/adapters/cosmos-gc-timer";
+import { cosmosUserPrefix } from "../../../functions-src/mint/cosmos-minter";
+import { MemoryStore } from "../../../functions-src/store/memory-store";
 import { objectIdOf } from "../../../functions-src/store/redis-store";
 import { storeFromEnvironment } from "../../../functions-src/store/store-from-environment";
 import { CosmosRestContractDouble } from "../../../lib/local/cosmos-rest-contract-double";
@@ -33,18 +35,24 @@ it("registers the GC as a timer that collects through the configured Cosmos acco
   const registered: { name: string; schedule: string; handler: Parameters<TimerRegistrar["timer"]>[1]["handler"] }[] = [];
   const double = await new CosmosRestContractDouble("db", { items: "/tenantId" }).start();
   try {
-    double.seedForSoak("tb-old", "items", Date.now() - 3 * 86_400_000);
-    double.seedForSoak("tb-new", "items", Date.now());
+    const oldUser = `${cosmosUserPrefix("idp", "old")}x`;
+    const newUser = `${cosmosUserPrefix("idp", "new")}x`;
+    double.seedForSoak(oldUser, "items", Date.now() - 3 * 86_400_000);
+    double.seedForSoak(newUser, "items", Date.now());
     const env = { COSMOS_ENDPOINT: double.endpoint, COSMOS_KEY: double.key, COSMOS_DATABASE: "db", COSMOS_GC_EXPIRED_FOR_SECONDS: "3600" };
-    registerCosmosGcTimer({ timer: (name, o) => registered.push({ name, schedule: o.schedule, handler: o.handler }) }, () => cosmosGcFromEnvironment(env));
+    const store = Promise.resolve(new MemoryStore());
+    // With the in-memory store the timer collects only when told this is the one instance.
+    expect(await cosmosGcFromEnvironment(env, store)).toBeUndefined();
+    const single = { ...env, COSMOS_GC_SINGLE_INSTANCE: "true" };
+    registerCosmosGcTimer({ timer: (name, o) => registered.push({ name, schedule: o.schedule, handler: o.handler }) }, () => cosmosGcFromEnvironment(single, store));
     expect(registered.map((r) => [r.name, r.schedule])).toEqual([["cosmosGc", "0 */10 * * * *"]]);
     const logged: unknown[] = [];
     const context = new InvocationContext({ logHandler: (_level, ...args) => logged.push(args) });
     await registered[0].handler({ schedule: { adjustForDST: false }, isPastDue: false, scheduleStatus: { last: "", next: "", lastUpdated: "" } }, context);
-    expect([...double.snapshotUsers().keys()]).toEqual(["tb-new"]);
+    expect(double.userIds()).toEqual([newUser]);
     expect(JSON.stringify(logged)).toContain('"deleted":1');
   } finally {
     await double.stop();
   }
-  expect(await cosmosGcFromEnvironment({})).toBeUndefined();
+  expect(await cosmosGcFromEnvironment({}, Promise.resolve(new MemoryStore()))).toBeUndefined();
 });
