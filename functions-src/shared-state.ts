@@ -27,7 +27,10 @@ export interface SharedStateOptions {
   now?: () => number;
 }
 
-export function createBrokerWithSharedState(deps: Omit<BrokerDeps, "rateLimiter" | "revocation" | "health" | "audit">, o: SharedStateOptions): Broker {
+export function createBrokerWithSharedState(
+  deps: Omit<BrokerDeps, "rateLimiter" | "revocation" | "health" | "audit">,
+  o: SharedStateOptions,
+): Broker {
   const { config, minters } = deps;
   const { store, audit } = o;
   const now = o.now ?? Date.now;
@@ -44,29 +47,50 @@ export function createBrokerWithSharedState(deps: Omit<BrokerDeps, "rateLimiter"
 
 function rateLimiterFor(config: RuntimeConfig, store: SharedStore): RateLimiter {
   const limit = config.rateLimit ?? { scope: "instance", perSecond: 2, burst: 20 };
-  return limit.scope === "global" ? new GlobalRateLimiter(store, limit) : new SubjectRateLimiter({ perSecond: limit.perSecond, burst: limit.burst });
+  return limit.scope === "global"
+    ? new GlobalRateLimiter(store, limit)
+    : new SubjectRateLimiter({ perSecond: limit.perSecond, burst: limit.burst });
 }
 
-function revocationFor(config: RuntimeConfig, minters: BrokerDeps["minters"], o: SharedStateOptions, now: () => number): NonNullable<BrokerDeps["revocation"]> {
+function revocationFor(
+  config: RuntimeConfig,
+  minters: BrokerDeps["minters"],
+  o: SharedStateOptions,
+  now: () => number,
+): NonNullable<BrokerDeps["revocation"]> {
   const policy = config.revocation!;
-  const list = new RevocationList(o.store, { maxTokenLifetimeSeconds: policy.maxTokenLifetimeSeconds, cacheMs: o.revocationCacheMs, now });
-  const record = (r: object) => o.audit({ at: new Date(now()).toISOString(), policy: config.policyHash, ...r } as Parameters<AuditSink>[0]);
+  const list = new RevocationList(o.store, {
+    maxTokenLifetimeSeconds: policy.maxTokenLifetimeSeconds,
+    cacheMs: o.revocationCacheMs,
+    now,
+  });
+  const record = (r: object) =>
+    o.audit({ at: new Date(now()).toISOString(), policy: config.policyHash, ...r } as Parameters<AuditSink>[0]);
   let unchecked = 0;
   const check = createRevocationCheck(list, policy, () => {
     // onStoreDown: allow. Said once per 100 so an outage is visible without flooding the log.
-    if (unchecked++ % 100 === 0) process.stderr.write("token broker: revocation not checked (store unavailable; onStoreDown: allow)\n");
+    if (unchecked++ % 100 === 0)
+      process.stderr.write("token broker: revocation not checked (store unavailable; onStoreDown: allow)\n");
   });
   let cosmos: { client: CosmosClient; key: string; endpoint: string } | undefined;
   const cosmosCleanup = o.cosmos
     ? async (issuer: string, subject: string) => {
         const s = o.cosmos!();
-        if (!cosmos || cosmos.key !== s.key || cosmos.endpoint !== s.endpoint) cosmos = { client: new CosmosClient({ endpoint: s.endpoint, key: s.key }), key: s.key, endpoint: s.endpoint };
+        if (!cosmos || cosmos.key !== s.key || cosmos.endpoint !== s.endpoint)
+          cosmos = { client: new CosmosClient({ endpoint: s.endpoint, key: s.key }), key: s.key, endpoint: s.endpoint };
         const deleted = await deleteCallerFromCosmos(cosmos.client.database(s.database), issuer, subject);
         (minters.cosmos as { forget?: (i: string, s: string) => void } | undefined)?.forget?.(issuer, subject);
         return deleted;
       }
     : undefined;
-  const admin = createAdminRoute({ policy, list, evaluator: createEvaluator(config), issuers: config.issuers.map((i) => i.name), cosmosCleanup, audit: record });
+  const admin = createAdminRoute({
+    policy,
+    list,
+    evaluator: createEvaluator(config),
+    issuers: config.issuers.map((i) => i.name),
+    cosmosCleanup,
+    audit: record,
+  });
   return { check, admin };
 }
 
@@ -76,7 +100,11 @@ function healthFor(config: RuntimeConfig, store: SharedStore): () => Promise<Rec
     // At most one ping per 2 s, so health probes cannot load the store.
     if (!last || Date.now() - last.at > 2000) last = { at: Date.now(), up: await store.ping() };
     return {
-      store: { kind: store.kind, semantics: store.scope === "shared" ? "shared across instances" : "single instance", reachable: last.up },
+      store: {
+        kind: store.kind,
+        semantics: store.scope === "shared" ? "shared across instances" : "single instance",
+        reachable: last.up,
+      },
       rateLimit: config.rateLimit?.scope ?? "instance",
       ...(config.revocation && { revocation: { onStoreDown: config.revocation.onStoreDown } }),
     };
@@ -92,7 +120,9 @@ export function deferredBroker(pending: Promise<Broker>): Broker {
       try {
         broker = await pending;
       } catch {
-        return problem("backend-unavailable", "the broker cannot reach its shared store", { headers: { "retry-after": "30" } });
+        return problem("backend-unavailable", "the broker cannot reach its shared store", {
+          headers: { "retry-after": "30" },
+        });
       }
       return broker.handle(req);
     },

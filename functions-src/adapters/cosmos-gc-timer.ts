@@ -11,10 +11,21 @@ import { cosmosSettings } from "../settings";
 import type { SharedStore } from "../store/shared-store";
 
 export interface TimerRegistrar {
-  timer(name: string, options: { schedule: string; runOnStartup?: boolean; handler: (timer: Timer, context: InvocationContext) => Promise<void> }): void;
+  timer(
+    name: string,
+    options: {
+      schedule: string;
+      runOnStartup?: boolean;
+      handler: (timer: Timer, context: InvocationContext) => Promise<void>;
+    },
+  ): void;
 }
 
-export function registerCosmosGcTimer(app: TimerRegistrar, run: () => Promise<GcResult | undefined>, schedule = process.env.COSMOS_GC_SCHEDULE ?? "0 */10 * * * *"): void {
+export function registerCosmosGcTimer(
+  app: TimerRegistrar,
+  run: () => Promise<GcResult | undefined>,
+  schedule = process.env.COSMOS_GC_SCHEDULE ?? "0 */10 * * * *",
+): void {
   app.timer("cosmosGc", {
     schedule,
     runOnStartup: false,
@@ -26,7 +37,10 @@ export function registerCosmosGcTimer(app: TimerRegistrar, run: () => Promise<Gc
   });
 }
 
-export function cosmosGcFromEnvironment(env: NodeJS.ProcessEnv, store: Promise<SharedStore>): Promise<GcResult | undefined> {
+export function cosmosGcFromEnvironment(
+  env: NodeJS.ProcessEnv,
+  store: Promise<SharedStore>,
+): Promise<GcResult | undefined> {
   const settings = cosmosSettings(env);
   if (!settings) return Promise.resolve(undefined);
   return store.then((s) => {

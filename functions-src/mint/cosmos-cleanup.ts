@@ -37,7 +37,11 @@ const activeKey = (prefix: string) => `tb:cosmos:active:${prefix}`;
 const gcKey = (prefix: string) => `tb:cosmos:gc:${prefix}`;
 
 /** Deletes every user of the caller (each permission first, then the user). Idempotent. */
-export async function deleteCallerFromCosmos(database: Database, issuer: string, subject: string): Promise<{ permissions: number; users: number }> {
+export async function deleteCallerFromCosmos(
+  database: Database,
+  issuer: string,
+  subject: string,
+): Promise<{ permissions: number; users: number }> {
   const prefix = cosmosUserPrefix(issuer, subject);
   const result = { permissions: 0, users: 0 };
   const iterator = database.users.readAll({ maxItemCount: 1000 });
@@ -82,18 +86,23 @@ export async function collectCosmosGarbage(database: Database, options: GcOption
   const { store } = options;
   const now = options.now ?? Date.now;
   const expiredFor = options.expiredForSeconds ?? 86_400;
-  if (!(expiredFor >= 0 && expiredFor <= MAX_GRACE_SECONDS)) throw new RangeError(`expiredForSeconds must be 0..${MAX_GRACE_SECONDS}`);
+  if (!(expiredFor >= 0 && expiredFor <= MAX_GRACE_SECONDS))
+    throw new RangeError(`expiredForSeconds must be 0..${MAX_GRACE_SECONDS}`);
   const budget = options.maxUsersPerRun ?? 500;
   const result: GcResult = { scanned: 0, deleted: 0, skippedActive: 0, wrapped: false };
   let continuation = (await store.getMany([CURSOR_KEY]))[0] ?? undefined;
   while (result.scanned < budget) {
-    const page = await database.users.readAll({ maxItemCount: Math.min(100, budget - result.scanned), continuationToken: continuation }).fetchNext();
+    const page = await database.users
+      .readAll({ maxItemCount: Math.min(100, budget - result.scanned), continuationToken: continuation })
+      .fetchNext();
     // A user created after the cutoff cannot be garbage yet (`_ts` is its creation: the broker never replaces users).
     const cutoff = now() / 1000 - COSMOS_TOKEN_MAX_SECONDS - expiredFor;
     const candidates = page.resources.filter((u) => u.id.startsWith("tb-") && (u._ts ?? 0) < cutoff);
     result.scanned += page.resources.length - candidates.length;
     for (let i = 0; i < candidates.length; i += GC_CONCURRENCY) {
-      const outcomes = await Promise.all(candidates.slice(i, i + GC_CONCURRENCY).map((u) => collectUser(database, u.id, now, expiredFor, options)));
+      const outcomes = await Promise.all(
+        candidates.slice(i, i + GC_CONCURRENCY).map((u) => collectUser(database, u.id, now, expiredFor, options)),
+      );
       result.scanned += outcomes.length;
       result.deleted += outcomes.filter((o) => o === "deleted").length;
       result.skippedActive += outcomes.filter((o) => o === "active").length;
@@ -109,9 +118,16 @@ export async function collectCosmosGarbage(database: Database, options: GcOption
   return result;
 }
 
-async function collectUser(database: Database, userId: string, now: () => number, expiredFor: number, o: GcOptions): Promise<"deleted" | "kept" | "active"> {
+async function collectUser(
+  database: Database,
+  userId: string,
+  now: () => number,
+  expiredFor: number,
+  o: GcOptions,
+): Promise<"deleted" | "kept" | "active"> {
   const prefix = userId.slice(0, PREFIX_LENGTH);
-  const recentlyActive = async () => Number((await o.store.getMany([activeKey(prefix)]))[0] ?? 0) + expiredFor * 1000 > now();
+  const recentlyActive = async () =>
+    Number((await o.store.getMany([activeKey(prefix)]))[0] ?? 0) + expiredFor * 1000 > now();
   if (await recentlyActive()) return "active";
   if (!(await o.store.setIfAbsent(gcKey(prefix), "1", GC_CLAIM_MS))) return "active";
   try {
@@ -124,19 +140,33 @@ async function collectUser(database: Database, userId: string, now: () => number
 }
 
 /** What the guard records for a caller: its latest credential expiry (exported for the GC soak's seeding). */
-export function recordCredentialExpiry(store: SharedStore, issuer: string, subject: string, untilMs: number, nowMs: number): Promise<void> {
-  return store.raiseTo(activeKey(cosmosUserPrefix(issuer, subject)), untilMs, untilMs - nowMs + MAX_GRACE_SECONDS * 1000);
+export function recordCredentialExpiry(
+  store: SharedStore,
+  issuer: string,
+  subject: string,
+  untilMs: number,
+  nowMs: number,
+): Promise<void> {
+  return store.raiseTo(
+    activeKey(cosmosUserPrefix(issuer, subject)),
+    untilMs,
+    untilMs - nowMs + MAX_GRACE_SECONDS * 1000,
+  );
 }
 
 /** Wraps the Cosmos minter with the minter's half of the GC protocol. */
-export function guardCosmosMinter<M extends Minter<"cosmos">>(inner: M, store: SharedStore, options: { waitMs?: number } = {}): M {
+export function guardCosmosMinter<M extends Minter<"cosmos">>(
+  inner: M,
+  store: SharedStore,
+  options: { waitMs?: number } = {},
+): M {
   const waitMs = options.waitMs ?? 2000;
   const mint: Minter<"cosmos">["mint"] = async (grant, ctx) => {
     const prefix = cosmosUserPrefix(ctx.issuer, ctx.subject);
     const until = ctx.now + grant.ttlSeconds * 1000;
     try {
       await recordCredentialExpiry(store, ctx.issuer, ctx.subject, until, ctx.now);
-      for (const deadline = Date.now() + waitMs; (await store.getMany([gcKey(prefix)]))[0] !== null; ) {
+      for (const deadline = Date.now() + waitMs; (await store.getMany([gcKey(prefix)]))[0] !== null;) {
         if (Date.now() > deadline) throw new BackendUnavailableError("cosmos (metadata cleanup in progress)", 1);
         await new Promise((r) => setTimeout(r, 25));
       }

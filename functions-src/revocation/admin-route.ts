@@ -33,28 +33,46 @@ export class RevocationRequestError extends Error {
 }
 
 /** The request body as a target; shared with the CLI so both accept exactly the same shapes. */
-export function parseRevocationRequest(value: unknown, issuers: string[]): { target: RevocationTarget; reason?: string } {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new RevocationRequestError("send a JSON object");
+export function parseRevocationRequest(
+  value: unknown,
+  issuers: string[],
+): { target: RevocationTarget; reason?: string } {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new RevocationRequestError("send a JSON object");
   const v = value as Record<string, unknown>;
-  for (const k of Object.keys(v)) if (!["subject", "issuer", "jti", "reason"].includes(k)) throw new RevocationRequestError(`unknown member '${k}'`);
+  for (const k of Object.keys(v))
+    if (!["subject", "issuer", "jti", "reason"].includes(k)) throw new RevocationRequestError(`unknown member '${k}'`);
   const text = (k: string) => {
     if (v[k] === undefined) return undefined;
-    if (typeof v[k] !== "string" || v[k] === "" || (v[k] as string).length > MAX_FIELD) throw new RevocationRequestError(`'${k}' must be a non-empty string of at most ${MAX_FIELD} characters`);
+    if (typeof v[k] !== "string" || v[k] === "" || (v[k] as string).length > MAX_FIELD)
+      throw new RevocationRequestError(`'${k}' must be a non-empty string of at most ${MAX_FIELD} characters`);
     return v[k] as string;
   };
   const [subject, issuer, jti, reason] = ["subject", "issuer", "jti", "reason"].map(text);
-  if ((subject === undefined) === (jti === undefined)) throw new RevocationRequestError("name exactly one of 'subject' and 'jti'");
+  if ((subject === undefined) === (jti === undefined))
+    throw new RevocationRequestError("name exactly one of 'subject' and 'jti'");
   if (issuer !== undefined && subject === undefined) throw new RevocationRequestError("'issuer' goes with 'subject'");
-  if (issuer !== undefined && !issuers.includes(issuer)) throw new RevocationRequestError(`'issuer' must be one of this policy's issuers: ${issuers.join(", ")}`);
-  const target: RevocationTarget = subject !== undefined ? { kind: "subject", subject, ...(issuer && { issuer }) } : { kind: "jti", jti: jti! };
+  if (issuer !== undefined && !issuers.includes(issuer))
+    throw new RevocationRequestError(`'issuer' must be one of this policy's issuers: ${issuers.join(", ")}`);
+  const target: RevocationTarget =
+    subject !== undefined ? { kind: "subject", subject, ...(issuer && { issuer }) } : { kind: "jti", jti: jti! };
   return { target, ...(reason && { reason }) };
 }
 
 export function createAdminRoute(deps: AdminRouteDeps) {
   return async (token: VerifiedToken, body: string): Promise<BrokerResponse> => {
-    const roles = deps.evaluator.matchRoles({ issuer: token.issuer, claims: token.claims as Record<string, never> }).map((r) => r.name);
+    const roles = deps.evaluator
+      .matchRoles({ issuer: token.issuer, claims: token.claims as Record<string, never> })
+      .map((r) => r.name);
     if (!roles.some((r) => deps.policy.adminRoles.includes(r))) {
-      deps.audit({ event: "denied", subject: token.subject, issuer: token.issuer, roles, type: "revocation", reason: "not-admin" });
+      deps.audit({
+        event: "denied",
+        subject: token.subject,
+        issuer: token.issuer,
+        roles,
+        type: "revocation",
+        reason: "not-admin",
+      });
       return problem("forbidden", "revoking needs one of the policy's revocation admin roles");
     }
     let request;
@@ -67,9 +85,15 @@ export function createAdminRoute(deps: AdminRouteDeps) {
     }
     let entry;
     try {
-      entry = await deps.list.revoke(request.target, { by: `${token.issuer}|${token.subject}`, reason: request.reason });
+      entry = await deps.list.revoke(request.target, {
+        by: `${token.issuer}|${token.subject}`,
+        reason: request.reason,
+      });
     } catch (e) {
-      if (e instanceof StoreUnavailableError) return problem("backend-unavailable", "the revocation list cannot be written right now", { headers: { "retry-after": "5" } });
+      if (e instanceof StoreUnavailableError)
+        return problem("backend-unavailable", "the revocation list cannot be written right now", {
+          headers: { "retry-after": "5" },
+        });
       throw e;
     }
     const t = request.target;
@@ -92,6 +116,11 @@ export function createAdminRoute(deps: AdminRouteDeps) {
       reason: request.reason,
       expiresAt: entry.expiresAt,
     });
-    return json(201, { revoked: t.kind, revokedAt: entry.revokedAt, expiresAt: entry.expiresAt, ...(cosmos && { cosmos }) });
+    return json(201, {
+      revoked: t.kind,
+      revokedAt: entry.revokedAt,
+      expiresAt: entry.expiresAt,
+      ...(cosmos && { cosmos }),
+    });
   };
 }

@@ -11,20 +11,34 @@ import type { RevocationList } from "./revocation-list";
 
 export type RevocationCheck = (token: VerifiedToken) => Promise<{ refused?: BrokerResponse; reason?: string }>;
 
-export function createRevocationCheck(list: RevocationList, policy: CompiledRevocation, onUnchecked: () => void = () => undefined): RevocationCheck {
-  const invalid = (detail: string) => problem("invalid-token", detail, { headers: { "www-authenticate": 'Bearer error="invalid_token"' } });
+export function createRevocationCheck(
+  list: RevocationList,
+  policy: CompiledRevocation,
+  onUnchecked: () => void = () => undefined,
+): RevocationCheck {
+  const invalid = (detail: string) =>
+    problem("invalid-token", detail, { headers: { "www-authenticate": 'Bearer error="invalid_token"' } });
   return async (token) => {
     const iat = Number(token.claims.iat);
     if (!(token.expiresAt - iat <= policy.maxTokenLifetimeSeconds)) {
-      return { refused: invalid("the token lives longer than this broker accepts while revocation is on"), reason: "ERR_TOKEN_LIFETIME" };
+      return {
+        refused: invalid("the token lives longer than this broker accepts while revocation is on"),
+        reason: "ERR_TOKEN_LIFETIME",
+      };
     }
     const jti = typeof token.claims.jti === "string" ? token.claims.jti : undefined;
     try {
-      if (await list.isRevoked(token.issuer, token.subject, jti)) return { refused: invalid("the token has been revoked"), reason: "ERR_TOKEN_REVOKED" };
+      if (await list.isRevoked(token.issuer, token.subject, jti))
+        return { refused: invalid("the token has been revoked"), reason: "ERR_TOKEN_REVOKED" };
     } catch (e) {
       if (!(e instanceof StoreUnavailableError)) throw e;
       if (policy.onStoreDown === "deny") {
-        return { refused: problem("backend-unavailable", "the revocation list cannot be checked right now", { headers: { "retry-after": "5" } }), reason: "ERR_STORE_UNAVAILABLE" };
+        return {
+          refused: problem("backend-unavailable", "the revocation list cannot be checked right now", {
+            headers: { "retry-after": "5" },
+          }),
+          reason: "ERR_STORE_UNAVAILABLE",
+        };
       }
       onUnchecked();
     }

@@ -18,7 +18,11 @@ export class GlobalRateLimiter implements RateLimiter {
   constructor(store: SharedStore, limit: Pick<CompiledRateLimit, "perSecond" | "burst">) {
     this.windowSeconds = Math.max(1, Math.round(limit.burst / limit.perSecond));
     this.pointsPerWindow = Math.max(1, Math.round(limit.perSecond * this.windowSeconds));
-    this.limiter = store.rateLimiter({ keyPrefix: "tb:rate", points: this.pointsPerWindow, durationSeconds: this.windowSeconds });
+    this.limiter = store.rateLimiter({
+      keyPrefix: "tb:rate",
+      points: this.pointsPerWindow,
+      durationSeconds: this.windowSeconds,
+    });
   }
 
   async take(key: string): Promise<number> {

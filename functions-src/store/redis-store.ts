@@ -36,7 +36,10 @@ export class RedisStore implements SharedStore {
   private readonly client: Redis;
   private refreshTimer?: NodeJS.Timeout;
 
-  private constructor(client: Redis, private readonly entra?: RedisStoreOptions["entra"]) {
+  private constructor(
+    client: Redis,
+    private readonly entra?: RedisStoreOptions["entra"],
+  ) {
     this.client = client;
   }
 
@@ -101,7 +104,9 @@ export class RedisStore implements SharedStore {
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return (await this.run("set nx", () => this.client.set(key, value, "PX", Math.max(1, Math.ceil(ttlMs)), "NX"))) === "OK";
+    return (
+      (await this.run("set nx", () => this.client.set(key, value, "PX", Math.max(1, Math.ceil(ttlMs)), "NX"))) === "OK"
+    );
   }
 
   async getMany(keys: string[]): Promise<(string | null)[]> {
@@ -110,7 +115,9 @@ export class RedisStore implements SharedStore {
   }
 
   async raiseTo(key: string, value: number, ttlMs: number): Promise<void> {
-    await this.run("raise", () => this.client.eval(RAISE_SCRIPT, 1, key, String(value), String(Math.max(1, Math.ceil(ttlMs)))));
+    await this.run("raise", () =>
+      this.client.eval(RAISE_SCRIPT, 1, key, String(value), String(Math.max(1, Math.ceil(ttlMs)))),
+    );
   }
 
   async delete(key: string): Promise<void> {
@@ -124,7 +131,11 @@ export class RedisStore implements SharedStore {
       keyPrefix: o.keyPrefix,
       points: o.points,
       duration: o.durationSeconds,
-      insuranceLimiter: new RateLimiterMemory({ keyPrefix: `${o.keyPrefix}:insurance`, points: o.points, duration: o.durationSeconds }),
+      insuranceLimiter: new RateLimiterMemory({
+        keyPrefix: `${o.keyPrefix}:insurance`,
+        points: o.points,
+        duration: o.durationSeconds,
+      }),
     });
   }
 
@@ -152,7 +163,9 @@ export class RedisStore implements SharedStore {
 
 /** The identity's object id from its own access token (`oid`), so no deployment has to pass it in. */
 export function objectIdOf(accessToken: string): string {
-  const payload = JSON.parse(Buffer.from(accessToken.split(".")[1] ?? "", "base64url").toString("utf8")) as { oid?: unknown };
+  const payload = JSON.parse(Buffer.from(accessToken.split(".")[1] ?? "", "base64url").toString("utf8")) as {
+    oid?: unknown;
+  };
   if (typeof payload.oid !== "string") throw new StoreUnavailableError("entra token without oid");
   return payload.oid;
 }

@@ -14,14 +14,19 @@ type Env = Readonly<Record<string, string | undefined>>;
 export async function storeFromEnvironment(env: Env, announce: (line: string) => void): Promise<SharedStore> {
   const url = env.SHARED_STORE_URL;
   if (!url) {
-    announce("token broker: no shared store configured (SHARED_STORE_URL unset): in-memory store, single-instance " +
-      "semantics; revocations and the rate budget are not shared between instances");
+    announce(
+      "token broker: no shared store configured (SHARED_STORE_URL unset): in-memory store, single-instance " +
+        "semantics; revocations and the rate budget are not shared between instances",
+    );
     return new MemoryStore();
   }
   const objectId = env.SHARED_STORE_ENTRA_OBJECT_ID;
   const entra = env.SHARED_STORE_ENTRA === "true" || objectId !== undefined;
-  const credential = () => new ManagedIdentityCredential(env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : undefined);
+  const credential = () =>
+    new ManagedIdentityCredential(env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : undefined);
   const store = await RedisStore.connect({ url, ...(entra && { entra: { objectId, credential: credential() } }) });
-  announce(`token broker: shared store redis at ${new URL(url).host}${entra ? " (Entra auth)" : ""}: revocations and the rate budget hold across instances`);
+  announce(
+    `token broker: shared store redis at ${new URL(url).host}${entra ? " (Entra auth)" : ""}: revocations and the rate budget hold across instances`,
+  );
   return store;
 }

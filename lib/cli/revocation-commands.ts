@@ -26,8 +26,25 @@ export const REVOCATION_USAGE = `       token-broker revoke --env <name> (--subj
                            [--store <redis url>] [dir]       deny-list entry + the subject's Cosmos users/permissions
        token-broker cosmos gc --env <name> [--expired-for 1d] [--max-users 500] [--store <redis url>] [dir]`;
 
-export async function runRevokeCommand(argv: string[], out: Print, err: Print, env: Env = process.env): Promise<number> {
-  const parsed = parse(argv, { env: { type: "string" }, subject: { type: "string" }, issuer: { type: "string" }, jti: { type: "string" }, reason: { type: "string" }, store: { type: "string" }, json: { type: "boolean" } }, err);
+export async function runRevokeCommand(
+  argv: string[],
+  out: Print,
+  err: Print,
+  env: Env = process.env,
+): Promise<number> {
+  const parsed = parse(
+    argv,
+    {
+      env: { type: "string" },
+      subject: { type: "string" },
+      issuer: { type: "string" },
+      jti: { type: "string" },
+      reason: { type: "string" },
+      store: { type: "string" },
+      json: { type: "boolean" },
+    },
+    err,
+  );
   if (!parsed) return 2;
   const { values, positionals } = parsed;
   const compiled = compileFor(positionals[0], values.env as string | undefined, err);
@@ -39,8 +56,13 @@ export async function runRevokeCommand(argv: string[], out: Print, err: Print, e
   }
   let request;
   try {
-    const body = Object.fromEntries(["subject", "issuer", "jti", "reason"].filter((k) => values[k] !== undefined).map((k) => [k, values[k]]));
-    request = parseRevocationRequest(body, compiled.config.issuers.map((i) => i.name));
+    const body = Object.fromEntries(
+      ["subject", "issuer", "jti", "reason"].filter((k) => values[k] !== undefined).map((k) => [k, values[k]]),
+    );
+    request = parseRevocationRequest(
+      body,
+      compiled.config.issuers.map((i) => i.name),
+    );
   } catch (e) {
     if (!(e instanceof RevocationRequestError)) throw e;
     err(`token-broker revoke: ${e.message.replace(/'(\w+)'/g, "--$1")}`);
@@ -64,11 +86,27 @@ export async function runRevokeCommand(argv: string[], out: Print, err: Print, e
       }
     }
     // The audit record, as the broker writes it (JSON line on stdout).
-    const audit = { event: "revoked", at: entry.revokedAt, policy: compiled.config.policyHash, type: t.kind, ...(t.kind === "subject" ? { subject: t.subject, issuer: t.issuer } : { jti: t.jti }), by, reason: request.reason, expiresAt: entry.expiresAt };
+    const audit = {
+      event: "revoked",
+      at: entry.revokedAt,
+      policy: compiled.config.policyHash,
+      type: t.kind,
+      ...(t.kind === "subject" ? { subject: t.subject, issuer: t.issuer } : { jti: t.jti }),
+      by,
+      reason: request.reason,
+      expiresAt: entry.expiresAt,
+    };
     if (values.json) out(JSON.stringify({ audit, ...(cosmos && { cosmos }) }));
     else {
       out(JSON.stringify({ audit }));
-      out(`revoked (${t.kind}) until ${entry.expiresAt}; every instance refuses it within 1 s` + (cosmos ? `; Cosmos: ${cosmos.permissions} permission(s), ${cosmos.users} user(s) deleted` : t.kind === "subject" ? "; Cosmos not configured (COSMOS_ENDPOINT/COSMOS_KEY): its metadata was not deleted" : ""));
+      out(
+        `revoked (${t.kind}) until ${entry.expiresAt}; every instance refuses it within 1 s` +
+          (cosmos
+            ? `; Cosmos: ${cosmos.permissions} permission(s), ${cosmos.users} user(s) deleted`
+            : t.kind === "subject"
+              ? "; Cosmos not configured (COSMOS_ENDPOINT/COSMOS_KEY): its metadata was not deleted"
+              : ""),
+      );
     }
     return 0;
   } catch (e) {
@@ -80,12 +118,28 @@ export async function runRevokeCommand(argv: string[], out: Print, err: Print, e
   }
 }
 
-export async function runCosmosCommand(command: string, argv: string[], out: Print, err: Print, env: Env = process.env): Promise<number> {
+export async function runCosmosCommand(
+  command: string,
+  argv: string[],
+  out: Print,
+  err: Print,
+  env: Env = process.env,
+): Promise<number> {
   if (command !== "gc") {
     err(`unknown command 'cosmos ${command}'; try: gc`);
     return 2;
   }
-  const parsed = parse(argv, { env: { type: "string" }, "expired-for": { type: "string" }, "max-users": { type: "string" }, store: { type: "string" }, json: { type: "boolean" } }, err);
+  const parsed = parse(
+    argv,
+    {
+      env: { type: "string" },
+      "expired-for": { type: "string" },
+      "max-users": { type: "string" },
+      store: { type: "string" },
+      json: { type: "boolean" },
+    },
+    err,
+  );
   if (!parsed) return 2;
   const { values, positionals } = parsed;
   const expiredFor = parseDuration((values["expired-for"] as string | undefined) ?? "1d");
@@ -106,16 +160,27 @@ export async function runCosmosCommand(command: string, argv: string[], out: Pri
   if (!store) return 1;
   try {
     const result = await collectCosmosGarbage(db, { expiredForSeconds: expiredFor, maxUsersPerRun: maxUsers, store });
-    out(values.json ? JSON.stringify(result) : `scanned ${result.scanned} user(s), deleted ${result.deleted}, skipped ${result.skippedActive} in use${result.wrapped ? "" : "; more left for the next run"}`);
+    out(
+      values.json
+        ? JSON.stringify(result)
+        : `scanned ${result.scanned} user(s), deleted ${result.deleted}, skipped ${result.skippedActive} in use${result.wrapped ? "" : "; more left for the next run"}`,
+    );
     return 0;
   } finally {
     await store.close();
   }
 }
 
-function parse(argv: string[], options: Record<string, { type: "string" | "boolean" }>, err: Print): { values: Record<string, string | boolean | undefined>; positionals: string[] } | undefined {
+function parse(
+  argv: string[],
+  options: Record<string, { type: "string" | "boolean" }>,
+  err: Print,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } | undefined {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as { values: Record<string, string | boolean | undefined>; positionals: string[] };
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as {
+      values: Record<string, string | boolean | undefined>;
+      positionals: string[];
+    };
   } catch (e) {
     err((e as Error).message);
     return undefined;
@@ -151,7 +216,11 @@ async function connect(url: string | undefined, env: Env, err: Print): Promise<R
   }
   const objectId = env.SHARED_STORE_ENTRA_OBJECT_ID;
   try {
-    return await RedisStore.connect({ url: target, commandTimeoutMs: 5000, ...(objectId && { entra: { objectId, credential: new DefaultAzureCredential() } }) });
+    return await RedisStore.connect({
+      url: target,
+      commandTimeoutMs: 5000,
+      ...(objectId && { entra: { objectId, credential: new DefaultAzureCredential() } }),
+    });
   } catch {
     err(`the shared store at ${new URL(target).host} cannot be reached`);
     return undefined;
@@ -160,5 +229,7 @@ async function connect(url: string | undefined, env: Env, err: Print): Promise<R
 
 function cosmosDatabase(env: Env, database: string | undefined) {
   if (!env.COSMOS_ENDPOINT || !env.COSMOS_KEY || !database) return undefined;
-  return new CosmosClient({ endpoint: env.COSMOS_ENDPOINT, key: env.COSMOS_KEY }).database(env.COSMOS_DATABASE ?? database);
+  return new CosmosClient({ endpoint: env.COSMOS_ENDPOINT, key: env.COSMOS_KEY }).database(
+    env.COSMOS_DATABASE ?? database,
+  );
 }

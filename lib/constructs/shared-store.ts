@@ -49,14 +49,32 @@ export class SharedStore extends Construct {
     const base = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(space)?.[1];
     if (!base) throw new Error(`SharedStoreProps.addressSpace must be a /24 (x.y.z.0/24), got '${space}'`);
     const common = { location: props.location, resourceGroupName: props.resourceGroupName };
-    this.network = new VirtualNetwork(this, "network", { ...common, name: props.networkName, addressSpace: [space], tags: props.tags });
-    const endpoints = new Subnet(this, "endpoints", { name: "private-endpoints", resourceGroupName: props.resourceGroupName, virtualNetworkName: this.network.name, addressPrefixes: [`${base}.0/26`] });
+    this.network = new VirtualNetwork(this, "network", {
+      ...common,
+      name: props.networkName,
+      addressSpace: [space],
+      tags: props.tags,
+    });
+    const endpoints = new Subnet(this, "endpoints", {
+      name: "private-endpoints",
+      resourceGroupName: props.resourceGroupName,
+      virtualNetworkName: this.network.name,
+      addressPrefixes: [`${base}.0/26`],
+    });
     this.integrationSubnet = new Subnet(this, "integration", {
       name: "function-integration",
       resourceGroupName: props.resourceGroupName,
       virtualNetworkName: this.network.name,
       addressPrefixes: [`${base}.64/26`],
-      delegation: [{ name: "flex-consumption", serviceDelegation: { name: "Microsoft.App/environments", actions: ["Microsoft.Network/virtualNetworks/subnets/join/action"] } }],
+      delegation: [
+        {
+          name: "flex-consumption",
+          serviceDelegation: {
+            name: "Microsoft.App/environments",
+            actions: ["Microsoft.Network/virtualNetworks/subnets/join/action"],
+          },
+        },
+      ],
     });
 
     this.redis = new ManagedRedis(this, "redis", {
@@ -77,13 +95,28 @@ export class SharedStore extends Construct {
       tags: props.tags,
     });
 
-    const zone = new PrivateDnsZone(this, "dns", { name: "privatelink.redis.azure.net", resourceGroupName: props.resourceGroupName, tags: props.tags });
-    new PrivateDnsZoneVirtualNetworkLink(this, "dns-link", { name: `${props.networkName}-link`, resourceGroupName: props.resourceGroupName, privateDnsZoneName: zone.name, virtualNetworkId: this.network.id, tags: props.tags });
+    const zone = new PrivateDnsZone(this, "dns", {
+      name: "privatelink.redis.azure.net",
+      resourceGroupName: props.resourceGroupName,
+      tags: props.tags,
+    });
+    new PrivateDnsZoneVirtualNetworkLink(this, "dns-link", {
+      name: `${props.networkName}-link`,
+      resourceGroupName: props.resourceGroupName,
+      privateDnsZoneName: zone.name,
+      virtualNetworkId: this.network.id,
+      tags: props.tags,
+    });
     new PrivateEndpoint(this, "endpoint", {
       ...common,
       name: `pe-${props.name}`,
       subnetId: endpoints.id,
-      privateServiceConnection: { name: "redis", privateConnectionResourceId: this.redis.id, subresourceNames: ["redisEnterprise"], isManualConnection: false },
+      privateServiceConnection: {
+        name: "redis",
+        privateConnectionResourceId: this.redis.id,
+        subresourceNames: ["redisEnterprise"],
+        isManualConnection: false,
+      },
       privateDnsZoneGroup: { name: "redis", privateDnsZoneIds: [zone.id] },
       tags: props.tags,
     });
@@ -115,7 +148,11 @@ export class SharedStore extends Construct {
       deploymentMode: "Incremental",
       templateContent: JSON.stringify(template),
       // Assignment names allow letters and digits only (1-60).
-      parametersContent: JSON.stringify({ cluster: { value: this.redis.name }, principalId: { value: principalId }, assignment: { value: grantee.replace(/[^A-Za-z0-9]/g, "").slice(0, 60) } }),
+      parametersContent: JSON.stringify({
+        cluster: { value: this.redis.name },
+        principalId: { value: principalId },
+        assignment: { value: grantee.replace(/[^A-Za-z0-9]/g, "").slice(0, 60) },
+      }),
       tags: this.props.tags,
     });
   }

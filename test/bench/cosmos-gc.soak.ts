@@ -7,7 +7,11 @@
  * @azure/cosmos SDK. `npm run soak:gc` runs 100,000 callers; the jest test runs a small one.
  */
 import { CosmosClient } from "@azure/cosmos";
-import { collectCosmosGarbage, COSMOS_TOKEN_MAX_SECONDS, recordCredentialExpiry } from "../../functions-src/mint/cosmos-cleanup";
+import {
+  collectCosmosGarbage,
+  COSMOS_TOKEN_MAX_SECONDS,
+  recordCredentialExpiry,
+} from "../../functions-src/mint/cosmos-cleanup";
 import { cosmosUserPrefix } from "../../functions-src/mint/cosmos-minter";
 import { MemoryStore } from "../../functions-src/store/memory-store";
 import { CosmosRestContractDouble } from "../../lib/local/cosmos-rest-contract-double";
@@ -57,7 +61,12 @@ export async function runGcSoak(o: GcSoakOptions): Promise<GcSoakResult> {
   try {
     const gc = async () => {
       runs++;
-      const r = await collectCosmosGarbage(db, { maxUsersPerRun: o.maxUsersPerRun, expiredForSeconds: o.expiredForSeconds, store, now: () => clock });
+      const r = await collectCosmosGarbage(db, {
+        maxUsersPerRun: o.maxUsersPerRun,
+        expiredForSeconds: o.expiredForSeconds,
+        store,
+        now: () => clock,
+      });
       deleted += r.deleted;
       return r;
     };
@@ -70,7 +79,7 @@ export async function runGcSoak(o: GcSoakOptions): Promise<GcSoakResult> {
     }
     // Finish at the final time: bounded runs until one whole lap of the feed deletes nothing. The first lap may
     // start mid-feed (the cursor), so it only counts from the first wrap on.
-    for (let lap = -1, deletedInLap = 0; ; ) {
+    for (let lap = -1, deletedInLap = 0; ;) {
       const r = await gc();
       deletedInLap += r.deleted;
       if (!r.wrapped) continue;
@@ -79,8 +88,12 @@ export async function runGcSoak(o: GcSoakOptions): Promise<GcSoakResult> {
     }
     const cutoff = clock / 1000 - COSMOS_TOKEN_MAX_SECONDS - o.expiredForSeconds;
     // Kept: created after the cutoff, or the latest credential expired less than expiredFor ago.
-    const kept = ({ created, last }: { created: number; last: number }) => Math.floor(created / 1000) >= cutoff || last + TTL_MS + o.expiredForSeconds * 1000 > clock;
-    const expected = [...seen].filter(([, v]) => kept(v)).map(([id]) => id).sort();
+    const kept = ({ created, last }: { created: number; last: number }) =>
+      Math.floor(created / 1000) >= cutoff || last + TTL_MS + o.expiredForSeconds * 1000 > clock;
+    const expected = [...seen]
+      .filter(([, v]) => kept(v))
+      .map(([id]) => id)
+      .sort();
     const left = double.userIds().sort();
     return {
       callers: o.callers + o.regulars,
@@ -100,7 +113,13 @@ export async function runGcSoak(o: GcSoakOptions): Promise<GcSoakResult> {
 
 if (require.main === module) {
   const callers = Number(process.env.CALLERS ?? 100_000);
-  runGcSoak({ callers, hours: 72, regulars: 50, maxUsersPerRun: Math.ceil((callers / 72) * 4), expiredForSeconds: 3600 }).then((r) => {
+  runGcSoak({
+    callers,
+    hours: 72,
+    regulars: 50,
+    maxUsersPerRun: Math.ceil((callers / 72) * 4),
+    expiredForSeconds: 3600,
+  }).then((r) => {
     process.stdout.write(`${JSON.stringify(r)}\n`);
     process.exitCode = r.exact ? 0 : 1;
   });

@@ -19,7 +19,11 @@ let clock = Date.now();
 async function run(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, (s) => out.push(s), (s) => err.push(s));
+  const code = await main(
+    argv,
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
@@ -37,16 +41,43 @@ afterAll(async () => {
 
 const mint = (subject: string) =>
   createCosmosMinter(() => ({ endpoint: double.endpoint, key: double.key, database: "db" })).mint(
-    { request: 0, type: "cosmos", grant: "editor#1", database: "db", container: "items", partitionKeyPath: "/tenantId", partitionKey: "contoso", access: "read", ttlSeconds: 600 },
+    {
+      request: 0,
+      type: "cosmos",
+      grant: "editor#1",
+      database: "db",
+      container: "items",
+      partitionKeyPath: "/tenantId",
+      partitionKey: "contoso",
+      access: "read",
+      ttlSeconds: 600,
+    },
     { subject, issuer: "idp", claims: {}, now: clock },
   );
 
 it("revoke --subject writes the entry every broker reads, deletes the Cosmos metadata and prints the audit record", async () => {
   await mint("mallory");
-  const r = await run("revoke", "--env", "dev", "--subject", "mallory", "--reason", "INC-42", "--store", redis.url, policyFile);
+  const r = await run(
+    "revoke",
+    "--env",
+    "dev",
+    "--subject",
+    "mallory",
+    "--reason",
+    "INC-42",
+    "--store",
+    redis.url,
+    policyFile,
+  );
   expect(r).toMatchObject({ code: 0, err: "" });
   const audit = JSON.parse(r.out.split("\n")[0]).audit;
-  expect(audit).toMatchObject({ event: "revoked", type: "subject", subject: "mallory", reason: "INC-42", by: expect.stringMatching(/^cli:/) });
+  expect(audit).toMatchObject({
+    event: "revoked",
+    type: "subject",
+    subject: "mallory",
+    reason: "INC-42",
+    by: expect.stringMatching(/^cli:/),
+  });
   expect(r.out).toContain("Cosmos: 1 permission(s), 1 user(s) deleted");
   expect(double.userIds().filter((id) => id.startsWith(cosmosUserPrefix("idp", "mallory")))).toEqual([]);
   const store = await RedisStore.connect({ url: redis.url });
@@ -65,14 +96,26 @@ it.each([
   [["--subject", "a", "--issuer", "other"], 2, "one of this policy's issuers: idp"],
   [["--subject", "a", "--store", "redis://127.0.0.1:1"], 1, "cannot be reached"],
 ])("revoke %j -> exit %d", async (args, code, text) => {
-  const r = await run("revoke", "--env", "dev", ...(args as string[]), ...(args.includes("--store") ? [] : ["--store", redis.url]), policyFile);
+  const r = await run(
+    "revoke",
+    "--env",
+    "dev",
+    ...(args as string[]),
+    ...(args.includes("--store") ? [] : ["--store", redis.url]),
+    policyFile,
+  );
   expect(r.code).toBe(code);
   expect(r.err).toContain(text);
 });
 
 it("refuses to revoke when the policy does not turn revocation on", async () => {
   const plain = join(dir, "plain.yaml");
-  writeFileSync(plain, readFileSync(policyFile, "utf8").replace(/revocation:\n(  .*\n)+/, "").replace(/  responder:\n.*\n/, ""));
+  writeFileSync(
+    plain,
+    readFileSync(policyFile, "utf8")
+      .replace(/revocation:\n(  .*\n)+/, "")
+      .replace(/  responder:\n.*\n/, ""),
+  );
   const r = await run("revoke", "--env", "dev", "--subject", "a", "--store", redis.url, plain);
   expect([r.code, r.err]).toEqual([1, expect.stringContaining("revocation is not on")]);
 });
@@ -86,5 +129,7 @@ it("cosmos gc deletes the users whose permissions all expired long ago and keeps
   const r = await run("cosmos", "gc", "--env", "dev", "--expired-for", "1h", "--store", redis.url, policyFile);
   expect(r.code).toBe(0);
   expect(r.out).toMatch(/deleted 2\b/);
-  expect(double.userIds().map((id) => id.slice(0, cosmosUserPrefix("", "").length))).toEqual([cosmosUserPrefix("idp", "recent")]);
+  expect(double.userIds().map((id) => id.slice(0, cosmosUserPrefix("", "").length))).toEqual([
+    cosmosUserPrefix("idp", "recent"),
+  ]);
 });

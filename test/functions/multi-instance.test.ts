@@ -78,9 +78,18 @@ async function exchange(url: string, token: string): Promise<number> {
 it("honours a revocation issued through one instance on all four within the bound", async () => {
   const token = await editor("mallory");
   expect(await Promise.all(urls.map((u) => exchange(u, token)))).toEqual([200, 200, 200, 200]); // verifications cached
-  const responder = await keys.sign({ aud: "api://broker", sub: "responder-1", tid: "ops", roles: ["incident-responder"] });
+  const responder = await keys.sign({
+    aud: "api://broker",
+    sub: "responder-1",
+    tid: "ops",
+    roles: ["incident-responder"],
+  });
   const issued = Date.now();
-  const r = await fetch(`${urls[0]}/api/admin/revocations`, { method: "POST", headers: { authorization: `Bearer ${responder}`, "content-type": "application/json" }, body: JSON.stringify({ subject: "mallory" }) });
+  const r = await fetch(`${urls[0]}/api/admin/revocations`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${responder}`, "content-type": "application/json" },
+    body: JSON.stringify({ subject: "mallory" }),
+  });
   expect(r.status).toBe(201);
   const honouredAfter = await Promise.all(
     urls.map(async (u) => {
@@ -114,7 +123,9 @@ it("limits a caller over the global budget across the four instances to within 1
   );
   const seconds = (Date.now() - first) / 1000;
   const rate = allowed / seconds;
-  process.stdout.write(`global rate limit: ${allowed} allowed, ${limited} limited over ${seconds.toFixed(2)} s = ${rate.toFixed(1)}/s (configured ${RATE}/s)\n`);
+  process.stdout.write(
+    `global rate limit: ${allowed} allowed, ${limited} limited over ${seconds.toFixed(2)} s = ${rate.toFixed(1)}/s (configured ${RATE}/s)\n`,
+  );
   expect(limited).toBeGreaterThan(allowed); // the callers asked far more than the budget
   expect(Math.abs(rate - RATE) / RATE).toBeLessThanOrEqual(0.1);
 });

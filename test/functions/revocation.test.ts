@@ -17,7 +17,6 @@ import { filesInMemory, loadOk } from "../policy/helpers";
 import { KeyServer, makeKey } from "../support/key-server";
 import { revocationPolicy } from "../support/revocation-policy";
 
-
 const redis = new LocalRedis();
 const double = new CosmosRestContractDouble("db", { items: "/tenantId" });
 let keys: KeyServer;
@@ -29,18 +28,39 @@ async function brokerWith(onStoreDown: "deny" | "allow"): Promise<Broker> {
   const store = await RedisStore.connect({ url: redis.url });
   stores.push(store);
   const cosmos = () => ({ endpoint: double.endpoint, key: double.key, database: "db" });
-  const fluid = () => ({ tenantId: "t", endpoint: "http://127.0.0.1:1", key1: "k1", key2: "k2", active: "key1" as const });
+  const fluid = () => ({
+    tenantId: "t",
+    endpoint: "http://127.0.0.1:1",
+    key1: "k1",
+    key2: "k2",
+    active: "key1" as const,
+  });
   return createBrokerWithSharedState(
-    { config, verifier: new TokenVerifier(config), minters: { fluid: createFluidMinter(fluid), cosmos: createCosmosMinter(cosmos) } },
+    {
+      config,
+      verifier: new TokenVerifier(config),
+      minters: { fluid: createFluidMinter(fluid), cosmos: createCosmosMinter(cosmos) },
+    },
     { store, audit: (r) => audit.push(r), cosmos },
   );
 }
 
 const exchange = (b: Broker, token: string, requests: unknown[] = [{ type: "fluid", documentId: "contoso-1" }]) =>
-  b.handle({ method: "POST", path: "/api/token", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ requests }) });
+  b.handle({
+    method: "POST",
+    path: "/api/token",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ requests }),
+  });
 const revoke = (b: Broker, token: string, body: unknown) =>
-  b.handle({ method: "POST", path: "/api/admin/revocations", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-const editor = (sub: string, extra: Record<string, unknown> = {}) => keys.sign({ aud: "api://broker", sub, tid: "contoso", roles: ["editor"], ...extra });
+  b.handle({
+    method: "POST",
+    path: "/api/admin/revocations",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+const editor = (sub: string, extra: Record<string, unknown> = {}) =>
+  keys.sign({ aud: "api://broker", sub, tid: "contoso", roles: ["editor"], ...extra });
 
 let deny: Broker;
 let responderToken: string;
@@ -50,7 +70,12 @@ beforeAll(async () => {
   keys.keys = [await makeKey("k1")];
   await Promise.all([redis.start(), double.start()]);
   deny = await brokerWith("deny");
-  responderToken = await keys.sign({ aud: "api://broker", sub: "responder-1", tid: "ops", roles: ["incident-responder"] });
+  responderToken = await keys.sign({
+    aud: "api://broker",
+    sub: "responder-1",
+    tid: "ops",
+    roles: ["incident-responder"],
+  });
 });
 afterAll(async () => {
   for (const s of stores) await s.close();
@@ -60,7 +85,14 @@ afterAll(async () => {
 it("lets only the policy's admin roles revoke, and refuses malformed requests precisely", async () => {
   const notAdmin = await revoke(deny, await editor("eve"), { subject: "bob" });
   expect(notAdmin.status).toBe(403);
-  for (const body of [{}, { subject: "a", jti: "b" }, { jti: "x", issuer: "idp" }, { subject: "a", issuer: "nope" }, { subject: "" }, { subject: "a", extra: 1 }]) {
+  for (const body of [
+    {},
+    { subject: "a", jti: "b" },
+    { jti: "x", issuer: "idp" },
+    { subject: "a", issuer: "nope" },
+    { subject: "" },
+    { subject: "a", extra: 1 },
+  ]) {
     const r = await revoke(deny, responderToken, body);
     expect([r.status, r.headers["content-type"]]).toEqual([400, "application/problem+json"]);
   }
@@ -86,7 +118,14 @@ it("refuses a revoked subject within the staleness bound, cached verification in
   expect((await exchange(deny, await editor("mallory"))).status).toBe(401);
   expect((await exchange(deny, await editor("alice"))).status).toBe(200);
   const record = audit.find((a) => a.event === "revoked")!;
-  expect(record).toMatchObject({ event: "revoked", type: "subject", subject: "mallory", by: "idp|responder-1", reason: "laptop stolen", policy: expect.stringMatching(/^sha256:/) });
+  expect(record).toMatchObject({
+    event: "revoked",
+    type: "subject",
+    subject: "mallory",
+    by: "idp|responder-1",
+    reason: "laptop stolen",
+    policy: expect.stringMatching(/^sha256:/),
+  });
   // The entry lives maxTokenLifetime (1h) + the 5 min tolerance ceiling, counted from the revocation (just before `at`).
   const lifetime = Date.parse(record.expiresAt!) - Date.parse(record.at);
   expect(lifetime).toBeLessThanOrEqual(3600_000 + 300_000);
@@ -103,7 +142,10 @@ it("revokes one token by jti and leaves the subject's other tokens alone", async
 
 it("refuses tokens that live longer than maxTokenLifetime (an entry could expire before them)", async () => {
   const now = Math.floor(Date.now() / 1000);
-  const long = await keys.sign({ aud: "api://broker", sub: "dave", tid: "contoso", roles: ["editor"] }, { iat: now, exp: now + 7200 });
+  const long = await keys.sign(
+    { aud: "api://broker", sub: "dave", tid: "contoso", roles: ["editor"] },
+    { iat: now, exp: now + 7200 },
+  );
   const r = await exchange(deny, long);
   expect(r.status).toBe(401);
   expect(JSON.parse(r.body).detail).toMatch(/lives longer/);
@@ -112,7 +154,12 @@ it("refuses tokens that live longer than maxTokenLifetime (an entry could expire
 it("reports the store and onStoreDown in health, and fails closed (deny) or open (allow) while the store is down", async () => {
   const allow = await brokerWith("allow");
   const health = JSON.parse((await deny.handle({ method: "GET", path: "/api/health", headers: {} })).body);
-  expect(health).toEqual({ status: "ok", store: { kind: "redis", semantics: "shared across instances", reachable: true }, rateLimit: "instance", revocation: { onStoreDown: "deny" } });
+  expect(health).toEqual({
+    status: "ok",
+    store: { kind: "redis", semantics: "shared across instances", reachable: true },
+    rateLimit: "instance",
+    revocation: { onStoreDown: "deny" },
+  });
   await redis.stop();
   try {
     const [d, a] = await Promise.all([exchange(deny, await editor("frank")), exchange(allow, await editor("frank"))]);
@@ -123,6 +170,7 @@ it("reports the store and onStoreDown in health, and fails closed (deny) or open
   }
   const deadline = Date.now() + 5000;
   let back = 0;
-  while (Date.now() < deadline && (back = (await exchange(deny, await editor("frank"))).status) !== 200) await new Promise((r) => setTimeout(r, 100));
+  while (Date.now() < deadline && (back = (await exchange(deny, await editor("frank"))).status) !== 200)
+    await new Promise((r) => setTimeout(r, 100));
   expect(back).toBe(200);
 });

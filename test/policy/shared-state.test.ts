@@ -9,7 +9,9 @@ const withSection = (yaml: string) => MINIMAL.replace("environments:", `${yaml}\
 
 describe("policy sections for shared state", () => {
   it("compiles revocation and a global rate limit with their defaults, and asks for the store", () => {
-    const bundle = loadOk(filesInMemory(withSection("revocation:\n  adminRoles: [reader]\nrateLimit:\n  scope: global\n  perSecond: 5")));
+    const bundle = loadOk(
+      filesInMemory(withSection("revocation:\n  adminRoles: [reader]\nrateLimit:\n  scope: global\n  perSecond: 5")),
+    );
     const { config, infra } = compilePolicy(bundle, "dev");
     expect(config.revocation).toEqual({ adminRoles: ["reader"], onStoreDown: "deny", maxTokenLifetimeSeconds: 86400 });
     expect(config.rateLimit).toEqual({ scope: "global", perSecond: 5, burst: 20 });

@@ -6,7 +6,8 @@
 import { checkSecureDefaults, type TerraformJson } from "../../lib/constructs/secure-defaults";
 import { all, examplePolicyText, only, synthEnvironment, type Resources } from "./helpers";
 
-const withRevocation = () => examplePolicyText().replace(/\nenvironments:|$/, (m) => `\nrevocation:\n  adminRoles: [admin]\n${m}`);
+const withRevocation = () =>
+  examplePolicyText().replace(/\nenvironments:|$/, (m) => `\nrevocation:\n  adminRoles: [admin]\n${m}`);
 const prod = synthEnvironment("prod", { policyText: withRevocation() });
 const ctx = { stage: prod.compiled.config.environment.stage, infra: prod.compiled.infra };
 
@@ -21,12 +22,26 @@ it("is absent when the policy needs no shared state, and in ephemeral environmen
 it("is one Azure Managed Redis with Entra auth only, TLS, private endpoint, no eviction and AOF persistence", () => {
   const r = prod.json.resource;
   const redis = only(r, "azurerm_managed_redis");
-  expect(redis).toMatchObject({ public_network_access: "Disabled", default_database: { access_keys_authentication_enabled: false, client_protocol: "Encrypted", eviction_policy: "NoEviction", persistence_append_only_file_backup_frequency: "1s" } });
+  expect(redis).toMatchObject({
+    public_network_access: "Disabled",
+    default_database: {
+      access_keys_authentication_enabled: false,
+      client_protocol: "Encrypted",
+      eviction_policy: "NoEviction",
+      persistence_append_only_file_backup_frequency: "1s",
+    },
+  });
   const pe = only(r, "azurerm_private_endpoint");
-  expect(pe.private_service_connection).toMatchObject({ subresource_names: ["redisEnterprise"], is_manual_connection: false });
+  expect(pe.private_service_connection).toMatchObject({
+    subresource_names: ["redisEnterprise"],
+    is_manual_connection: false,
+  });
   expect(only(r, "azurerm_private_dns_zone").name).toBe("privatelink.redis.azure.net");
   const app = only(r, "azurerm_function_app_flex_consumption");
-  expect(app.app_settings).toMatchObject({ SHARED_STORE_URL: expect.stringMatching(/^rediss:\/\/\$\{azurerm_managed_redis\..+\.hostname\}:10000$/), SHARED_STORE_ENTRA: "true" });
+  expect(app.app_settings).toMatchObject({
+    SHARED_STORE_URL: expect.stringMatching(/^rediss:\/\/\$\{azurerm_managed_redis\..+\.hostname\}:10000$/),
+    SHARED_STORE_ENTRA: "true",
+  });
   expect(JSON.stringify(app.app_settings)).not.toMatch(/access_key|primary_access/);
   expect(app.virtual_network_subnet_id).toMatch(/^\$\{azurerm_subnet\..+\.id\}$/);
 });
@@ -35,9 +50,14 @@ it("grants the broker's identity data access through the default access policy",
   const deployments = all(prod.json.resource, "azurerm_resource_group_template_deployment");
   expect(deployments).toHaveLength(1);
   const template = JSON.parse(deployments[0].template_content);
-  expect(template.resources[0]).toMatchObject({ type: "Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments", properties: { accessPolicyName: "default" } });
+  expect(template.resources[0]).toMatchObject({
+    type: "Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments",
+    properties: { accessPolicyName: "default" },
+  });
   const parameters = JSON.parse(deployments[0].parameters_content);
-  expect(parameters.principalId.value).toMatch(/^\$\{azurerm_function_app_flex_consumption\..+\.identity\[0\]\.principal_id\}$/);
+  expect(parameters.principalId.value).toMatch(
+    /^\$\{azurerm_function_app_flex_consumption\..+\.identity\[0\]\.principal_id\}$/,
+  );
   expect(parameters.assignment.value).toMatch(/^[A-Za-z0-9]{1,60}$/);
 });
 

@@ -14,12 +14,24 @@ import { TokenVerifier } from "../../functions-src/verify/verify-token";
 async function main(): Promise<void> {
   const config = JSON.parse(readFileSync(process.env.TOKEN_BROKER_POLICY_FILE!, "utf8")) as RuntimeConfig;
   const store = await storeFromEnvironment(process.env, (line) => process.stderr.write(`${line}\n`));
-  const fluid = () => ({ tenantId: "t", endpoint: "http://127.0.0.1:1", key1: "test-key-1", key2: "test-key-2", active: "key1" as const });
-  const broker = createBrokerWithSharedState({ config, verifier: new TokenVerifier(config), minters: { fluid: createFluidMinter(fluid) } }, { store, audit: () => undefined });
+  const fluid = () => ({
+    tenantId: "t",
+    endpoint: "http://127.0.0.1:1",
+    key1: "test-key-1",
+    key2: "test-key-2",
+    active: "key1" as const,
+  });
+  const broker = createBrokerWithSharedState(
+    { config, verifier: new TokenVerifier(config), minters: { fluid: createFluidMinter(fluid) } },
+    { store, audit: () => undefined },
+  );
   const server = await startNodeHttpBroker(broker);
   process.stdout.write(`listening ${server.url}\n`);
   process.on("SIGTERM", () => {
-    void server.close().then(() => store.close()).then(() => process.exit(0));
+    void server
+      .close()
+      .then(() => store.close())
+      .then(() => process.exit(0));
   });
 }
 

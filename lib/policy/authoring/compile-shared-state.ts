@@ -4,7 +4,10 @@ import { parseDuration } from "./duration";
 import type { PolicyDocument } from "./source-types";
 import type { CompiledRateLimit, CompiledRevocation } from "../runtime/runtime-config";
 
-export function compileSharedState(doc: PolicyDocument): { revocation?: CompiledRevocation; rateLimit?: CompiledRateLimit } {
+export function compileSharedState(doc: PolicyDocument): {
+  revocation?: CompiledRevocation;
+  rateLimit?: CompiledRateLimit;
+} {
   const r = doc.revocation;
   const l = doc.rateLimit;
   return {
@@ -12,7 +15,8 @@ export function compileSharedState(doc: PolicyDocument): { revocation?: Compiled
       revocation: {
         adminRoles: r.adminRoles,
         onStoreDown: r.onStoreDown ?? "deny",
-        maxTokenLifetimeSeconds: r.maxTokenLifetime === undefined ? DEFAULT_TOKEN_LIFETIME_SECONDS : parseDuration(r.maxTokenLifetime)!,
+        maxTokenLifetimeSeconds:
+          r.maxTokenLifetime === undefined ? DEFAULT_TOKEN_LIFETIME_SECONDS : parseDuration(r.maxTokenLifetime)!,
       },
     }),
     ...(l && { rateLimit: { scope: l.scope ?? "instance", perSecond: l.perSecond ?? 2, burst: l.burst ?? 20 } }),

@@ -4,7 +4,11 @@
  */
 import { CosmosClient, type Database } from "@azure/cosmos";
 import type { GrantedCredential } from "../../../lib/policy/runtime/evaluate";
-import { collectCosmosGarbage, deleteCallerFromCosmos, guardCosmosMinter } from "../../../functions-src/mint/cosmos-cleanup";
+import {
+  collectCosmosGarbage,
+  deleteCallerFromCosmos,
+  guardCosmosMinter,
+} from "../../../functions-src/mint/cosmos-cleanup";
 import { cosmosUserPrefix, createCosmosMinter } from "../../../functions-src/mint/cosmos-minter";
 import type { MintContext, Minter } from "../../../functions-src/mint/minter";
 import { MemoryStore } from "../../../functions-src/store/memory-store";
@@ -12,7 +16,18 @@ import { CosmosRestContractDouble } from "../../../lib/local/cosmos-rest-contrac
 
 const double = new CosmosRestContractDouble("db", { items: "/tenantId" });
 type CosmosGrant = Extract<GrantedCredential, { type: "cosmos" }>;
-const grant = (over: Partial<CosmosGrant> = {}): CosmosGrant => ({ request: 0, type: "cosmos", grant: "reader#0", database: "db", container: "items", partitionKeyPath: "/tenantId", partitionKey: "contoso", access: "read", ttlSeconds: 600, ...over });
+const grant = (over: Partial<CosmosGrant> = {}): CosmosGrant => ({
+  request: 0,
+  type: "cosmos",
+  grant: "reader#0",
+  database: "db",
+  container: "items",
+  partitionKeyPath: "/tenantId",
+  partitionKey: "contoso",
+  access: "read",
+  ttlSeconds: 600,
+  ...over,
+});
 let clock = Date.now();
 const ctx = (subject: string): MintContext => ({ subject, issuer: "idp", claims: {}, now: clock });
 let settings: { endpoint: string; key: string; database: string };
@@ -31,7 +46,11 @@ afterAll(() => double.stop());
 
 const tokenOf = (c: Record<string, unknown>) => (c.resourceTokens as Record<string, string>)["dbs/db/colls/items"];
 const readWith = (token: string) =>
-  new CosmosClient({ endpoint: double.endpoint, resourceTokens: { "dbs/db/colls/items": token } }).database("db").container("items").item("doc-1", "contoso").read();
+  new CosmosClient({ endpoint: double.endpoint, resourceTokens: { "dbs/db/colls/items": token } })
+    .database("db")
+    .container("items")
+    .item("doc-1", "contoso")
+    .read();
 
 it("deletes every user and permission of a revoked caller, found by enumeration; idempotent", async () => {
   const minter = createCosmosMinter(() => settings);
@@ -50,7 +69,10 @@ it("deletes every user and permission of a revoked caller, found by enumeration;
 describe("garbage collection", () => {
   it("deletes the users of callers whose credentials all expired long enough ago, in bounded runs, idempotently", async () => {
     const store = new MemoryStore(1000, () => clock);
-    const minter = guardCosmosMinter(createCosmosMinter(() => settings, { cacheEntries: 1 }), store);
+    const minter = guardCosmosMinter(
+      createCosmosMinter(() => settings, { cacheEntries: 1 }),
+      store,
+    );
     for (let i = 0; i < 7; i++) await minter.mint(grant(), ctx(`old-${i}`));
     await minter.mint(grant(), ctx("regular"));
     clock += 2 * DAY;
@@ -58,7 +80,10 @@ describe("garbage collection", () => {
     await minter.mint(grant(), ctx("regular"));
     await minter.mint(grant(), ctx("recent"));
     const runs = [];
-    for (let i = 0; i < 5; i++) runs.push(await collectCosmosGarbage(db, { expiredForSeconds: 3600, maxUsersPerRun: 3, store, now: () => clock }));
+    for (let i = 0; i < 5; i++)
+      runs.push(
+        await collectCosmosGarbage(db, { expiredForSeconds: 3600, maxUsersPerRun: 3, store, now: () => clock }),
+      );
     expect(runs.every((r) => r.scanned <= 3)).toBe(true);
     expect(runs.reduce((n, r) => n + r.deleted, 0)).toBe(7 + 1); // the old callers and alice (no record)
     expect(double.userIds().sort()).toEqual([...usersOf("regular"), ...usersOf("recent")].sort());

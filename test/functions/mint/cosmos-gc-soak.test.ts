@@ -9,5 +9,5 @@ it("leaves exactly the active set after simulated days of distinct callers", asy
   expect(r.deleted).toBe(r.callers - r.expectedActive);
   expect(r.expectedActive).toBeLessThan(400); // the active set is small: the test is not vacuous
   // Bounded: never more than about the active window's callers plus what one lap leaves behind.
-  expect(r.peakUsers).toBeLessThan(2000 / 48 * 12 + 10);
+  expect(r.peakUsers).toBeLessThan((2000 / 48) * 12 + 10);
 });
