@@ -13,6 +13,7 @@ import type { Decision, GrantedCredential } from "../lib/policy/runtime/evaluate
 import { createEvaluator } from "../lib/policy/runtime/evaluate";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import type { AuditRecord, AuditSink } from "./audit";
+import { createAuditClaims } from "./audit-claims";
 import { BackendUnavailableError, type IssuedCredential, type MintContext, type Minters } from "./mint/minter";
 import { json, problem, type BrokerResponse } from "./problem";
 import type { RateLimiter } from "./rate-limit";
@@ -46,6 +47,8 @@ export interface BrokerDeps {
   revocation?: { check: RevocationCheck; admin?: (token: VerifiedToken, body: string) => Promise<BrokerResponse> };
   /** Extra members for GET /api/health (the store's kind and reachability, onStoreDown); never a secret. */
   health?: () => Promise<Record<string, unknown>>;
+  /** Key for hashing equality-only claims in audit records (docs/replay.md). @default claims kept in clear */
+  auditHashKey?: Uint8Array;
   /** @default 16384 */
   maxBodyBytes?: number;
   now?: () => number;
@@ -63,6 +66,7 @@ export function createBroker(deps: BrokerDeps): Broker {
   const now = deps.now ?? Date.now;
   const maxBody = deps.maxBodyBytes ?? 16_384;
   const policy = deps.config.policyHash;
+  const auditClaims = createAuditClaims(deps.config, deps.auditHashKey);
   const invalidToken = (detail: string, error = "invalid_token") =>
     problem("invalid-token", detail, { headers: { "www-authenticate": `Bearer error="${error}"` } });
 
@@ -128,8 +132,17 @@ export function createBroker(deps: BrokerDeps): Broker {
     }
 
     const decision = evaluator.evaluate({ issuer: token.issuer, claims: token.claims }, requests);
-    const base = { policy, subject: token.subject, issuer: token.issuer, roles: decision.roles };
-    for (const d of decision.denied) audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason }));
+    const base = {
+      policy,
+      subject: token.subject,
+      issuer: token.issuer,
+      roles: decision.roles,
+      ...auditClaims(token.claims),
+    };
+    for (const d of decision.denied) {
+      const asked = requests[d.request];
+      audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason, asked }));
+    }
     if (decision.credentials.length === 0) {
       return problem("forbidden", "the policy allows none of the requests", { members: { policy, denied: decision.denied } });
     }
@@ -138,7 +151,20 @@ export function createBroker(deps: BrokerDeps): Broker {
     for (const grant of decision.credentials) {
       const credential = await mintOne(grant, ctx);
       credentials.push(credential);
-      audit(record({ ...base, event: "issued", request: grant.request, type: grant.type, scope: scopeOf(grant), access: accessOf(grant), ttlSeconds: grant.ttlSeconds, grant: grant.grant, jti: credential.jti }));
+      audit(
+        record({
+          ...base,
+          event: "issued",
+          request: grant.request,
+          type: grant.type,
+          scope: scopeOf(grant),
+          access: accessOf(grant),
+          ttlSeconds: grant.ttlSeconds,
+          grant: grant.grant,
+          jti: credential.jti,
+          asked: requests[grant.request],
+        }),
+      );
     }
     return json(200, response(decision, credentials));
   }

@@ -53,10 +53,14 @@ export function brokerFromEnvironment(
   if (cosmos) minters.cosmos = createCosmosMinter(cosmos);
   const cdn = cdnSettings(env);
   if (cdn) minters.cdn = createCdnMinter(cdn);
+  // docs/replay.md: with a key (a Key Vault reference in app settings), equality-only claims are audited as HMACs.
+  const auditHashKey = env.AUDIT_CLAIM_HASH_KEY ? Buffer.from(env.AUDIT_CLAIM_HASH_KEY, "utf8") : undefined;
   // The store (and so the shared state) is connected before the first request is answered; see shared-state.ts.
   const verifier = new TokenVerifier(config);
   return deferredBroker(
-    store.then((s) => createBrokerWithSharedState({ config, verifier, minters }, { store: s, audit: stdoutAudit, cosmos })),
+    store.then((s) =>
+      createBrokerWithSharedState({ config, verifier, minters, auditHashKey }, { store: s, audit: stdoutAudit, cosmos }),
+    ),
   );
 }
 
