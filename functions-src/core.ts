@@ -84,9 +84,14 @@ export function createBroker(deps: BrokerDeps): Broker {
   }
 
   async function route(req: BrokerRequest): Promise<BrokerResponse> {
-    if (req.path === "/api/health") return req.method === "GET" ? json(200, { status: "ok", ...(await deps.health?.()) }) : problem("method-not-allowed", "use GET", { headers: { allow: "GET" } });
+    if (req.path === "/api/health") {
+      if (req.method !== "GET") return problem("method-not-allowed", "use GET", { headers: { allow: "GET" } });
+      return json(200, { status: "ok", ...(await deps.health?.()) });
+    }
     const admin = req.path === ADMIN_REVOCATIONS_PATH ? deps.revocation?.admin : undefined;
-    if (req.path !== "/api/token" && !admin) return problem("not-found", "the broker serves /api/token and /api/health");
+    if (req.path !== "/api/token" && !admin) {
+      return problem("not-found", "the broker serves /api/token and /api/health");
+    }
     if (req.method !== "POST") return problem("method-not-allowed", "use POST", { headers: { allow: "POST" } });
     const body = req.body ?? "";
     if (Buffer.byteLength(body, "utf8") > maxBody) return problem("payload-too-large", `the body may be at most ${maxBody} bytes`);

@@ -59,7 +59,10 @@ export function brokerFromEnvironment(
   const verifier = new TokenVerifier(config);
   return deferredBroker(
     store.then((s) =>
-      createBrokerWithSharedState({ config, verifier, minters, auditHashKey }, { store: s, audit: stdoutAudit, cosmos }),
+      createBrokerWithSharedState(
+        { config, verifier, minters, auditHashKey },
+        { store: s, audit: stdoutAudit, cosmos },
+      ),
     ),
   );
 }
@@ -70,5 +73,7 @@ const trustedProxyHops = Number(process.env.TRUSTED_PROXY_HOPS ?? 2);
 // One store per process, shared by the broker and the GC timer (the GC reads what the minters record there).
 let store: Promise<SharedStore> | undefined;
 const storeOnce = () => (store ??= storeFromEnvironment(process.env, announce));
-registerBrokerFunctions(app, () => (broker ??= brokerFromEnvironment(process.env, config, storeOnce())), { trustedProxyHops });
+registerBrokerFunctions(app, () => (broker ??= brokerFromEnvironment(process.env, config, storeOnce())), {
+  trustedProxyHops,
+});
 registerCosmosGcTimer(app, () => cosmosGcFromEnvironment(process.env, storeOnce()));

@@ -111,7 +111,7 @@ function healthFor(config: RuntimeConfig, store: SharedStore): () => Promise<Rec
   };
 }
 
-/** A broker whose construction (connecting to the store) is still under way: requests wait for it; a failure is a 503. */
+/** A broker still being built (connecting to the store): requests wait for it; a failure answers 503. */
 export function deferredBroker(pending: Promise<Broker>): Broker {
   pending.catch(() => undefined);
   return {

@@ -48,8 +48,22 @@ export const NAME_RULES: Record<ResourceKind, NameRule> = {
   // WAF policy names allow letters and digits only, starting with a letter.
   wafPolicy: { abbreviation: "waf", max: 128, global: false, separator: "", lowercase: true, valid: /^[a-z][a-z0-9]{0,127}$/ },
   // Azure Managed Redis: a DNS name (<name>.<region>.redis.azure.net).
-  managedRedis: { abbreviation: "amr", max: 60, global: true, separator: "-", lowercase: true, valid: /^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$/ },
-  virtualNetwork: { abbreviation: "vnet", max: 64, global: false, separator: "-", lowercase: true, valid: /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/ },
+  managedRedis: {
+    abbreviation: "amr",
+    max: 60,
+    global: true,
+    separator: "-",
+    lowercase: true,
+    valid: /^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$/,
+  },
+  virtualNetwork: {
+    abbreviation: "vnet",
+    max: 64,
+    global: false,
+    separator: "-",
+    lowercase: true,
+    valid: /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/,
+  },
 };
 
 export interface NamingContext {

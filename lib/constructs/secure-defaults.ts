@@ -229,19 +229,26 @@ export const RULES: Rule[] = [
     id: "TB-REDIS-001",
     description: "The shared store takes Entra authentication only (access keys off)",
     types: ["azurerm_managed_redis"],
-    check: (c) => (first(c.default_database).access_keys_authentication_enabled === false ? undefined : "access_keys_authentication_enabled must be false: Entra tokens only, no shared key"),
+    check: (c) =>
+      first(c.default_database).access_keys_authentication_enabled === false
+        ? undefined
+        : "access_keys_authentication_enabled must be false: Entra tokens only, no shared key",
   },
   {
     id: "TB-REDIS-002",
     description: "The shared store is reachable over its private endpoint only",
     types: ["azurerm_managed_redis"],
-    check: (c) => (c.public_network_access === "Disabled" ? undefined : "public_network_access must be Disabled (the broker reaches it through the private endpoint)"),
+    check: (c) =>
+      c.public_network_access === "Disabled"
+        ? undefined
+        : "public_network_access must be Disabled (the broker reaches it through the private endpoint)",
   },
   {
     id: "TB-REDIS-003",
     description: "The shared store speaks TLS only",
     types: ["azurerm_managed_redis"],
-    check: (c) => (first(c.default_database).client_protocol === "Encrypted" ? undefined : "client_protocol must be Encrypted"),
+    check: (c) =>
+      first(c.default_database).client_protocol === "Encrypted" ? undefined : "client_protocol must be Encrypted",
   },
   {
     id: "TB-REDIS-004",
@@ -250,8 +257,11 @@ export const RULES: Rule[] = [
     check: (c, ctx) => {
       if (!ctx.infra.sharedStore?.reasons.includes("revocation")) return undefined;
       const db = first(c.default_database);
-      if (db.eviction_policy !== "NoEviction") return "eviction_policy must be NoEviction: an evicted entry un-revokes a caller";
-      return db.persistence_append_only_file_backup_frequency ? undefined : "enable AOF persistence (persistence_append_only_file_backup_frequency) so a restart keeps revocations";
+      if (db.eviction_policy !== "NoEviction") {
+        return "eviction_policy must be NoEviction: an evicted entry un-revokes a caller";
+      }
+      if (db.persistence_append_only_file_backup_frequency) return undefined;
+      return "enable AOF persistence (persistence_append_only_file_backup_frequency) so a restart keeps revocations";
     },
   },
 ];

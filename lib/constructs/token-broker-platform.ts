@@ -128,7 +128,13 @@ export class TokenBrokerPlatform extends Construct {
     }
 
     if (infra.sharedStore && !ephemeral) {
-      this.sharedStore = new SharedStore(this, "shared-store", { name: name("managedRedis"), networkName: name("virtualNetwork"), location, resourceGroupName: rg, tags });
+      this.sharedStore = new SharedStore(this, "shared-store", {
+        name: name("managedRedis"),
+        networkName: name("virtualNetwork"),
+        location,
+        resourceGroupName: rg,
+        tags,
+      });
       appSettings.SHARED_STORE_URL = this.sharedStore.url;
       // Entra auth: the Redis user name is the identity's object id, read from its own token's `oid` claim.
       appSettings.SHARED_STORE_ENTRA = "true";

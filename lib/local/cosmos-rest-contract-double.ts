@@ -118,7 +118,8 @@ export class CosmosRestContractDouble {
       const link = `${dbLink}/users/${id}`;
       if (this.users.has(link) && !upsert) return send(res, 409, { code: "Conflict" });
       if (!this.users.has(link)) this.addUser(link);
-      return send(res, 201, { id, _rid: id, _self: `${link}/`, _permissions: "permissions/", _ts: this.userMeta.get(link)!.ts });
+      const ts = this.userMeta.get(link)!.ts;
+      return send(res, 201, { id, _rid: id, _self: `${link}/`, _permissions: "permissions/", _ts: ts });
     }
     if (parts.length === 3 && verb === "get") return this.usersFeed(req, res, dbLink);
     const userLink = `${dbLink}/users/${parts[3]}`;
@@ -223,7 +224,11 @@ export class CosmosRestContractDouble {
       page.push({ id: link.slice(dbLink.length + 7), _self: `${link}/`, _ts: meta.ts });
       last = meta.seq;
     }
-    const headers: Record<string, string> = { "content-type": "application/json", "x-ms-request-charge": "1", "x-ms-item-count": String(page.length) };
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      "x-ms-request-charge": "1",
+      "x-ms-item-count": String(page.length),
+    };
     if (more) headers["x-ms-continuation"] = String(last);
     res.writeHead(200, headers).end(JSON.stringify({ _rid: "db", Users: page, _count: page.length }));
   }
@@ -237,7 +242,8 @@ export class CosmosRestContractDouble {
     if (!this.users.has(link)) this.addUser(link, Math.floor(atMs / 1000));
     const id = `soak-${container}`;
     const resource = `dbs/${this.database}/colls/${container}`;
-    this.users.get(link)!.set(id, { id, permissionMode: "Read", resource, _ts: Math.floor(atMs / 1000), _token: "", _generation: 0 });
+    const ts = Math.floor(atMs / 1000);
+    this.users.get(link)!.set(id, { id, permissionMode: "Read", resource, _ts: ts, _token: "", _generation: 0 });
   }
 
   /** Ids of the users that exist now. */

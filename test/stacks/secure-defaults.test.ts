@@ -8,7 +8,8 @@ import { examplePolicyText, synthEnvironment, type Resources } from "./helpers";
 const prod = synthEnvironment("prod");
 const pr = synthEnvironment("pr-7");
 // The example policy with revocation on: the stack that has the shared store (Azure Managed Redis).
-const withStore = synthEnvironment("prod", { policyText: examplePolicyText().replace(/\nenvironments:|$/, (m) => `\nrevocation:\n  adminRoles: [admin]\n${m}`) });
+const revocationOn = (m: string) => `\nrevocation:\n  adminRoles: [admin]\n${m}`;
+const withStore = synthEnvironment("prod", { policyText: examplePolicyText().replace(/\nenvironments:|$/, revocationOn) });
 const ctx = (s: typeof prod) => ({ stage: s.compiled.config.environment.stage, infra: s.compiled.infra });
 
 /** A deep copy of the stack's JSON with `mutate` applied to the first resource of `type`. */
@@ -41,7 +42,12 @@ const fixtures: [string, string, (r: Record<string, any>) => void, typeof prod?]
   ["TB-IAM-001", "azurerm_role_assignment", (r) => (r.role_definition_name = "Owner")],
   ["TB-TAG-001", "azurerm_storage_account", (r) => delete r.tags.owner],
   ["TB-TAG-001", "azurerm_resource_group", (r) => delete r.tags["expires-on"], pr],
-  ["TB-REDIS-001", "azurerm_managed_redis", (r) => (r.default_database.access_keys_authentication_enabled = true), withStore],
+  [
+    "TB-REDIS-001",
+    "azurerm_managed_redis",
+    (r) => (r.default_database.access_keys_authentication_enabled = true),
+    withStore,
+  ],
   ["TB-REDIS-002", "azurerm_managed_redis", (r) => (r.public_network_access = "Enabled"), withStore],
   ["TB-REDIS-003", "azurerm_managed_redis", (r) => (r.default_database.client_protocol = "Plaintext"), withStore],
   ["TB-REDIS-004", "azurerm_managed_redis", (r) => (r.default_database.eviction_policy = "AllKeysLRU"), withStore],

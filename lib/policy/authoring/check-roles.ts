@@ -31,8 +31,10 @@ export function checkRoles(doc: PolicyDocument, envs: ResolvedEnvironment[], c: 
       }
     });
     // A revocation admin role needs no grants: revoking is what it is for.
-    if ((role.grants ?? []).length === 0 && (role.inherits ?? []).length === 0 && !doc.revocation?.adminRoles?.includes(name)) {
-      c.report("E_NEVER_MATCHES", at, `role '${name}' grants nothing`, "add `grants:` or `inherits:`, name it in revocation.adminRoles, or remove the role", { key: true });
+    const revocationAdmin = doc.revocation?.adminRoles?.includes(name) ?? false;
+    if ((role.grants ?? []).length === 0 && (role.inherits ?? []).length === 0 && !revocationAdmin) {
+      const hint = "add `grants:` or `inherits:`, name it in revocation.adminRoles, or remove the role";
+      c.report("E_NEVER_MATCHES", at, `role '${name}' grants nothing`, hint, { key: true });
     }
   }
   checkCycles(doc, c);
