@@ -6,6 +6,7 @@
 import { FunctionAppFlexConsumption, type FunctionAppFlexConsumptionAuthSettingsV2 } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
 import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
 import { Construct } from "constructs";
+import type { Grantee } from "./role-assignments";
 import type { BrokerStorage } from "./storage";
 
 export interface EasyAuthIssuer {
@@ -14,6 +15,8 @@ export interface EasyAuthIssuer {
   /** Exact issuer URLs; an Entra issuer is https://login.microsoftonline.com/<tenant>/v2.0. */
   readonly issuers: string[];
   readonly audiences: string[];
+  /** OIDC discovery document per issuer, same order (from the infra needs). */
+  readonly discovery: string[];
   /** The app registration's client id Easy Auth validates against. */
   readonly clientId: string;
 }
@@ -40,7 +43,7 @@ export interface BrokerFunctionProps {
 /** Paths Easy Auth lets through unauthenticated: health only (it reveals nothing). */
 export const UNAUTHENTICATED_PATHS = ["/api/health"];
 
-export class BrokerFunction extends Construct {
+export class BrokerFunction extends Construct implements Grantee {
   readonly app: FunctionAppFlexConsumption;
   readonly plan: ServicePlan;
 
@@ -89,6 +92,10 @@ export class BrokerFunction extends Construct {
     });
   }
 
+  get granteeName(): string {
+    return this.node.id;
+  }
+
   /** The system identity's object id, for role assignments. */
   get principalId(): string {
     return this.app.identity.principalId;
@@ -124,6 +131,6 @@ function easyAuthSettings(issuer: EasyAuthIssuer): FunctionAppFlexConsumptionAut
   return {
     ...common,
     defaultProvider: issuer.name,
-    customOidcV2: [{ name: issuer.name, clientId: issuer.clientId, openidConfigurationEndpoint: `${issuer.issuers[0].replace(/\/+$/, "")}/.well-known/openid-configuration` }],
+    customOidcV2: [{ name: issuer.name, clientId: issuer.clientId, openidConfigurationEndpoint: issuer.discovery[0] }],
   };
 }

@@ -2,7 +2,8 @@
 import type { Checker } from "./checker";
 import { parseDuration } from "./duration";
 import { MAX_CLOCK_TOLERANCE_SECONDS } from "../runtime/limits";
-import type { IssuerSource, PolicyDocument } from "./source-types";
+import type { PolicyDocument } from "./source-types";
+import { defaultSubject } from "./document-queries";
 import { closest } from "./spelling";
 
 export function checkIssuers(doc: PolicyDocument, c: Checker): void {
@@ -49,6 +50,3 @@ export function checkIssuers(doc: PolicyDocument, c: Checker): void {
   }
 }
 
-export function defaultSubject(issuer: IssuerSource): string {
-  return issuer.type === "entra" ? "oid" : "sub";
-}

@@ -2,16 +2,13 @@
 import type { Checker } from "./checker";
 import { canonicalJson } from "./canonical-json";
 import type { ResolvedEnvironment } from "./environments";
-import { COMBINATORS, OPERATORS, type ClaimDeclaration, type ConditionSource, type PolicyDocument, type RoleSource, type Scalar } from "./source-types";
+import { COMBINATORS, OPERATORS, type ClaimDeclaration, type ConditionSource, type PolicyDocument, type Scalar } from "./source-types";
+import { roleIssuers } from "./document-queries";
 import { closest } from "./spelling";
 import { substituteEnv, UUID } from "../runtime/template";
 import type { JsonPath } from "./yaml-source";
 
 /** The issuers a role applies to, with their declared claims. */
-export function roleIssuers(doc: PolicyDocument, role: RoleSource): [string, Record<string, ClaimDeclaration>][] {
-  return (role.issuers ?? Object.keys(doc.issuers)).filter((n) => doc.issuers[n]).map((n) => [n, doc.issuers[n].claims]);
-}
-
 export function checkRoles(doc: PolicyDocument, envs: ResolvedEnvironment[], c: Checker): void {
   const names = Object.keys(doc.roles);
   for (const [name, role] of Object.entries(doc.roles)) {
