@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { app } from "@azure/functions";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import { RUNTIME_CONFIG_FORMAT } from "../lib/policy/runtime/runtime-config";
+import { APP_SETTING } from "../lib/policy/runtime/app-settings";
 import { registerBrokerFunctions } from "./adapters/azure-functions";
 import { stdoutAudit } from "./audit";
 import { createBroker, type Broker } from "./core";
@@ -19,10 +20,11 @@ import { SubjectRateLimiter } from "./rate-limit";
 import { cdnSettings, cosmosSettings, fluidSettings } from "./settings";
 import { TokenVerifier } from "./verify/verify-token";
 
-export function loadRuntimeConfig(path = process.env.TOKEN_BROKER_POLICY_FILE ?? join(__dirname, "policy.json")): RuntimeConfig {
+export function loadRuntimeConfig(path = process.env[APP_SETTING.policyFile] ?? join(__dirname, "policy.json")): RuntimeConfig {
   const config = JSON.parse(readFileSync(path, "utf8")) as RuntimeConfig;
   if (config.format !== RUNTIME_CONFIG_FORMAT) throw new Error(`policy.json is ${config.format}, this broker reads ${RUNTIME_CONFIG_FORMAT}`);
-  if (process.env.TOKEN_BROKER_POLICY_HASH && process.env.TOKEN_BROKER_POLICY_HASH !== config.policyHash) {
+  const expectedHash = process.env[APP_SETTING.policyHash];
+  if (expectedHash && expectedHash !== config.policyHash) {
     throw new Error("the deployed policy.json does not match TOKEN_BROKER_POLICY_HASH");
   }
   return config;
@@ -40,4 +42,4 @@ export function brokerFromEnvironment(env: NodeJS.ProcessEnv = process.env, conf
 }
 
 let broker: Broker | undefined;
-registerBrokerFunctions(app, () => (broker ??= brokerFromEnvironment()), { trustedProxyHops: Number(process.env.TRUSTED_PROXY_HOPS ?? 2) });
+registerBrokerFunctions(app, () => (broker ??= brokerFromEnvironment()), { trustedProxyHops: Number(process.env[APP_SETTING.trustedProxyHops] ?? 2) });
