@@ -42,7 +42,7 @@ function checkCondition(cond: ConditionSource, at: JsonPath, issuers: [string, R
   const operators = keys.filter((k) => (OPERATORS as readonly string[]).includes(k));
   if (combinators.length > 0) {
     if (keys.length > 1) {
-      c.report("E_SCHEMA", at, `a condition holds either one of all/any/not or one claim test, this one holds ${keys.join(", ")}`, "wrap the parts in `all: [ ... ]` (every one must hold) or `any: [ ... ]`");
+      c.report("E_CONDITION_FORM", at, `a condition holds either one of all/any/not or one claim test, this one holds ${keys.join(", ")}`, "wrap the parts in `all: [ ... ]` (every one must hold) or `any: [ ... ]`");
       return undefined;
     }
     if (cond.not) {
@@ -57,7 +57,7 @@ function checkCondition(cond: ConditionSource, at: JsonPath, issuers: [string, R
   }
   if (cond.claim === undefined || operators.length !== 1) {
     c.report(
-      "E_SCHEMA",
+      "E_CONDITION_FORM",
       at,
       cond.claim === undefined ? "a claim test needs `claim:`" : operators.length === 0 ? `the test on claim '${cond.claim}' has no operator` : `the test on claim '${cond.claim}' has ${operators.length} operators (${operators.join(", ")})`,
       "write one claim and one operator: equals, in, contains, prefix, glob or exists; combine tests with all/any",
