@@ -1,6 +1,7 @@
 /**
  * Secrets from configuration (in Azure: Key Vault references resolved by App Service). If a reference cannot be
- * resolved, App Service passes the literal `@Microsoft.KeyVault(...)` text to the app (facts.md): that text must
+ * resolved, App Service passes the literal `@Microsoft.KeyVault(...)` text to the app
+ * (learn.microsoft.com/azure/app-service/app-service-key-vault-references, troubleshooting): that text must
  * never become a signing key, so it is refused like a missing secret, and the broker answers 503.
  */
 export class SecretUnavailableError extends Error {

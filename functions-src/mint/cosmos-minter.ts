@@ -1,5 +1,5 @@
 /**
- * Cosmos DB resource tokens (facts.md): the service mints them, with the account key. Per caller:
+ * Cosmos DB resource tokens (learn.microsoft.com/rest/api/cosmos-db/permissions): the service mints them, with the account key. Per caller:
  * - one Cosmos *user* per (issuer, subject), with a deterministic id (a digest: claim values never become ids);
  * - one *permission* per (user, container). Cosmos allows one permission per user per resource, and a
  *   partition-scoped permission's resource is still the container, so asking for another partition or mode

@@ -1,7 +1,7 @@
 /**
  * The broker: a Flex Consumption Function App (Node 22) with a system identity, secrets as Key Vault references,
  * and Easy Auth v2 as the first gate. The broker verifies every token itself too: Easy Auth can be off or
- * misconfigured, and it is not confirmed to block unauthenticated callers on Flex (facts.md).
+ * misconfigured, and no public documentation confirms it blocks unauthenticated callers on Flex Consumption.
  */
 import { FunctionAppFlexConsumption, type FunctionAppFlexConsumptionAuthSettingsV2 } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
 import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";

@@ -7,7 +7,7 @@ import { CosmosdbSqlRoleDefinition } from "@cdktf/provider-azurerm/lib/cosmosdb-
 import { Construct } from "constructs";
 import type { Grantee } from "./role-assignments";
 
-/** Built-in data-plane roles (facts.md: Cosmos DB data-plane RBAC). */
+/** Built-in data-plane roles (learn.microsoft.com/azure/cosmos-db/how-to-setup-rbac). */
 const BUILT_IN_DATA_ROLE = { reader: "00000000-0000-0000-0000-000000000001", contributor: "00000000-0000-0000-0000-000000000002" };
 
 export type CosmosCapacity = { mode: "serverless" } | { mode: "autoscale"; maxThroughput: number };

@@ -59,7 +59,7 @@ describe("compiler", () => {
     ]);
     expect(infra.secrets).toEqual(["cosmos-account-key", "fluid-key1", "fluid-key2"]);
 
-    const text = readFileSync(join(ROOT, "policies", "policy.yaml"), "utf8").replace(/      - cosmos: .*\n/g, "");
+    const text = readFileSync(join(ROOT, "policies", "policy.yaml"), "utf8").replace(/ {6}- cosmos: .*\n/g, "");
     const noCosmos = compilePolicy(checkedOrThrow(loadCheckedPolicy({ ...example().files, read: (f) => (f.endsWith("policy.yaml") ? text : readFileSync(f, "utf8")) })), "prod");
     expect(noCosmos.infra.cosmos).toMatchObject({ mintsResourceTokens: false, localAuthenticationDisabled: true });
     expect(noCosmos.infra.secrets).toEqual(["fluid-key1", "fluid-key2"]);
