@@ -8,7 +8,8 @@
  */
 import { isIPv4 } from "node:net";
 import { BlobSASPermissions, generateBlobSASQueryParameters, SASProtocol, StorageSharedKeyCredential, type UserDelegationKey } from "@azure/storage-blob";
-import { BackendUnavailableError, type Minter } from "./minter";
+import { BackendUnavailableError } from "../errors";
+import type { Minter } from "./minter";
 
 export type SasSigner =
   | { kind: "account-key"; accountName: string; keys: { primary: string; secondary?: string; active: "primary" | "secondary" } }

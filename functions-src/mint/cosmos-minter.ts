@@ -12,7 +12,10 @@
 import { createHash } from "node:crypto";
 import { CosmosClient, ErrorResponse, type PermissionDefinition } from "@azure/cosmos";
 import { BoundedCache } from "../bounded-cache";
-import { BackendUnavailableError, type Minter } from "./minter";
+import { BackendUnavailableError } from "../errors";
+import { identityKey } from "../identity-key";
+import type { Minter } from "./minter";
+import { isReusable } from "./reuse";
 
 export interface CosmosSettings {
   endpoint: string;
@@ -45,15 +48,13 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
     roundTrips: () => roundTrips,
     async mint(grant, ctx) {
       const s = settings();
-      const userId = `tb-${digest(`${ctx.issuer}\n${ctx.subject}`)}`;
+      const userId = `tb-${digest(identityKey(ctx))}`;
       const containerLink = `dbs/${s.database}/colls/${grant.container}`;
       const cacheKey = `${s.endpoint}|${userId}|${containerLink}|${JSON.stringify(grant.partitionKey)}|${grant.access}`;
       const cached = cache.get(cacheKey);
       let token: string;
       let expiresAt: number;
-      // Reuse only a token that still has time left AND does not outlive what this grant allows.
-      const latest = ctx.now + grant.ttlSeconds * 1000;
-      if (cached && cached.expiresAt <= latest && cached.expiresAt - ctx.now >= Math.min(minRemaining, grant.ttlSeconds * 500)) {
+      if (cached && isReusable(cached.expiresAt, grant, ctx.now, minRemaining)) {
         ({ token, expiresAt } = cached);
       } else {
         const definition: PermissionDefinition = {
@@ -77,7 +78,7 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
             throw unavailable(e2);
           }
         }
-        expiresAt = latest;
+        expiresAt = ctx.now + grant.ttlSeconds * 1000;
         cache.set(cacheKey, { token, expiresAt }, expiresAt);
       }
       return {

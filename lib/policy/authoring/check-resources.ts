@@ -3,6 +3,7 @@ import type { Checker } from "./checker";
 import type { ResolvedEnvironment } from "./environments";
 import type { PolicyDocument } from "./source-types";
 import { closest } from "./spelling";
+import { isHttpsOrLoopbackHttp } from "../runtime/loopback";
 import { substituteEnv, UUID } from "../runtime/template";
 
 export function checkResources(doc: PolicyDocument, envs: ResolvedEnvironment[], c: Checker): void {
@@ -80,7 +81,7 @@ export function checkResources(doc: PolicyDocument, envs: ResolvedEnvironment[],
 function isIssuerUrl(url: string): boolean {
   try {
     const u = new URL(url);
-    return u.protocol === "https:" || (u.protocol === "http:" && (u.hostname === "127.0.0.1" || u.hostname === "localhost"));
+    return isHttpsOrLoopbackHttp(u);
   } catch {
     return false;
   }
