@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { loadCheckedPolicy, type CheckedPolicy } from "../../lib/policy/authoring/checked-policy";
+import { loadPolicy } from "../../lib/policy/authoring/load";
 import { compilePolicy } from "../../lib/policy/authoring/compile";
 import type { PolicyDiagnostic } from "../../lib/policy/authoring/errors";
 import { filesOnDisk, type PolicyFiles } from "../../lib/policy/authoring/policy-files";
@@ -29,4 +30,14 @@ export function example(): CheckedPolicy {
 
 export function compileExample(env: string) {
   return compilePolicy(example(), env);
+}
+
+/**
+ * Compiles WITHOUT the semantic checks, on purpose, by casting past the CheckedPolicy brand: only for tests of the
+ * evaluator's own defence against policies that `policy check` refuses. Production code has no such path.
+ */
+export function compileUnchecked(files: PolicyFiles, env: string) {
+  const loaded = loadPolicy(files);
+  if (!loaded.bundle) throw new Error(`the policy does not load: ${loaded.diagnostics.map((d) => d.message).join("; ")}`);
+  return compilePolicy(loaded.bundle as CheckedPolicy, env);
 }

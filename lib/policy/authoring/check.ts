@@ -5,6 +5,7 @@ import { checkIssuers } from "./check-issuers";
 import { checkReferences } from "./check-references";
 import { checkResources } from "./check-resources";
 import { checkRoles } from "./check-roles";
+import { checkTemplateCollisions } from "./check-template-collisions";
 import { representativeEnvironments } from "./environments";
 import type { PolicyDiagnostic } from "./errors";
 import type { PolicyBundle } from "./load";
@@ -18,6 +19,7 @@ export function checkBundle(bundle: PolicyBundle): PolicyDiagnostic[] {
   checkIssuers(doc, c);
   checkRoles(doc, envs, c);
   checkGrants(doc, c);
+  checkTemplateCollisions(doc, c);
   checkResources(doc, envs, c);
   return sortDiagnostics(c.diagnostics);
 }
