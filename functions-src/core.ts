@@ -13,6 +13,7 @@ import type { Decision, GrantedCredential } from "../lib/policy/runtime/evaluate
 import { createEvaluator } from "../lib/policy/runtime/evaluate";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import type { AuditRecord, AuditSink } from "./audit";
+import { createAuditClaims } from "./audit-claims";
 import { BackendUnavailableError, BrokerError, SecretUnavailableError, TokenError } from "./errors";
 import { identityKey } from "./identity-key";
 import type { IssuedCredential, Minter, MintContext, Minters } from "./mint/minter";
@@ -29,6 +30,11 @@ export interface BrokerRequest {
   /** Lower-case names. */
   headers: Readonly<Record<string, string | undefined>>;
   body?: string;
+  /**
+   * Lower-case names of headers that arrived more than once, when the adapter can tell (node:http can; the Functions
+   * host joins repeats into one value with commas, which the core refuses for Authorization).
+   */
+  repeatedHeaders?: readonly string[];
   /** The caller's IP as the adapter determined it from the trusted proxy chain. */
   clientIp?: string;
 }
@@ -39,6 +45,8 @@ export interface BrokerDeps {
   minters: Minters;
   audit?: AuditSink;
   rateLimiter?: SubjectRateLimiter;
+  /** Key for hashing equality-only claims in audit records (docs/replay.md). @default claims kept in clear */
+  auditHashKey?: Uint8Array;
   /** @default MAX_BODY_BYTES */
   maxBodyBytes?: number;
   now?: () => number;
@@ -56,6 +64,7 @@ export function createBroker(deps: BrokerDeps): Broker {
   const now = deps.now ?? Date.now;
   const maxBody = deps.maxBodyBytes ?? MAX_BODY_BYTES;
   const policy = deps.config.policyHash;
+  const auditClaims = createAuditClaims(deps.config, deps.auditHashKey);
 
   async function handle(req: BrokerRequest): Promise<BrokerResponse> {
     try {
@@ -74,11 +83,18 @@ export function createBroker(deps: BrokerDeps): Broker {
     if (!/^application\/json(\s*;.*)?$/i.test(req.headers["content-type"] ?? "")) return problem("unsupported-media-type", "send the requests as application/json");
 
     const auth = req.headers.authorization;
+    // Two Authorization headers are ambiguous (which one did Easy Auth check?). A bearer credential never holds a
+    // comma (RFC 6750 b64token), so a comma is what a joined repeat looks like.
+    if (req.repeatedHeaders?.includes("authorization") || auth?.includes(",")) {
+      const headers = { "www-authenticate": 'Bearer error="invalid_request"' };
+      return problem("bad-request", "send exactly one Authorization header", { headers });
+    }
     const bearer = auth === undefined ? undefined : BEARER.exec(auth)?.[1];
     if (!bearer) return invalidTokenProblem(auth === undefined ? "send Authorization: Bearer <token>" : "the Authorization header is not a bearer token", auth === undefined ? "invalid_request" : "invalid_token");
     let token;
     try {
-      token = await deps.verifier.verify(bearer, { id: req.headers["x-ms-client-principal-id"] });
+      const easyAuth = { id: req.headers["x-ms-client-principal-id"], principal: req.headers["x-ms-client-principal"] };
+      token = await deps.verifier.verify(bearer, easyAuth);
     } catch (e) {
       if (e instanceof TokenError) audit(record({ event: "rejected", reason: e.code }));
       throw e;
@@ -96,8 +112,17 @@ export function createBroker(deps: BrokerDeps): Broker {
     const requests = parseAccessRequests(parsed);
 
     const decision = evaluator.evaluate({ issuer: token.issuer, claims: token.claims }, requests);
-    const base = { policy, subject: token.subject, issuer: token.issuer, roles: decision.roles };
-    for (const d of decision.denied) audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason }));
+    const base = {
+      policy,
+      subject: token.subject,
+      issuer: token.issuer,
+      roles: decision.roles,
+      ...auditClaims(token.claims),
+    };
+    for (const d of decision.denied) {
+      const asked = requests[d.request];
+      audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason, asked }));
+    }
     if (decision.credentials.length === 0) {
       return problem("forbidden", "the policy allows none of the requests", { members: { policy, denied: decision.denied } });
     }
@@ -106,7 +131,20 @@ export function createBroker(deps: BrokerDeps): Broker {
     for (const grant of decision.credentials) {
       const credential = await mintOne(grant, ctx);
       credentials.push(credential);
-      audit(record({ ...base, event: "issued", request: grant.request, type: grant.type, scope: scopeOf(grant), access: accessOf(grant), ttlSeconds: grant.ttlSeconds, grant: grant.grant, jti: credential.jti }));
+      audit(
+        record({
+          ...base,
+          event: "issued",
+          request: grant.request,
+          type: grant.type,
+          scope: scopeOf(grant),
+          access: accessOf(grant),
+          ttlSeconds: grant.ttlSeconds,
+          grant: grant.grant,
+          jti: credential.jti,
+          asked: requests[grant.request],
+        }),
+      );
     }
     return json(200, response(decision, credentials));
   }

@@ -29,12 +29,13 @@ export class BrokerStack extends TerraformStack {
       // Storage has shared-key access off, so the provider must use Entra for blob containers.
       storageUseAzuread: true,
     });
-    if (azure.state && env.stage !== "ephemeral") {
+    if (azure.state) {
       new AzurermBackend(this, {
         resourceGroupName: azure.state.resourceGroup,
         storageAccountName: azure.state.storageAccount,
         containerName: azure.state.container,
-        key: `${id}.tfstate`,
+        // One state blob per pull request (`pr-42.tfstate`), so the close and the expiry jobs find it.
+        key: env.stage === "ephemeral" ? `${env.name}.tfstate` : `${id}.tfstate`,
         useAzureadAuth: true,
       });
     } else {

@@ -11,6 +11,8 @@ import { formatDiagnostic, type PolicyDiagnostic } from "../policy/authoring/err
 import { explain, formatExplanation } from "../policy/review/explain";
 import { filesAtRevision, filesOnDisk, isGitRevision } from "../policy/authoring/policy-files";
 import { loadTestFiles, runPolicyTests } from "../policy/review/policy-test";
+import { replayCommand } from "./replay-command";
+import { reviewCommand, ReviewUsageError } from "./review-command";
 
 type Print = (s: string) => void;
 
@@ -29,12 +31,16 @@ export async function runPolicyCommand(command: string, argv: string[], out: Pri
         return explainCommand(argv, out, err);
       case "diff":
         return diff(argv, out, err);
+      case "review":
+        return reviewCommand(argv, out);
+      case "replay":
+        return replayCommand(argv, out, err);
       default:
-        err(`unknown command 'policy ${command}'; try: check, compile, test, explain, diff`);
+        err(`unknown command 'policy ${command}'; try: check, compile, test, explain, diff, review, replay`);
         return 2;
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof UnknownEnvironmentError) {
+    if (e instanceof UsageError || e instanceof UnknownEnvironmentError || e instanceof ReviewUsageError) {
       err(e.message);
       return 2;
     }

@@ -32,6 +32,8 @@ export const APP_SETTING = {
   cdnAccountKeySecondary: "CDN_ACCOUNT_KEY_SECONDARY",
   /** `primary` (default) or `secondary`. */
   cdnActiveKey: "CDN_ACTIVE_KEY",
+  /** Secret, optional: with it, equality-only claims are audited as HMACs (docs/replay.md). */
+  auditClaimHashKey: "AUDIT_CLAIM_HASH_KEY",
 } as const;
 
 export type AppSettingName = (typeof APP_SETTING)[keyof typeof APP_SETTING];
