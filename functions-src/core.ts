@@ -14,13 +14,17 @@ import { createEvaluator } from "../lib/policy/runtime/evaluate";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import type { AuditRecord, AuditSink } from "./audit";
 import { createAuditClaims } from "./audit-claims";
-import { BackendUnavailableError, type IssuedCredential, type MintContext, type Minters } from "./mint/minter";
+import { BackendUnavailableError, BrokerError, SecretUnavailableError, TokenError } from "./errors";
+import { identityKey } from "./identity-key";
+import type { IssuedCredential, Minter, MintContext, Minters } from "./mint/minter";
 import { json, problem, type BrokerResponse } from "./problem";
 import type { RateLimiter } from "./rate-limit";
 import { ADMIN_REVOCATIONS_PATH } from "./revocation/admin-route";
 import type { RevocationCheck } from "./revocation/revocation-check";
-import { SecretUnavailableError } from "./secrets";
-import { TokenError, type TokenVerifier, type VerifiedToken } from "./verify/verify-token";
+import type { TokenVerifier, VerifiedToken } from "./verify/verify-token";
+
+/** The largest request body the broker reads; the adapters stop reading past it too. */
+export const MAX_BODY_BYTES = 16_384;
 
 export interface BrokerRequest {
   method: string;
@@ -49,7 +53,7 @@ export interface BrokerDeps {
   health?: () => Promise<Record<string, unknown>>;
   /** Key for hashing equality-only claims in audit records (docs/replay.md). @default claims kept in clear */
   auditHashKey?: Uint8Array;
-  /** @default 16384 */
+  /** @default MAX_BODY_BYTES */
   maxBodyBytes?: number;
   now?: () => number;
 }
@@ -64,22 +68,15 @@ export function createBroker(deps: BrokerDeps): Broker {
   const evaluator = createEvaluator(deps.config);
   const audit = deps.audit ?? (() => undefined);
   const now = deps.now ?? Date.now;
-  const maxBody = deps.maxBodyBytes ?? 16_384;
+  const maxBody = deps.maxBodyBytes ?? MAX_BODY_BYTES;
   const policy = deps.config.policyHash;
   const auditClaims = createAuditClaims(deps.config, deps.auditHashKey);
-  const invalidToken = (detail: string, error = "invalid_token") =>
-    problem("invalid-token", detail, { headers: { "www-authenticate": `Bearer error="${error}"` } });
 
   async function handle(req: BrokerRequest): Promise<BrokerResponse> {
     try {
       return await route(req);
     } catch (e) {
-      if (e instanceof BackendUnavailableError || e instanceof SecretUnavailableError) {
-        const retry = e instanceof BackendUnavailableError ? e.retryAfterSeconds : 30;
-        return problem("backend-unavailable", `a backend cannot issue credentials right now (${e instanceof BackendUnavailableError ? e.backend : "configuration"})`, { headers: { "retry-after": String(retry) } });
-      }
-      // Nothing about the failure reaches the caller; the host logs the exception.
-      return problem("internal", "the broker failed to handle this request");
+      return problemFor(e);
     }
   }
 
@@ -105,16 +102,14 @@ export function createBroker(deps: BrokerDeps): Broker {
       return problem("bad-request", "send exactly one Authorization header", { headers });
     }
     const bearer = auth === undefined ? undefined : BEARER.exec(auth)?.[1];
-    if (!bearer) return invalidToken(auth === undefined ? "send Authorization: Bearer <token>" : "the Authorization header is not a bearer token", auth === undefined ? "invalid_request" : "invalid_token");
+    if (!bearer) return invalidTokenProblem(auth === undefined ? "send Authorization: Bearer <token>" : "the Authorization header is not a bearer token", auth === undefined ? "invalid_request" : "invalid_token");
     let token;
     try {
       const easyAuth = { id: req.headers["x-ms-client-principal-id"], principal: req.headers["x-ms-client-principal"] };
       token = await deps.verifier.verify(bearer, easyAuth);
     } catch (e) {
-      if (!(e instanceof TokenError)) throw e;
-      audit(record({ event: "rejected", reason: e.code }));
-      if (e.code === "ERR_KEYS_UNAVAILABLE") return problem("backend-unavailable", "the token issuer's keys cannot be fetched right now", { headers: { "retry-after": "30" } });
-      return invalidToken(e.message);
+      if (e instanceof TokenError) audit(record({ event: "rejected", reason: e.code }));
+      throw e;
     }
 
     const revoked = await deps.revocation?.check(token);
@@ -123,18 +118,17 @@ export function createBroker(deps: BrokerDeps): Broker {
       return revoked.refused;
     }
 
-    const wait = (await deps.rateLimiter?.take(`${token.issuer}|${token.subject}`)) ?? 0;
+    const wait = (await deps.rateLimiter?.take(identityKey(token))) ?? 0;
     if (wait > 0) return problem("rate-limited", "slow down: this caller asks too often", { headers: { "retry-after": String(wait) } });
     if (admin) return admin(token, body);
 
-    let requests;
+    let parsed: unknown;
     try {
-      requests = parseAccessRequests(JSON.parse(body));
-    } catch (e) {
-      if (e instanceof SyntaxError) return problem("bad-request", "the body is not valid JSON");
-      if (e instanceof AccessRequestError) return problem("bad-request", e.message, { members: { pointer: e.pointer } });
-      throw e;
+      parsed = JSON.parse(body);
+    } catch {
+      return problem("bad-request", "the body is not valid JSON");
     }
+    const requests = parseAccessRequests(parsed);
 
     const decision = evaluator.evaluate({ issuer: token.issuer, claims: token.claims }, requests);
     const base = {
@@ -174,10 +168,16 @@ export function createBroker(deps: BrokerDeps): Broker {
     return json(200, response(decision, credentials));
   }
 
-  async function mintOne(grant: GrantedCredential, ctx: MintContext): Promise<IssuedCredential> {
-    const minter = deps.minters[grant.type] as { mint(g: GrantedCredential, c: MintContext): Promise<IssuedCredential> } | undefined;
-    if (!minter) throw new BackendUnavailableError(grant.type, 60);
-    return minter.mint(grant, ctx);
+  /** Dispatch by grant type: each case hands its minter exactly the grant it is typed for. */
+  function mintOne(grant: GrantedCredential, ctx: MintContext): Promise<IssuedCredential> {
+    switch (grant.type) {
+      case "cosmos":
+        return mintWith(deps.minters.cosmos, grant, ctx);
+      case "fluid":
+        return mintWith(deps.minters.fluid, grant, ctx);
+      case "cdn":
+        return mintWith(deps.minters.cdn, grant, ctx);
+    }
   }
 
   function record(r: Omit<AuditRecord, "at" | "policy"> & { policy?: string }): AuditRecord {
@@ -185,6 +185,43 @@ export function createBroker(deps: BrokerDeps): Broker {
   }
 
   return { handle };
+}
+
+function mintWith<T extends GrantedCredential["type"]>(
+  minter: Minter<T> | undefined,
+  grant: Extract<GrantedCredential, { type: T }>,
+  ctx: MintContext,
+): Promise<IssuedCredential> {
+  // A backend the policy grants but this deployment does not configure: unavailable, not an internal error.
+  if (!minter) throw new BackendUnavailableError(grant.type, 60);
+  return minter.mint(grant, ctx);
+}
+
+function invalidTokenProblem(detail: string, error = "invalid_token"): BrokerResponse {
+  return problem("invalid-token", detail, { headers: { "www-authenticate": `Bearer error="${error}"` } });
+}
+
+/**
+ * The one mapping from errors to HTTP answers: the broker's error family by code, and the policy runtime's
+ * AccessRequestError (it lives beside the request parser, which the CLI uses too). Anything else is a 500 whose
+ * answer says nothing about the failure; the host logs the exception.
+ */
+export function problemFor(e: unknown): BrokerResponse {
+  if (e instanceof AccessRequestError) return problem("bad-request", e.message, { members: { pointer: e.pointer } });
+  if (!(e instanceof BrokerError)) return problem("internal", "the broker failed to handle this request");
+  if (e.code === "ERR_KEYS_UNAVAILABLE") {
+    return problem("backend-unavailable", "the token issuer's keys cannot be fetched right now", {
+      headers: { "retry-after": "30" },
+    });
+  }
+  if (e instanceof TokenError) return invalidTokenProblem(e.message);
+  const unavailable = (what: string, retryAfterSeconds: number) =>
+    problem("backend-unavailable", `a backend cannot issue credentials right now (${what})`, {
+      headers: { "retry-after": String(retryAfterSeconds) },
+    });
+  if (e instanceof BackendUnavailableError) return unavailable(e.backend, e.retryAfterSeconds);
+  if (e instanceof SecretUnavailableError) return unavailable("configuration", 30);
+  return problem("internal", "the broker failed to handle this request");
 }
 
 function response(decision: Decision, credentials: IssuedCredential[]) {

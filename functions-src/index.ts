@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { app } from "@azure/functions";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import { RUNTIME_CONFIG_FORMAT } from "../lib/policy/runtime/runtime-config";
+import { APP_SETTING } from "../lib/policy/runtime/app-settings";
 import { registerBrokerFunctions } from "./adapters/azure-functions";
 import { cosmosGcFromEnvironment, registerCosmosGcTimer } from "./adapters/cosmos-gc-timer";
 import { stdoutAudit } from "./audit";
@@ -25,12 +26,12 @@ import type { SharedStore } from "./store/shared-store";
 import { storeFromEnvironment } from "./store/store-from-environment";
 import { TokenVerifier } from "./verify/verify-token";
 
-export function loadRuntimeConfig(path = process.env.TOKEN_BROKER_POLICY_FILE ?? join(__dirname, "policy.json")): RuntimeConfig {
+export function loadRuntimeConfig(path = process.env[APP_SETTING.policyFile] ?? join(__dirname, "policy.json")): RuntimeConfig {
   const config = JSON.parse(readFileSync(path, "utf8")) as RuntimeConfig;
   if (config.format !== RUNTIME_CONFIG_FORMAT) throw new Error(`policy.json is ${config.format}, this broker reads ${RUNTIME_CONFIG_FORMAT}`);
-  if (process.env.TOKEN_BROKER_POLICY_HASH && process.env.TOKEN_BROKER_POLICY_HASH !== config.policyHash) {
+  const expected = process.env[APP_SETTING.policyHash];
+  if (expected && expected !== config.policyHash) {
     // Both hashes are public (every response carries the policy hash); naming them tells the operator which is stale.
-    const expected = process.env.TOKEN_BROKER_POLICY_HASH;
     throw new Error(
       `the deployed policy.json (${config.policyHash}) does not match TOKEN_BROKER_POLICY_HASH (${expected}): ` +
         "refusing to start",
@@ -54,7 +55,8 @@ export function brokerFromEnvironment(
   const cdn = cdnSettings(env);
   if (cdn) minters.cdn = createCdnMinter(cdn);
   // docs/replay.md: with a key (a Key Vault reference in app settings), equality-only claims are audited as HMACs.
-  const auditHashKey = env.AUDIT_CLAIM_HASH_KEY ? Buffer.from(env.AUDIT_CLAIM_HASH_KEY, "utf8") : undefined;
+  const hashKey = env[APP_SETTING.auditClaimHashKey];
+  const auditHashKey = hashKey ? Buffer.from(hashKey, "utf8") : undefined;
   // The store (and so the shared state) is connected before the first request is answered; see shared-state.ts.
   const verifier = new TokenVerifier(config);
   return deferredBroker(
@@ -69,7 +71,7 @@ export function brokerFromEnvironment(
 
 const config = loadRuntimeConfig();
 let broker: Broker | undefined;
-const trustedProxyHops = Number(process.env.TRUSTED_PROXY_HOPS ?? 2);
+const trustedProxyHops = Number(process.env[APP_SETTING.trustedProxyHops] ?? 2);
 // One store per process, shared by the broker and the GC timer (the GC reads what the minters record there).
 let store: Promise<SharedStore> | undefined;
 const storeOnce = () => (store ??= storeFromEnvironment(process.env, announce));

@@ -5,6 +5,7 @@
  * The choice is announced once at start, so an operator can see which semantics a deployment runs with.
  */
 import { ManagedIdentityCredential } from "@azure/identity";
+import { APP_SETTING } from "../../lib/policy/runtime/app-settings";
 import { MemoryStore } from "./memory-store";
 import { RedisStore } from "./redis-store";
 import type { SharedStore } from "./shared-store";
@@ -12,7 +13,7 @@ import type { SharedStore } from "./shared-store";
 type Env = Readonly<Record<string, string | undefined>>;
 
 export async function storeFromEnvironment(env: Env, announce: (line: string) => void): Promise<SharedStore> {
-  const url = env.SHARED_STORE_URL;
+  const url = env[APP_SETTING.sharedStoreUrl];
   if (!url) {
     announce(
       "token broker: no shared store configured (SHARED_STORE_URL unset): in-memory store, single-instance " +
@@ -21,7 +22,7 @@ export async function storeFromEnvironment(env: Env, announce: (line: string) =>
     return new MemoryStore();
   }
   const objectId = env.SHARED_STORE_ENTRA_OBJECT_ID;
-  const entra = env.SHARED_STORE_ENTRA === "true" || objectId !== undefined;
+  const entra = env[APP_SETTING.sharedStoreEntra] === "true" || objectId !== undefined;
   const credential = () =>
     new ManagedIdentityCredential(env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : undefined);
   const store = await RedisStore.connect({ url, ...(entra && { entra: { objectId, credential: credential() } }) });

@@ -10,9 +10,8 @@ import { DefaultAzureCredential } from "@azure/identity";
 import { compilePolicy } from "../policy/authoring/compile";
 import { parseDuration } from "../policy/authoring/duration";
 import { formatDiagnostic } from "../policy/authoring/errors";
-import { loadPolicy } from "../policy/authoring/load";
 import { filesOnDisk } from "../policy/authoring/policy-files";
-import { checkBundle } from "../policy/authoring/check";
+import { loadCheckedPolicy } from "../policy/authoring/checked-policy";
 import { collectCosmosGarbage, deleteCallerFromCosmos } from "../../functions-src/mint/cosmos-cleanup";
 import { parseRevocationRequest, RevocationRequestError } from "../../functions-src/revocation/admin-route";
 import { RevocationList } from "../../functions-src/revocation/revocation-list";
@@ -193,15 +192,13 @@ function compileFor(dir: string | undefined, envName: string | undefined, err: P
     err("this command needs --env <name>");
     return undefined;
   }
-  const loaded = loadPolicy(filesOnDisk(dir ?? "policies"));
-  const problems = loaded.bundle ? [...loaded.diagnostics, ...checkBundle(loaded.bundle)] : loaded.diagnostics;
-  const errors = problems.filter((d) => d.severity === "error");
-  if (!loaded.bundle || errors.length > 0) {
-    for (const d of errors) err(formatDiagnostic(d));
+  const loaded = loadCheckedPolicy(filesOnDisk(dir ?? "policies"));
+  if (!loaded.ok) {
+    for (const d of loaded.diagnostics.filter((x) => x.severity === "error")) err(formatDiagnostic(d));
     return null;
   }
   try {
-    return compilePolicy(loaded.bundle, envName, { skipCheck: true });
+    return compilePolicy(loaded.policy, envName);
   } catch (e) {
     err((e as Error).message);
     return undefined;

@@ -1,15 +1,17 @@
 /**
  * Secure-default rules over a stack's synthesized Terraform JSON (in the spirit of cdk-nag / PSRule for Azure).
  * They read what will be deployed, not how the constructs were called, so a construct used with unsafe props or
- * an escape hatch is caught too. A violation fails synth; a suppression needs a reason and is listed in the stack.
+ * an escape hatch is caught too. `SecureDefaults` registers them as the stack's construct validation: a violation
+ * fails `app.synth()` (so `cdktf synth`/`deploy`) and `Testing.synth(stack, true)`; a suppression needs a reason.
  */
-import type { InfraNeeds } from "../policy/authoring/infra-needs";
+import type { TerraformStack } from "cdktf";
+import type { InfraNeeds, Stage } from "../policy/authoring/infra-needs";
 
 type Json = Record<string, unknown>;
 export type TerraformJson = { resource?: Record<string, Record<string, Json>> };
 
 export interface RuleContext {
-  stage: "ephemeral" | "development" | "production";
+  stage: Stage;
   infra: InfraNeeds;
 }
 
@@ -281,17 +283,31 @@ export function checkSecureDefaults(json: TerraformJson, ctx: RuleContext, suppr
   return out;
 }
 
-export class SecureDefaultsError extends Error {
-  readonly code = "ERR_SECURE_DEFAULTS";
+/**
+ * The rules as a validation of one stack. cdktf runs construct validations in `app.synth()` unless the App is
+ * created with `skipValidation: true`, and in `Testing.synth(stack, runValidations)` only when asked.
+ */
+export class SecureDefaults {
+  private readonly suppressions: Suppression[] = [];
+
   constructor(
-    readonly stackName: string,
-    readonly violations: Violation[],
+    private readonly stack: TerraformStack,
+    private readonly context: RuleContext,
   ) {
-    super(
-      `stack ${stackName} breaks ${violations.length} secure-default rule(s):\n` +
-        violations.map((v) => `  ${v.rule} ${v.resource}: ${v.message}`).join("\n") +
-        "\n  (fix the construct props, or BrokerStack.suppress(rule, resource, reason) with a reason a reviewer accepts)",
-    );
-    this.name = "SecureDefaultsError";
+    stack.node.addValidation({ validate: () => this.violations().map(formatViolation) });
   }
+
+  /** Accept one rule's finding on one resource (a Terraform address); the reason is part of the stack's review. */
+  suppress(rule: string, resource: string, reason: string): void {
+    if (reason.trim().length < 10) throw new Error(`suppressing ${rule} on ${resource} needs a reason a reviewer can judge`);
+    this.suppressions.push({ rule, resource, reason });
+  }
+
+  violations(): Violation[] {
+    return checkSecureDefaults(this.stack.toTerraform() as TerraformJson, this.context, this.suppressions);
+  }
+}
+
+function formatViolation(v: Violation): string {
+  return `${v.rule} ${v.resource}: ${v.message} (fix the construct props, or BrokerStack.suppress(rule, resource, reason))`;
 }

@@ -17,6 +17,7 @@ import { ResourceGroupTemplateDeployment } from "@cdktf/provider-azurerm/lib/res
 import { Subnet } from "@cdktf/provider-azurerm/lib/subnet";
 import { VirtualNetwork } from "@cdktf/provider-azurerm/lib/virtual-network";
 import { Construct } from "constructs";
+import type { Grantee } from "./role-assignments";
 
 export interface SharedStoreProps {
   readonly name: string;
@@ -128,7 +129,8 @@ export class SharedStore extends Construct {
   }
 
   /** Data access for an Entra principal (its object id) through the "default" access policy. */
-  grantDataAccess(grantee: string, principalId: string): ResourceGroupTemplateDeployment {
+  grantDataAccess(grantee: Grantee): ResourceGroupTemplateDeployment {
+    const { granteeName, principalId } = grantee;
     const template = {
       $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
       contentVersion: "1.0.0.0",
@@ -142,8 +144,8 @@ export class SharedStore extends Construct {
         },
       ],
     };
-    return new ResourceGroupTemplateDeployment(this, `access-${grantee}`, {
-      name: `${this.props.name}-access-${grantee}`,
+    return new ResourceGroupTemplateDeployment(this, `access-${granteeName}`, {
+      name: `${this.props.name}-access-${granteeName}`,
       resourceGroupName: this.props.resourceGroupName,
       deploymentMode: "Incremental",
       templateContent: JSON.stringify(template),
@@ -151,7 +153,7 @@ export class SharedStore extends Construct {
       parametersContent: JSON.stringify({
         cluster: { value: this.redis.name },
         principalId: { value: principalId },
-        assignment: { value: grantee.replace(/[^A-Za-z0-9]/g, "").slice(0, 60) },
+        assignment: { value: granteeName.replace(/[^A-Za-z0-9]/g, "").slice(0, 60) },
       }),
       tags: this.props.tags,
     });

@@ -2,7 +2,12 @@
  * Each secure-default rule fails on a fixture that breaks it: the real synthesized prod (or pr) stack with one
  * property changed. The unchanged stacks pass every rule.
  */
-import { checkSecureDefaults, RULES, SecureDefaultsError, type TerraformJson } from "../../lib/constructs/secure-defaults";
+import { App } from "cdktf";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { checkSecureDefaults, RULES, type TerraformJson } from "../../lib/constructs/secure-defaults";
+import { BrokerStack } from "../../stacks/broker-stack";
 import { examplePolicyText, synthEnvironment, type Resources } from "./helpers";
 
 const prod = synthEnvironment("prod");
@@ -80,12 +85,14 @@ describe("synth enforces the rules", () => {
       synthEnvironment("dev", {
         build: (stack) => stack.platform.storage.account.addOverride("allow_nested_items_to_be_public", true),
       }),
-    ).toThrow(SecureDefaultsError);
-    try {
-      synthEnvironment("dev", { build: (stack) => stack.platform.storage.account.addOverride("allow_nested_items_to_be_public", true) });
-    } catch (e) {
-      expect((e as Error).message).toContain("TB-ST-001 azurerm_storage_account.platform_storage_account_19068438: allow_nested_items_to_be_public must be false");
-    }
+    ).toThrow("TB-ST-001 azurerm_storage_account.platform_storage_account_19068438: allow_nested_items_to_be_public must be false");
+  });
+
+  it("fails app.synth() (what `cdktf synth` runs), not only Testing.synth", () => {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), "tb-synth-")) });
+    const stack = new BrokerStack(app, "broker-dev", { infra: prod.compiled.infra });
+    stack.platform.keyVault.vault.addOverride("rbac_authorization_enabled", false);
+    expect(() => app.synth()).toThrow(/TB-KV-001 azurerm_key_vault\.platform_key-vault_\w+: rbac_authorization_enabled must be true/);
   });
 
   it("accepts a documented suppression, and refuses one without a reason", () => {

@@ -2,16 +2,13 @@
 import type { Checker } from "./checker";
 import { canonicalJson } from "./canonical-json";
 import type { ResolvedEnvironment } from "./environments";
-import { COMBINATORS, OPERATORS, type ClaimDeclaration, type ConditionSource, type PolicyDocument, type RoleSource, type Scalar } from "./source-types";
+import { COMBINATORS, OPERATORS, type ClaimDeclaration, type ConditionSource, type PolicyDocument, type Scalar } from "./source-types";
+import { roleIssuers } from "./document-queries";
 import { closest } from "./spelling";
 import { substituteEnv, UUID } from "../runtime/template";
 import type { JsonPath } from "./yaml-source";
 
 /** The issuers a role applies to, with their declared claims. */
-export function roleIssuers(doc: PolicyDocument, role: RoleSource): [string, Record<string, ClaimDeclaration>][] {
-  return (role.issuers ?? Object.keys(doc.issuers)).filter((n) => doc.issuers[n]).map((n) => [n, doc.issuers[n].claims]);
-}
-
 export function checkRoles(doc: PolicyDocument, envs: ResolvedEnvironment[], c: Checker): void {
   const names = Object.keys(doc.roles);
   for (const [name, role] of Object.entries(doc.roles)) {
@@ -48,7 +45,7 @@ function checkCondition(cond: ConditionSource, at: JsonPath, issuers: [string, R
   const operators = keys.filter((k) => (OPERATORS as readonly string[]).includes(k));
   if (combinators.length > 0) {
     if (keys.length > 1) {
-      c.report("E_SCHEMA", at, `a condition holds either one of all/any/not or one claim test, this one holds ${keys.join(", ")}`, "wrap the parts in `all: [ ... ]` (every one must hold) or `any: [ ... ]`");
+      c.report("E_CONDITION_FORM", at, `a condition holds either one of all/any/not or one claim test, this one holds ${keys.join(", ")}`, "wrap the parts in `all: [ ... ]` (every one must hold) or `any: [ ... ]`");
       return undefined;
     }
     if (cond.not) {
@@ -63,7 +60,7 @@ function checkCondition(cond: ConditionSource, at: JsonPath, issuers: [string, R
   }
   if (cond.claim === undefined || operators.length !== 1) {
     c.report(
-      "E_SCHEMA",
+      "E_CONDITION_FORM",
       at,
       cond.claim === undefined ? "a claim test needs `claim:`" : operators.length === 0 ? `the test on claim '${cond.claim}' has no operator` : `the test on claim '${cond.claim}' has ${operators.length} operators (${operators.join(", ")})`,
       "write one claim and one operator: equals, in, contains, prefix, glob or exists; combine tests with all/any",
