@@ -5,7 +5,7 @@
 import type { AccessRequest } from "../lib/policy/runtime/access-request";
 
 export interface AuditRecord {
-  event: "issued" | "denied" | "rejected";
+  event: "issued" | "denied" | "rejected" | "revoked";
   at: string;
   policy: string;
   subject?: string;
@@ -20,6 +20,9 @@ export interface AuditRecord {
   grant?: string;
   jti?: string;
   reason?: string;
+  /** Revocations: who revoked (issuer|subject of the admin, or "cli:<user>") and when the entry expires. */
+  by?: string;
+  expiresAt?: string;
   /** The declared claims the policy reads (functions-src/audit-claims.ts); absent on a rejected token. */
   claims?: Record<string, unknown>;
   /** Claims in `claims` recorded as keyed hashes. */

@@ -18,14 +18,20 @@ import type { Decision, GrantedCredential } from "../lib/policy/runtime/evaluate
 import { createEvaluator } from "../lib/policy/runtime/evaluate";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import type { AuditRecord, AuditSink } from "./audit";
-import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "./mint/circuit-breaker";
 import { createAuditClaims } from "./audit-claims";
-import { BackendUnavailableError, type IssuedCredential, type MintContext, type Minters } from "./mint/minter";
+import { BackendUnavailableError, BrokerError, SecretUnavailableError, TokenError } from "./errors";
+import { identityKey } from "./identity-key";
+import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "./mint/circuit-breaker";
+import type { IssuedCredential, Minter, MintContext, Minters } from "./mint/minter";
 import { json, problem, SECURITY_HEADERS, type BrokerResponse } from "./problem";
-import type { SubjectRateLimiter } from "./rate-limit";
-import { SecretUnavailableError } from "./secrets";
+import type { RateLimiter } from "./rate-limit";
+import { ADMIN_REVOCATIONS_PATH } from "./revocation/admin-route";
+import type { RevocationCheck } from "./revocation/revocation-check";
 import { observeBreakers, telemetry, type ExchangeOutcome } from "./telemetry";
-import { TokenError, type TokenVerifier } from "./verify/verify-token";
+import type { TokenVerifier, VerifiedToken } from "./verify/verify-token";
+
+/** The largest request body the broker reads; the adapters stop reading past it too. */
+export const MAX_BODY_BYTES = 16_384;
 
 export interface BrokerRequest {
   method: string;
@@ -47,10 +53,14 @@ export interface BrokerDeps {
   verifier: TokenVerifier;
   minters: Minters;
   audit?: AuditSink;
-  rateLimiter?: SubjectRateLimiter;
+  rateLimiter?: RateLimiter;
+  /** Present when the policy turns revocation on: the per-request check and the admin route. */
+  revocation?: { check: RevocationCheck; admin?: (token: VerifiedToken, body: string) => Promise<BrokerResponse> };
+  /** Extra members for GET /api/health (the store's kind and reachability, onStoreDown); never a secret. */
+  health?: () => Promise<Record<string, unknown>>;
   /** Key for hashing equality-only claims in audit records (docs/replay.md). @default claims kept in clear */
   auditHashKey?: Uint8Array;
-  /** @default 16384 */
+  /** @default MAX_BODY_BYTES */
   maxBodyBytes?: number;
   /** Per-backend circuit breakers (failure threshold, open time, call timeout). */
   breakers?: CircuitBreakerOptions;
@@ -60,7 +70,7 @@ export interface BrokerDeps {
 export interface Broker {
   handle(request: BrokerRequest): Promise<BrokerResponse>;
   /** Each backend's circuit-breaker state (for health, metrics and tests). */
-  backendStates(): Record<string, BreakerState>;
+  backendStates?(): Record<string, BreakerState>;
 }
 
 /** A request the policy allowed but whose backend could not issue now (reported per request when others succeed). */
@@ -78,13 +88,15 @@ const PARSED_BODIES_MAX = 512;
 /** Credentials come back from minter caches as the same objects: each is serialised once. */
 const credentialJson = new WeakMap<object, string>();
 
-export function createBroker(deps: BrokerDeps): Broker {
+export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "backendStates">> {
   const evaluator = createEvaluator(deps.config);
+  const audit = deps.audit ?? (() => undefined);
   // Without a sink no audit record is built at all: the records were a measurable part of each exchange.
-  const audit = deps.audit;
+  const auditing = deps.audit !== undefined;
   const now = deps.now ?? Date.now;
-  const maxBody = deps.maxBodyBytes ?? 16_384;
+  const maxBody = deps.maxBodyBytes ?? MAX_BODY_BYTES;
   const policy = deps.config.policyHash;
+  const auditClaims = createAuditClaims(deps.config, deps.auditHashKey);
   const parsedBodies = new Map<string, AccessRequest[]>();
   const breakers: Record<GrantedCredential["type"], CircuitBreaker> = {
     cosmos: new CircuitBreaker("cosmos", { ...deps.breakers }),
@@ -92,10 +104,6 @@ export function createBroker(deps: BrokerDeps): Broker {
     // Fluid tokens are an HMAC computed here: no network call to time out.
     fluid: new CircuitBreaker("fluid", { ...deps.breakers, timeoutMs: 0 }),
   };
-  const auditClaims = createAuditClaims(deps.config, deps.auditHashKey);
-  const invalidToken = (detail: string, error = "invalid_token") =>
-    problem("invalid-token", detail, { headers: { "www-authenticate": `Bearer error="${error}"` } });
-
   const backendStates = () =>
     Object.fromEntries(Object.entries(breakers).map(([name, b]) => [name, b.current])) as Record<string, BreakerState>;
   observeBreakers(backendStates);
@@ -112,22 +120,21 @@ export function createBroker(deps: BrokerDeps): Broker {
     try {
       return await route(req, span);
     } catch (e) {
-      if (e instanceof BackendUnavailableError || e instanceof SecretUnavailableError) {
-        const retry = e instanceof BackendUnavailableError ? e.retryAfterSeconds : 30;
-        return problem("backend-unavailable", `a backend cannot issue credentials right now (${e instanceof BackendUnavailableError ? e.backend : "configuration"})`, { headers: { "retry-after": String(retry) } });
-      }
-      if (process.env.TB_DEBUG) console.error(e);
-      // Nothing about the failure reaches the caller; the host logs the exception.
-      return problem("internal", "the broker failed to handle this request");
+      return problemFor(e);
     }
   }
 
   async function route(req: BrokerRequest, span: Span | undefined): Promise<BrokerResponse> {
     if (req.path === "/api/health") {
-      if (req.method === "GET") return json(200, { status: health() });
-      return problem("method-not-allowed", "use GET", { headers: { allow: "GET" } });
+      if (req.method !== "GET") return problem("method-not-allowed", "use GET", { headers: { allow: "GET" } });
+      const extra = await deps.health?.();
+      // A degraded backend wins over whatever the extra members say; which one, and why, is never told.
+      return json(200, { status: "ok", ...extra, ...(health() === "degraded" && { status: "degraded" }) });
     }
-    if (req.path !== "/api/token") return problem("not-found", "the broker serves /api/token and /api/health");
+    const admin = req.path === ADMIN_REVOCATIONS_PATH ? deps.revocation?.admin : undefined;
+    if (req.path !== "/api/token" && !admin) {
+      return problem("not-found", "the broker serves /api/token and /api/health");
+    }
     if (req.method !== "POST") return problem("method-not-allowed", "use POST", { headers: { allow: "POST" } });
     const body = req.body ?? "";
     if (Buffer.byteLength(body, "utf8") > maxBody) return problem("payload-too-large", `the body may be at most ${maxBody} bytes`);
@@ -146,39 +153,44 @@ export function createBroker(deps: BrokerDeps): Broker {
       // A token the verifier already holds passed the stricter compact-JWS check: no need to scan it again.
       if (deps.verifier.knows(candidate) || BEARER_TOKEN.test(candidate)) bearer = candidate;
     }
-    if (!bearer) return invalidToken(auth === undefined ? "send Authorization: Bearer <token>" : "the Authorization header is not a bearer token", auth === undefined ? "invalid_request" : "invalid_token");
+    if (!bearer) return invalidTokenProblem(auth === undefined ? "send Authorization: Bearer <token>" : "the Authorization header is not a bearer token", auth === undefined ? "invalid_request" : "invalid_token");
     let token;
     try {
       const easyAuth = { id: req.headers["x-ms-client-principal-id"], principal: req.headers["x-ms-client-principal"] };
       token = await deps.verifier.verify(bearer, easyAuth);
     } catch (e) {
-      if (!(e instanceof TokenError)) throw e;
-      telemetry.rejected(e.code);
-      audit?.(record({ event: "rejected", reason: e.code }));
-      if (e.code === "ERR_KEYS_UNAVAILABLE") return problem("backend-unavailable", "the token issuer's keys cannot be fetched right now", { headers: { "retry-after": "30" } });
-      return invalidToken(e.message);
-    }
-
-    const wait = deps.rateLimiter?.take(`${token.issuer}|${token.subject}`) ?? 0;
-    if (wait > 0) return problem("rate-limited", "slow down: this caller asks too often", { headers: { "retry-after": String(wait) } });
-
-    let requests;
-    try {
-      requests = parsedBodies.get(body);
-      if (!requests) {
-        requests = deepFreeze(parseAccessRequests(JSON.parse(body)));
-        if (parsedBodies.size >= PARSED_BODIES_MAX) parsedBodies.clear();
-        parsedBodies.set(body, requests);
+      if (e instanceof TokenError) {
+        telemetry.rejected(e.code);
+        audit(record({ event: "rejected", reason: e.code }));
       }
-    } catch (e) {
-      if (e instanceof SyntaxError) return problem("bad-request", "the body is not valid JSON");
-      if (e instanceof AccessRequestError) return problem("bad-request", e.message, { members: { pointer: e.pointer } });
       throw e;
     }
 
+    const revoked = await deps.revocation?.check(token);
+    if (revoked?.refused) {
+      audit(record({ event: "rejected", subject: token.subject, issuer: token.issuer, reason: revoked.reason }));
+      return revoked.refused;
+    }
+
+    const wait = (await deps.rateLimiter?.take(identityKey(token))) ?? 0;
+    if (wait > 0) return problem("rate-limited", "slow down: this caller asks too often", { headers: { "retry-after": String(wait) } });
+    if (admin) return admin(token, body);
+
+    let requests = parsedBodies.get(body);
+    if (!requests) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        return problem("bad-request", "the body is not valid JSON");
+      }
+      requests = deepFreeze(parseAccessRequests(parsed));
+      if (parsedBodies.size >= PARSED_BODIES_MAX) parsedBodies.clear();
+      parsedBodies.set(body, requests);
+    }
+
     const decision = evaluator.evaluate({ issuer: token.issuer, claims: token.claims }, requests);
-    // Audit records (and the claims they carry) are built only when there is a sink to take them.
-    const base = audit && {
+    const base = auditing && {
       policy,
       subject: token.subject,
       issuer: token.issuer,
@@ -187,10 +199,9 @@ export function createBroker(deps: BrokerDeps): Broker {
     };
     for (const d of decision.denied) {
       telemetry.denied(d.type, d.reason);
-      if (audit) {
-        const asked = requests[d.request];
-        audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason, asked }));
-      }
+      if (!auditing) continue;
+      const asked = requests[d.request];
+      audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason, asked }));
     }
     if (decision.credentials.length === 0) {
       return problem("forbidden", "the policy allows none of the requests", { members: { policy, denied: decision.denied } });
@@ -206,7 +217,7 @@ export function createBroker(deps: BrokerDeps): Broker {
       const asked = requests[grant.request];
       if (outcome.status === "fulfilled") {
         credentials.push(outcome.value);
-        if (audit) {
+        if (auditing) {
           audit(
             record({
               ...base,
@@ -231,11 +242,8 @@ export function createBroker(deps: BrokerDeps): Broker {
         const message = `${grant.type} cannot issue credentials right now`;
         const reason = "backend-unavailable";
         unavailable.push({ request: grant.request, type: grant.type, reason, message, retryAfterSeconds });
-        telemetry.denied(grant.type, "backend-unavailable");
-        if (audit) {
-          const r = { ...base, event: "denied" as const, request: grant.request, type: grant.type, asked };
-          audit(record({ ...r, reason: "backend-unavailable" }));
-        }
+        telemetry.denied(grant.type, reason);
+        if (auditing) audit(record({ ...base, event: "denied", request: grant.request, type: grant.type, reason, asked }));
       } else failure ??= outcome.reason;
     });
     if (failure !== undefined) throw failure;
@@ -253,7 +261,7 @@ export function createBroker(deps: BrokerDeps): Broker {
 
   /** "degraded" when a backend's settings do not resolve or its breaker is open; never why (callers are anonymous). */
   function health(): "ok" | "degraded" {
-    for (const minter of Object.values(deps.minters) as { probe?(): void }[]) {
+    for (const minter of Object.values(deps.minters) as ({ probe?(): void } | undefined)[]) {
       try {
         minter?.probe?.();
       } catch {
@@ -263,21 +271,65 @@ export function createBroker(deps: BrokerDeps): Broker {
     return Object.values(breakers).some((b) => b.current !== "closed") ? "degraded" : "ok";
   }
 
-  async function mintOne(grant: GrantedCredential, ctx: MintContext, span?: Span): Promise<IssuedCredential> {
-    const minter = deps.minters[grant.type] as { mint(g: GrantedCredential, c: MintContext): Promise<IssuedCredential> } | undefined;
-    if (!minter) throw new BackendUnavailableError(grant.type, 60);
-    const call = () => breakers[grant.type].call(() => minter.mint(grant, ctx));
+  /** Dispatch by grant type: each case hands its minter exactly the grant it is typed for. */
+  function mintOne(grant: GrantedCredential, ctx: MintContext, span?: Span): Promise<IssuedCredential> {
+    const call = () => breakers[grant.type].call(() => dispatch(grant, ctx));
     return span ? telemetry.backendCall(span, grant.type, call) : call();
+  }
+
+  async function dispatch(grant: GrantedCredential, ctx: MintContext): Promise<IssuedCredential> {
+    switch (grant.type) {
+      case "cosmos":
+        return mintWith(deps.minters.cosmos, grant, ctx);
+      case "fluid":
+        return mintWith(deps.minters.fluid, grant, ctx);
+      case "cdn":
+        return mintWith(deps.minters.cdn, grant, ctx);
+    }
   }
 
   function record(r: Omit<AuditRecord, "at" | "policy"> & { policy?: string }): AuditRecord {
     return { at: isoTime(now()), policy, ...r };
   }
 
-  return {
-    handle,
-    backendStates,
-  };
+  return { handle, backendStates };
+}
+
+function mintWith<T extends GrantedCredential["type"]>(
+  minter: Minter<T> | undefined,
+  grant: Extract<GrantedCredential, { type: T }>,
+  ctx: MintContext,
+): Promise<IssuedCredential> {
+  // A backend the policy grants but this deployment does not configure: unavailable, not an internal error.
+  if (!minter) throw new BackendUnavailableError(grant.type, 60);
+  return minter.mint(grant, ctx);
+}
+
+function invalidTokenProblem(detail: string, error = "invalid_token"): BrokerResponse {
+  return problem("invalid-token", detail, { headers: { "www-authenticate": `Bearer error="${error}"` } });
+}
+
+/**
+ * The one mapping from errors to HTTP answers: the broker's error family by code, and the policy runtime's
+ * AccessRequestError (it lives beside the request parser, which the CLI uses too). Anything else is a 500 whose
+ * answer says nothing about the failure; the host logs the exception.
+ */
+export function problemFor(e: unknown): BrokerResponse {
+  if (e instanceof AccessRequestError) return problem("bad-request", e.message, { members: { pointer: e.pointer } });
+  if (!(e instanceof BrokerError)) return problem("internal", "the broker failed to handle this request");
+  if (e.code === "ERR_KEYS_UNAVAILABLE") {
+    return problem("backend-unavailable", "the token issuer's keys cannot be fetched right now", {
+      headers: { "retry-after": "30" },
+    });
+  }
+  if (e instanceof TokenError) return invalidTokenProblem(e.message);
+  const unavailable = (what: string, retryAfterSeconds: number) =>
+    problem("backend-unavailable", `a backend cannot issue credentials right now (${what})`, {
+      headers: { "retry-after": String(retryAfterSeconds) },
+    });
+  if (e instanceof BackendUnavailableError) return unavailable(e.backend, e.retryAfterSeconds);
+  if (e instanceof SecretUnavailableError) return unavailable("configuration", 30);
+  return problem("internal", "the broker failed to handle this request");
 }
 
 /** toISOString costs about a microsecond; records of one request (and of a busy millisecond) share the text. */

@@ -1,14 +1,14 @@
 /** The broker over plain node:http: the local environment and the benchmarks. Binds where it is told (127.0.0.1 by default). */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Broker, BrokerRequest } from "../core";
+import { MAX_BODY_BYTES, type Broker, type BrokerRequest } from "../core";
 import { problem } from "../problem";
 import { clientIpFrom } from "./client-ip";
 
 export interface NodeHttpOptions {
   host?: string;
   port?: number;
-  /** Reading stops past this many bytes. @default 16384 */
+  /** Reading stops past this many bytes. @default MAX_BODY_BYTES */
   maxBodyBytes?: number;
   /** Reverse proxies in front of the broker whose X-Forwarded-For entries are trusted. @default 0 */
   trustedProxyHops?: number;
@@ -32,7 +32,7 @@ export async function startNodeHttpBroker(
   broker: Broker,
   options: NodeHttpOptions = {},
 ): Promise<RunningNodeHttpBroker> {
-  const maxBody = options.maxBodyBytes ?? 16_384;
+  const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | undefined;

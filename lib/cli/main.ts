@@ -1,6 +1,7 @@
 /** `token-broker <group> <command>`: dispatch, usage, and the exit-code contract (0 ok, 1 problems, 2 usage, 3 widened). */
 import { runCdnCommand } from "./cdn-commands";
 import { runPolicyCommand } from "./policy-commands";
+import { REVOCATION_USAGE, runCosmosCommand, runRevokeCommand } from "./revocation-commands";
 import { runEnvCommand } from "./env-commands";
 import { runPrCommand } from "./pr-commands";
 import { smokeCommand } from "./smoke-command";
@@ -29,6 +30,7 @@ export const USAGE = `usage: token-broker policy <command> [options]
                                                           pr-<n> environments past their expires-on tag
        token-broker smoke <broker-url> (--token-file <f> | --token-env <VAR>) [--request <json>]...
                                                           health + one token exchange against a deployed broker
+${REVOCATION_USAGE}
   Exit codes: 0 ok, 1 policy errors or failing tests, 2 usage, 3 access widened (diff --fail-on-widen,
   review, replay).`;
 
@@ -36,6 +38,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   const [group, command, ...rest] = argv;
   if (group === "policy" && command) return runPolicyCommand(command, rest, out, err);
   if (group === "cdn" && command) return runCdnCommand(command, rest, out, err);
+  if (group === "revoke") return runRevokeCommand(argv.slice(1), out, err);
+  if (group === "cosmos" && command) return runCosmosCommand(command, rest, out, err);
   if (group === "pr" && command) return runPrCommand(command, rest, out, err);
   if (group === "env" && command) return runEnvCommand(command, rest, out, err);
   if (group === "smoke" && command) return smokeCommand([command, ...rest], out, err);

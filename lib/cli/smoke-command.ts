@@ -64,6 +64,7 @@ export async function smokeCommand(argv: string[], out: Print, err: Print, env =
       body: JSON.stringify({ requests }),
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the deployed broker's JSON answer, read loosely
     const answer = (await exchange.json().catch(() => undefined)) as Record<string, any> | undefined;
     const issued = Array.isArray(answer?.credentials) ? answer!.credentials.length : 0;
     if (exchange.status === 200 && issued > 0) {

@@ -12,9 +12,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { availableParallelism, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
-import { checkBundle } from "../../lib/policy/authoring/check";
 import { compilePolicy } from "../../lib/policy/authoring/compile";
-import { loadPolicy, type PolicyBundle } from "../../lib/policy/authoring/load";
+import { loadCheckedPolicy, type CheckedPolicy } from "../../lib/policy/authoring/checked-policy";
 import { filesOnDisk, type PolicyFiles } from "../../lib/policy/authoring/policy-files";
 import { forEachAuditRecord } from "../../lib/policy/review/audit-log";
 import { replayText } from "../../lib/policy/review/replay";
@@ -31,16 +30,15 @@ function rng(seed: number) {
   };
 }
 
-function bundle(edit: (text: string) => string): PolicyBundle {
+function bundle(edit: (text: string) => string): CheckedPolicy {
   const disk = filesOnDisk(POLICIES);
   const files: PolicyFiles = {
     ...disk,
     read: (f) => (f === disk.policyFile ? edit(readFileSync(f, "utf8")) : readFileSync(f, "utf8")),
   };
-  const loaded = loadPolicy(files);
-  const errors = loaded.bundle ? checkBundle(loaded.bundle).filter((d) => d.severity === "error") : loaded.diagnostics;
-  if (!loaded.bundle || errors.length > 0) throw new Error(`bench policy does not check: ${JSON.stringify(errors)}`);
-  return loaded.bundle;
+  const loaded = loadCheckedPolicy(files);
+  if (!loaded.ok) throw new Error(`bench policy does not check: ${JSON.stringify(loaded.diagnostics)}`);
+  return loaded.policy;
 }
 
 function replaceOnce(text: string, from: string, to: string): string {
@@ -56,7 +54,7 @@ const head = bundle((t) =>
     'fluid: { documents: "*", scopes: [doc:read, doc:write], ttl: 1h }',
   ),
 );
-const dev = compilePolicy(base, "dev", { skipCheck: true }).config;
+const dev = compilePolicy(base, "dev").config;
 const tenant = "6a1b2c3d-0000-4000-8000-00000000d001";
 
 const PERSONAS = [

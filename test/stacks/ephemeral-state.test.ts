@@ -4,10 +4,8 @@
  */
 import { Testing } from "cdktf";
 import { join } from "node:path";
-import { loadPolicy } from "../../lib/policy/authoring/load";
-import { filesOnDisk } from "../../lib/policy/authoring/policy-files";
 import { BrokerStack } from "../../stacks/broker-stack";
-import { stackEnvironmentsFrom, stateFromEnvironment } from "../../stacks/environments";
+import { stackEnvironments, stateFromEnvironment } from "../../stacks/environments";
 import { ROOT } from "../policy/helpers";
 import { only, type Resources } from "./helpers";
 
@@ -18,15 +16,10 @@ const STATE = {
 };
 
 function synthPr(pr: string, environ: NodeJS.ProcessEnv, now: Date) {
-  const envs = stackEnvironmentsFrom(loadPolicy(filesOnDisk(join(ROOT, "policies"))), "policies", pr, environ);
+  const envs = stackEnvironments(join(ROOT, "policies"), pr, environ);
   const s = envs.find((e) => e.stackId === `broker-pr-${pr}`)!;
-  const stack = new BrokerStack(Testing.app(), s.stackId, {
-    environment: s.environment,
-    azure: s.azure,
-    compiled: s.compiled,
-    now,
-  });
-  return { json: JSON.parse(Testing.synth(stack)) as { terraform: Record<string, any>; resource: Resources }, envs };
+  const stack = new BrokerStack(Testing.app(), s.stackId, { infra: s.infra, now });
+  return { json: JSON.parse(Testing.synth(stack, true)) as { terraform: Record<string, any>; resource: Resources }, envs };
 }
 
 describe("broker-pr-<n> state and expiry", () => {
@@ -47,7 +40,7 @@ describe("broker-pr-<n> state and expiry", () => {
 
   it("leaves dev and prod on their own configured state", () => {
     const prod = remote.envs.find((e) => e.stackId === "broker-prod")!;
-    expect(prod.azure.state).toEqual({
+    expect(prod.infra.azure.state).toEqual({
       resourceGroup: "rg-tfstate",
       storageAccount: "sttfstatedocs",
       container: "tfstate-prod",

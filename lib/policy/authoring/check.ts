@@ -5,6 +5,7 @@ import { checkIssuers } from "./check-issuers";
 import { checkReferences } from "./check-references";
 import { checkResources } from "./check-resources";
 import { checkRoles } from "./check-roles";
+import { checkSharedState } from "./check-shared-state";
 import { checkTemplateCollisions } from "./check-template-collisions";
 import { representativeEnvironments } from "./environments";
 import type { PolicyDiagnostic } from "./errors";
@@ -21,6 +22,7 @@ export function checkBundle(bundle: PolicyBundle): PolicyDiagnostic[] {
   checkGrants(doc, c);
   checkTemplateCollisions(doc, c);
   checkResources(doc, envs, c);
+  checkSharedState(doc, c);
   return sortDiagnostics(c.diagnostics);
 }
 

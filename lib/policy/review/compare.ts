@@ -2,16 +2,15 @@
  * Base and head of a policy change, loaded and checked the same way (`policy diff`, `policy review`,
  * `policy replay`): a directory on disk or a git revision, then one compiled pair per environment.
  */
-import { checkBundle } from "../authoring/check";
+import { loadCheckedPolicy, type CheckedPolicy } from "../authoring/checked-policy";
 import { compilePolicy, type CompiledPolicy } from "../authoring/compile";
 import { representativeEnvironments, UnknownEnvironmentError } from "../authoring/environments";
 import type { PolicyDiagnostic } from "../authoring/errors";
-import { loadPolicy, type PolicyBundle } from "../authoring/load";
 import { filesAtRevision, filesOnDisk, isGitRevision } from "../authoring/policy-files";
 
 export interface LoadedSide {
   label: string;
-  bundle?: PolicyBundle;
+  bundle?: CheckedPolicy;
   diagnostics: PolicyDiagnostic[];
   errors: number;
 }
@@ -19,10 +18,10 @@ export interface LoadedSide {
 /** `spec` is a directory/file, or a git revision whose `policyDir` is read with `git show`. */
 export function loadSide(spec: string, policyDir = "policies"): LoadedSide {
   const files = isGitRevision(spec) ? filesAtRevision(spec, policyDir) : filesOnDisk(spec);
-  const loaded = loadPolicy(files);
-  const diagnostics = loaded.bundle ? [...loaded.diagnostics, ...checkBundle(loaded.bundle)] : loaded.diagnostics;
+  const loaded = loadCheckedPolicy(files);
+  const diagnostics = loaded.diagnostics;
   const errors = diagnostics.filter((d) => d.severity === "error").length;
-  return { label: files.label, bundle: errors === 0 ? loaded.bundle : undefined, diagnostics, errors };
+  return { label: files.label, bundle: loaded.ok ? loaded.policy : undefined, diagnostics, errors };
 }
 
 export interface EnvironmentPair {
@@ -33,14 +32,14 @@ export interface EnvironmentPair {
 }
 
 /** One compiled pair per environment of either side (ephemeral entries once, as `<entry>-1`). */
-export function compilePairs(base: PolicyBundle, head: PolicyBundle, only?: string): Map<string, EnvironmentPair> {
+export function compilePairs(base: CheckedPolicy, head: CheckedPolicy, only?: string): Map<string, EnvironmentPair> {
   const names = new Map<string, boolean>();
   for (const b of [base, head])
     for (const e of representativeEnvironments(b.environments.entries)) names.set(e.name, e.stage === "ephemeral");
   const selected = only ? [only] : [...names.keys()];
-  const compileOr = (b: PolicyBundle, env: string): CompiledPolicy | undefined => {
+  const compileOr = (b: CheckedPolicy, env: string): CompiledPolicy | undefined => {
     try {
-      return compilePolicy(b, env, { skipCheck: true });
+      return compilePolicy(b, env);
     } catch (e) {
       if (e instanceof UnknownEnvironmentError) return undefined;
       throw e;

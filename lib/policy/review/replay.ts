@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { compilePolicy } from "../authoring/compile";
 import { formatDuration } from "../authoring/duration";
 import { representativeEnvironments } from "../authoring/environments";
-import type { PolicyBundle } from "../authoring/load";
+import type { CheckedPolicy } from "../authoring/checked-policy";
 import { AccessRequestError, parseAccessRequests, type AccessRequest } from "../runtime/access-request";
 import { hashClaimValue } from "../runtime/claims-read";
 import { createEvaluator, type Evaluator, type GrantedCredential } from "../runtime/evaluate";
@@ -29,8 +29,8 @@ export class ReplayError extends Error {}
 
 export function replayFile(
   path: string,
-  base: PolicyBundle,
-  head: PolicyBundle,
+  base: CheckedPolicy,
+  head: CheckedPolicy,
   options: ReplayOptions = {},
 ): ReplayReport {
   return replayText(readFileSync(path, "utf8"), base, head, { source: path, ...options });
@@ -40,13 +40,13 @@ type Outcome = { granted: GrantedCredential; role: string } | { denied: string }
 
 export function replayText(
   text: string,
-  base: PolicyBundle,
-  head: PolicyBundle,
+  base: CheckedPolicy,
+  head: CheckedPolicy,
   options: ReplayOptions = {},
 ): ReplayReport {
   const environment = options.environment ?? environmentOf(base, text);
-  const baseConfig = compilePolicy(base, environment, { skipCheck: true }).config;
-  const headConfig = compilePolicy(head, environment, { skipCheck: true }).config;
+  const baseConfig = compilePolicy(base, environment).config;
+  const headConfig = compilePolicy(head, environment).config;
   const before = evaluatorFor(baseConfig, options.hashKey);
   const after = evaluatorFor(headConfig, options.hashKey);
   const cdnPrefixes = new Map<string, string>();
@@ -133,7 +133,7 @@ const POLICY_HASH = /policy\\?":\\?"(sha256:[0-9a-f]{64})/g;
 const HASH_SAMPLE = 10_000;
 
 /** The environment whose compiled base policy has the hash most (sampled) records carry. */
-function environmentOf(base: PolicyBundle, text: string): string {
+function environmentOf(base: CheckedPolicy, text: string): string {
   const counts = new Map<string, number>();
   let n = 0;
   for (const m of text.matchAll(POLICY_HASH)) {
@@ -142,7 +142,7 @@ function environmentOf(base: PolicyBundle, text: string): string {
   }
   const byHash = new Map(
     representativeEnvironments(base.environments.entries).map((e) => [
-      compilePolicy(base, e.name, { skipCheck: true }).config.policyHash,
+      compilePolicy(base, e.name).config.policyHash,
       e.name,
     ]),
   );

@@ -10,17 +10,19 @@ import { createFluidMinter } from "../../../functions-src/mint/fluid-minter";
 import { SubjectRateLimiter } from "../../../functions-src/rate-limit";
 import { TokenVerifier } from "../../../functions-src/verify/verify-token";
 import { compilePolicy } from "../../../lib/policy/authoring/compile";
-import { loadPolicy as load } from "../../../lib/policy/authoring/load";
+import { checkedOrThrow, loadCheckedPolicy as load } from "../../../lib/policy/authoring/checked-policy";
 import { loadPolicy } from "./bench-policy";
 
 async function main() {
   const { config } = compilePolicy(
-    load({
-      label: "load",
-      policyFile: "load/policy.yaml",
-      testFiles: [],
-      read: () => loadPolicy(process.env.TB_ISSUER!),
-    }).bundle!,
+    checkedOrThrow(
+      load({
+        label: "load",
+        policyFile: "load/policy.yaml",
+        testFiles: [],
+        read: () => loadPolicy(process.env.TB_ISSUER!),
+      }),
+    ),
     "bench",
   );
   const devNull = openSync("/dev/null", "w");

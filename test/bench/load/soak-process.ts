@@ -13,7 +13,7 @@ import { createFluidMinter } from "../../../functions-src/mint/fluid-minter";
 import { SubjectRateLimiter } from "../../../functions-src/rate-limit";
 import { TokenVerifier } from "../../../functions-src/verify/verify-token";
 import { compilePolicy } from "../../../lib/policy/authoring/compile";
-import { loadPolicy as load } from "../../../lib/policy/authoring/load";
+import { checkedOrThrow, loadCheckedPolicy as load } from "../../../lib/policy/authoring/checked-policy";
 import { KeyServer } from "../../support/key-server";
 import { loadPolicy, tokenSigner } from "./bench-policy";
 
@@ -32,8 +32,9 @@ async function main() {
     },
   ];
   const { config } = compilePolicy(
-    load({ label: "soak", policyFile: "soak/policy.yaml", testFiles: [], read: () => loadPolicy(server.issuer) })
-      .bundle!,
+    checkedOrThrow(
+      load({ label: "soak", policyFile: "soak/policy.yaml", testFiles: [], read: () => loadPolicy(server.issuer) }),
+    ),
     "bench",
   );
   const devNull = openSync("/dev/null", "w");

@@ -43,7 +43,7 @@ describe("policy review comment", () => {
 
   it("a removed role narrows and lists what its holders lose", () => {
     const r = review((p) =>
-      replaceOnce(p, "  support:\n", "  supportgone:\n").replace(/  supportgone:[\s\S]*?(?=\ncosmosRbac:)/, ""),
+      replaceOnce(p, "  support:\n", "  supportgone:\n").replace(/ {2}supportgone:[\s\S]*?(?=\ncosmosRbac:)/, ""),
     );
     expect(r.verdict).toBe("narrows");
     expect(r.markdown).toContain("## 🔽 Access policy review: narrows access in 1 environment(s), widens none");
