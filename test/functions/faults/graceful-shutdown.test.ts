@@ -65,7 +65,12 @@ it("drains the request in flight, refuses new connections, exits 0 within the bo
   const t0 = Date.now();
   broker.proc.kill("SIGTERM");
   await broker.seen("draining");
-  await expect(post(url, token)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+  // Refused: the listener is closed (ECONNREFUSED), or a connect that raced into its backlog is reset.
+  const refused = await post(url, token).then(
+    (r) => `answered ${r.status}`,
+    (e: NodeJS.ErrnoException) => e.code,
+  );
+  expect(["ECONNREFUSED", "ECONNRESET"]).toContain(refused);
   const answered = await inFlight;
   expect(answered.status).toBe(200);
   expect(JSON.parse(answered.body).credentials).toHaveLength(1);
