@@ -7,7 +7,7 @@ import { BrokerClient, BrokerProblemError, type CachedCredential, type Credentia
 import { RealBroker } from "./support/real-broker";
 import { cdnAnswer, problem, ScriptedServer, type ScriptedAnswer } from "./support/scripted-server";
 
-const broker = new RealBroker("10m");
+const broker = new RealBroker();
 beforeAll(() => broker.start(), 30_000);
 afterAll(() => broker.stop());
 beforeEach(() => {
