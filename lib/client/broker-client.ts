@@ -209,9 +209,9 @@ export class BrokerClient {
           forceRefresh = true; // one fresh access token, one more try; not counted as a retry
           continue;
         }
-        failure = this.problemOf(response.status, parsed, attempts);
-        if (response.status === 403 && Array.isArray(parsed?.denied)) return this.distribute(asks, { credentials: [], denied: parsed.denied });
         wait = retryAfterMs(response.headers.get("retry-after"), this.now());
+        failure = this.problemOf(response.status, parsed, attempts, wait);
+        if (response.status === 403 && Array.isArray(parsed?.denied)) return this.distribute(asks, { credentials: [], denied: parsed.denied });
       } catch (e) {
         if (controller.signal.aborted) return; // every caller has already been rejected with its own reason
         if (e instanceof BrokerProblemError) failure = e;
@@ -261,9 +261,10 @@ export class BrokerClient {
     for (const a of asks) a.reject(error);
   }
 
-  private problemOf(status: number, body: Record<string, unknown> | undefined, attempts: number): BrokerProblemError {
+  private problemOf(status: number, body: Record<string, unknown> | undefined, attempts: number, waitMs?: number): BrokerProblemError {
     const detail = typeof body?.detail === "string" ? body.detail : `the broker answered ${status}`;
-    return new BrokerProblemError(codeOfProblemType(body?.type, status), status, detail, undefined, attempts);
+    const retryAfter = waitMs === undefined ? undefined : Math.ceil(waitMs / 1000);
+    return new BrokerProblemError(codeOfProblemType(body?.type, status), status, detail, undefined, attempts, retryAfter);
   }
 }
 

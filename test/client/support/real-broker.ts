@@ -48,6 +48,7 @@ export class RealBroker {
   readonly calls: number[] = [];
   url = "";
   private server?: Awaited<ReturnType<typeof startNodeHttpBroker>>;
+  private core?: Broker;
 
   constructor(private readonly options: RealBrokerOptions = {}) {}
 
@@ -76,13 +77,25 @@ export class RealBroker {
         return core.handle(req);
       },
     };
-    this.server = await startNodeHttpBroker(counting);
-    this.url = this.server.url;
+    this.core = counting;
+    await this.startHttp();
     return this;
   }
 
-  async stop(): Promise<void> {
+  /** (Re)opens the broker's HTTP server, on `port` when given (to come back where clients expect it). */
+  async startHttp(port?: number): Promise<void> {
+    this.server = await startNodeHttpBroker(this.core!, { port });
+    this.url = this.server.url;
+  }
+
+  /** Takes the broker off the network (connections refused) without forgetting its state. */
+  async stopHttp(): Promise<void> {
     await this.server?.close();
+    this.server = undefined;
+  }
+
+  async stop(): Promise<void> {
+    await this.stopHttp();
     await this.issuer.stop();
   }
 
