@@ -21,8 +21,16 @@ export type BrokerProblemCode =
   | "unknown";
 
 const KNOWN = new Set<string>([
-  "bad-request", "invalid-token", "forbidden", "not-found", "method-not-allowed", "unsupported-media-type",
-  "payload-too-large", "rate-limited", "backend-unavailable", "internal",
+  "bad-request",
+  "invalid-token",
+  "forbidden",
+  "not-found",
+  "method-not-allowed",
+  "unsupported-media-type",
+  "payload-too-large",
+  "rate-limited",
+  "backend-unavailable",
+  "internal",
 ]);
 const PREFIX = "urn:azure-token-broker:problem:";
 

@@ -51,9 +51,15 @@ function sessionAsks(): { at: number; request: CredentialRequest; credential: st
     { request: { type: "fluid", documentId: "doc-1" }, credential: "fluid doc-1" }, // orderer token
     { request: { type: "fluid", documentId: "doc-1" }, credential: "fluid doc-1" }, // storage token (same credential)
     { request: { type: "cosmos", container: "items" }, credential: "cosmos items" },
-    ...Array.from({ length: 10 }, (_, i) => ({ request: { type: "cdn" as const, path: `/assets/img-${i}.png` }, credential: `cdn img-${i}` })),
+    ...Array.from({ length: 10 }, (_, i) => ({
+      request: { type: "cdn" as const, path: `/assets/img-${i}.png` },
+      credential: `cdn img-${i}`,
+    })),
   ];
-  return Array.from({ length: ASKS }, (_, i) => ({ at: Math.floor((i * SESSION_S * 1000) / ASKS), ...kinds[i % kinds.length] }));
+  return Array.from({ length: ASKS }, (_, i) => ({
+    at: Math.floor((i * SESSION_S * 1000) / ASKS),
+    ...kinds[i % kinds.length],
+  }));
 }
 
 async function main() {
@@ -69,8 +75,18 @@ async function main() {
     verifier: new TokenVerifier(config),
     now,
     minters: {
-      fluid: createFluidMinter(() => ({ tenantId: "t", endpoint: "http://127.0.0.1:1", key1: "bench-key-1", key2: "bench-key-2", active: "key1" })),
-      cdn: createCdnMinter(() => ({ baseUrl: "http://127.0.0.1:1/cdn-origin", container: "cdn-origin", signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } } })),
+      fluid: createFluidMinter(() => ({
+        tenantId: "t",
+        endpoint: "http://127.0.0.1:1",
+        key1: "bench-key-1",
+        key2: "bench-key-2",
+        active: "key1",
+      })),
+      cdn: createCdnMinter(() => ({
+        baseUrl: "http://127.0.0.1:1/cdn-origin",
+        container: "cdn-origin",
+        signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } },
+      })),
       cosmos: createCosmosMinter(() => ({ endpoint: cosmos.endpoint, key: cosmos.key, database: "db" })),
     },
   });
@@ -87,13 +103,21 @@ async function main() {
   };
   const http = await startNodeHttpBroker(counting);
   // Access tokens are verified on the real clock; one lives through the simulated hour.
-  const accessToken = await issuer.sign({ sub: "bench-user", name: "Bench", tid: "contoso", aud: "api://broker" }, { exp: Math.floor(Date.now() / 1000) + 600 });
+  const accessToken = await issuer.sign(
+    { sub: "bench-user", name: "Bench", tid: "contoso", aud: "api://broker" },
+    { exp: Math.floor(Date.now() / 1000) + 600 },
+  );
 
   async function run(cache: boolean) {
     simulated = 0;
     calls = 0;
     requests = 0;
-    const client = new BrokerClient({ brokerUrl: http.url, getAccessToken: async () => accessToken, now, refreshMarginMs: MARGIN_S * 1000 });
+    const client = new BrokerClient({
+      brokerUrl: http.url,
+      getAccessToken: async () => accessToken,
+      now,
+      refreshMarginMs: MARGIN_S * 1000,
+    });
     const fetched = new Map<string, number>();
     for (const ask of sessionAsks()) {
       simulated = ask.at;
@@ -112,8 +136,16 @@ async function main() {
   await issuer.stop();
 
   const boundFor = (credential: string) => {
-    const ttl = credential.startsWith("fluid") ? TTL_S.fluid : credential.startsWith("cosmos") ? TTL_S.cosmos : TTL_S.cdn;
-    return { ttl, bound: Math.ceil(SESSION_S / (ttl - Math.min(MARGIN_S, ttl / 2))), lifetimes: Math.ceil(SESSION_S / ttl) };
+    const ttl = credential.startsWith("fluid")
+      ? TTL_S.fluid
+      : credential.startsWith("cosmos")
+        ? TTL_S.cosmos
+        : TTL_S.cdn;
+    return {
+      ttl,
+      bound: Math.ceil(SESSION_S / (ttl - Math.min(MARGIN_S, ttl / 2))),
+      lifetimes: Math.ceil(SESSION_S / ttl),
+    };
   };
   console.log(`\n## Client SDK: a simulated 1-hour session, ${ASKS} token asks (${sdk.fetched.size} credentials)\n`);
   console.log("| credential | ttl | broker fetches | bound: 1 per lifetime (ttl - 60 s margin) | lifetimes in 1 h |");
@@ -140,8 +172,16 @@ async function main() {
   const entries: [string, string, string][] = [
     ["azure-token-broker/client", `export * from "azure-token-broker/client";`, "BrokerClient, CDN signedUrl"],
     // What an app loads for each use: the core plus the adapter (the Fluid runtime itself is the app's own).
-    ["client + client/fluid", `export * from "azure-token-broker/client"; export * from "azure-token-broker/client/fluid";`, "+ BrokerFluidTokenProvider (not AzureClient)"],
-    ["client + client/cosmos", `export * from "azure-token-broker/client"; export * from "azure-token-broker/client/cosmos";`, "+ createCosmosClient and @azure/cosmos"],
+    [
+      "client + client/fluid",
+      `export * from "azure-token-broker/client"; export * from "azure-token-broker/client/fluid";`,
+      "+ BrokerFluidTokenProvider (not AzureClient)",
+    ],
+    [
+      "client + client/cosmos",
+      `export * from "azure-token-broker/client"; export * from "azure-token-broker/client/cosmos";`,
+      "+ createCosmosClient and @azure/cosmos",
+    ],
   ];
   const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
   for (const [name, source, what] of entries) {

@@ -30,12 +30,18 @@ afterAll(async () => {
 });
 
 function session() {
-  const brokerClient = new BrokerClient({ brokerUrl: broker.url, getAccessToken: () => broker.token(), retry: { maxRetries: 2 } });
+  const brokerClient = new BrokerClient({
+    brokerUrl: broker.url,
+    getAccessToken: () => broker.token(),
+    retry: { maxRetries: 2 },
+  });
   const provider = new BrokerFluidTokenProvider(brokerClient);
   const refreshes: boolean[] = [];
   const fetchOrderer = provider.fetchOrdererToken.bind(provider);
   provider.fetchOrdererToken = (t, d, refresh) => (refreshes.push(refresh === true), fetchOrderer(t, d, refresh));
-  const client = new AzureClient({ connection: { type: "local", endpoint: tinylicious.endpoint, tokenProvider: provider } });
+  const client = new AzureClient({
+    connection: { type: "local", endpoint: tinylicious.endpoint, tokenProvider: provider },
+  });
   return { brokerClient, client, refreshes };
 }
 

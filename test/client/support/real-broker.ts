@@ -55,14 +55,27 @@ export class RealBroker {
   async start(): Promise<this> {
     await this.issuer.start();
     this.issuer.keys = [await makeKey("k1")];
-    const { config } = compilePolicy(loadOk(filesInMemory(policyFor(this.issuer.issuer, this.options.fluidTtl ?? "10m"))), "dev");
+    const { config } = compilePolicy(
+      loadOk(filesInMemory(policyFor(this.issuer.issuer, this.options.fluidTtl ?? "10m"))),
+      "dev",
+    );
     const core = createBroker({
       config,
       verifier: new TokenVerifier(config),
       minters: {
-        fluid: createFluidMinter(() => ({ tenantId: "local", endpoint: this.options.fluidEndpoint ?? "http://127.0.0.1:1", key1: FLUID_KEYS[0], key2: FLUID_KEYS[1], active: "key1" })),
+        fluid: createFluidMinter(() => ({
+          tenantId: "local",
+          endpoint: this.options.fluidEndpoint ?? "http://127.0.0.1:1",
+          key1: FLUID_KEYS[0],
+          key2: FLUID_KEYS[1],
+          active: "key1",
+        })),
         ...(this.options.cosmos && { cosmos: createCosmosMinter(this.options.cosmos) }),
-        cdn: createCdnMinter(() => ({ baseUrl: this.options.cdnBaseUrl ?? "http://127.0.0.1:1/cdn-origin", container: "cdn-origin", signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } } })),
+        cdn: createCdnMinter(() => ({
+          baseUrl: this.options.cdnBaseUrl ?? "http://127.0.0.1:1/cdn-origin",
+          container: "cdn-origin",
+          signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } },
+        })),
       },
     });
     const counting: Broker = {
