@@ -147,10 +147,9 @@ describeInBrowser("the SDK in a real browser", () => {
     await origin
       .getBlockBlobClient("tenants/contoso/logo.png")
       .uploadData(png(2, 3), { blobHTTPHeaders: { blobContentType: "image/png" } });
-    const admin = new CosmosClient({ endpoint: cosmosDouble.endpoint, key: cosmosDouble.key })
-      .database("db")
-      .container("items");
-    await admin.items.create({ id: "doc-1", tenantId: "contoso", title: "ours" });
+    const admin = new CosmosClient({ endpoint: cosmosDouble.endpoint, key: cosmosDouble.key });
+    await admin.database("db").container("items").items.create({ id: "doc-1", tenantId: "contoso", title: "ours" });
+    admin.dispose(); // its endpoint refresher is a timer
 
     const { config } = compilePolicy(loadOk(filesInMemory(policyFor(issuer.issuer, allowedPage.origin))), "dev");
     const core = createBroker({

@@ -14,9 +14,11 @@ const broker = new RealBroker({ cosmos: () => ({ endpoint: double.endpoint, key:
 beforeAll(async () => {
   await double.start();
   await broker.start();
-  const admin = new CosmosClient({ endpoint: double.endpoint, key: double.key }).database("db").container("items");
-  await admin.items.create({ id: "doc-1", tenantId: "contoso", title: "ours" });
-  await admin.items.create({ id: "doc-2", tenantId: "fabrikam", title: "theirs" });
+  const admin = new CosmosClient({ endpoint: double.endpoint, key: double.key });
+  const items = admin.database("db").container("items");
+  await items.items.create({ id: "doc-1", tenantId: "contoso", title: "ours" });
+  await items.items.create({ id: "doc-2", tenantId: "fabrikam", title: "theirs" });
+  admin.dispose(); // its endpoint refresher is a timer
 }, 30_000);
 afterAll(async () => {
   await broker.stop();
@@ -33,6 +35,7 @@ it("reads with the broker's resource token, learning the endpoint from the crede
   expect((await items.item("doc-1", "contoso").read()).resource).toMatchObject({ title: "ours" });
   await expect(items.item("doc-2", "fabrikam").read()).rejects.toMatchObject({ code: 403 });
   expect(broker.calls).toEqual([1]); // one credential, reused for every request while valid
+  client.dispose();
 });
 
 it("renews the token before it expires on the same client (no new client per renewal)", async () => {
@@ -49,6 +52,7 @@ it("renews the token before it expires on the same client (no new client per ren
   clock = Date.parse(first.expiresAt) - 30_000; // inside the refresh margin
   expect((await item.read()).resource).toMatchObject({ id: "doc-1" });
   expect(broker.calls).toEqual([1, 1]);
+  client.dispose();
 });
 
 it("refuses a container it was not built for instead of sending another container's token", async () => {
@@ -60,4 +64,5 @@ it("refuses a container it was not built for instead of sending another containe
     /not one this client was built for/,
   );
   expect(broker.calls).toEqual([]);
+  client.dispose();
 });
