@@ -1,6 +1,11 @@
-/** One structured record per issuance and per denial. Never a token, a key or a secret. */
+/**
+ * One structured record per issuance and per denial. Never a token, a key or a secret.
+ * `claims`, `hashed` and `asked` are what `token-broker policy replay` re-evaluates (docs/replay.md).
+ */
+import type { AccessRequest } from "../lib/policy/runtime/access-request";
+
 export interface AuditRecord {
-  event: "issued" | "denied" | "rejected";
+  event: "issued" | "denied" | "rejected" | "revoked";
   at: string;
   policy: string;
   subject?: string;
@@ -15,6 +20,15 @@ export interface AuditRecord {
   grant?: string;
   jti?: string;
   reason?: string;
+  /** Revocations: who revoked (issuer|subject of the admin, or "cli:<user>") and when the entry expires. */
+  by?: string;
+  expiresAt?: string;
+  /** The declared claims the policy reads (functions-src/audit-claims.ts); absent on a rejected token. */
+  claims?: Record<string, unknown>;
+  /** Claims in `claims` recorded as keyed hashes. */
+  hashed?: string[];
+  /** The request as the broker parsed it. */
+  asked?: AccessRequest;
 }
 
 export type AuditSink = (record: AuditRecord) => void;

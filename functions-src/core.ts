@@ -14,11 +14,18 @@ import { createEvaluator } from "../lib/policy/runtime/evaluate";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import type { AuditRecord, AuditSink } from "./audit";
 import { createCors } from "./cors";
-import { BackendUnavailableError, type IssuedCredential, type MintContext, type Minters } from "./mint/minter";
+import { createAuditClaims } from "./audit-claims";
+import { BackendUnavailableError, BrokerError, SecretUnavailableError, TokenError } from "./errors";
+import { identityKey } from "./identity-key";
+import type { IssuedCredential, Minter, MintContext, Minters } from "./mint/minter";
 import { json, problem, type BrokerResponse } from "./problem";
-import type { SubjectRateLimiter } from "./rate-limit";
-import { SecretUnavailableError } from "./secrets";
-import { TokenError, type TokenVerifier } from "./verify/verify-token";
+import type { RateLimiter } from "./rate-limit";
+import { ADMIN_REVOCATIONS_PATH } from "./revocation/admin-route";
+import type { RevocationCheck } from "./revocation/revocation-check";
+import type { TokenVerifier, VerifiedToken } from "./verify/verify-token";
+
+/** The largest request body the broker reads; the adapters stop reading past it too. */
+export const MAX_BODY_BYTES = 16_384;
 
 export interface BrokerRequest {
   method: string;
@@ -40,8 +47,14 @@ export interface BrokerDeps {
   verifier: TokenVerifier;
   minters: Minters;
   audit?: AuditSink;
-  rateLimiter?: SubjectRateLimiter;
-  /** @default 16384 */
+  rateLimiter?: RateLimiter;
+  /** Present when the policy turns revocation on: the per-request check and the admin route. */
+  revocation?: { check: RevocationCheck; admin?: (token: VerifiedToken, body: string) => Promise<BrokerResponse> };
+  /** Extra members for GET /api/health (the store's kind and reachability, onStoreDown); never a secret. */
+  health?: () => Promise<Record<string, unknown>>;
+  /** Key for hashing equality-only claims in audit records (docs/replay.md). @default claims kept in clear */
+  auditHashKey?: Uint8Array;
+  /** @default MAX_BODY_BYTES */
   maxBodyBytes?: number;
   now?: () => number;
 }
@@ -56,10 +69,9 @@ export function createBroker(deps: BrokerDeps): Broker {
   const evaluator = createEvaluator(deps.config);
   const audit = deps.audit ?? (() => undefined);
   const now = deps.now ?? Date.now;
-  const maxBody = deps.maxBodyBytes ?? 16_384;
+  const maxBody = deps.maxBodyBytes ?? MAX_BODY_BYTES;
   const policy = deps.config.policyHash;
-  const invalidToken = (detail: string, error = "invalid_token") =>
-    problem("invalid-token", detail, { headers: { "www-authenticate": `Bearer error="${error}"` } });
+  const auditClaims = createAuditClaims(deps.config, deps.auditHashKey);
 
   const cors = createCors(deps.config.cors?.allowedOrigins ?? []);
 
@@ -71,18 +83,19 @@ export function createBroker(deps: BrokerDeps): Broker {
     try {
       return await route(req);
     } catch (e) {
-      if (e instanceof BackendUnavailableError || e instanceof SecretUnavailableError) {
-        const retry = e instanceof BackendUnavailableError ? e.retryAfterSeconds : 30;
-        return problem("backend-unavailable", `a backend cannot issue credentials right now (${e instanceof BackendUnavailableError ? e.backend : "configuration"})`, { headers: { "retry-after": String(retry) } });
-      }
-      // Nothing about the failure reaches the caller; the host logs the exception.
-      return problem("internal", "the broker failed to handle this request");
+      return problemFor(e);
     }
   }
 
   async function route(req: BrokerRequest): Promise<BrokerResponse> {
-    if (req.path === "/api/health") return req.method === "GET" ? json(200, { status: "ok" }) : problem("method-not-allowed", "use GET", { headers: { allow: "GET" } });
-    if (req.path !== "/api/token") return problem("not-found", "the broker serves /api/token and /api/health");
+    if (req.path === "/api/health") {
+      if (req.method !== "GET") return problem("method-not-allowed", "use GET", { headers: { allow: "GET" } });
+      return json(200, { status: "ok", ...(await deps.health?.()) });
+    }
+    const admin = req.path === ADMIN_REVOCATIONS_PATH ? deps.revocation?.admin : undefined;
+    if (req.path !== "/api/token" && !admin) {
+      return problem("not-found", "the broker serves /api/token and /api/health");
+    }
     if (req.method !== "POST") return problem("method-not-allowed", "use POST", { headers: { allow: "POST" } });
     const body = req.body ?? "";
     if (Buffer.byteLength(body, "utf8") > maxBody) return problem("payload-too-large", `the body may be at most ${maxBody} bytes`);
@@ -96,33 +109,46 @@ export function createBroker(deps: BrokerDeps): Broker {
       return problem("bad-request", "send exactly one Authorization header", { headers });
     }
     const bearer = auth === undefined ? undefined : BEARER.exec(auth)?.[1];
-    if (!bearer) return invalidToken(auth === undefined ? "send Authorization: Bearer <token>" : "the Authorization header is not a bearer token", auth === undefined ? "invalid_request" : "invalid_token");
+    if (!bearer) return invalidTokenProblem(auth === undefined ? "send Authorization: Bearer <token>" : "the Authorization header is not a bearer token", auth === undefined ? "invalid_request" : "invalid_token");
     let token;
     try {
       const easyAuth = { id: req.headers["x-ms-client-principal-id"], principal: req.headers["x-ms-client-principal"] };
       token = await deps.verifier.verify(bearer, easyAuth);
     } catch (e) {
-      if (!(e instanceof TokenError)) throw e;
-      audit(record({ event: "rejected", reason: e.code }));
-      if (e.code === "ERR_KEYS_UNAVAILABLE") return problem("backend-unavailable", "the token issuer's keys cannot be fetched right now", { headers: { "retry-after": "30" } });
-      return invalidToken(e.message);
-    }
-
-    const wait = deps.rateLimiter?.take(`${token.issuer}|${token.subject}`) ?? 0;
-    if (wait > 0) return problem("rate-limited", "slow down: this caller asks too often", { headers: { "retry-after": String(wait) } });
-
-    let requests;
-    try {
-      requests = parseAccessRequests(JSON.parse(body));
-    } catch (e) {
-      if (e instanceof SyntaxError) return problem("bad-request", "the body is not valid JSON");
-      if (e instanceof AccessRequestError) return problem("bad-request", e.message, { members: { pointer: e.pointer } });
+      if (e instanceof TokenError) audit(record({ event: "rejected", reason: e.code }));
       throw e;
     }
 
+    const revoked = await deps.revocation?.check(token);
+    if (revoked?.refused) {
+      audit(record({ event: "rejected", subject: token.subject, issuer: token.issuer, reason: revoked.reason }));
+      return revoked.refused;
+    }
+
+    const wait = (await deps.rateLimiter?.take(identityKey(token))) ?? 0;
+    if (wait > 0) return problem("rate-limited", "slow down: this caller asks too often", { headers: { "retry-after": String(wait) } });
+    if (admin) return admin(token, body);
+
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return problem("bad-request", "the body is not valid JSON");
+    }
+    const requests = parseAccessRequests(parsed);
+
     const decision = evaluator.evaluate({ issuer: token.issuer, claims: token.claims }, requests);
-    const base = { policy, subject: token.subject, issuer: token.issuer, roles: decision.roles };
-    for (const d of decision.denied) audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason }));
+    const base = {
+      policy,
+      subject: token.subject,
+      issuer: token.issuer,
+      roles: decision.roles,
+      ...auditClaims(token.claims),
+    };
+    for (const d of decision.denied) {
+      const asked = requests[d.request];
+      audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason, asked }));
+    }
     if (decision.credentials.length === 0) {
       return problem("forbidden", "the policy allows none of the requests", { members: { policy, denied: decision.denied } });
     }
@@ -131,15 +157,34 @@ export function createBroker(deps: BrokerDeps): Broker {
     for (const grant of decision.credentials) {
       const credential = await mintOne(grant, ctx);
       credentials.push(credential);
-      audit(record({ ...base, event: "issued", request: grant.request, type: grant.type, scope: scopeOf(grant), access: accessOf(grant), ttlSeconds: grant.ttlSeconds, grant: grant.grant, jti: credential.jti }));
+      audit(
+        record({
+          ...base,
+          event: "issued",
+          request: grant.request,
+          type: grant.type,
+          scope: scopeOf(grant),
+          access: accessOf(grant),
+          ttlSeconds: grant.ttlSeconds,
+          grant: grant.grant,
+          jti: credential.jti,
+          asked: requests[grant.request],
+        }),
+      );
     }
     return json(200, response(decision, credentials));
   }
 
-  async function mintOne(grant: GrantedCredential, ctx: MintContext): Promise<IssuedCredential> {
-    const minter = deps.minters[grant.type] as { mint(g: GrantedCredential, c: MintContext): Promise<IssuedCredential> } | undefined;
-    if (!minter) throw new BackendUnavailableError(grant.type, 60);
-    return minter.mint(grant, ctx);
+  /** Dispatch by grant type: each case hands its minter exactly the grant it is typed for. */
+  function mintOne(grant: GrantedCredential, ctx: MintContext): Promise<IssuedCredential> {
+    switch (grant.type) {
+      case "cosmos":
+        return mintWith(deps.minters.cosmos, grant, ctx);
+      case "fluid":
+        return mintWith(deps.minters.fluid, grant, ctx);
+      case "cdn":
+        return mintWith(deps.minters.cdn, grant, ctx);
+    }
   }
 
   function record(r: Omit<AuditRecord, "at" | "policy"> & { policy?: string }): AuditRecord {
@@ -147,6 +192,43 @@ export function createBroker(deps: BrokerDeps): Broker {
   }
 
   return { handle };
+}
+
+function mintWith<T extends GrantedCredential["type"]>(
+  minter: Minter<T> | undefined,
+  grant: Extract<GrantedCredential, { type: T }>,
+  ctx: MintContext,
+): Promise<IssuedCredential> {
+  // A backend the policy grants but this deployment does not configure: unavailable, not an internal error.
+  if (!minter) throw new BackendUnavailableError(grant.type, 60);
+  return minter.mint(grant, ctx);
+}
+
+function invalidTokenProblem(detail: string, error = "invalid_token"): BrokerResponse {
+  return problem("invalid-token", detail, { headers: { "www-authenticate": `Bearer error="${error}"` } });
+}
+
+/**
+ * The one mapping from errors to HTTP answers: the broker's error family by code, and the policy runtime's
+ * AccessRequestError (it lives beside the request parser, which the CLI uses too). Anything else is a 500 whose
+ * answer says nothing about the failure; the host logs the exception.
+ */
+export function problemFor(e: unknown): BrokerResponse {
+  if (e instanceof AccessRequestError) return problem("bad-request", e.message, { members: { pointer: e.pointer } });
+  if (!(e instanceof BrokerError)) return problem("internal", "the broker failed to handle this request");
+  if (e.code === "ERR_KEYS_UNAVAILABLE") {
+    return problem("backend-unavailable", "the token issuer's keys cannot be fetched right now", {
+      headers: { "retry-after": "30" },
+    });
+  }
+  if (e instanceof TokenError) return invalidTokenProblem(e.message);
+  const unavailable = (what: string, retryAfterSeconds: number) =>
+    problem("backend-unavailable", `a backend cannot issue credentials right now (${what})`, {
+      headers: { "retry-after": String(retryAfterSeconds) },
+    });
+  if (e instanceof BackendUnavailableError) return unavailable(e.backend, e.retryAfterSeconds);
+  if (e instanceof SecretUnavailableError) return unavailable("configuration", 30);
+  return problem("internal", "the broker failed to handle this request");
 }
 
 function response(decision: Decision, credentials: IssuedCredential[]) {

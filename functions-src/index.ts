@@ -11,23 +11,27 @@ import { join } from "node:path";
 import { app } from "@azure/functions";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import { RUNTIME_CONFIG_FORMAT } from "../lib/policy/runtime/runtime-config";
+import { APP_SETTING } from "../lib/policy/runtime/app-settings";
 import { registerBrokerFunctions } from "./adapters/azure-functions";
+import { cosmosGcFromEnvironment, registerCosmosGcTimer } from "./adapters/cosmos-gc-timer";
 import { stdoutAudit } from "./audit";
-import { createBroker, type Broker } from "./core";
+import type { Broker } from "./core";
 import { createCdnMinter } from "./mint/cdn-minter";
 import { createCosmosMinter } from "./mint/cosmos-minter";
 import { createFluidMinter } from "./mint/fluid-minter";
 import type { Minters } from "./mint/minter";
-import { SubjectRateLimiter } from "./rate-limit";
 import { cdnSettings, cosmosSettings, fluidSettings } from "./settings";
+import { createBrokerWithSharedState, deferredBroker } from "./shared-state";
+import type { SharedStore } from "./store/shared-store";
+import { storeFromEnvironment } from "./store/store-from-environment";
 import { TokenVerifier } from "./verify/verify-token";
 
-export function loadRuntimeConfig(path = process.env.TOKEN_BROKER_POLICY_FILE ?? join(__dirname, "policy.json")): RuntimeConfig {
+export function loadRuntimeConfig(path = process.env[APP_SETTING.policyFile] ?? join(__dirname, "policy.json")): RuntimeConfig {
   const config = JSON.parse(readFileSync(path, "utf8")) as RuntimeConfig;
   if (config.format !== RUNTIME_CONFIG_FORMAT) throw new Error(`policy.json is ${config.format}, this broker reads ${RUNTIME_CONFIG_FORMAT}`);
-  if (process.env.TOKEN_BROKER_POLICY_HASH && process.env.TOKEN_BROKER_POLICY_HASH !== config.policyHash) {
+  const expected = process.env[APP_SETTING.policyHash];
+  if (expected && expected !== config.policyHash) {
     // Both hashes are public (every response carries the policy hash); naming them tells the operator which is stale.
-    const expected = process.env.TOKEN_BROKER_POLICY_HASH;
     throw new Error(
       `the deployed policy.json (${config.policyHash}) does not match TOKEN_BROKER_POLICY_HASH (${expected}): ` +
         "refusing to start",
@@ -36,7 +40,13 @@ export function loadRuntimeConfig(path = process.env.TOKEN_BROKER_POLICY_FILE ??
   return config;
 }
 
-export function brokerFromEnvironment(env: NodeJS.ProcessEnv = process.env, config = loadRuntimeConfig()): Broker {
+const announce = (line: string) => process.stderr.write(`${line}\n`);
+
+export function brokerFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  config = loadRuntimeConfig(),
+  store: Promise<SharedStore> = storeFromEnvironment(env, announce),
+): Broker {
   const minters: Minters = {};
   const fluid = fluidSettings(env);
   if (fluid) minters.fluid = createFluidMinter(fluid);
@@ -44,10 +54,28 @@ export function brokerFromEnvironment(env: NodeJS.ProcessEnv = process.env, conf
   if (cosmos) minters.cosmos = createCosmosMinter(cosmos);
   const cdn = cdnSettings(env);
   if (cdn) minters.cdn = createCdnMinter(cdn);
-  return createBroker({ config, verifier: new TokenVerifier(config), minters, audit: stdoutAudit, rateLimiter: new SubjectRateLimiter() });
+  // docs/replay.md: with a key (a Key Vault reference in app settings), equality-only claims are audited as HMACs.
+  const hashKey = env[APP_SETTING.auditClaimHashKey];
+  const auditHashKey = hashKey ? Buffer.from(hashKey, "utf8") : undefined;
+  // The store (and so the shared state) is connected before the first request is answered; see shared-state.ts.
+  const verifier = new TokenVerifier(config);
+  return deferredBroker(
+    store.then((s) =>
+      createBrokerWithSharedState(
+        { config, verifier, minters, auditHashKey },
+        { store: s, audit: stdoutAudit, cosmos },
+      ),
+    ),
+  );
 }
 
 const config = loadRuntimeConfig();
 let broker: Broker | undefined;
-const trustedProxyHops = Number(process.env.TRUSTED_PROXY_HOPS ?? 2);
-registerBrokerFunctions(app, () => (broker ??= brokerFromEnvironment(process.env, config)), { trustedProxyHops });
+const trustedProxyHops = Number(process.env[APP_SETTING.trustedProxyHops] ?? 2);
+// One store per process, shared by the broker and the GC timer (the GC reads what the minters record there).
+let store: Promise<SharedStore> | undefined;
+const storeOnce = () => (store ??= storeFromEnvironment(process.env, announce));
+registerBrokerFunctions(app, () => (broker ??= brokerFromEnvironment(process.env, config, storeOnce())), {
+  trustedProxyHops,
+});
+registerCosmosGcTimer(app, () => cosmosGcFromEnvironment(process.env, storeOnce()));

@@ -11,7 +11,12 @@ export interface RateLimitOptions {
   now?: () => number;
 }
 
-export class SubjectRateLimiter {
+/** 0 when allowed; otherwise the seconds to wait (Retry-After). The global limiter answers asynchronously. */
+export interface RateLimiter {
+  take(key: string): number | Promise<number>;
+}
+
+export class SubjectRateLimiter implements RateLimiter {
   private readonly buckets: BoundedCache<{ tokens: number; at: number }>;
   private readonly o: Required<RateLimitOptions>;
 

@@ -4,6 +4,7 @@
  */
 import { ManagedIdentityCredential } from "@azure/identity";
 import { BlobServiceClient } from "@azure/storage-blob";
+import { APP_SETTING } from "../lib/policy/runtime/app-settings";
 import type { CdnSettings } from "./mint/cdn-minter";
 import type { CosmosSettings } from "./mint/cosmos-minter";
 import type { FluidSettings } from "./mint/fluid-minter";
@@ -13,32 +14,33 @@ import { userDelegationKeySource } from "./mint/user-delegation-key";
 type Env = Readonly<Record<string, string | undefined>>;
 
 export function fluidSettings(env: Env): (() => FluidSettings) | undefined {
-  if (!env.FLUID_TENANT_ID) return undefined;
+  if (!env[APP_SETTING.fluidTenantId]) return undefined;
   return () => ({
-    tenantId: env.FLUID_TENANT_ID!,
-    endpoint: env.FLUID_ORDERER_ENDPOINT ?? "",
-    key1: requireSecret(env, "FLUID_KEY1"),
-    key2: requireSecret(env, "FLUID_KEY2"),
-    active: env.FLUID_ACTIVE_KEY === "key2" ? "key2" : "key1",
+    tenantId: env[APP_SETTING.fluidTenantId]!,
+    endpoint: env[APP_SETTING.fluidOrdererEndpoint] ?? "",
+    key1: requireSecret(env, APP_SETTING.fluidKey1),
+    key2: requireSecret(env, APP_SETTING.fluidKey2),
+    active: env[APP_SETTING.fluidActiveKey] === "key2" ? "key2" : "key1",
   });
 }
 
 export function cosmosSettings(env: Env): (() => CosmosSettings) | undefined {
-  if (!env.COSMOS_ENDPOINT || !env.COSMOS_KEY) return undefined;
-  return () => ({ endpoint: env.COSMOS_ENDPOINT!, database: env.COSMOS_DATABASE ?? "", key: requireSecret(env, "COSMOS_KEY") });
+  if (!env[APP_SETTING.cosmosEndpoint] || !env[APP_SETTING.cosmosKey]) return undefined;
+  return () => ({ endpoint: env[APP_SETTING.cosmosEndpoint]!, database: env[APP_SETTING.cosmosDatabase] ?? "", key: requireSecret(env, APP_SETTING.cosmosKey) });
 }
 
 export function cdnSettings(env: Env): (() => CdnSettings) | undefined {
-  if (!env.CDN_ORIGIN_CONTAINER_URL) return undefined;
-  const origin = new URL(env.CDN_ORIGIN_CONTAINER_URL);
+  const originUrl = env[APP_SETTING.cdnOriginContainerUrl];
+  if (!originUrl) return undefined;
+  const origin = new URL(originUrl);
   const container = origin.pathname.split("/").filter(Boolean).pop()!;
-  const accountName = env.CDN_ACCOUNT_NAME ?? origin.hostname.split(".")[0];
-  const baseUrl = env.CDN_ENDPOINT ?? env.CDN_ORIGIN_CONTAINER_URL;
-  if (env.CDN_SIGNING === "account-key") {
+  const accountName = env[APP_SETTING.cdnAccountName] ?? origin.hostname.split(".")[0];
+  const baseUrl = env[APP_SETTING.cdnEndpoint] ?? originUrl;
+  if (env[APP_SETTING.cdnSigning] === "account-key") {
     return () => ({
       baseUrl,
       container,
-      signer: { kind: "account-key", accountName, keys: { primary: requireSecret(env, "CDN_ACCOUNT_KEY"), secondary: env.CDN_ACCOUNT_KEY_SECONDARY, active: env.CDN_ACTIVE_KEY === "secondary" ? "secondary" : "primary" } },
+      signer: { kind: "account-key", accountName, keys: { primary: requireSecret(env, APP_SETTING.cdnAccountKey), secondary: env[APP_SETTING.cdnAccountKeySecondary], active: env[APP_SETTING.cdnActiveKey] === "secondary" ? "secondary" : "primary" } },
     });
   }
   // Default in Azure: keyless, through the function's system identity.

@@ -3,7 +3,7 @@
  * first gate and the broker verifies every token itself (a function key would add a shared secret, not security).
  */
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import type { Broker, BrokerRequest } from "../core";
+import { MAX_BODY_BYTES, type Broker, type BrokerRequest } from "../core";
 import { problem } from "../problem";
 import { clientIpFrom } from "./client-ip";
 
@@ -13,7 +13,7 @@ export interface HttpRegistrar {
 }
 
 export interface AzureFunctionsOptions {
-  /** @default 16384 */
+  /** @default MAX_BODY_BYTES */
   maxBodyBytes?: number;
   /** Front Door and the App Service front end each append to X-Forwarded-For. @default 2 */
   trustedProxyHops?: number;
@@ -28,7 +28,7 @@ export function registerBrokerFunctions(app: HttpRegistrar, broker: () => Broker
 
 /** `broker` is a factory so the first request (not module load) pays for building it: a failed config becomes a 503. */
 export function brokerHandler(broker: () => Broker, options: AzureFunctionsOptions = {}): HttpHandler {
-  const maxBody = options.maxBodyBytes ?? 16_384;
+  const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const declared = Number(request.headers.get("content-length") ?? 0);
     let response;

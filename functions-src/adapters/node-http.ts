@@ -1,21 +1,21 @@
 /** The broker over plain node:http: the local environment and the benchmarks. Binds where it is told (127.0.0.1 by default). */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Broker, BrokerRequest } from "../core";
+import { MAX_BODY_BYTES, type Broker, type BrokerRequest } from "../core";
 import { problem } from "../problem";
 import { clientIpFrom } from "./client-ip";
 
 export interface NodeHttpOptions {
   host?: string;
   port?: number;
-  /** Reading stops past this many bytes. @default 16384 */
+  /** Reading stops past this many bytes. @default MAX_BODY_BYTES */
   maxBodyBytes?: number;
   /** Reverse proxies in front of the broker whose X-Forwarded-For entries are trusted. @default 0 */
   trustedProxyHops?: number;
 }
 
 export async function startNodeHttpBroker(broker: Broker, options: NodeHttpOptions = {}): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const maxBody = options.maxBodyBytes ?? 16_384;
+  const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const server = createServer(async (req, res) => {
     const body = await readBody(req, maxBody);
     const response =

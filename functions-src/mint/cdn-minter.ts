@@ -1,5 +1,5 @@
 /**
- * CDN credentials: a URL for the granted blob with a SAS (facts.md, Front Door + Blob + SAS):
+ * CDN credentials: a URL for the granted blob with a SAS (learn.microsoft.com/azure/frontdoor/scenario-storage-blobs):
  * `sp=r`, `se` from the TTL, `spr=https` (unless the grant allows http), `sip` when the grant binds the client IP,
  * `sr=b` (the one blob asked for, never its container), and `rscc` so any cache (Front Door, browser) keeps the
  * response no longer than the token lives.
@@ -8,7 +8,8 @@
  */
 import { isIPv4 } from "node:net";
 import { BlobSASPermissions, generateBlobSASQueryParameters, SASProtocol, StorageSharedKeyCredential, type UserDelegationKey } from "@azure/storage-blob";
-import { BackendUnavailableError, type Minter } from "./minter";
+import { BackendUnavailableError } from "../errors";
+import type { Minter } from "./minter";
 
 export type SasSigner =
   | { kind: "account-key"; accountName: string; keys: { primary: string; secondary?: string; active: "primary" | "secondary" } }
@@ -20,7 +21,7 @@ export interface CdnSettings {
   /** Origin container the paths live in. */
   container: string;
   signer: SasSigner;
-  /** SAS service version; azurite 3.35 accepts up to 2025-11-05 (facts.md). @default "2025-11-05" */
+  /** SAS service version; azurite 3.35 accepts up to 2025-11-05 (measured here). @default "2025-11-05" */
   sasVersion?: string;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Cosmos DB resource tokens (facts.md): the service mints them, with the account key.
+ * Cosmos DB resource tokens (learn.microsoft.com/rest/api/cosmos-db/permissions): the service mints them, with the account key.
  *
  * The REST reference allows one permission per user per resource ("Permissions": a second permission on the same
  * container for the same user is 409 Conflict), and a partition-scoped permission's resource is still the container.
@@ -18,7 +18,10 @@
 import { createHash } from "node:crypto";
 import { CosmosClient, ErrorResponse, type PermissionDefinition } from "@azure/cosmos";
 import { BoundedCache } from "../bounded-cache";
-import { BackendUnavailableError, type Minter } from "./minter";
+import { BackendUnavailableError } from "../errors";
+import { identityKey } from "../identity-key";
+import type { Minter } from "./minter";
+import { isReusable } from "./reuse";
 
 export interface CosmosSettings {
   endpoint: string;
@@ -38,7 +41,7 @@ const MAX_TOKEN_SECONDS = 18_000; // x-ms-documentdb-expiry-seconds upper bound 
 
 /** Every Cosmos user the broker creates for this caller starts with this id. */
 export function cosmosUserPrefix(issuer: string, subject: string): string {
-  return `tb-${digest(`${issuer}\n${subject}`).slice(0, 22)}-`;
+  return `tb-${digest(identityKey({ issuer, subject })).slice(0, 22)}-`;
 }
 
 export interface CosmosMinter extends Minter<"cosmos"> {
@@ -80,11 +83,8 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
       const cached = cache.get(cacheKey);
       let token: string;
       let expiresAt: number;
-      // Reuse only a token that still has time left AND does not outlive what this grant allows.
-      const latest = ctx.now + grant.ttlSeconds * 1000;
       const fresh = cached && cached.issuedAt > (forgotten.get(prefix) ?? -Infinity);
-      const timeLeft = cached ? cached.expiresAt - ctx.now : 0;
-      if (cached && fresh && cached.expiresAt <= latest && timeLeft >= Math.min(minRemaining, grant.ttlSeconds * 500)) {
+      if (cached && fresh && isReusable(cached.expiresAt, grant, ctx.now, minRemaining)) {
         ({ token, expiresAt } = cached);
       } else {
         const definition: PermissionDefinition = {
@@ -116,7 +116,7 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
             }
           }
         }
-        expiresAt = latest;
+        expiresAt = ctx.now + grant.ttlSeconds * 1000;
         cache.set(cacheKey, { token, expiresAt, issuedAt: Date.now() }, expiresAt);
       }
       return {

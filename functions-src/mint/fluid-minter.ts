@@ -8,6 +8,8 @@ import { createHash } from "node:crypto";
 import { BoundedCache } from "../bounded-cache";
 import { activeFluidKey, mintFluidToken } from "./fluid-token";
 import type { IssuedCredential, Minter } from "./minter";
+import { identityKey } from "../identity-key";
+import { isReusable } from "./reuse";
 
 export interface FluidSettings {
   tenantId: string;
@@ -36,10 +38,9 @@ export function createFluidMinter(settings: () => FluidSettings, options: { cach
       const s = settings();
       const key = activeFluidKey(s);
       // Creation tokens are single-use: never cached.
-      const cacheKey = grant.documentId === "" ? undefined : `${ctx.issuer}\n${ctx.subject}\n${s.tenantId}\n${grant.documentId}\n${grant.scopes.join(" ")}\n${keyId(key)}`;
-      const latest = ctx.now + grant.ttlSeconds * 1000;
+      const cacheKey = grant.documentId === "" ? undefined : `${identityKey(ctx)}\n${s.tenantId}\n${grant.documentId}\n${grant.scopes.join(" ")}\n${keyId(key)}`;
       const cached = cacheKey ? cache.get(cacheKey) : undefined;
-      if (cached && cached.expiresAt <= latest && cached.expiresAt - ctx.now >= Math.min(minRemaining, grant.ttlSeconds * 500)) return cached.credential;
+      if (cached && isReusable(cached.expiresAt, grant, ctx.now, minRemaining)) return cached.credential;
       // The Fluid contract's user is {id, name}, and AzureClient refuses a user without a name: fall back to the subject.
       const name = typeof ctx.claims.name === "string" && ctx.claims.name !== "" ? ctx.claims.name : ctx.subject;
       const token = mintFluidToken({

@@ -20,14 +20,4 @@ export interface Minter<T extends GrantedCredential["type"]> {
 
 export type Minters = { [T in GrantedCredential["type"]]?: Minter<T> };
 
-/** A backend (Cosmos, storage, a key) cannot be reached or used now: the broker answers 503 with Retry-After. */
-export class BackendUnavailableError extends Error {
-  readonly code = "ERR_BACKEND_UNAVAILABLE";
-  constructor(
-    readonly backend: string,
-    readonly retryAfterSeconds = 5,
-  ) {
-    super(`${backend} is unavailable`);
-    this.name = "BackendUnavailableError";
-  }
-}
+export { BackendUnavailableError } from "../errors";

@@ -9,6 +9,9 @@
  */
 import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWSHeaderParameters, type KeyLike, type FlattenedJWSInput } from "jose";
 
+import { isHttpsOrLoopbackHttp } from "../../lib/policy/runtime/loopback";
+import { KeysUnavailableError } from "../errors";
+
 export interface IssuerKeysOptions {
   cacheSeconds?: number;
   cooldownSeconds?: number;
@@ -18,13 +21,7 @@ export interface IssuerKeysOptions {
   now?: () => number;
 }
 
-export class KeysUnavailableError extends Error {
-  readonly code = "ERR_KEYS_UNAVAILABLE";
-  constructor(readonly issuer: string, reason: string) {
-    super(`signing keys of ${issuer} are unavailable: ${reason}`);
-    this.name = "KeysUnavailableError";
-  }
-}
+export { KeysUnavailableError } from "../errors";
 
 type Resolver = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<KeyLike | Uint8Array>;
 
@@ -102,6 +99,5 @@ export class IssuerKeys {
 
 function assertFetchable(url: string): void {
   const u = new URL(url);
-  const loopback = u.hostname === "127.0.0.1" || u.hostname === "localhost" || u.hostname === "[::1]";
-  if (u.protocol !== "https:" && !(u.protocol === "http:" && loopback)) throw new Error(`refusing to fetch keys over ${u.protocol} from ${u.host}`);
+  if (!isHttpsOrLoopbackHttp(u)) throw new Error(`refusing to fetch keys over ${u.protocol} from ${u.host}`);
 }

@@ -8,33 +8,12 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 import type { CompiledIssuer, RuntimeConfig } from "../../lib/policy/runtime/runtime-config";
 import { BoundedCache } from "../bounded-cache";
 import { hasDuplicateKeys } from "./duplicate-keys";
+import { KeysUnavailableError, TokenError } from "../errors";
 import { checkEasyAuthPrincipal, EasyAuthMismatch, type EasyAuthPrincipal } from "./easy-auth-principal";
-import { IssuerKeys, KeysUnavailableError, type IssuerKeysOptions } from "./issuer-keys";
+import { IssuerKeys, type IssuerKeysOptions } from "./issuer-keys";
 
-export type TokenErrorCode =
-  | "ERR_TOKEN_MALFORMED"
-  | "ERR_TOKEN_TOO_LARGE"
-  | "ERR_TOKEN_HEADER" // a header parameter we refuse (jku, x5u, jwk, x5c, crit, b64)
-  | "ERR_TOKEN_ALGORITHM"
-  | "ERR_TOKEN_UNTRUSTED_ISSUER"
-  | "ERR_TOKEN_SIGNATURE"
-  | "ERR_TOKEN_EXPIRED"
-  | "ERR_TOKEN_NOT_YET_VALID"
-  | "ERR_TOKEN_AUDIENCE"
-  | "ERR_TOKEN_TYPE"
-  | "ERR_TOKEN_CLAIMS"
-  | "ERR_EASY_AUTH_MISMATCH"
-  | "ERR_KEYS_UNAVAILABLE";
-
-export class TokenError extends Error {
-  constructor(
-    readonly code: TokenErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "TokenError";
-  }
-}
+// Defined in ../errors (the one error family); re-exported for existing importers.
+export { TokenError, type TokenErrorCode } from "../errors";
 
 export interface VerifiedToken {
   issuer: string; // the policy's issuer name

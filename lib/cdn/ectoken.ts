@@ -2,7 +2,7 @@
  * ECToken v3, the token of EdgeCast-derived CDNs (the retired Azure CDN from Edgio spoke it): AES-256-GCM with
  * key = SHA-256(key string), a 12-byte random IV and a 16-byte tag; token = base64url-no-padding(IV || ciphertext || tag);
  * plaintext = a query string of ec_* parameters (ec_expire, ec_url_allow, ec_clientip, ec_country_allow, ...).
- * Published vector (facts.md): key MY_SECRET_KEY decrypts fVSYBBTynMkvQECGV-Kdfp333R-MGY2fsrrpVyuqd7OiuAUsQ8ITrL0 to MY_COOL_TOKEN.
+ * Published vector (github.com/VerizonDigital/ectoken): key MY_SECRET_KEY decrypts fVSYBBTynMkvQECGV-Kdfp333R-MGY2fsrrpVyuqd7OiuAUsQ8ITrL0 to MY_COOL_TOKEN.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 

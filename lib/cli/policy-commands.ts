@@ -3,15 +3,16 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { AccessRequestError, parseAccessRequests } from "../policy/runtime/access-request";
-import { checkBundle } from "../policy/authoring/check";
+import { loadCheckedPolicy, type CheckedPolicy } from "../policy/authoring/checked-policy";
 import { compilePolicy, type CompiledPolicy } from "../policy/authoring/compile";
 import { diffPolicies, formatDiffMarkdown } from "../policy/review/diff";
 import { environmentNames, representativeEnvironments, UnknownEnvironmentError } from "../policy/authoring/environments";
 import { formatDiagnostic, type PolicyDiagnostic } from "../policy/authoring/errors";
 import { explain, formatExplanation } from "../policy/review/explain";
-import { loadPolicy, type PolicyBundle } from "../policy/authoring/load";
 import { filesAtRevision, filesOnDisk, isGitRevision } from "../policy/authoring/policy-files";
 import { loadTestFiles, runPolicyTests } from "../policy/review/policy-test";
+import { replayCommand } from "./replay-command";
+import { reviewCommand, ReviewUsageError } from "./review-command";
 
 type Print = (s: string) => void;
 
@@ -30,12 +31,16 @@ export async function runPolicyCommand(command: string, argv: string[], out: Pri
         return explainCommand(argv, out, err);
       case "diff":
         return diff(argv, out, err);
+      case "review":
+        return reviewCommand(argv, out);
+      case "replay":
+        return replayCommand(argv, out, err);
       default:
-        err(`unknown command 'policy ${command}'; try: check, compile, test, explain, diff`);
+        err(`unknown command 'policy ${command}'; try: check, compile, test, explain, diff, review, replay`);
         return 2;
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof UnknownEnvironmentError) {
+    if (e instanceof UsageError || e instanceof UnknownEnvironmentError || e instanceof ReviewUsageError) {
       err(e.message);
       return 2;
     }
@@ -57,13 +62,11 @@ function args<T extends Options>(argv: string[], options: T) {
 }
 
 /** Loads and checks; prints diagnostics; returns the bundle only when there are no errors. */
-function loadChecked(target: string, json: boolean, out: Print, spec = target): { bundle?: PolicyBundle; diagnostics: PolicyDiagnostic[] } {
+function loadChecked(target: string, json: boolean, out: Print, spec = target): { bundle?: CheckedPolicy; diagnostics: PolicyDiagnostic[] } {
   const files = isGitRevision(spec) ? filesAtRevision(spec, DEFAULT_DIR) : filesOnDisk(target);
-  const loaded = loadPolicy(files);
-  const diagnostics = loaded.bundle ? [...loaded.diagnostics, ...checkBundle(loaded.bundle)] : loaded.diagnostics;
-  const errors = diagnostics.filter((d) => d.severity === "error");
-  if (!json) for (const d of diagnostics) out(formatDiagnostic(d));
-  return { bundle: errors.length === 0 ? loaded.bundle : undefined, diagnostics };
+  const loaded = loadCheckedPolicy(files);
+  if (!json) for (const d of loaded.diagnostics) out(formatDiagnostic(d));
+  return { bundle: loaded.ok ? loaded.policy : undefined, diagnostics: loaded.diagnostics };
 }
 
 function check(argv: string[], out: Print): number {
@@ -90,7 +93,7 @@ function compile(argv: string[], out: Print, err: Print): number {
   if (!values.env) throw new UsageError("policy compile needs --env <name> (e.g. dev, prod, pr-42)");
   const { bundle } = loadChecked(positionals[0] ?? DEFAULT_DIR, false, err);
   if (!bundle) return 1;
-  const compiled = compilePolicy(bundle, values.env, { skipCheck: true });
+  const compiled = compilePolicy(bundle, values.env);
   const configJson = JSON.stringify(compiled.config, null, 2) + "\n";
   const infraJson = JSON.stringify(compiled.infra, null, 2) + "\n";
   if (values.out) writeFileSync(values.out, configJson);
@@ -137,7 +140,7 @@ function explainCommand(argv: string[], out: Print, err: Print): number {
   if (sources.length !== 1) throw new UsageError("policy explain needs exactly one of --token, --token-file, --claims");
   const { bundle } = loadChecked(positionals[0] ?? DEFAULT_DIR, false, err);
   if (!bundle) return 1;
-  const { config } = compilePolicy(bundle, values.env, { skipCheck: true });
+  const { config } = compilePolicy(bundle, values.env);
   const claims = values.claims ? (parseYaml(readFileSync(values.claims, "utf8")) as Record<string, unknown>) : decodeJwtPayload(values.token ?? readFileSync(values["token-file"]!, "utf8").trim());
   const issuer = values.issuer ?? config.issuers.find((i) => i.issuers.includes(String(claims.iss)))?.name ?? (config.issuers.length === 1 ? config.issuers[0].name : undefined);
   if (!issuer) throw new UsageError("cannot tell the issuer from the claims' iss; pass --issuer <name>");
@@ -176,9 +179,9 @@ function diff(argv: string[], out: Print, err: Print): number {
   const names = new Set<string>();
   for (const b of [base, head]) for (const e of representativeEnvironments(b.environments.entries)) names.add(e.name);
   const selected = values.env ? [values.env] : [...names];
-  const compileOr = (b: PolicyBundle, env: string): CompiledPolicy | undefined => {
+  const compileOr = (b: CheckedPolicy, env: string): CompiledPolicy | undefined => {
     try {
-      return compilePolicy(b, env, { skipCheck: true });
+      return compilePolicy(b, env);
     } catch (e) {
       if (e instanceof UnknownEnvironmentError) return undefined;
       throw e;

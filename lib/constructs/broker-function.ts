@@ -1,13 +1,14 @@
 /**
  * The broker: a Flex Consumption Function App (Node 22) with a system identity, secrets as Key Vault references,
  * and Easy Auth v2 as the first gate. The broker verifies every token itself too: Easy Auth can be off or
- * misconfigured, and it is not confirmed to block unauthenticated callers on Flex (facts.md).
+ * misconfigured, and no public documentation confirms it blocks unauthenticated callers on Flex Consumption.
  */
 import { FunctionAppFlexConsumption } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
 import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
 import { Construct } from "constructs";
 import { platformOrigins } from "./cors";
 import { easyAuthSettings, type EasyAuthProps } from "./easy-auth";
+import type { Grantee } from "./role-assignments";
 import type { BrokerStorage } from "./storage";
 
 
@@ -34,7 +35,7 @@ export interface BrokerFunctionProps {
 }
 
 
-export class BrokerFunction extends Construct {
+export class BrokerFunction extends Construct implements Grantee {
   readonly app: FunctionAppFlexConsumption;
   readonly plan: ServicePlan;
 
@@ -83,6 +84,10 @@ export class BrokerFunction extends Construct {
       authSettingsV2: easyAuthSettings(props.easyAuth),
       tags: props.tags,
     });
+  }
+
+  get granteeName(): string {
+    return this.node.id;
   }
 
   /** The system identity's object id, for role assignments. */

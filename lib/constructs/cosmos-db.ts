@@ -6,8 +6,9 @@ import { CosmosdbSqlRoleAssignment } from "@cdktf/provider-azurerm/lib/cosmosdb-
 import { CosmosdbSqlRoleDefinition } from "@cdktf/provider-azurerm/lib/cosmosdb-sql-role-definition";
 import { Construct } from "constructs";
 import { CORS_MAX_AGE_SECONDS, platformOrigins } from "./cors";
+import type { Grantee } from "./role-assignments";
 
-/** Built-in data-plane roles (facts.md: Cosmos DB data-plane RBAC). */
+/** Built-in data-plane roles (learn.microsoft.com/azure/cosmos-db/how-to-setup-rbac). */
 const BUILT_IN_DATA_ROLE = { reader: "00000000-0000-0000-0000-000000000001", contributor: "00000000-0000-0000-0000-000000000002" };
 
 export type CosmosCapacity = { mode: "serverless" } | { mode: "autoscale"; maxThroughput: number };
@@ -30,7 +31,6 @@ export interface CosmosDbProps {
 }
 
 export interface DataAccess {
-  readonly principalId: string;
   /** A built-in role, or the data actions of a custom role. */
   readonly role: "reader" | "contributor" | { dataActions: string[] };
   readonly scope: "account" | "database" | { container: string };
@@ -96,7 +96,8 @@ export class CosmosDb extends Construct {
   }
 
   /** Entra data-plane access (Cosmos SQL RBAC): no keys involved. */
-  grantDataAccess(id: string, access: DataAccess): CosmosdbSqlRoleAssignment {
+  grantDataAccess(grantee: Grantee, access: DataAccess): CosmosdbSqlRoleAssignment {
+    const id = grantee.granteeName;
     const scope = this.scopeId(access.scope);
     let roleDefinitionId: string;
     if (typeof access.role === "string") {
@@ -114,7 +115,7 @@ export class CosmosDb extends Construct {
     return new CosmosdbSqlRoleAssignment(this, `assignment-${id}`, {
       accountName: this.account.name,
       resourceGroupName: this.props.resourceGroupName,
-      principalId: access.principalId,
+      principalId: grantee.principalId,
       roleDefinitionId,
       scope,
     });

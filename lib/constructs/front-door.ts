@@ -1,6 +1,6 @@
 /**
  * Azure Front Door Standard/Premium in front of the CDN origin container. Private prefixes cache per signed URL
- * (UseQueryString), so no cached copy reaches a caller without a valid SAS (facts.md: Front Door + Blob + SAS).
+ * (UseQueryString), so no cached copy reaches a caller without a valid SAS (learn.microsoft.com/azure/frontdoor/scenario-storage-blobs).
  * Country and referrer rules from the policy become WAF custom rules, enforced for every request.
  */
 import { CdnFrontdoorEndpoint } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-endpoint";

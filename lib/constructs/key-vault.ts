@@ -4,7 +4,7 @@ import { KeyVault as AzureKeyVault } from "@cdktf/provider-azurerm/lib/key-vault
 import { KeyVaultSecret } from "@cdktf/provider-azurerm/lib/key-vault-secret";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { Construct } from "constructs";
-import { BUILT_IN_ROLE } from "./role-assignments";
+import { BUILT_IN_ROLE, type Grantee } from "./role-assignments";
 
 export interface KeyVaultProps {
   readonly name: string;
@@ -59,11 +59,11 @@ export class KeyVault extends Construct {
     });
   }
 
-  grantSecretsRead(id: string, principalId: string): RoleAssignment {
-    return new RoleAssignment(this, `secrets-user-${id}`, {
+  grantSecretsRead(grantee: Grantee): RoleAssignment {
+    return new RoleAssignment(this, `secrets-user-${grantee.granteeName}`, {
       scope: this.vault.id,
       roleDefinitionName: BUILT_IN_ROLE.keyVaultSecretsUser,
-      principalId,
+      principalId: grantee.principalId,
       principalType: "ServicePrincipal",
     });
   }

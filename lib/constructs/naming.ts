@@ -17,7 +17,9 @@ export type ResourceKind =
   | "appInsights"
   | "frontDoorProfile"
   | "frontDoorEndpoint"
-  | "wafPolicy";
+  | "wafPolicy"
+  | "managedRedis"
+  | "virtualNetwork";
 
 interface NameRule {
   abbreviation: string;
@@ -45,6 +47,23 @@ export const NAME_RULES: Record<ResourceKind, NameRule> = {
   frontDoorEndpoint: { abbreviation: "fde", max: 46, global: false, separator: "-", lowercase: true, valid: /^[a-z0-9][a-z0-9-]{0,44}[a-z0-9]$/ },
   // WAF policy names allow letters and digits only, starting with a letter.
   wafPolicy: { abbreviation: "waf", max: 128, global: false, separator: "", lowercase: true, valid: /^[a-z][a-z0-9]{0,127}$/ },
+  // Azure Managed Redis: a DNS name (<name>.<region>.redis.azure.net).
+  managedRedis: {
+    abbreviation: "amr",
+    max: 60,
+    global: true,
+    separator: "-",
+    lowercase: true,
+    valid: /^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$/,
+  },
+  virtualNetwork: {
+    abbreviation: "vnet",
+    max: 64,
+    global: false,
+    separator: "-",
+    lowercase: true,
+    valid: /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/,
+  },
 };
 
 export interface NamingContext {

@@ -3,7 +3,7 @@ import { ApplicationInsights } from "@cdktf/provider-azurerm/lib/application-ins
 import { LogAnalyticsWorkspace } from "@cdktf/provider-azurerm/lib/log-analytics-workspace";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { Construct } from "constructs";
-import { BUILT_IN_ROLE } from "./role-assignments";
+import { BUILT_IN_ROLE, type Grantee } from "./role-assignments";
 
 export interface ObservabilityProps {
   readonly workspaceName: string;
@@ -45,11 +45,11 @@ export class Observability extends Construct {
   }
 
   /** With local auth disabled, telemetry is accepted only from identities holding this role. */
-  grantPublish(id: string, principalId: string): RoleAssignment {
-    return new RoleAssignment(this, `publisher-${id}`, {
+  grantPublish(grantee: Grantee): RoleAssignment {
+    return new RoleAssignment(this, `publisher-${grantee.granteeName}`, {
       scope: this.appInsights.id,
       roleDefinitionName: BUILT_IN_ROLE.monitoringMetricsPublisher,
-      principalId,
+      principalId: grantee.principalId,
       principalType: "ServicePrincipal",
     });
   }

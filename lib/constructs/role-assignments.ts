@@ -8,4 +8,13 @@ export const BUILT_IN_ROLE = {
   monitoringMetricsPublisher: "Monitoring Metrics Publisher",
 } as const;
 
+/**
+ * Who receives a role (the grantee comes first in every grant* method, as in the AWS CDK): a managed identity, a
+ * user or a group. `granteeName` names the role assignment's construct, so the same grantee twice is caught.
+ */
+export interface Grantee {
+  readonly granteeName: string;
+  readonly principalId: string;
+}
+
 export type BuiltInRole = (typeof BUILT_IN_ROLE)[keyof typeof BUILT_IN_ROLE];

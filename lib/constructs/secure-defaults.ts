@@ -1,15 +1,17 @@
 /**
  * Secure-default rules over a stack's synthesized Terraform JSON (in the spirit of cdk-nag / PSRule for Azure).
  * They read what will be deployed, not how the constructs were called, so a construct used with unsafe props or
- * an escape hatch is caught too. A violation fails synth; a suppression needs a reason and is listed in the stack.
+ * an escape hatch is caught too. `SecureDefaults` registers them as the stack's construct validation: a violation
+ * fails `app.synth()` (so `cdktf synth`/`deploy`) and `Testing.synth(stack, true)`; a suppression needs a reason.
  */
-import type { InfraNeeds } from "../policy/authoring/infra-needs";
+import type { TerraformStack } from "cdktf";
+import type { InfraNeeds, Stage } from "../policy/authoring/infra-needs";
 
 type Json = Record<string, unknown>;
 export type TerraformJson = { resource?: Record<string, Record<string, Json>> };
 
 export interface RuleContext {
-  stage: "ephemeral" | "development" | "production";
+  stage: Stage;
   infra: InfraNeeds;
 }
 
@@ -50,6 +52,8 @@ const TAGGABLE = new Set([
   "azurerm_cdn_frontdoor_profile",
   "azurerm_cdn_frontdoor_endpoint",
   "azurerm_cdn_frontdoor_firewall_policy",
+  "azurerm_managed_redis",
+  "azurerm_virtual_network",
 ]);
 const first = (v: unknown): Json => (Array.isArray(v) ? (v[0] as Json) : (v as Json)) ?? {};
 const CORS_TYPES = ["azurerm_function_app_flex_consumption", "azurerm_cosmosdb_account", "azurerm_storage_account"];
@@ -261,6 +265,45 @@ export const RULES: Rule[] = [
       return missing.length ? `missing tags: ${missing.join(", ")}` : undefined;
     },
   },
+  {
+    id: "TB-REDIS-001",
+    description: "The shared store takes Entra authentication only (access keys off)",
+    types: ["azurerm_managed_redis"],
+    check: (c) =>
+      first(c.default_database).access_keys_authentication_enabled === false
+        ? undefined
+        : "access_keys_authentication_enabled must be false: Entra tokens only, no shared key",
+  },
+  {
+    id: "TB-REDIS-002",
+    description: "The shared store is reachable over its private endpoint only",
+    types: ["azurerm_managed_redis"],
+    check: (c) =>
+      c.public_network_access === "Disabled"
+        ? undefined
+        : "public_network_access must be Disabled (the broker reaches it through the private endpoint)",
+  },
+  {
+    id: "TB-REDIS-003",
+    description: "The shared store speaks TLS only",
+    types: ["azurerm_managed_redis"],
+    check: (c) =>
+      first(c.default_database).client_protocol === "Encrypted" ? undefined : "client_protocol must be Encrypted",
+  },
+  {
+    id: "TB-REDIS-004",
+    description: "A revocation deny-list is neither evicted nor lost on restart",
+    types: ["azurerm_managed_redis"],
+    check: (c, ctx) => {
+      if (!ctx.infra.sharedStore?.reasons.includes("revocation")) return undefined;
+      const db = first(c.default_database);
+      if (db.eviction_policy !== "NoEviction") {
+        return "eviction_policy must be NoEviction: an evicted entry un-revokes a caller";
+      }
+      if (db.persistence_append_only_file_backup_frequency) return undefined;
+      return "enable AOF persistence (persistence_append_only_file_backup_frequency) so a restart keeps revocations";
+    },
+  },
 ];
 
 export function checkSecureDefaults(json: TerraformJson, ctx: RuleContext, suppressions: Suppression[] = []): Violation[] {
@@ -278,17 +321,31 @@ export function checkSecureDefaults(json: TerraformJson, ctx: RuleContext, suppr
   return out;
 }
 
-export class SecureDefaultsError extends Error {
-  readonly code = "ERR_SECURE_DEFAULTS";
+/**
+ * The rules as a validation of one stack. cdktf runs construct validations in `app.synth()` unless the App is
+ * created with `skipValidation: true`, and in `Testing.synth(stack, runValidations)` only when asked.
+ */
+export class SecureDefaults {
+  private readonly suppressions: Suppression[] = [];
+
   constructor(
-    readonly stackName: string,
-    readonly violations: Violation[],
+    private readonly stack: TerraformStack,
+    private readonly context: RuleContext,
   ) {
-    super(
-      `stack ${stackName} breaks ${violations.length} secure-default rule(s):\n` +
-        violations.map((v) => `  ${v.rule} ${v.resource}: ${v.message}`).join("\n") +
-        "\n  (fix the construct props, or BrokerStack.suppress(rule, resource, reason) with a reason a reviewer accepts)",
-    );
-    this.name = "SecureDefaultsError";
+    stack.node.addValidation({ validate: () => this.violations().map(formatViolation) });
   }
+
+  /** Accept one rule's finding on one resource (a Terraform address); the reason is part of the stack's review. */
+  suppress(rule: string, resource: string, reason: string): void {
+    if (reason.trim().length < 10) throw new Error(`suppressing ${rule} on ${resource} needs a reason a reviewer can judge`);
+    this.suppressions.push({ rule, resource, reason });
+  }
+
+  violations(): Violation[] {
+    return checkSecureDefaults(this.stack.toTerraform() as TerraformJson, this.context, this.suppressions);
+  }
+}
+
+function formatViolation(v: Violation): string {
+  return `${v.rule} ${v.resource}: ${v.message} (fix the construct props, or BrokerStack.suppress(rule, resource, reason))`;
 }

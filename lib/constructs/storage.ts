@@ -4,7 +4,7 @@ import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
 import { Construct } from "constructs";
 import { CORS_MAX_AGE_SECONDS, platformOrigins } from "./cors";
-import { BUILT_IN_ROLE, type BuiltInRole } from "./role-assignments";
+import { BUILT_IN_ROLE, type BuiltInRole, type Grantee } from "./role-assignments";
 
 export interface BrokerStorageProps {
   readonly name: string;
@@ -69,19 +69,28 @@ export class BrokerStorage extends Construct {
     return `${this.account.primaryBlobEndpoint}${container.name}`;
   }
 
-  /** A role on one container (or the account, for roles that only exist there, like the delegator). */
-  grant(id: string, principalId: string, role: BuiltInRole, container?: StorageContainer): RoleAssignment {
-    return new RoleAssignment(this, `role-${id}`, {
+  /**
+   * A role on one container (or the account, for roles that only exist there, like the delegator).
+   * `purpose` tells two grants to the same grantee apart.
+   */
+  grant(grantee: Grantee, role: BuiltInRole, options: { container?: StorageContainer; purpose: string }): RoleAssignment {
+    const { container, purpose } = options;
+    return new RoleAssignment(this, `role-${grantee.granteeName}-${purpose}`, {
       scope: container ? `${this.account.id}/blobServices/default/containers/${container.name}` : this.account.id,
       roleDefinitionName: role,
-      principalId,
+      principalId: grantee.principalId,
       principalType: "ServicePrincipal",
     });
   }
 
   /** What the broker needs to sign CDN URLs without a key: a user delegation key, and read on the origin. */
-  grantSigning(id: string, principalId: string): void {
-    this.grant(`${id}-delegator`, principalId, BUILT_IN_ROLE.storageBlobDelegator);
-    this.grant(`${id}-origin-reader`, principalId, BUILT_IN_ROLE.storageBlobDataReader, this.originContainer);
+  grantSigning(grantee: Grantee): void {
+    this.grant(grantee, BUILT_IN_ROLE.storageBlobDelegator, { purpose: "delegator" });
+    this.grant(grantee, BUILT_IN_ROLE.storageBlobDataReader, { container: this.originContainer, purpose: "origin-reader" });
+  }
+
+  /** Flex Consumption reads the app package from the deployment container with the app's identity. */
+  grantDeploymentAccess(grantee: Grantee): RoleAssignment {
+    return this.grant(grantee, BUILT_IN_ROLE.storageBlobDataOwner, { container: this.deploymentContainer, purpose: "deployment" });
   }
 }

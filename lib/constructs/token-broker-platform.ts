@@ -5,7 +5,7 @@
  */
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { Construct } from "constructs";
-import type { InfraNeeds } from "../policy/authoring/infra-needs";
+import { APP_SETTING, KEY_VAULT_SECRET, type InfraNeeds } from "../policy/authoring/infra-needs";
 import { BrokerFunction } from "./broker-function";
 import { CosmosDb } from "./cosmos-db";
 import { FluidRelay } from "./fluid-relay";
@@ -13,24 +13,14 @@ import { FrontDoor } from "./front-door";
 import { KeyVault } from "./key-vault";
 import { resourceName, type NamingContext } from "./naming";
 import { Observability } from "./observability";
-import { BUILT_IN_ROLE } from "./role-assignments";
+import { SharedStore } from "./shared-store";
 import { BrokerStorage } from "./storage";
 
-export interface PlatformSettings {
-  location: string;
-  workload: string;
-  stage: "ephemeral" | "development" | "production";
-  frontDoorSku: "Standard_AzureFrontDoor" | "Premium_AzureFrontDoor";
-  cosmosAutoscaleMaxThroughput: number;
-  easyAuthClientId?: string;
-  /** Path of the broker package (zip) to deploy; none: deploy the code separately. */
-  packagePath?: string;
-}
-
 export interface TokenBrokerPlatformProps {
-  readonly environment: string;
-  readonly settings: PlatformSettings;
+  /** The environment's needs and Azure settings, resolved by the policy compiler. */
   readonly infra: InfraNeeds;
+  /** Path of the broker package (zip) to deploy. @default none: deploy the code separately */
+  readonly packagePath?: string;
   readonly tags: Record<string, string>;
 }
 
@@ -42,13 +32,16 @@ export class TokenBrokerPlatform extends Construct {
   readonly cosmos?: CosmosDb;
   readonly fluid?: FluidRelay;
   readonly frontDoor?: FrontDoor;
+  /** Only when the policy needs shared state and the environment is not ephemeral (ephemeral: in-memory store). */
+  readonly sharedStore?: SharedStore;
 
   constructor(scope: Construct, id: string, props: TokenBrokerPlatformProps) {
     super(scope, id);
-    const { settings, infra, tags } = props;
-    const naming: NamingContext = { workload: settings.workload, environment: props.environment };
+    const { infra, tags } = props;
+    const settings = infra.azure;
+    const naming: NamingContext = { workload: settings.workload, environment: infra.environment.name };
     const name = (kind: Parameters<typeof resourceName>[0]) => resourceName(kind, naming);
-    const ephemeral = settings.stage === "ephemeral";
+    const ephemeral = infra.environment.stage === "ephemeral";
     const location = settings.location;
 
     this.resourceGroup = new ResourceGroup(this, "resource-group", { name: name("resourceGroup"), location, tags });
@@ -65,9 +58,8 @@ export class TokenBrokerPlatform extends Construct {
     });
 
     const appSettings: Record<string, string> = {
-      TOKEN_BROKER_ENVIRONMENT: props.environment,
-      TOKEN_BROKER_POLICY_HASH: infra.policyHash,
-      CDN_SIGNING: "user-delegation",
+      [APP_SETTING.policyHash]: infra.policyHash,
+      [APP_SETTING.cdnSigning]: "user-delegation",
     };
 
     if (infra.cosmos) {
@@ -83,27 +75,30 @@ export class TokenBrokerPlatform extends Construct {
       });
       for (const c of infra.cosmos.containers) cosmos.addContainer(c.name, c.partitionKeyPath);
       for (const a of infra.cosmos.rbac) {
-        cosmos.grantDataAccess(a.name, {
-          principalId: a.principalId,
+        cosmos.grantDataAccess({ granteeName: a.name, principalId: a.principalId }, {
           role: a.role ?? { dataActions: a.dataActions! },
           scope: a.scope === "container" ? { container: a.container! } : a.scope,
         });
       }
-      appSettings.COSMOS_ENDPOINT = cosmos.endpoint;
-      appSettings.COSMOS_DATABASE = infra.cosmos.database;
-      if (infra.cosmos.mintsResourceTokens) appSettings.COSMOS_KEY = KeyVault.reference(this.keyVault.addSecret("cosmos-key", "cosmos-account-key", cosmos.primaryKey));
+      appSettings[APP_SETTING.cosmosEndpoint] = cosmos.endpoint;
+      appSettings[APP_SETTING.cosmosDatabase] = infra.cosmos.database;
+      if (infra.cosmos.mintsResourceTokens) {
+        const key = this.keyVault.addSecret("cosmos-key", KEY_VAULT_SECRET.cosmosAccountKey, cosmos.primaryKey);
+        appSettings[APP_SETTING.cosmosKey] = KeyVault.reference(key);
+      }
       this.cosmos = cosmos;
     }
 
     if (infra.fluid) {
       const fluid = new FluidRelay(this, "fluid", { name: name("fluidRelay"), location, resourceGroupName: rg, tags });
-      appSettings.FLUID_TENANT_ID = fluid.tenantId;
-      appSettings.FLUID_ORDERER_ENDPOINT = fluid.ordererEndpoint;
-      appSettings.FLUID_STORAGE_ENDPOINT = fluid.storageEndpoint;
+      appSettings[APP_SETTING.fluidTenantId] = fluid.tenantId;
+      appSettings[APP_SETTING.fluidOrdererEndpoint] = fluid.ordererEndpoint;
       if (infra.fluid.mintsTokens) {
         // Both keys live in the vault; the broker signs with the active one, so rotation needs no redeploy.
-        appSettings.FLUID_KEY1 = KeyVault.reference(this.keyVault.addSecret("fluid-key1", "fluid-key1", fluid.primaryKey));
-        appSettings.FLUID_KEY2 = KeyVault.reference(this.keyVault.addSecret("fluid-key2", "fluid-key2", fluid.secondaryKey));
+        const key1 = this.keyVault.addSecret("fluid-key1", KEY_VAULT_SECRET.fluidKey1, fluid.primaryKey);
+        const key2 = this.keyVault.addSecret("fluid-key2", KEY_VAULT_SECRET.fluidKey2, fluid.secondaryKey);
+        appSettings[APP_SETTING.fluidKey1] = KeyVault.reference(key1);
+        appSettings[APP_SETTING.fluidKey2] = KeyVault.reference(key2);
       }
       this.fluid = fluid;
     }
@@ -122,8 +117,20 @@ export class TokenBrokerPlatform extends Construct {
         allowedOrigins: infra.allowedOrigins,
         tags,
       });
-      appSettings.CDN_ENDPOINT = `https://${this.frontDoor.hostName}`;
-      appSettings.CDN_ORIGIN_CONTAINER_URL = this.storage.containerUrl(this.storage.originContainer);
+      appSettings[APP_SETTING.cdnEndpoint] = `https://${this.frontDoor.hostName}`;
+      appSettings[APP_SETTING.cdnOriginContainerUrl] = this.storage.containerUrl(this.storage.originContainer);
+    }
+
+    if (infra.sharedStore && !ephemeral) {
+      this.sharedStore = new SharedStore(this, "shared-store", {
+        name: name("managedRedis"),
+        networkName: name("virtualNetwork"),
+        location,
+        resourceGroupName: rg,
+        tags,
+      });
+      appSettings[APP_SETTING.sharedStoreUrl] = this.sharedStore.url;
+      appSettings[APP_SETTING.sharedStoreEntra] = "true";
     }
 
     this.broker = new BrokerFunction(this, "broker", {
@@ -135,14 +142,17 @@ export class TokenBrokerPlatform extends Construct {
       easyAuth: { issuers: infra.issuers, entraClientId: settings.easyAuthClientId },
       appSettings,
       appInsightsConnectionString: observability.connectionString,
-      packagePath: settings.packagePath,
+      packagePath: props.packagePath,
       allowedOrigins: infra.allowedOrigins,
       tags,
     });
-    const principal = this.broker.principalId;
-    this.keyVault.grantSecretsRead("broker", principal);
-    this.storage.grant("broker-deployment", principal, BUILT_IN_ROLE.storageBlobDataOwner, this.storage.deploymentContainer);
-    if (infra.cdn) this.storage.grantSigning("broker", principal);
-    observability.grantPublish("broker", principal);
+    if (this.sharedStore) {
+      this.broker.app.virtualNetworkSubnetId = this.sharedStore.integrationSubnet.id;
+      this.sharedStore.grantDataAccess(this.broker);
+    }
+    this.keyVault.grantSecretsRead(this.broker);
+    this.storage.grantDeploymentAccess(this.broker);
+    if (infra.cdn) this.storage.grantSigning(this.broker);
+    observability.grantPublish(this.broker);
   }
 }

@@ -13,6 +13,9 @@
  *   ResourceTokens"; the broker must work under both readings, so it never replaces a permission (it creates one per
  *   (caller, container, partition key, mode) and re-reads it), and the strict double makes a design that relies on
  *   replacing fail here instead of in production. A GET mints a new token and leaves earlier ones valid;
+ * - users and a user's permissions as feeds (`Users` / `Permissions`, `_count`, paged with x-ms-max-item-count and
+ *   x-ms-continuation; the users feed continues after the last user returned, so deletes never make a page skip
+ *   one); `_ts` (unix seconds of the last write) on users and permissions ("Common resource properties");
  * - documents: create with the master key, point reads with a resource token, which must be unexpired, issued by a
  *   permission that still exists unreplaced, and match the container, the partition key and the mode (Read | All).
  * Anything else answers 501, so a test that strays outside the contract fails loudly.
@@ -25,6 +28,8 @@ import type { AddressInfo } from "node:net";
 
 interface Permission {
   id: string;
+  /** Last write (create or replace), unix seconds; a GET mints a token without changing it. */
+  _ts: number;
   permissionMode: "Read" | "All";
   resource: string;
   resourcePartitionKey?: unknown[];
@@ -32,7 +37,7 @@ interface Permission {
   /** Bumped by every replace: tokens carry the generation they were issued for. */
   _generation: number;
 }
-type PermissionBody = Omit<Permission, "_token" | "_generation">;
+type PermissionBody = Omit<Permission, "_token" | "_generation" | "_ts">;
 
 export class CosmosRestContractDouble {
   readonly key = Buffer.from(`contract-double-master-key-${randomUUID()}`).toString("base64");
@@ -45,6 +50,11 @@ export class CosmosRestContractDouble {
   private readonly users = new Map<string, Map<string, Permission>>(); // user link -> permissions by id
   private readonly tokens = new Map<string, { userLink: string; id: string; generation: number; expiresAt: number }>();
   private readonly docs = new Map<string, unknown>(); // "<coll link>|<pk json>|<id>" -> document
+  /** User link -> creation order and `_ts`. */
+  private readonly userMeta = new Map<string, { seq: number; ts: number }>();
+  private nextSeq = 1;
+  /** The double's clock (unix ms): tests move it forward to simulate hours and days. */
+  now: () => number = Date.now;
 
   constructor(
     readonly database: string,
@@ -126,18 +136,25 @@ export class CosmosRestContractDouble {
       const { id } = JSON.parse(body) as { id: string };
       const link = `${dbLink}/users/${id}`;
       if (this.users.has(link) && !upsert) return send(res, 409, { code: "Conflict" });
-      if (!this.users.has(link)) this.users.set(link, new Map());
-      return send(res, 201, { id, _rid: id, _self: `${link}/`, _permissions: "permissions/" });
+      if (!this.users.has(link)) this.addUser(link);
+      const ts = this.userMeta.get(link)!.ts;
+      return send(res, 201, { id, _rid: id, _self: `${link}/`, _permissions: "permissions/", _ts: ts });
     }
+    if (parts.length === 3 && verb === "get") return this.usersFeed(req, res, dbLink);
     const userLink = `${dbLink}/users/${parts[3]}`;
     const permissions = this.users.get(userLink);
     if (!permissions) return send(res, 404, { code: "NotFound", message: "Resource Not Found" });
     if (parts.length === 4 && verb === "get") return send(res, 200, { id: parts[3], _self: `${userLink}/` });
     if (parts.length === 4 && verb === "delete") {
       this.users.delete(userLink);
+      this.userMeta.delete(userLink);
       return send(res, 204, undefined);
     }
     if (parts[4] !== "permissions") return send(res, 501, { code: "NotImplemented" });
+    if (parts.length === 5 && verb === "get") {
+      const all = [...permissions.values()].map((p) => ({ ...view(p), _self: `${userLink}/permissions/${p.id}/` }));
+      return send(res, 200, { _rid: parts[3], Permissions: all, _count: all.length });
+    }
     const expiry = req.headers["x-ms-documentdb-expiry-seconds"] === undefined ? 3600 : Number(req.headers["x-ms-documentdb-expiry-seconds"]);
     if (!Number.isInteger(expiry) || expiry < 10 || expiry > 18000) return send(res, 400, { code: "BadRequest", message: "x-ms-documentdb-expiry-seconds must be 10..18000" });
     if (parts.length === 5 && verb === "post") {
@@ -164,7 +181,7 @@ export class CosmosRestContractDouble {
       const p = permissions.get(parts[5]);
       if (!p) return send(res, 404, { code: "NotFound" });
       // Every read of a permission mints a new token (REST reference, Get a Permission); earlier ones stay valid.
-      const permission = this.issue(userLink, p, expiry, p._generation);
+      const permission = { ...this.issue(userLink, p, expiry, p._generation), _ts: p._ts };
       permissions.set(p.id, permission);
       return send(res, 200, view(permission));
     }
@@ -182,17 +199,18 @@ export class CosmosRestContractDouble {
       permissionMode: p.permissionMode,
       resource: trimSlash(p.resource),
       ...(p.resourcePartitionKey && { resourcePartitionKey: p.resourcePartitionKey }),
+      _ts: Math.floor(this.now() / 1000),
       _token: token,
       _generation: generation,
     };
-    this.tokens.set(token, { userLink, id: p.id, generation, expiresAt: Date.now() + expirySeconds * 1000 });
+    this.tokens.set(token, { userLink, id: p.id, generation, expiresAt: this.now() + expirySeconds * 1000 });
     return permission;
   }
 
   /** The permission a token was issued for, if it still exists as it was then (not replaced, not deleted). */
   private permissionOf(token: string): Permission | undefined {
     const t = this.tokens.get(token);
-    if (!t || t.expiresAt < Date.now()) return undefined;
+    if (!t || t.expiresAt < this.now()) return undefined;
     const p = this.users.get(t.userLink)?.get(t.id);
     return p && p._generation === t.generation ? p : undefined;
   }
@@ -200,7 +218,51 @@ export class CosmosRestContractDouble {
   /** Permissions that exist now, per user id (for tests that compare a cache with the account). */
   permissionsOf(userId: string): PermissionBody[] {
     const permissions = [...(this.users.get(`dbs/${this.database}/users/${userId}`)?.values() ?? [])];
-    return permissions.map(({ _token, _generation, ...p }) => (void _token, void _generation, p));
+    return permissions.map(({ _token, _generation, _ts, ...p }) => (void _token, void _generation, void _ts, p));
+  }
+
+  private addUser(link: string, ts = Math.floor(this.now() / 1000)): void {
+    this.users.set(link, new Map());
+    this.userMeta.set(link, { seq: this.nextSeq++, ts });
+  }
+
+  /** The users feed, in creation order; the continuation names the last user returned. */
+  private usersFeed(req: IncomingMessage, res: ServerResponse, dbLink: string): void {
+    const asked = Number(req.headers["x-ms-max-item-count"] ?? 100);
+    const max = asked > 0 ? asked : 100;
+    const after = Number(req.headers["x-ms-continuation"] ?? 0) || 0;
+    const page: { id: string; _self: string; _ts: number }[] = [];
+    let last = 0;
+    let more = false;
+    for (const [link, meta] of this.userMeta) {
+      if (meta.seq <= after) continue;
+      if (page.length === max) {
+        more = true;
+        break;
+      }
+      page.push({ id: link.slice(dbLink.length + 7), _self: `${link}/`, _ts: meta.ts });
+      last = meta.seq;
+    }
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      "x-ms-request-charge": "1",
+      "x-ms-item-count": String(page.length),
+    };
+    if (more) headers["x-ms-continuation"] = String(last);
+    res.writeHead(200, headers).end(JSON.stringify({ _rid: "db", Users: page, _count: page.length }));
+  }
+
+  /**
+   * SOAK TEST HOOK, not part of the REST contract: records a user with one permission on `container` created at
+   * `atMs`, without an HTTP round trip, so a soak can seed 100,000 callers quickly.
+   */
+  seedForSoak(userId: string, container: string, atMs: number): void {
+    const link = `dbs/${this.database}/users/${userId}`;
+    if (!this.users.has(link)) this.addUser(link, Math.floor(atMs / 1000));
+    const id = `soak-${container}`;
+    const resource = `dbs/${this.database}/colls/${container}`;
+    const ts = Math.floor(atMs / 1000);
+    this.users.get(link)!.set(id, { id, permissionMode: "Read", resource, _ts: ts, _token: "", _generation: 0 });
   }
 
   /** Ids of the users that exist now. */

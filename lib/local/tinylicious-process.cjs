@@ -1,6 +1,7 @@
 // Tinylicious (the local Fluid service) for tests, with a REAL token check. Tinylicious checks documentId, tenantId
-// and scopes but its TenantManager.verifyToken is a no-op (facts.md); here it verifies the HS256 signature with the
-// tenant's key1 or key2, and the expiry, as Azure Fluid Relay does. Env: PORT, TB_FLUID_KEYS = {"<tenant>":["k1","k2"]}.
+// and scopes but its TenantManager.verifyToken is a no-op (tinylicious/dist/services/tenantManager.js); here it
+// verifies the HS256 signature with the tenant's key1 or key2, and the expiry, as Azure Fluid Relay does.
+// Env: PORT, TB_FLUID_KEYS = {"<tenant>":["k1","k2"]}.
 // Binds 127.0.0.1 only.
 "use strict";
 const crypto = require("node:crypto");

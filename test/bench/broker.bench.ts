@@ -22,9 +22,9 @@ import { createBroker } from "../../functions-src/core";
 import { createCosmosMinter } from "../../functions-src/mint/cosmos-minter";
 import { createFluidMinter } from "../../functions-src/mint/fluid-minter";
 import { TokenVerifier } from "../../functions-src/verify/verify-token";
-import { buildBrokerPackage } from "../../lib/constructs/broker-package";
+import { buildBrokerPackage } from "../../stacks/broker-package";
 import { compilePolicy } from "../../lib/policy/authoring/compile";
-import { loadPolicy } from "../../lib/policy/authoring/load";
+import { checkedOrThrow, loadCheckedPolicy } from "../../lib/policy/authoring/checked-policy";
 import { CosmosRestContractDouble } from "../../lib/local/cosmos-rest-contract-double";
 import { KeyServer, makeKey } from "../support/key-server";
 
@@ -66,8 +66,8 @@ async function main() {
   const rsa = await makeKey("k1");
   const ec = await generateKeyPair("ES256", { extractable: true });
   server.keys = [rsa, { kid: "e1", alg: "ES256", privateKey: ec.privateKey, publicJwk: { ...(await exportJWK(ec.publicKey)), kid: "e1", alg: "ES256", use: "sig" } }];
-  const loaded = loadPolicy({ label: "bench", policyFile: "bench/policy.yaml", testFiles: [], read: () => policy(server.issuer) });
-  const { config } = compilePolicy(loaded.bundle!, "bench");
+  const loaded = loadCheckedPolicy({ label: "bench", policyFile: "bench/policy.yaml", testFiles: [], read: () => policy(server.issuer) });
+  const { config } = compilePolicy(checkedOrThrow(loaded), "bench");
   const fluid = createFluidMinter(() => ({ tenantId: "bench", endpoint: "http://127.0.0.1:1", key1: FLUID_KEY, key2: FLUID_KEY, active: "key1" }));
   const core = createBroker({ config, verifier: new TokenVerifier(config), minters: { fluid } });
   const body = JSON.stringify({ requests: [{ type: "fluid", documentId: "doc-1" }] });

@@ -1,7 +1,7 @@
 import { decryptECToken, ECTokenError, ecTokenPlaintext, encryptECToken } from "../../lib/cdn/ectoken";
 import { main } from "../../lib/cli/main";
 
-// Published vector (facts.md, ECToken v3).
+// Published vector (github.com/VerizonDigital/ectoken, ECToken v3).
 const VECTOR = { key: "MY_SECRET_KEY", token: "fVSYBBTynMkvQECGV-Kdfp333R-MGY2fsrrpVyuqd7OiuAUsQ8ITrL0", plaintext: "MY_COOL_TOKEN" };
 
 describe("ECToken v3", () => {

@@ -17,7 +17,7 @@ import { filesInMemory, loadOk } from "../policy/helpers";
 import { KeyServer, makeKey } from "../support/key-server";
 import { Tinylicious } from "../../lib/local/tinylicious";
 
-// Fluid 2.x clients on Node 20 need a navigator (facts.md); Node 22 has one.
+// Fluid 2.x clients on Node 20 need a navigator (nodejs.org/api/globals.html#navigator, Node >= 21).
 (globalThis as { navigator?: unknown }).navigator ??= { userAgent: "node" };
 
 const KEYS: [string, string] = ["fluid-key-1-for-tests", "fluid-key-2-for-tests"];

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
-import { buildBrokerPackage } from "../../lib/constructs/broker-package";
+import { buildBrokerPackage } from "../../stacks/broker-package";
 import { compilePolicy } from "../../lib/policy/authoring/compile";
 import { filesInMemory, loadOk } from "../policy/helpers";
 

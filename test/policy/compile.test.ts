@@ -6,7 +6,7 @@ import { canonicalJson, sha256Hex } from "../../lib/policy/authoring/canonical-j
 import { compilePolicy } from "../../lib/policy/authoring/compile";
 import { PolicyError } from "../../lib/policy/authoring/errors";
 import { UnknownEnvironmentError } from "../../lib/policy/authoring/environments";
-import { loadPolicy } from "../../lib/policy/authoring/load";
+import { checkedOrThrow, loadCheckedPolicy } from "../../lib/policy/authoring/checked-policy";
 import { compileExample, example, filesInMemory, ROOT } from "./helpers";
 
 describe("compiler", () => {
@@ -59,18 +59,19 @@ describe("compiler", () => {
     ]);
     expect(infra.secrets).toEqual(["cosmos-account-key", "fluid-key1", "fluid-key2"]);
 
-    const text = readFileSync(join(ROOT, "policies", "policy.yaml"), "utf8").replace(/      - cosmos: .*\n/g, "");
-    const noCosmos = compilePolicy(loadPolicy({ ...example().files, read: (f) => (f.endsWith("policy.yaml") ? text : readFileSync(f, "utf8")) }).bundle!, "prod");
+    const text = readFileSync(join(ROOT, "policies", "policy.yaml"), "utf8").replace(/ {6}- cosmos: .*\n/g, "");
+    const noCosmos = compilePolicy(checkedOrThrow(loadCheckedPolicy({ ...example().files, read: (f) => (f.endsWith("policy.yaml") ? text : readFileSync(f, "utf8")) })), "prod");
     expect(noCosmos.infra.cosmos).toMatchObject({ mintsResourceTokens: false, localAuthenticationDisabled: true });
     expect(noCosmos.infra.secrets).toEqual(["fluid-key1", "fluid-key2"]);
   });
 
-  it("refuses to compile an invalid policy and lists every error", () => {
+  it("gives no checked policy to compile for an invalid one, and lists every error", () => {
     const bad = readFileSync(join(ROOT, "test", "policy", "fixtures", "minimal.yaml"), "utf8").replace("ttl: 1h }", "ttl: 9h }").replace("ttl: 15m }", "ttl: 9d }");
-    const bundle = loadPolicy(filesInMemory(bad)).bundle!;
-    expect(() => compilePolicy(bundle, "dev")).toThrow(PolicyError);
+    const loaded = loadCheckedPolicy(filesInMemory(bad));
+    expect(loaded.ok).toBe(false);
+    expect(() => checkedOrThrow(loaded)).toThrow(PolicyError);
     try {
-      compilePolicy(bundle, "dev");
+      checkedOrThrow(loaded);
     } catch (e) {
       expect((e as PolicyError).diagnostics.map((d) => d.code)).toEqual(["E_TTL_LIMIT", "E_TTL_LIMIT"]);
     }

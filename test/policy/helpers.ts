@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { checkBundle } from "../../lib/policy/authoring/check";
+import { loadCheckedPolicy, type CheckedPolicy } from "../../lib/policy/authoring/checked-policy";
+import { loadPolicy } from "../../lib/policy/authoring/load";
 import { compilePolicy } from "../../lib/policy/authoring/compile";
 import type { PolicyDiagnostic } from "../../lib/policy/authoring/errors";
-import { loadPolicy, type PolicyBundle } from "../../lib/policy/authoring/load";
 import { filesOnDisk, type PolicyFiles } from "../../lib/policy/authoring/policy-files";
 
 export const ROOT = join(__dirname, "..", "..");
@@ -14,21 +14,30 @@ export function filesInMemory(policyText: string, name = "mem/policy.yaml"): Pol
 }
 
 export function diagnose(files: PolicyFiles): PolicyDiagnostic[] {
-  const loaded = loadPolicy(files);
-  return loaded.bundle ? [...loaded.diagnostics, ...checkBundle(loaded.bundle)] : loaded.diagnostics;
+  return loadCheckedPolicy(files).diagnostics;
 }
 
-export function loadOk(files: PolicyFiles): PolicyBundle {
-  const loaded = loadPolicy(files);
-  const problems = loaded.bundle ? [...loaded.diagnostics, ...checkBundle(loaded.bundle)] : loaded.diagnostics;
-  if (problems.length > 0 || !loaded.bundle) throw new Error(`expected a valid policy, got:\n${problems.map((p) => `${p.line}:${p.column} ${p.message}`).join("\n")}`);
-  return loaded.bundle;
+export function loadOk(files: PolicyFiles): CheckedPolicy {
+  const loaded = loadCheckedPolicy(files);
+  const problems = loaded.diagnostics;
+  if (problems.length > 0 || !loaded.ok) throw new Error(`expected a valid policy, got:\n${problems.map((p) => `${p.line}:${p.column} ${p.message}`).join("\n")}`);
+  return loaded.policy;
 }
 
-export function example(): PolicyBundle {
+export function example(): CheckedPolicy {
   return loadOk(filesOnDisk(EXAMPLE_DIR));
 }
 
 export function compileExample(env: string) {
   return compilePolicy(example(), env);
+}
+
+/**
+ * Compiles WITHOUT the semantic checks, on purpose, by casting past the CheckedPolicy brand: only for tests of the
+ * evaluator's own defence against policies that `policy check` refuses. Production code has no such path.
+ */
+export function compileUnchecked(files: PolicyFiles, env: string) {
+  const loaded = loadPolicy(files);
+  if (!loaded.bundle) throw new Error(`the policy does not load: ${loaded.diagnostics.map((d) => d.message).join("; ")}`);
+  return compilePolicy(loaded.bundle as CheckedPolicy, env);
 }

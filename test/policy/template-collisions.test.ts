@@ -5,9 +5,8 @@
  */
 import { parseAtoms, claimShape } from "../../lib/policy/authoring/claim-shape";
 import { compilePolicy } from "../../lib/policy/authoring/compile";
-import { loadPolicy } from "../../lib/policy/authoring/load";
 import { createEvaluator } from "../../lib/policy/runtime/evaluate";
-import { diagnose, filesInMemory } from "./helpers";
+import { compileUnchecked, diagnose, filesInMemory, loadOk } from "./helpers";
 
 function policy(tid: string, grants: string, extraClaims = "team: { type: string }"): string {
   return `version: 1
@@ -119,7 +118,7 @@ describe("issue 7.1 template collisions", () => {
 
   it("the evaluator refuses a value holding the separator that follows it (policy compiled without the check)", () => {
     const text = policy(PLAIN, 'fluid: { documents: "${claims.tid}-*", scopes: [doc:read], ttl: 1h }');
-    const config = compilePolicy(loadPolicy(filesInMemory(text)).bundle!, "dev", { skipCheck: true }).config;
+    const config = compileUnchecked(filesInMemory(text), "dev").config;
     const ev = createEvaluator(config);
     const ask = (tid: string) =>
       ev.evaluate({ issuer: "idp", claims: { sub: "s", tid, roles: ["member"] } }, [
@@ -138,7 +137,7 @@ describe("issue 7.1 template collisions", () => {
 
   it("the evaluator refuses a value followed directly by a wildcard (policy compiled without the check)", () => {
     const text = policy(PLAIN, 'fluid: { documents: "${claims.tid}*", scopes: [doc:read], ttl: 1h }');
-    const config = compilePolicy(loadPolicy(filesInMemory(text)).bundle!, "dev", { skipCheck: true }).config;
+    const config = compileUnchecked(filesInMemory(text), "dev").config;
     const d = createEvaluator(config).evaluate({ issuer: "idp", claims: { sub: "s", tid: "ab", roles: ["member"] } }, [
       { type: "fluid", documentId: "abc" },
     ]);
@@ -154,7 +153,7 @@ describe("issue 7.1 template collisions", () => {
       'cosmos: { container: items, partitionKey: "${claims.tid}-${claims.team}", access: read, ttl: 1h }',
     );
     expect(ambiguities(text)).toEqual([]);
-    const config = compilePolicy(loadPolicy(filesInMemory(text)).bundle!, "dev").config;
+    const config = compilePolicy(loadOk(filesInMemory(text)), "dev").config;
     const grant = config.roles[0].grants[0];
     expect(grant.type === "cosmos" && grant.partitionKey).toEqual([
       { claim: "tid", length: 4 },

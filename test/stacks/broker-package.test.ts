@@ -5,27 +5,27 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import { Testing } from "cdktf";
-import { buildBrokerPackage } from "../../lib/constructs/broker-package";
+import { buildBrokerPackage } from "../../stacks/broker-package";
 import { BrokerStack } from "../../stacks/broker-stack";
 import { stackEnvironments } from "../../stacks/environments";
 import { ROOT } from "../policy/helpers";
 
-const prod = stackEnvironments(join(ROOT, "policies")).find((s) => s.environment.name === "prod")!;
+const prod = stackEnvironments(join(ROOT, "policies")).find((s) => s.name === "prod")!;
 const out = mkdtempSync(join(tmpdir(), "tb-pkg-"));
-const pkg = buildBrokerPackage(prod.compiled.config, out);
+const pkg = buildBrokerPackage(prod.runtimeConfig, out);
 const files = unzipSync(readFileSync(pkg.zipPath));
 
 it("holds the bundled broker, host and package manifests, and exactly this environment's compiled policy", () => {
   expect(Object.keys(files).sort()).toEqual(["host.json", "index.js", "package.json", "policy.json"]);
   const policy = JSON.parse(Buffer.from(files["policy.json"]).toString("utf8"));
-  expect(policy).toEqual(JSON.parse(JSON.stringify(prod.compiled.config)));
-  expect(policy.policyHash).toBe(prod.compiled.config.policyHash);
+  expect(policy).toEqual(JSON.parse(JSON.stringify(prod.runtimeConfig)));
+  expect(policy.policyHash).toBe(prod.runtimeConfig.policyHash);
   expect(JSON.parse(Buffer.from(files["package.json"]).toString("utf8")).main).toBe("index.js");
 });
 
 it("is within the bundle budget and byte-identical when built again", () => {
   expect(pkg.bundleBytes).toBeLessThanOrEqual(1.5 * 1024 * 1024);
-  const again = buildBrokerPackage(prod.compiled.config, mkdtempSync(join(tmpdir(), "tb-pkg-")));
+  const again = buildBrokerPackage(prod.runtimeConfig, mkdtempSync(join(tmpdir(), "tb-pkg-")));
   expect(readFileSync(again.zipPath).equals(readFileSync(pkg.zipPath))).toBe(true);
 });
 
@@ -48,7 +48,7 @@ it("runs: the unzipped bundle, in a fresh Node process, serves health and refuse
 });
 
 it("is what the stack deploys (zip_deploy_file from a Terraform asset)", () => {
-  const stack = new BrokerStack(Testing.app(), prod.stackId, { environment: prod.environment, azure: prod.azure, compiled: prod.compiled, packagePath: pkg.zipPath });
+  const stack = new BrokerStack(Testing.app(), prod.stackId, { infra: prod.infra, packagePath: pkg.zipPath });
   const json = JSON.parse(Testing.synth(stack));
   const app = Object.values(json.resource.azurerm_function_app_flex_consumption)[0] as Record<string, unknown>;
   expect(app.zip_deploy_file).toMatch(/^assets\/broker-package\/[0-9A-F]+\/broker-prod\.zip$/);

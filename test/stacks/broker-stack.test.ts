@@ -92,7 +92,7 @@ describe("what the policy decides", () => {
   it("keeps Cosmos local auth on only because the policy mints resource tokens", () => {
     const minted = synthEnvironment("dev").json.resource;
     expect(only(minted, "azurerm_cosmosdb_account").local_authentication_disabled).toBe(false);
-    const noCosmosGrants = examplePolicyText().replace(/      - cosmos: .*\n/g, "");
+    const noCosmosGrants = examplePolicyText().replace(/ {6}- cosmos: .*\n/g, "");
     const rbacOnly = synthEnvironment("dev", { policyText: noCosmosGrants }).json.resource;
     expect(only(rbacOnly, "azurerm_cosmosdb_account").local_authentication_disabled).toBe(true);
     expect(all(rbacOnly, "azurerm_key_vault_secret").map((s) => s.name)).not.toContain("cosmos-account-key");

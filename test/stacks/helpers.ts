@@ -1,10 +1,9 @@
 import { Testing } from "cdktf";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadPolicy } from "../../lib/policy/authoring/load";
 import { filesOnDisk } from "../../lib/policy/authoring/policy-files";
 import { BrokerStack } from "../../stacks/broker-stack";
-import { stackEnvironments, stackEnvironmentsFrom } from "../../stacks/environments";
+import { stackEnvironments } from "../../stacks/environments";
 import { ROOT } from "../policy/helpers";
 
 export const NOW = new Date("2026-11-22T00:00:00Z");
@@ -15,18 +14,19 @@ export function synthEnvironment(env: string, options: { policyText?: string; bu
   const pr = /^pr-(\d+)$/.exec(env)?.[1];
   const dir = join(ROOT, "policies");
   const envs = options.policyText ? withPolicyText(options.policyText, pr) : stackEnvironments(dir, pr);
-  const s = envs.find((e) => e.environment.name === env);
+  const s = envs.find((e) => e.name === env);
   if (!s) throw new Error(`no stack for ${env}`);
-  const stack = new BrokerStack(Testing.app(), s.stackId, { environment: s.environment, azure: s.azure, compiled: s.compiled, now: NOW });
+  const stack = new BrokerStack(Testing.app(), s.stackId, { infra: s.infra, now: NOW });
   options.build?.(stack);
-  const json = JSON.parse(Testing.synth(stack)) as { resource: Resources; output: Record<string, unknown>; terraform: Record<string, unknown>; provider: Record<string, unknown> };
-  return { stack, json, compiled: s.compiled };
+  // `true`: run the construct validations (the secure-default rules), as `app.synth()` does.
+  const json = JSON.parse(Testing.synth(stack, true)) as { resource: Resources; output: Record<string, unknown>; terraform: Record<string, unknown>; provider: Record<string, unknown> };
+  return { stack, json, compiled: { config: s.runtimeConfig, infra: s.infra } };
 }
 
 function withPolicyText(text: string, pr?: string) {
   const real = filesOnDisk(join(ROOT, "policies"));
   const files = { ...real, read: (f: string) => (f.endsWith("policy.yaml") ? text : readFileSync(f, "utf8")) };
-  return stackEnvironmentsFrom(loadPolicy(files), "mem", pr);
+  return stackEnvironments(files, pr);
 }
 
 export function only(resources: Resources, type: string): Record<string, any> {

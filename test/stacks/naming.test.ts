@@ -49,6 +49,8 @@ describe("resource names", () => {
       frontDoorProfile: /^afd-docs-pr-42$/,
       frontDoorEndpoint: /^fde-docs-pr-42$/,
       wafPolicy: /^wafdocspr42$/,
+      managedRedis: /^amr-docs-pr-42-[0-9a-f]{5}$/,
+      virtualNetwork: /^vnet-docs-pr-42$/,
     };
     for (const kind of KINDS) expect(resourceName(kind, ctx)).toMatch(expected[kind]);
     expect(resourceName("storageAccount", ctx)).toBe(resourceName("storageAccount", { ...ctx }));

@@ -2,11 +2,19 @@
  * Each secure-default rule fails on a fixture that breaks it: the real synthesized prod (or pr) stack with one
  * property changed. The unchanged stacks pass every rule.
  */
-import { checkSecureDefaults, RULES, SecureDefaultsError, type TerraformJson } from "../../lib/constructs/secure-defaults";
-import { synthEnvironment, type Resources } from "./helpers";
+import { App } from "cdktf";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { checkSecureDefaults, RULES, type TerraformJson } from "../../lib/constructs/secure-defaults";
+import { BrokerStack } from "../../stacks/broker-stack";
+import { examplePolicyText, synthEnvironment, type Resources } from "./helpers";
 
 const prod = synthEnvironment("prod");
 const pr = synthEnvironment("pr-7");
+// The example policy with revocation on: the stack that has the shared store (Azure Managed Redis).
+const revocationOn = (m: string) => `\nrevocation:\n  adminRoles: [admin]\n${m}`;
+const withStore = synthEnvironment("prod", { policyText: examplePolicyText().replace(/\nenvironments:|$/, revocationOn) });
 const ctx = (s: typeof prod) => ({ stage: s.compiled.config.environment.stage, infra: s.compiled.infra });
 
 /** A deep copy of the stack's JSON with `mutate` applied to the first resource of `type`. */
@@ -44,6 +52,15 @@ const fixtures: [string, string, (r: Record<string, any>) => void, typeof prod?]
   ["TB-CORS-003", "azurerm_cosmosdb_account", (r) => (r.cors_rule.allowed_origins = ["http://docs.contoso.com"])],
   ["TB-TAG-001", "azurerm_storage_account", (r) => delete r.tags.owner],
   ["TB-TAG-001", "azurerm_resource_group", (r) => delete r.tags["expires-on"], pr],
+  [
+    "TB-REDIS-001",
+    "azurerm_managed_redis",
+    (r) => (r.default_database.access_keys_authentication_enabled = true),
+    withStore,
+  ],
+  ["TB-REDIS-002", "azurerm_managed_redis", (r) => (r.public_network_access = "Enabled"), withStore],
+  ["TB-REDIS-003", "azurerm_managed_redis", (r) => (r.default_database.client_protocol = "Plaintext"), withStore],
+  ["TB-REDIS-004", "azurerm_managed_redis", (r) => (r.default_database.eviction_policy = "AllKeysLRU"), withStore],
 ];
 
 describe("secure-default rules", () => {
@@ -73,12 +90,14 @@ describe("synth enforces the rules", () => {
       synthEnvironment("dev", {
         build: (stack) => stack.platform.storage.account.addOverride("allow_nested_items_to_be_public", true),
       }),
-    ).toThrow(SecureDefaultsError);
-    try {
-      synthEnvironment("dev", { build: (stack) => stack.platform.storage.account.addOverride("allow_nested_items_to_be_public", true) });
-    } catch (e) {
-      expect((e as Error).message).toContain("TB-ST-001 azurerm_storage_account.platform_storage_account_19068438: allow_nested_items_to_be_public must be false");
-    }
+    ).toThrow("TB-ST-001 azurerm_storage_account.platform_storage_account_19068438: allow_nested_items_to_be_public must be false");
+  });
+
+  it("fails app.synth() (what `cdktf synth` runs), not only Testing.synth", () => {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), "tb-synth-")) });
+    const stack = new BrokerStack(app, "broker-dev", { infra: prod.compiled.infra });
+    stack.platform.keyVault.vault.addOverride("rbac_authorization_enabled", false);
+    expect(() => app.synth()).toThrow(/TB-KV-001 azurerm_key_vault\.platform_key-vault_\w+: rbac_authorization_enabled must be true/);
   });
 
   it("accepts a documented suppression, and refuses one without a reason", () => {

@@ -1,7 +1,7 @@
 /** Grant checks: resources exist, TTLs within backend limits, templates that cannot widen a scope, no duplicates. */
 import { canonicalJson } from "./canonical-json";
 import type { Checker } from "./checker";
-import { roleIssuers } from "./check-roles";
+import { roleIssuers } from "./document-queries";
 import { formatDuration, parseDuration } from "./duration";
 import { BACKEND_TTL_LIMIT, MIN_TTL_SECONDS } from "../runtime/limits";
 import type { GrantSource, PolicyDocument, RoleSource } from "./source-types";

@@ -2,18 +2,19 @@
 import type { Checker } from "./checker";
 import { parseDuration } from "./duration";
 import { MAX_CLOCK_TOLERANCE_SECONDS } from "../runtime/limits";
-import type { IssuerSource, PolicyDocument } from "./source-types";
+import type { PolicyDocument } from "./source-types";
+import { defaultSubject } from "./document-queries";
 import { closest } from "./spelling";
 
 export function checkIssuers(doc: PolicyDocument, c: Checker): void {
   for (const [name, issuer] of Object.entries(doc.issuers)) {
     const at = ["issuers", name];
     if (issuer.type === "entra") {
-      if (issuer.issuer !== undefined) c.report("E_SCHEMA", [...at, "issuer"], `issuer '${name}' is of type entra, which takes \`tenants\`, not \`issuer\``, "remove `issuer:`; the Entra issuer https://login.microsoftonline.com/<tenant>/v2.0 is derived from each tenant", { key: true });
-      if (!issuer.tenants) c.report("E_SCHEMA", at, `issuer '${name}' is of type entra but lists no \`tenants\``, "add `tenants: [<tenant id>]` (the allow-list of Entra tenants)");
+      if (issuer.issuer !== undefined) c.report("E_ISSUER_FIELDS", [...at, "issuer"], `issuer '${name}' is of type entra, which takes \`tenants\`, not \`issuer\``, "remove `issuer:`; the Entra issuer https://login.microsoftonline.com/<tenant>/v2.0 is derived from each tenant", { key: true });
+      if (!issuer.tenants) c.report("E_ISSUER_FIELDS", at, `issuer '${name}' is of type entra but lists no \`tenants\``, "add `tenants: [<tenant id>]` (the allow-list of Entra tenants)");
     } else {
-      if (issuer.tenants !== undefined) c.report("E_SCHEMA", [...at, "tenants"], `issuer '${name}' is of type oidc, which takes \`issuer\`, not \`tenants\``, "remove `tenants:`, or use `type: entra`", { key: true });
-      if (!issuer.issuer) c.report("E_SCHEMA", at, `issuer '${name}' is of type oidc but has no \`issuer\` URL`, "add `issuer: https://...` (the exact `iss` value of its tokens)");
+      if (issuer.tenants !== undefined) c.report("E_ISSUER_FIELDS", [...at, "tenants"], `issuer '${name}' is of type oidc, which takes \`issuer\`, not \`tenants\``, "remove `tenants:`, or use `type: entra`", { key: true });
+      if (!issuer.issuer) c.report("E_ISSUER_FIELDS", at, `issuer '${name}' is of type oidc but has no \`issuer\` URL`, "add `issuer: https://...` (the exact `iss` value of its tokens)");
     }
     if (issuer.clockTolerance !== undefined) {
       const seconds = parseDuration(issuer.clockTolerance)!;
@@ -49,6 +50,3 @@ export function checkIssuers(doc: PolicyDocument, c: Checker): void {
   }
 }
 
-export function defaultSubject(issuer: IssuerSource): string {
-  return issuer.type === "entra" ? "oid" : "sub";
-}

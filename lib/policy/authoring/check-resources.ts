@@ -3,6 +3,7 @@ import type { Checker } from "./checker";
 import type { ResolvedEnvironment } from "./environments";
 import type { PolicyDocument } from "./source-types";
 import { closest } from "./spelling";
+import { isHttpsOrLoopbackHttp } from "../runtime/loopback";
 import { substituteEnv, UUID } from "../runtime/template";
 
 export function checkResources(doc: PolicyDocument, envs: ResolvedEnvironment[], c: Checker): void {
@@ -13,43 +14,43 @@ export function checkResources(doc: PolicyDocument, envs: ResolvedEnvironment[],
     for (const kind of ["countries", "referrers"] as const) {
       const rule = p.edge?.[kind];
       if (rule?.allow && rule?.deny) {
-        c.report("E_SCHEMA", [...at, kind], `edge ${kind} for '${prefix}' has both allow and deny`, "use one: `allow` blocks everything not listed, `deny` blocks only what is listed", { key: true });
+        c.report("E_EDGE_ALLOW_AND_DENY", [...at, kind], `edge ${kind} for '${prefix}' has both allow and deny`, "use one: `allow` blocks everything not listed, `deny` blocks only what is listed", { key: true });
       }
     }
     (p.edge?.referrers?.allow ?? p.edge?.referrers?.deny ?? []).forEach((r, i) => {
       if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(r)) {
-        c.report("E_SCHEMA", [...at, "referrers", p.edge!.referrers!.allow ? "allow" : "deny", i], `referrer '${r}' is not an http(s) URL prefix`, "write the origin and optional path, e.g. https://docs.example.com/");
+        c.report("E_EDGE_REFERRER", [...at, "referrers", p.edge!.referrers!.allow ? "allow" : "deny", i], `referrer '${r}' is not an http(s) URL prefix`, "write the origin and optional path, e.g. https://docs.example.com/");
       }
     });
     if (p.edge?.denialStatus !== undefined) {
       if (firstStatus && firstStatus.status !== p.edge.denialStatus) {
-        c.report("E_SCHEMA", [...at, "denialStatus"], `denialStatus ${p.edge.denialStatus} differs from ${firstStatus.status} on '${firstStatus.prefix}'`, "Front Door has one block status per WAF policy: use the same denialStatus on every prefix");
+        c.report("E_EDGE_DENIAL_STATUS", [...at, "denialStatus"], `denialStatus ${p.edge.denialStatus} differs from ${firstStatus.status} on '${firstStatus.prefix}'`, "Front Door has one block status per WAF policy: use the same denialStatus on every prefix");
       }
       firstStatus ??= { prefix, status: p.edge.denialStatus };
     }
     if (p.cache === "shared" && p.edge) {
-      c.report("E_SCHEMA", [...at], `prefix '${prefix}' is cached as shared but has edge rules`, "a shared copy is served from cache to anyone; use cache: private (the default) where edge rules must hold", { key: true });
+      c.report("E_EDGE_ON_SHARED_PREFIX", [...at], `prefix '${prefix}' is cached as shared but has edge rules`, "a shared copy is served from cache to anyone; use cache: private (the default) where edge rules must hold", { key: true });
     }
   }
 
   for (const [name, a] of Object.entries(doc.cosmosRbac ?? {})) {
     const at = ["cosmosRbac", name];
     if ((a.role === undefined) === (a.dataActions === undefined)) {
-      c.report("E_SCHEMA", at, `cosmosRbac '${name}' must have exactly one of role and dataActions`, "use `role: reader|contributor` for a built-in role, or `dataActions: [...]` for a custom one", { key: true });
+      c.report("E_RBAC_ROLE", at, `cosmosRbac '${name}' must have exactly one of role and dataActions`, "use `role: reader|contributor` for a built-in role, or `dataActions: [...]` for a custom one", { key: true });
     }
     if (a.scope === "container") {
       const containers = Object.keys(doc.resources?.cosmos?.containers ?? {});
-      if (!a.container) c.report("E_SCHEMA", [...at, "scope"], `cosmosRbac '${name}' has scope container but names no container`, "add `container: <name>`");
+      if (!a.container) c.report("E_RBAC_SCOPE", [...at, "scope"], `cosmosRbac '${name}' has scope container but names no container`, "add `container: <name>`");
       else if (!containers.includes(a.container)) {
         const guess = closest(a.container, containers);
         c.report("E_UNKNOWN_CONTAINER", [...at, "container"], `container '${a.container}' is not declared in resources.cosmos.containers`, guess ? `did you mean '${guess}'?` : "declare it under resources.cosmos.containers");
       }
     } else if (a.container) {
-      c.report("E_SCHEMA", [...at, "container"], `cosmosRbac '${name}' names a container but its scope is ${a.scope}`, "set `scope: container`, or remove `container`", { key: true });
+      c.report("E_RBAC_SCOPE", [...at, "container"], `cosmosRbac '${name}' names a container but its scope is ${a.scope}`, "set `scope: container`, or remove `container`", { key: true });
     }
     for (const env of envs) {
       if (!a.principal.includes("${env.")) {
-        if (!UUID.test(a.principal)) c.report("E_SCHEMA", [...at, "principal"], `principal of cosmosRbac '${name}' is not an Entra object id (a uuid)`, "use the object id of the user, group or service principal");
+        if (!UUID.test(a.principal)) c.report("E_RBAC_PRINCIPAL", [...at, "principal"], `principal of cosmosRbac '${name}' is not an Entra object id (a uuid)`, "use the object id of the user, group or service principal");
         break;
       }
       const value = substituteEnv(a.principal, env.values);
@@ -80,7 +81,7 @@ export function checkResources(doc: PolicyDocument, envs: ResolvedEnvironment[],
 function isIssuerUrl(url: string): boolean {
   try {
     const u = new URL(url);
-    return u.protocol === "https:" || (u.protocol === "http:" && (u.hostname === "127.0.0.1" || u.hostname === "localhost"));
+    return isHttpsOrLoopbackHttp(u);
   } catch {
     return false;
   }

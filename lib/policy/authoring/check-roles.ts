@@ -2,16 +2,13 @@
 import type { Checker } from "./checker";
 import { canonicalJson } from "./canonical-json";
 import type { ResolvedEnvironment } from "./environments";
-import { COMBINATORS, OPERATORS, type ClaimDeclaration, type ConditionSource, type PolicyDocument, type RoleSource, type Scalar } from "./source-types";
+import { COMBINATORS, OPERATORS, type ClaimDeclaration, type ConditionSource, type PolicyDocument, type Scalar } from "./source-types";
+import { roleIssuers } from "./document-queries";
 import { closest } from "./spelling";
 import { substituteEnv, UUID } from "../runtime/template";
 import type { JsonPath } from "./yaml-source";
 
 /** The issuers a role applies to, with their declared claims. */
-export function roleIssuers(doc: PolicyDocument, role: RoleSource): [string, Record<string, ClaimDeclaration>][] {
-  return (role.issuers ?? Object.keys(doc.issuers)).filter((n) => doc.issuers[n]).map((n) => [n, doc.issuers[n].claims]);
-}
-
 export function checkRoles(doc: PolicyDocument, envs: ResolvedEnvironment[], c: Checker): void {
   const names = Object.keys(doc.roles);
   for (const [name, role] of Object.entries(doc.roles)) {
@@ -30,8 +27,11 @@ export function checkRoles(doc: PolicyDocument, envs: ResolvedEnvironment[], c: 
         c.report("E_UNKNOWN_ROLE", [...at, "inherits", i], `role '${name}' inherits '${parent}', which does not exist`, guess ? `did you mean '${guess}'?` : `known roles: ${names.join(", ")}`);
       }
     });
-    if ((role.grants ?? []).length === 0 && (role.inherits ?? []).length === 0) {
-      c.report("E_NEVER_MATCHES", at, `role '${name}' grants nothing`, "add `grants:` or `inherits:`, or remove the role", { key: true });
+    // A revocation admin role needs no grants: revoking is what it is for.
+    const revocationAdmin = doc.revocation?.adminRoles?.includes(name) ?? false;
+    if ((role.grants ?? []).length === 0 && (role.inherits ?? []).length === 0 && !revocationAdmin) {
+      const hint = "add `grants:` or `inherits:`, name it in revocation.adminRoles, or remove the role";
+      c.report("E_NEVER_MATCHES", at, `role '${name}' grants nothing`, hint, { key: true });
     }
   }
   checkCycles(doc, c);
@@ -45,7 +45,7 @@ function checkCondition(cond: ConditionSource, at: JsonPath, issuers: [string, R
   const operators = keys.filter((k) => (OPERATORS as readonly string[]).includes(k));
   if (combinators.length > 0) {
     if (keys.length > 1) {
-      c.report("E_SCHEMA", at, `a condition holds either one of all/any/not or one claim test, this one holds ${keys.join(", ")}`, "wrap the parts in `all: [ ... ]` (every one must hold) or `any: [ ... ]`");
+      c.report("E_CONDITION_FORM", at, `a condition holds either one of all/any/not or one claim test, this one holds ${keys.join(", ")}`, "wrap the parts in `all: [ ... ]` (every one must hold) or `any: [ ... ]`");
       return undefined;
     }
     if (cond.not) {
@@ -60,7 +60,7 @@ function checkCondition(cond: ConditionSource, at: JsonPath, issuers: [string, R
   }
   if (cond.claim === undefined || operators.length !== 1) {
     c.report(
-      "E_SCHEMA",
+      "E_CONDITION_FORM",
       at,
       cond.claim === undefined ? "a claim test needs `claim:`" : operators.length === 0 ? `the test on claim '${cond.claim}' has no operator` : `the test on claim '${cond.claim}' has ${operators.length} operators (${operators.join(", ")})`,
       "write one claim and one operator: equals, in, contains, prefix, glob or exists; combine tests with all/any",

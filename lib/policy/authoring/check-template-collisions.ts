@@ -10,7 +10,7 @@
  */
 import type { Checker } from "./checker";
 import { claimShape, combinedShape, type ClaimShape } from "./claim-shape";
-import { roleIssuers } from "./check-roles";
+import { roleIssuers } from "./document-queries";
 import type { PolicyDocument, RoleSource } from "./source-types";
 import { matchesDocumentPattern, parseTemplate, unsafeValueReason, type TemplatePart } from "../runtime/template";
 

@@ -6,6 +6,7 @@ import { checkOrigins } from "./check-origins";
 import { checkReferences } from "./check-references";
 import { checkResources } from "./check-resources";
 import { checkRoles } from "./check-roles";
+import { checkSharedState } from "./check-shared-state";
 import { checkTemplateCollisions } from "./check-template-collisions";
 import { representativeEnvironments } from "./environments";
 import type { PolicyDiagnostic } from "./errors";
@@ -22,6 +23,7 @@ export function checkBundle(bundle: PolicyBundle): PolicyDiagnostic[] {
   checkGrants(doc, c);
   checkTemplateCollisions(doc, c);
   checkResources(doc, envs, c);
+  checkSharedState(doc, c);
   const origins = new Checker(bundle.environments.source);
   checkOrigins(bundle.environments.path, entries, origins);
   return sortDiagnostics([...c.diagnostics, ...origins.diagnostics]);

@@ -3,15 +3,15 @@
  * Deterministic: the same input gives byte-identical output (policy order is kept, no clocks, no randomness).
  */
 import { canonicalJson, sha256Hex } from "./canonical-json";
-import { checkBundle } from "./check";
+import type { CheckedPolicy } from "./checked-policy";
 import { roleClaimShapes, withFixedLengths } from "./check-template-collisions";
-import { defaultSubject } from "./check-issuers";
+import { defaultSubject, inStage } from "./document-queries";
 import { parseDuration } from "./duration";
 import { resolveEnvironment, type ResolvedEnvironment } from "./environments";
-import { PolicyError } from "./errors";
-import { buildInfraNeeds, type InfraNeeds } from "./infra-needs";
+import { buildInfraNeeds } from "./compile-infra-needs";
+import { compileSharedState } from "./compile-shared-state";
+import type { InfraNeeds } from "./infra-needs";
 import { DEFAULT_ALGORITHMS, DEFAULT_CLOCK_TOLERANCE_SECONDS } from "../runtime/limits";
-import type { PolicyBundle } from "./load";
 import {
   indexKey,
   RUNTIME_CONFIG_FORMAT,
@@ -22,7 +22,7 @@ import {
   type RoleIndex,
   type RuntimeConfig,
 } from "../runtime/runtime-config";
-import type { ConditionSource, GrantSource, PolicyDocument, RoleSource, Scalar } from "./source-types";
+import type { ConditionSource, GrantSource, PolicyDocument, Scalar } from "./source-types";
 import { globToRegExpSource, resolveEnv, substituteEnv, UUID_PATTERN, type TemplatePart } from "../runtime/template";
 
 export interface CompiledPolicy {
@@ -30,12 +30,8 @@ export interface CompiledPolicy {
   infra: InfraNeeds;
 }
 
-/** Checks, then compiles; throws PolicyError listing every error when the policy is not valid. */
-export function compilePolicy(bundle: PolicyBundle, environment: string, options: { skipCheck?: boolean } = {}): CompiledPolicy {
-  if (!options.skipCheck) {
-    const errors = checkBundle(bundle).filter((d) => d.severity === "error");
-    if (errors.length > 0) throw new PolicyError(errors);
-  }
+/** Compiles a checked policy (see loadCheckedPolicy) for one environment; throws only for an unknown environment. */
+export function compilePolicy(bundle: CheckedPolicy, environment: string): CompiledPolicy {
   const env = resolveEnvironment(bundle.environments.entries, environment);
   const doc = bundle.document;
   const present = Object.entries(doc.roles).filter(([, r]) => inStage(r.stages, env));
@@ -64,17 +60,14 @@ export function compilePolicy(bundle: PolicyBundle, environment: string, options
     },
     roles,
     index: buildIndex(roles),
+    ...compileSharedState(doc),
     // Only when set, so a policy without origins keeps its hash.
     ...(env.allowedOrigins.length > 0 && { cors: { allowedOrigins: [...env.allowedOrigins] } }),
   };
   const policyHash = `sha256:${sha256Hex(canonicalJson(body))}`;
   const { format, ...rest } = body;
   const config: RuntimeConfig = { format, policyHash, ...rest };
-  return { config, infra: buildInfraNeeds(doc, env, config) };
-}
-
-export function inStage(stages: RoleSource["stages"], env: ResolvedEnvironment): boolean {
-  return stages === undefined || stages.includes(env.stage);
+  return { config, infra: buildInfraNeeds(doc, env, bundle.environments.entries[env.entry].azure ?? {}, config) };
 }
 
 function compileIssuer(doc: PolicyDocument, name: string, env: ResolvedEnvironment): CompiledIssuer {

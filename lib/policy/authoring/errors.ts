@@ -6,7 +6,16 @@
 
 export type DiagnosticCode =
   | "E_YAML" // the file is not well-formed YAML
-  | "E_SCHEMA" // the document does not match lib/policy/schemas/policy.schema.json
+  | "E_SCHEMA" // the document does not match its JSON Schema (lib/policy/schemas/)
+  | "E_ISSUER_FIELDS" // an issuer's fields do not fit its type (entra: tenants; oidc: issuer URL)
+  | "E_CONDITION_FORM" // a condition mixes all/any/not with claim tests, or a claim test has not exactly one operator
+  | "E_EDGE_ALLOW_AND_DENY" // an edge rule list has both allow and deny
+  | "E_EDGE_REFERRER" // a referrer rule that is not an http(s) URL prefix
+  | "E_EDGE_DENIAL_STATUS" // two prefixes ask for different block statuses (Front Door has one per WAF policy)
+  | "E_EDGE_ON_SHARED_PREFIX" // edge rules on a prefix whose cached copy anyone may get
+  | "E_RBAC_ROLE" // a cosmosRbac entry without exactly one of role and dataActions
+  | "E_RBAC_SCOPE" // a cosmosRbac container scope without a container, or a container with another scope
+  | "E_RBAC_PRINCIPAL" // a cosmosRbac principal that is not an Entra object id
   | "E_UNDECLARED_CLAIM" // a condition or template names a claim the issuer does not declare
   | "E_CLAIM_TYPE" // an operator or template does not fit the claim's declared type
   | "E_UNKNOWN_ISSUER"

@@ -1,19 +1,62 @@
 /**
- * What the infrastructure must provide for one environment's compiled policy. The stacks read only this, so
- * infrastructure and broker cannot disagree (e.g. Cosmos local auth stays on only when resource tokens are minted).
+ * The whole contract between the policy and the stacks: what one environment's infrastructure must provide, with
+ * every name and default resolved once. The stacks and constructs import this module and nothing else from
+ * lib/policy, so infrastructure and broker cannot disagree (Cosmos local auth stays on only when resource tokens are
+ * minted, the app settings the broker reads are the ones the stacks write, and so on).
  */
-import type { ResolvedEnvironment } from "./environments";
-import type { RuntimeConfig } from "../runtime/runtime-config";
-import type { EdgeRulesSource, PolicyDocument } from "./source-types";
-import { substituteEnv } from "../runtime/template";
+import { checkedOrThrow, loadCheckedPolicy } from "./checked-policy";
+import { compilePolicy } from "./compile";
+import { filesOnDisk, type PolicyFiles } from "./policy-files";
+import type { AzureEnvironmentSource } from "./source-types";
+import type { RuntimeConfig, Stage } from "../runtime/runtime-config";
+
+export { APP_SETTING, type AppSettingName } from "../runtime/app-settings";
+export type { RuntimeConfig, Stage };
+
+/** Key Vault secret names; the stacks create them, app settings reference them. */
+export const KEY_VAULT_SECRET = {
+  cosmosAccountKey: "cosmos-account-key",
+  fluidKey1: "fluid-key1",
+  fluidKey2: "fluid-key2",
+} as const;
+
+/** An environment's `azure:` section from environments.yaml, defaults applied. */
+export interface AzureSettings {
+  /** @default "westeurope" */
+  location: string;
+  /** Short name in every resource name. @default "tb" */
+  workload: string;
+  /** The `owner` tag. @default "platform" */
+  owner: string;
+  /** @default "Standard_AzureFrontDoor" */
+  frontDoorSku: "Standard_AzureFrontDoor" | "Premium_AzureFrontDoor";
+  /** @default 1000 */
+  cosmosAutoscaleMaxThroughput: number;
+  /** Ephemeral environments only: the `expires-on` tag is this many days after deploy. @default 7 */
+  expiresAfterDays: number;
+  /** The app registration Easy Auth validates against. @default the first issuer's first audience */
+  easyAuthClientId?: string;
+  /** Remote Terraform state (non-ephemeral environments). @default local state */
+  state?: AzureEnvironmentSource["state"];
+}
 
 export const INFRA_NEEDS_FORMAT = "azure-token-broker/infra-needs@1";
 
 export interface InfraNeeds {
   format: typeof INFRA_NEEDS_FORMAT;
   policyHash: string;
-  environment: { name: string; stage: ResolvedEnvironment["stage"] };
-  issuers: { name: string; type: "oidc" | "entra"; issuers: string[]; tenants?: string[]; audiences: string[] }[];
+  /** `entry`: the environments.yaml entry it comes from (`pr` for `pr-42`). */
+  environment: { name: string; entry: string; stage: Stage };
+  azure: AzureSettings;
+  issuers: {
+    name: string;
+    type: "oidc" | "entra";
+    issuers: string[];
+    /** OIDC discovery document per issuer, same order. */
+    discovery: string[];
+    tenants?: string[];
+    audiences: string[];
+  }[];
   cosmos?: {
     database: string;
     containers: { name: string; partitionKeyPath: string }[];
@@ -43,61 +86,37 @@ export interface InfraNeeds {
     /** One block status per WAF policy (Front Door allows 200, 403, 405, 406, 429; the policy allows no 200). */
     denialStatus: number;
   };
-  /** Key Vault secrets the broker reads (by name). */
+  /** Key Vault secrets the broker reads (by name, values of KEY_VAULT_SECRET). */
   secrets: string[];
   /** Browser origins for platform CORS (Function App, Cosmos, storage); see lib/constructs/cors.ts. */
   allowedOrigins: string[];
+  /** State shared across instances (revocation, a global rate limit): one Redis per environment. */
+  sharedStore?: { reasons: ("revocation" | "global-rate-limit")[] };
 }
 
-export function buildInfraNeeds(doc: PolicyDocument, env: ResolvedEnvironment, config: RuntimeConfig): InfraNeeds {
-  const grantTypes = new Set(config.roles.flatMap((r) => r.grants.map((g) => g.type)));
-  const mintsResourceTokens = grantTypes.has("cosmos");
-  const secrets: string[] = [];
-  if (mintsResourceTokens) secrets.push("cosmos-account-key");
-  if (grantTypes.has("fluid")) secrets.push("fluid-key1", "fluid-key2");
-  const cosmos = doc.resources?.cosmos;
-  const cdn = doc.resources?.cdn;
-  return {
-    format: INFRA_NEEDS_FORMAT,
-    policyHash: config.policyHash,
-    environment: config.environment,
-    issuers: config.issuers.map((i) => ({ name: i.name, type: i.type, issuers: i.issuers, ...(i.tenants && { tenants: i.tenants }), audiences: i.audiences })),
-    ...(cosmos && {
-      cosmos: {
-        database: cosmos.database,
-        containers: Object.entries(cosmos.containers).map(([name, c]) => ({ name, partitionKeyPath: c.partitionKey })),
-        mintsResourceTokens,
-        localAuthenticationDisabled: !mintsResourceTokens,
-        rbac: Object.entries(doc.cosmosRbac ?? {})
-          .filter(([, a]) => a.stages === undefined || a.stages.includes(env.stage))
-          .map(([name, a]) => ({
-            name,
-            principalId: substituteEnv(a.principal, env.values),
-            principalType: a.principalType,
-            ...(a.role && { role: a.role }),
-            ...(a.dataActions && { dataActions: a.dataActions }),
-            scope: a.scope,
-            ...(a.container && { container: a.container }),
-          })),
-      },
-    }),
-    ...(doc.resources?.fluid && { fluid: { mintsTokens: grantTypes.has("fluid") } }),
-    ...(cdn && {
-      cdn: {
-        prefixes: Object.entries(cdn.prefixes).map(([prefix, p]) => ({
-          prefix,
-          cache: p.cache ?? "private",
-          queryStringCaching: p.cache === "shared" ? ("IgnoreQueryString" as const) : ("UseQueryString" as const),
-          ...(p.edge && (p.edge.countries || p.edge.referrers) && { edge: edgeOf(p.edge) }),
-        })),
-        denialStatus: Object.values(cdn.prefixes).find((p) => p.edge?.denialStatus)?.edge?.denialStatus ?? 403,
-      },
-    }),
-    secrets,
-    allowedOrigins: [...env.allowedOrigins],
-  };
+
+/** One deployable environment: what its infrastructure needs, and the compiled policy its broker ships with. */
+export interface DeployableEnvironment {
+  infra: InfraNeeds;
+  runtimeConfig: RuntimeConfig;
 }
 
-function edgeOf(e: EdgeRulesSource): NonNullable<NonNullable<InfraNeeds["cdn"]>["prefixes"][number]["edge"]> {
-  return { ...(e.countries && { countries: e.countries }), ...(e.referrers && { referrers: e.referrers }) };
+/**
+ * Every environment to deploy from a policy directory: each non-ephemeral entry, and the ephemeral entry as
+ * `<entry>-<pullRequest>` when a pull-request number is given. Throws PolicyError when the policy has errors.
+ */
+export function deployableEnvironments(policy: string | PolicyFiles, pullRequest?: string): DeployableEnvironment[] {
+  const bundle = checkedOrThrow(loadCheckedPolicy(typeof policy === "string" ? filesOnDisk(policy) : policy));
+  if (pullRequest !== undefined && !/^[1-9][0-9]{0,4}$/.test(pullRequest)) {
+    throw new Error(`the pull-request number must be 1-99999, got '${pullRequest}'`);
+  }
+  const names: string[] = [];
+  for (const [entry, e] of Object.entries(bundle.environments.entries)) {
+    if (e.stage !== "ephemeral") names.push(entry);
+    else if (pullRequest) names.push(`${entry}-${pullRequest}`);
+  }
+  return names.map((name) => {
+    const { config, infra } = compilePolicy(bundle, name);
+    return { infra, runtimeConfig: config };
+  });
 }

@@ -1,11 +1,10 @@
 /** The policy as written (after YAML parsing and schema validation). Mirrors lib/policy/schemas/policy.schema.json. */
+import type { CosmosAccess, FluidScope, Scalar, Stage } from "../runtime/runtime-config";
 
+// The vocabulary shared with the runtime is defined there once; re-exported so authoring code has one import.
+export type { CosmosAccess, FluidScope, Scalar, Stage };
 export type Duration = string | number;
-export type Stage = "ephemeral" | "development" | "production";
-export type Scalar = string | number | boolean;
 export type ClaimType = "string" | "number" | "boolean" | "string[]";
-export type FluidScope = "doc:read" | "doc:write" | "summary:write";
-export type CosmosAccess = "read" | "all";
 
 export interface PolicyDocument {
   version: 1;
@@ -14,6 +13,8 @@ export interface PolicyDocument {
   resources?: ResourcesSource;
   roles: Record<string, RoleSource>;
   cosmosRbac?: Record<string, CosmosRbacSource>;
+  revocation?: RevocationSource;
+  rateLimit?: RateLimitSource;
   environments?: Record<string, EnvironmentSource>;
 }
 
@@ -134,3 +135,15 @@ export interface AzureEnvironmentSource {
 export const OPERATORS = ["equals", "in", "contains", "prefix", "glob", "exists"] as const;
 export type Operator = (typeof OPERATORS)[number];
 export const COMBINATORS = ["all", "any", "not"] as const;
+
+export interface RevocationSource {
+  adminRoles: string[];
+  onStoreDown?: "deny" | "allow";
+  maxTokenLifetime?: string | number;
+}
+
+export interface RateLimitSource {
+  scope?: "instance" | "global";
+  perSecond?: number;
+  burst?: number;
+}

@@ -10,6 +10,7 @@ import { parseDuration } from "../authoring/duration";
 import { representativeEnvironments, resolveEnvironment, UnknownEnvironmentError } from "../authoring/environments";
 import type { PolicyDiagnostic } from "../authoring/errors";
 import { createEvaluator, type Evaluator, type GrantedCredential } from "../runtime/evaluate";
+import type { CheckedPolicy } from "../authoring/checked-policy";
 import { loadFile, type PolicyBundle } from "../authoring/load";
 import { substituteEnv } from "../runtime/template";
 import type { YamlSource } from "../authoring/yaml-source";
@@ -46,14 +47,14 @@ export interface PolicyTestReport {
   failed: number;
 }
 
-export function runPolicyTests(bundle: PolicyBundle): PolicyTestReport {
+export function runPolicyTests(bundle: CheckedPolicy): PolicyTestReport {
   const diagnostics: PolicyDiagnostic[] = [];
   const results: CaseResult[] = [];
   const evaluators = new Map<string, Evaluator>();
   const evaluatorFor = (env: string) => {
     let e = evaluators.get(env);
     if (!e) {
-      e = createEvaluator(compilePolicy(bundle, env, { skipCheck: evaluators.size > 0 }).config);
+      e = createEvaluator(compilePolicy(bundle, env).config);
       evaluators.set(env, e);
     }
     return e;

@@ -24,6 +24,23 @@ export interface RuntimeConfig {
   index: RoleIndex;
   /** Browser origins the broker answers CORS for (exact, or `http://localhost:*`-style in development). */
   cors?: { allowedOrigins: string[] };
+  /** Present when the policy turns revocation on (needs the shared store; see functions-src/revocation). */
+  revocation?: CompiledRevocation;
+  /** Absent: the broker's per-instance defaults. */
+  rateLimit?: CompiledRateLimit;
+}
+
+export interface CompiledRevocation {
+  adminRoles: string[];
+  onStoreDown: "deny" | "allow";
+  /** Tokens living longer are refused; a revocation entry expires after this long. */
+  maxTokenLifetimeSeconds: number;
+}
+
+export interface CompiledRateLimit {
+  scope: "instance" | "global";
+  perSecond: number;
+  burst: number;
 }
 
 export interface CompiledIssuer {

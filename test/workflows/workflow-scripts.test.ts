@@ -1,0 +1,322 @@
+/**
+ * Every script the workflows call, run locally up to the point that needs GitHub or Azure:
+ * - policy-review.sh in a real git repository (base commit, widening head commit), as the review job runs it;
+ * - `pr comment` / `pr label` against a contract double of GitHub's REST API over HTTP (pagination, edit in place);
+ * - `smoke` against the node:http broker with a real key server as the test identity's issuer;
+ * - `env expired` over a fixture `az group list` output; `env comment` over a cdktf outputs file.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startNodeHttpBroker } from "../../functions-src/adapters/node-http";
+import { createBroker } from "../../functions-src/core";
+import { createFluidMinter } from "../../functions-src/mint/fluid-minter";
+import { TokenVerifier } from "../../functions-src/verify/verify-token";
+import { main } from "../../lib/cli/main";
+import { compilePolicy } from "../../lib/policy/authoring/compile";
+import { REVIEW_MARKER } from "../../lib/policy/review/review-comment";
+import { GitHubRestDouble } from "../support/github-rest-double";
+import { KeyServer, makeKey } from "../support/key-server";
+import { filesInMemory, loadOk, ROOT } from "../policy/helpers";
+
+const temps: string[] = [];
+afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+}
+
+async function cli(argv: string[], env?: NodeJS.ProcessEnv) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const saved = { ...process.env };
+  if (env) Object.assign(process.env, env);
+  try {
+    const code = await main(
+      argv,
+      (s) => out.push(s),
+      (s) => err.push(s),
+    );
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    for (const k of Object.keys(env ?? {})) if (saved[k] === undefined) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+}
+
+const read = (f: string) => {
+  try {
+    return readFileSync(f, "utf8");
+  } catch {
+    return "";
+  }
+};
+
+describe(".github/scripts/policy-review.sh", () => {
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync("git", args, {
+      cwd,
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@example.com",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@example.com",
+      },
+    }).trim();
+
+  function repoWithChange(edit: (policy: string) => string): { repo: string; base: string } {
+    const repo = tempDir("tb-review-repo-");
+    cpSync(join(ROOT, "policies"), join(repo, "policies"), { recursive: true });
+    git(repo, "init", "-q", "-b", "main");
+    git(repo, "add", ".");
+    git(repo, "commit", "-qm", "base");
+    const base = git(repo, "rev-parse", "HEAD");
+    const file = join(repo, "policies", "policy.yaml");
+    writeFileSync(file, edit(readFileSync(file, "utf8")));
+    git(repo, "commit", "-qam", "head");
+    return { repo, base };
+  }
+
+  function runScript(repo: string, base: string, tokenBroker = `node ${join(ROOT, "lib", "cli", "token-broker.cjs")}`) {
+    const output = join(repo, "github-output.txt");
+    const summary = join(repo, "summary.md");
+    writeFileSync(output, "");
+    const r = spawnSync("bash", [join(ROOT, ".github", "scripts", "policy-review.sh")], {
+      cwd: repo,
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        BASE_SHA: base,
+        GITHUB_OUTPUT: output,
+        GITHUB_STEP_SUMMARY: summary,
+        TOKEN_BROKER: tokenBroker,
+      },
+    });
+    const outputs = Object.fromEntries(
+      readFileSync(output, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => l.split("=") as [string, string]),
+    );
+    return {
+      status: r.status,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      outputs,
+      comment: read(join(repo, "review-comment.md")),
+      summary: read(summary),
+    };
+  }
+
+  it("on a widening change: the step succeeds, its outputs say widens / exit 3, the comment and summary are written", () => {
+    const { repo, base } = repoWithChange((p) =>
+      p.replace("countries: { deny: [KP, IR] }", "countries: { deny: [KP] }"),
+    );
+    const r = runScript(repo, base);
+    expect(r.status).toBe(0);
+    expect(r.outputs).toEqual({ verdict: "widens", widens: "true", "checks-passed": "true", "exit-code": "3" });
+    expect(r.comment.startsWith(REVIEW_MARKER)).toBe(true);
+    expect(r.comment).toContain("countries no longer denied: IR");
+    expect(r.comment).toContain(`\`${base}:policies\` → \`HEAD:policies\``);
+    expect(r.summary).toContain("countries no longer denied: IR");
+  });
+
+  it("on a narrowing change: exit code 0 and verdict narrows", () => {
+    const { repo, base } = repoWithChange((p) =>
+      p.replace("countries: { deny: [KP, IR] }", "countries: { deny: [KP, IR, CU] }"),
+    );
+    const r = runScript(repo, base);
+    expect(r.outputs).toMatchObject({ verdict: "narrows", widens: "false", "exit-code": "0" });
+  });
+
+  it("an unreadable base is a failed check (exit 1), still with a comment saying why", () => {
+    const { repo } = repoWithChange((p) => p.replace("# Replace it", "# replace it"));
+    const r = runScript(repo, "no-such-revision");
+    expect(r.status).toBe(0);
+    expect(r.outputs).toMatchObject({ "checks-passed": "false", "exit-code": "1" });
+    expect(r.comment).toContain("## ❌ Access policy review: cannot compare, the base `no-such-revision` has errors");
+  });
+
+  it("any other exit (usage error, crash) fails the step itself", () => {
+    const { repo, base } = repoWithChange((p) => p.replace("# Replace it", "# replace it"));
+    const r = runScript(repo, base, "node -e process.exit(2)");
+    expect(r.status).toBe(2);
+    expect(r.outputs).toEqual({ "exit-code": "2" });
+  });
+});
+
+describe("pr comment / pr label against GitHub's REST contract", () => {
+  let gh: GitHubRestDouble;
+  const env = () => ({ GITHUB_TOKEN: "ghs_test", GITHUB_REPOSITORY: "octo/broker", GITHUB_API_URL: gh.url });
+  beforeEach(async () => {
+    gh = await new GitHubRestDouble("octo/broker", 7, "ghs_test").start();
+  });
+  afterEach(() => gh.stop());
+
+  it("creates the comment once, then edits it in place, finding it past the first page", async () => {
+    // 130 unrelated comments first: the marked one sits on page 2 of 100.
+    for (let i = 0; i < 130; i++) gh.comments.push({ id: i + 1, body: `comment ${i}` });
+    const file = join(tempDir("tb-pr-"), "c.md");
+    writeFileSync(file, `${REVIEW_MARKER}\nfirst`);
+    expect((await cli(["pr", "comment", "--pr", "7", "--body-file", file], env())).out).toMatch(
+      /^created comment \d+ on #7$/,
+    );
+    writeFileSync(file, `${REVIEW_MARKER}\nsecond`);
+    expect((await cli(["pr", "comment", "--pr", "7", "--body-file", file], env())).out).toMatch(
+      /^updated comment \d+ on #7$/,
+    );
+    const mine = gh.comments.filter((c) => c.body.includes(REVIEW_MARKER));
+    expect(mine).toHaveLength(1);
+    expect(mine[0].body).toBe(`${REVIEW_MARKER}\nsecond`);
+    expect(gh.requests).toContain("GET /repos/octo/broker/issues/7/comments?per_page=100&page=2");
+  });
+
+  it("adds and removes the widening label; removing an absent label is fine", async () => {
+    expect((await cli(["pr", "label", "--pr", "7", "access-widening", "--add"], env())).code).toBe(0);
+    expect([...gh.labels]).toEqual(["access-widening"]);
+    expect((await cli(["pr", "label", "--pr", "7", "access-widening", "--remove"], env())).code).toBe(0);
+    expect((await cli(["pr", "label", "--pr", "7", "access-widening", "--remove"], env())).code).toBe(0);
+    expect(gh.labels.size).toBe(0);
+  });
+
+  it("a refused token is exit 1 with the status, and the token is never printed", async () => {
+    const r = await cli(["pr", "label", "--pr", "7", "x", "--add"], { ...env(), GITHUB_TOKEN: "ghs_wrong" });
+    expect(r.code).toBe(1);
+    expect(r.err).toBe("GitHub API add label answered 401");
+    expect(r.out + r.err).not.toContain("ghs_wrong");
+  });
+});
+
+describe("token-broker smoke", () => {
+  let issuer: KeyServer;
+  let broker: Awaited<ReturnType<typeof startNodeHttpBroker>>;
+  beforeAll(async () => {
+    issuer = await new KeyServer().start();
+    issuer.keys = [await makeKey("k1")];
+    const policy = `version: 1
+issuers:
+  idp: { type: oidc, issuer: ${issuer.issuer}, audiences: [api://broker], algorithms: [RS256], claims: { sub: { type: string }, roles: { type: "string[]" } } }
+resources:
+  fluid: {}
+roles:
+  tester:
+    when: { claim: roles, contains: smoke }
+    grants:
+      - fluid: { documents: "*", scopes: [doc:read], ttl: 5m }
+environments: { dev: { stage: development } }
+`;
+    const { config } = compilePolicy(loadOk(filesInMemory(policy)), "dev");
+    const core = createBroker({
+      config,
+      verifier: new TokenVerifier(config),
+      minters: {
+        fluid: createFluidMinter(() => ({
+          tenantId: "t",
+          endpoint: "http://127.0.0.1:1",
+          key1: "k1",
+          key2: "k2",
+          active: "key1",
+        })),
+      },
+    });
+    broker = await startNodeHttpBroker(core);
+  });
+  afterAll(async () => {
+    await broker.close();
+    await issuer.stop();
+  });
+  const request = ["--request", '{"type":"fluid","documentId":"doc-1"}'];
+
+  it("passes with health ok and one credential for the test identity, printing no token", async () => {
+    const token = await issuer.sign({ sub: "smoke-tester", roles: ["smoke"], aud: "api://broker" });
+    const r = await cli(["smoke", broker.url, "--token-env", "SMOKE_TOKEN", ...request], { SMOKE_TOKEN: token });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("health: ok");
+    expect(r.out).toMatch(/token exchange: 200, 1 credential\(s\) \(fluid\), roles \["tester"\], policy sha256:/);
+    expect(r.out + r.err).not.toContain(token.split(".")[2]);
+  });
+
+  it("fails on an identity the policy grants nothing, and on an unreachable broker", async () => {
+    const token = await issuer.sign({ sub: "nobody", roles: ["other"], aud: "api://broker" });
+    const denied = await cli(["smoke", `${broker.url}/api/token`, "--token-env", "SMOKE_TOKEN", ...request], {
+      SMOKE_TOKEN: token,
+    });
+    expect(denied.code).toBe(1);
+    expect(denied.err).toMatch(/^FAIL token exchange: 403/);
+    const down = await cli(["smoke", "http://127.0.0.1:9", "--token-env", "SMOKE_TOKEN"], { SMOKE_TOKEN: token });
+    expect(down.code).toBe(1);
+    expect(down.err).toContain("cannot reach http://127.0.0.1:9");
+  });
+});
+
+describe("token-broker env expired / env comment", () => {
+  const groups = [
+    { name: "rg-docs-pr-12", tags: { env: "pr-12", "managed-by": "cdktf", "expires-on": "2026-11-20" } },
+    { name: "rg-docs-pr-13", tags: { env: "pr-13", "managed-by": "cdktf", "expires-on": "2026-11-25" } },
+    { name: "rg-docs-pr-14", tags: { env: "pr-14", "managed-by": "cdktf", "expires-on": "2026-11-24" } },
+    { name: "rg-docs-pr-15", tags: { env: "pr-15", "managed-by": "cdktf" } },
+    { name: "rg-docs-pr-16", tags: { env: "pr-16", "managed-by": "cdktf", "expires-on": "2026-02-30" } },
+    { name: "rg-docs-prod", tags: { env: "prod", "managed-by": "cdktf" } },
+    { name: "rg-someone-elses-pr-99", tags: { env: "pr-99", "expires-on": "2020-01-01" } },
+    { name: "rg-untagged", tags: null },
+    { name: "NetworkWatcherRG" },
+  ];
+
+  it("selects cdktf-made pr-<n> groups past expires-on, keeps today's, reports unreadable tags", async () => {
+    const file = join(tempDir("tb-env-"), "groups.json");
+    writeFileSync(file, JSON.stringify(groups));
+    const r = await cli(["env", "expired", "--resource-groups", file, "--now", "2026-11-25T23:59:00Z", "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual([
+      { resourceGroup: "rg-docs-pr-12", environment: "pr-12", pullRequest: 12, expiresOn: "2026-11-20" },
+      { resourceGroup: "rg-docs-pr-14", environment: "pr-14", pullRequest: 14, expiresOn: "2026-11-24" },
+    ]);
+    expect(r.err.split("\n")).toEqual([
+      "warning: rg-docs-pr-15 is a pr-<n> environment without a readable expires-on tag; not selected",
+      "warning: rg-docs-pr-16 is a pr-<n> environment without a readable expires-on tag; not selected",
+    ]);
+    const text = await cli(["env", "expired", "--resource-groups", file, "--now", "2026-11-25"]);
+    expect(text.out).toContain("2 expired, 1 live");
+  });
+
+  it("refuses input that is not az group list output", async () => {
+    const file = join(tempDir("tb-env-"), "bad.json");
+    writeFileSync(file, '{"value": []}');
+    expect((await cli(["env", "expired", "--resource-groups", file])).code).toBe(1);
+  });
+
+  it("renders the outputs comment with its own marker and no non-scalar output", async () => {
+    const dir = tempDir("tb-env-");
+    writeFileSync(
+      join(dir, "outputs.json"),
+      JSON.stringify({
+        "broker-pr-42": {
+          broker_url: "https://func-docs-pr-42.azurewebsites.net/api/token",
+          policy_hash: "sha256:ab",
+          nested: { x: 1 },
+        },
+      }),
+    );
+    const r = await cli([
+      "env",
+      "comment",
+      "--outputs",
+      join(dir, "outputs.json"),
+      "--stack",
+      "broker-pr-42",
+      "--expires-on",
+      "2026-11-28",
+      "--smoke",
+      "health: ok",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("<!-- token-broker:ephemeral-env -->\n## Ephemeral environment `pr-42` is up");
+    expect(r.out).toContain("| broker_url | `https://func-docs-pr-42.azurewebsites.net/api/token` |");
+    expect(r.out).toContain("after 2026-11-28");
+    expect(r.out).not.toContain("nested");
+  });
+});
