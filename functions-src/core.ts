@@ -18,6 +18,7 @@ import type { Decision, GrantedCredential } from "../lib/policy/runtime/evaluate
 import { createEvaluator } from "../lib/policy/runtime/evaluate";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import type { AuditRecord, AuditSink } from "./audit";
+import { createCors } from "./cors";
 import { createAuditClaims } from "./audit-claims";
 import { BackendUnavailableError, BrokerError, SecretUnavailableError, TokenError } from "./errors";
 import { identityKey } from "./identity-key";
@@ -108,12 +109,16 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
     Object.fromEntries(Object.entries(breakers).map(([name, b]) => [name, b.current])) as Record<string, BreakerState>;
   observeBreakers(backendStates);
 
+  const cors = createCors(deps.config.cors?.allowedOrigins ?? []);
+
   async function handle(req: BrokerRequest): Promise<BrokerResponse> {
-    if (req.path !== "/api/token") return answer(req, undefined);
+    const preflight = cors.preflight(req);
+    if (preflight) return preflight;
+    if (req.path !== "/api/token") return cors.decorate(req, await answer(req, undefined));
     const span = telemetry.startExchange();
     const response = await answer(req, span);
     telemetry.endExchange(span, outcomeOf(response), response.status);
-    return response;
+    return cors.decorate(req, response);
   }
 
   async function answer(req: BrokerRequest, span: Span | undefined): Promise<BrokerResponse> {

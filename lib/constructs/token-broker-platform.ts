@@ -47,7 +47,7 @@ export class TokenBrokerPlatform extends Construct {
     this.resourceGroup = new ResourceGroup(this, "resource-group", { name: name("resourceGroup"), location, tags });
     const rg = this.resourceGroup.name;
     const observability = new Observability(this, "observability", { workspaceName: name("logAnalytics"), appInsightsName: name("appInsights"), location, resourceGroupName: rg, tags });
-    this.storage = new BrokerStorage(this, "storage", { name: name("storageAccount"), location, resourceGroupName: rg, replication: ephemeral ? "LRS" : "ZRS", tags });
+    this.storage = new BrokerStorage(this, "storage", { name: name("storageAccount"), location, resourceGroupName: rg, replication: ephemeral ? "LRS" : "ZRS", allowedOrigins: infra.cdn ? infra.allowedOrigins : [], tags });
     this.keyVault = new KeyVault(this, "key-vault", {
       name: name("keyVault"),
       location,
@@ -70,6 +70,7 @@ export class TokenBrokerPlatform extends Construct {
         database: infra.cosmos.database,
         capacity: ephemeral ? { mode: "serverless" } : { mode: "autoscale", maxThroughput: settings.cosmosAutoscaleMaxThroughput },
         keyAuthentication: !infra.cosmos.localAuthenticationDisabled,
+        allowedOrigins: infra.allowedOrigins,
         tags,
       });
       for (const c of infra.cosmos.containers) cosmos.addContainer(c.name, c.partitionKeyPath);
@@ -113,6 +114,7 @@ export class TokenBrokerPlatform extends Construct {
         originContainer: this.storage.originContainer.name,
         prefixes: infra.cdn.prefixes,
         denialStatus: infra.cdn.denialStatus,
+        allowedOrigins: infra.allowedOrigins,
         tags,
       });
       appSettings[APP_SETTING.cdnEndpoint] = `https://${this.frontDoor.hostName}`;
@@ -141,6 +143,7 @@ export class TokenBrokerPlatform extends Construct {
       appSettings,
       appInsightsConnectionString: observability.connectionString,
       packagePath: props.packagePath,
+      allowedOrigins: infra.allowedOrigins,
       tags,
     });
     if (this.sharedStore) {

@@ -2,6 +2,7 @@
 import { Checker } from "./checker";
 import { checkGrants } from "./check-grants";
 import { checkIssuers } from "./check-issuers";
+import { checkOrigins } from "./check-origins";
 import { checkReferences } from "./check-references";
 import { checkResources } from "./check-resources";
 import { checkRoles } from "./check-roles";
@@ -23,7 +24,9 @@ export function checkBundle(bundle: PolicyBundle): PolicyDiagnostic[] {
   checkTemplateCollisions(doc, c);
   checkResources(doc, envs, c);
   checkSharedState(doc, c);
-  return sortDiagnostics(c.diagnostics);
+  const origins = new Checker(bundle.environments.source);
+  checkOrigins(bundle.environments.path, entries, origins);
+  return sortDiagnostics([...c.diagnostics, ...origins.diagnostics]);
 }
 
 export function sortDiagnostics(list: PolicyDiagnostic[]): PolicyDiagnostic[] {

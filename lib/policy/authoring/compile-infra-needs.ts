@@ -60,6 +60,7 @@ export function buildInfraNeeds(doc: PolicyDocument, env: ResolvedEnvironment, a
       },
     }),
     secrets,
+    allowedOrigins: [...env.allowedOrigins],
     ...(sharedStoreReasons(doc).length > 0 && { sharedStore: { reasons: sharedStoreReasons(doc) } }),
   };
 }

@@ -61,6 +61,8 @@ export function compilePolicy(bundle: CheckedPolicy, environment: string): Compi
     roles,
     index: buildIndex(roles),
     ...compileSharedState(doc),
+    // Only when set, so a policy without origins keeps its hash.
+    ...(env.allowedOrigins.length > 0 && { cors: { allowedOrigins: [...env.allowedOrigins] } }),
   };
   const policyHash = `sha256:${sha256Hex(canonicalJson(body))}`;
   const { format, ...rest } = body;

@@ -88,6 +88,8 @@ export interface InfraNeeds {
   };
   /** Key Vault secrets the broker reads (by name, values of KEY_VAULT_SECRET). */
   secrets: string[];
+  /** Browser origins for platform CORS (Function App, Cosmos, storage); see lib/constructs/cors.ts. */
+  allowedOrigins: string[];
   /** State shared across instances (revocation, a global rate limit): one Redis per environment. */
   sharedStore?: { reasons: ("revocation" | "global-rate-limit")[] };
 }

@@ -115,6 +115,8 @@ export interface EnvironmentSource {
   stage: Stage;
   description?: string;
   values?: Record<string, Scalar>;
+  /** Web origins allowed to call from a browser (CORS); see environments.schema.json. */
+  allowedOrigins?: string[];
   azure?: AzureEnvironmentSource;
 }
 

@@ -22,6 +22,8 @@ export interface RuntimeConfig {
   resources: CompiledResources;
   roles: CompiledRole[];
   index: RoleIndex;
+  /** Browser origins the broker answers CORS for (exact, or `http://localhost:*`-style in development). */
+  cors?: { allowedOrigins: string[] };
   /** Present when the policy turns revocation on (needs the shared store; see functions-src/revocation). */
   revocation?: CompiledRevocation;
   /** Absent: the broker's per-instance defaults. */
