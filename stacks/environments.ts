@@ -29,6 +29,7 @@ export function stackEnvironmentsFrom(loaded: LoadResult, policyDir: string, pul
   if (pullRequest !== undefined && !/^[1-9][0-9]{0,4}$/.test(pullRequest)) throw new Error(`TOKEN_BROKER_PR must be a pull-request number (1-99999), got '${pullRequest}'`);
   const names: string[] = [];
   for (const [entry, e] of Object.entries(bundle.environments.entries)) {
+    if (e.deploy === false) continue; // `local`: compiled by `npm run dev`, never deployed
     if (e.stage !== "ephemeral") names.push(entry);
     else if (pullRequest) names.push(`${entry}-${pullRequest}`);
   }

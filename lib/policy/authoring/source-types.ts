@@ -20,6 +20,8 @@ export interface PolicyDocument {
 export interface IssuerSource {
   type: "oidc" | "entra";
   issuer?: string;
+  /** Entries of environments.yaml that trust this issuer; absent: all. */
+  environments?: string[];
   tenants?: string[];
   audiences: string[];
   algorithms?: string[];
@@ -113,6 +115,8 @@ export interface CosmosRbacSource {
 export interface EnvironmentSource {
   stage: Stage;
   description?: string;
+  /** false: never synthesized into a stack (the `local` environment of `npm run dev`). */
+  deploy?: boolean;
   values?: Record<string, Scalar>;
   azure?: AzureEnvironmentSource;
 }
