@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { freePort, stopChild, waitUntilReady } from "./child-process";
 
@@ -13,17 +14,26 @@ export class Azurite {
   private child?: ChildProcess;
   port = 0;
 
+  /** With a certificate (PEM files), azurite speaks https: SAS tokens with `spr=https` then verify as on Azure. */
+  constructor(readonly tls?: { cert: string; key: string }) {}
+
   get blobEndpoint(): string {
-    return `http://127.0.0.1:${this.port}/${DEV_ACCOUNT}`;
+    return `${this.tls ? "https" : "http"}://127.0.0.1:${this.port}/${DEV_ACCOUNT}`;
   }
 
-  async start(): Promise<this> {
-    this.port = await freePort();
+  /** On `port` (npm run dev), or a free one (tests); `location` is the data directory (default: a new temp dir). */
+  async start(port?: number, location = mkdtempSync(join(tmpdir(), "tb-azurite-"))): Promise<this> {
+    this.port = port ?? (await freePort());
     const main = require.resolve("azurite/dist/src/blob/main.js");
-    const location = mkdtempSync(join(tmpdir(), "tb-azurite-"));
-    const child = spawn(process.execPath, [main, "--blobHost", "127.0.0.1", "--blobPort", String(this.port), "--location", location, "--silent", "--skipApiVersionCheck"], { stdio: ["ignore", "pipe", "pipe"] });
+    const tls = this.tls ? ["--cert", this.tls.cert, "--key", this.tls.key] : [];
+    const args = [main, "--blobHost", "127.0.0.1", "--blobPort", String(this.port), "--location", location, "--silent", "--skipApiVersionCheck", ...tls];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
-    await waitUntilReady("azurite", child, async () => (await fetch(`${this.blobEndpoint}?comp=list`), true), 20_000);
+    // Any answer (even a TLS one) means it listens; the probe only waits for the port.
+    const probe = () => new Promise<boolean>((resolve) => {
+      const s = connect(this.port, "127.0.0.1", () => (s.destroy(), resolve(true))).on("error", () => resolve(false));
+    });
+    await waitUntilReady("azurite", child, probe, 20_000);
     return this;
   }
 

@@ -19,6 +19,8 @@ export class OidcIssuer {
   constructor(
     readonly personas: Record<string, { claims: Record<string, unknown> }>,
     readonly audience: string,
+    /** Browser origins allowed to call the token endpoint (the demo page). @default none */
+    readonly corsOrigins: string[] = [],
   ) {}
 
   /** (Re)starts on the same port with these signing keys; the first key signs new tokens. */
@@ -26,7 +28,7 @@ export class OidcIssuer {
     await this.stop();
     this.port ||= await freePort();
     const file = join(mkdtempSync(join(tmpdir(), "tb-oidc-")), "config.json");
-    writeFileSync(file, JSON.stringify({ keys, audience: this.audience, personas: this.personas }));
+    writeFileSync(file, JSON.stringify({ keys, audience: this.audience, personas: this.personas, corsOrigins: this.corsOrigins }));
     const child = spawn(process.execPath, [join(__dirname, "oidc-issuer-process.mjs"), String(this.port), file], { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     this.issuer = await new Promise<string>((resolve, reject) => {
