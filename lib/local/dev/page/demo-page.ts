@@ -8,6 +8,7 @@ import { AzureClient } from "@fluidframework/azure-client";
 import { CosmosClient } from "@azure/cosmos";
 import { SharedMap } from "fluid-framework/legacy";
 import { BrokerFluidTokenProvider } from "../../../client/fluid-token-provider";
+import { credentialsByRequest } from "../credentials-by-request";
 
 interface DevConfig {
   issuer: string;
@@ -19,7 +20,7 @@ interface DevConfig {
   personas: { id: string; label: string; expect: string; tenant: "contoso" | "fabrikam"; oid: string }[];
 }
 interface Trace { test: string; holds: boolean; children?: Trace[] }
-interface Credential { type: string; request: number; expiresAt: string; url?: string; endpoint?: string; database?: string; container?: string; partitionKey?: unknown; resourceTokens?: Record<string, string>; scopes?: string[]; documentId?: string }
+interface Credential { type: string; expiresAt: string; url?: string; endpoint?: string; database?: string; container?: string; partitionKey?: unknown; resourceTokens?: Record<string, string>; scopes?: string[]; documentId?: string }
 interface Denied { request: number; reason: string; message: string }
 
 const $ = (id: string) => document.getElementById(id)!;
@@ -101,9 +102,10 @@ async function signIn(config: DevConfig, p: DevConfig["personas"][number]): Prom
   showRoles(explained as { roles: { role: string; matched: boolean; why: Trace; grants: string[] }[] });
   const credentials = (answer.body.credentials ?? []) as Credential[];
   const denied = (answer.body.denied ?? []) as Denied[];
-  showRequests(labels, answer.status, credentials, denied, answer.body as { title?: string; detail?: string });
+  showRequests(labels, answer.status, credentialsByRequest(requests.length, credentials, denied), denied, answer.body as { title?: string; detail?: string });
 
-  const byRequest = (i: number) => credentials.find((c) => c.request === i);
+  const granted = credentialsByRequest(requests.length, credentials, denied);
+  const byRequest = (i: number) => granted.get(i);
   const deniedOf = (i: number) => denied.find((d) => d.request === i);
   await Promise.all([
     useNote(config, token, byRequest(0), deniedOf(0), mine),
@@ -136,12 +138,12 @@ function showRoles(e: { roles: { role: string; matched: boolean; why: Trace; gra
   box.append(list, el("p", "Roles limited to other stages (support: production only) are not in this environment.", "muted"));
 }
 
-function showRequests(labels: string[], status: number, credentials: Credential[], denied: Denied[], problem: { title?: string; detail?: string }): void {
+function showRequests(labels: string[], status: number, credentials: Map<number, Credential>, denied: Denied[], problem: { title?: string; detail?: string }): void {
   const box = $("requests");
   box.replaceChildren(el("p", `The broker answered ${status}${status >= 400 && problem.detail ? `: ${problem.detail}` : ""}.`));
   const list = el("ul");
   labels.forEach((label, i) => {
-    const c = credentials.find((x) => x.request === i);
+    const c = credentials.get(i);
     const d = denied.find((x) => x.request === i);
     const text = c ? `granted: ${label}, ${describe(c)}, until ${new Date(c.expiresAt).toLocaleTimeString()}` : `denied: ${label}: ${d ? `${d.reason} (${d.message})` : "no answer"}`;
     const li = el("li", text, c ? "granted" : "denied");
