@@ -8,26 +8,15 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startNodeHttpBroker } from "../../../functions-src/adapters/node-http";
-import { createBroker, type Broker } from "../../../functions-src/core";
-import { createCdnMinter } from "../../../functions-src/mint/cdn-minter";
-import { createCosmosMinter } from "../../../functions-src/mint/cosmos-minter";
-import { createFluidMinter } from "../../../functions-src/mint/fluid-minter";
-import { TokenVerifier } from "../../../functions-src/verify/verify-token";
+import type { Broker } from "../../../functions-src/core";
 import type { RuntimeConfig } from "../../policy/runtime/runtime-config";
 import { Azurite, DEV_ACCOUNT, DEV_KEY } from "../azurite";
-import { CosmosRestContractDouble } from "../cosmos-rest-contract-double";
 import { OidcIssuer, privateJwk } from "../oidc-issuer";
 import { Tinylicious } from "../tinylicious";
-import { startCdnEdge } from "./cdn-edge";
 import { buildDemoBundle } from "./demo-bundle";
-import { startDemoServer } from "./demo-server";
-import { createSharedNote, fluidClient } from "./fluid-note";
-import { compileLocal, describeProblems, watchPolicy } from "./local-policy";
 import { PERSONAS } from "./personas";
 import { assertPortsFree, type Ports } from "./ports";
 import { CDN_CONTAINER } from "./sample-assets";
-import { seedCdnOrigin, seedProfiles } from "./seed";
 import { makeLoopbackCertificate } from "./tls";
 
 export const FLUID_TENANT = "local";
@@ -68,6 +57,8 @@ export async function startDevEnvironment(o: DevOptions): Promise<DevEnvironment
 
 async function start(o: DevOptions, stops: (() => Promise<void> | void)[], stop: () => Promise<void>): Promise<DevEnvironment> {
   const { ports } = o;
+  const t0 = Date.now();
+  const phase = (name: string) => process.env.TB_DEV_TRACE && o.log(`  [${((Date.now() - t0) / 1000).toFixed(1)} s] ${name}`);
   const script = buildDemoBundle(); // in parallel with the services
   script.catch(() => undefined);
   const home = mkdtempSync(join(tmpdir(), "tb-dev-"));
@@ -75,6 +66,17 @@ async function start(o: DevOptions, stops: (() => Promise<void> | void)[], stop:
   const demoOrigin = `http://127.0.0.1:${ports.demo}`;
   const issuerUrl = `http://127.0.0.1:${ports.issuer}`;
 
+  // The child processes boot first (they are most of the wait); heavy modules load here while they do.
+  const tls = makeLoopbackCertificate(home);
+  const fluidKeys: [string, string] = [randomBytes(24).toString("base64url"), randomBytes(24).toString("base64url")];
+  const tinylicious = new Tinylicious({ [FLUID_TENANT]: fluidKeys });
+  const azurite = new Azurite({ cert: tls.cert, key: tls.key });
+  stops.push(() => tinylicious.stop(), () => azurite.stop());
+  const booting: Promise<unknown>[] = [tinylicious.start(ports.fluid), azurite.start(ports.storage, join(home, "azurite"))];
+  booting.forEach((b) => b.catch(() => undefined));
+
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { compileLocal, describeProblems, watchPolicy }: typeof import("./local-policy") = require("./local-policy");
   let compiled = compileLocal(o.policyDir, issuerUrl);
   if (!compiled.ok) throw new Error(`the policy does not compile for \`local\`:\n${describeProblems(compiled.diagnostics)}`);
   const first = compiled.config;
@@ -82,34 +84,44 @@ async function start(o: DevOptions, stops: (() => Promise<void> | void)[], stop:
   if (!localIssuer) throw new Error(`no issuer of the \`local\` environment is ${issuerUrl}: set environments.local.values.localIssuer`);
   const audience = localIssuer.audiences[0];
   const database = first.resources.cosmos?.database ?? "docs";
-
-  const tls = makeLoopbackCertificate(home);
-  const fluidKeys: [string, string] = [randomBytes(24).toString("base64url"), randomBytes(24).toString("base64url")];
+  phase("policy compiled");
   const issuer = new OidcIssuer(Object.fromEntries(PERSONAS.map((p) => [p.id, { claims: p.claims }])), audience, [demoOrigin]);
   issuer.port = ports.issuer;
-  const tinylicious = new Tinylicious({ [FLUID_TENANT]: fluidKeys });
-  const azurite = new Azurite({ cert: tls.cert, key: tls.key });
+  stops.push(() => issuer.stop());
+  booting.push(issuer.start([await privateJwk(`local-${Date.now()}`)]));
+
+  /* eslint-disable @typescript-eslint/no-require-imports -- loaded after the children are spawned, on purpose */
+  const { CosmosRestContractDouble }: typeof import("../cosmos-rest-contract-double") = require("../cosmos-rest-contract-double");
+  const { startNodeHttpBroker }: typeof import("../../../functions-src/adapters/node-http") = require("../../../functions-src/adapters/node-http");
+  const { createBroker }: typeof import("../../../functions-src/core") = require("../../../functions-src/core");
+  const cdn: typeof import("../../../functions-src/mint/cdn-minter") = require("../../../functions-src/mint/cdn-minter");
+  const cosmosMint: typeof import("../../../functions-src/mint/cosmos-minter") = require("../../../functions-src/mint/cosmos-minter");
+  const fluidMint: typeof import("../../../functions-src/mint/fluid-minter") = require("../../../functions-src/mint/fluid-minter");
+  const verify: typeof import("../../../functions-src/verify/verify-token") = require("../../../functions-src/verify/verify-token");
+  const seed: typeof import("./seed") = require("./seed");
+  const edgeMod: typeof import("./cdn-edge") = require("./cdn-edge");
+  const demoMod: typeof import("./demo-server") = require("./demo-server");
+  const note: typeof import("./fluid-note") = require("./fluid-note");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  phase("modules loaded");
   const standIn = o.cosmos ? undefined : new CosmosRestContractDouble(database, Object.fromEntries(Object.entries(first.resources.cosmos?.containers ?? {}).map(([c, v]) => [c, v.partitionKeyPath])));
-  stops.push(() => issuer.stop(), () => tinylicious.stop(), () => azurite.stop(), () => standIn?.stop());
-  await Promise.all([
-    issuer.start([await privateJwk(`local-${Date.now()}`)]),
-    tinylicious.start(ports.fluid),
-    azurite.start(ports.storage, join(home, "azurite")),
-    standIn?.start(ports.cosmos, [demoOrigin]),
-  ]);
+  stops.push(() => standIn?.stop());
+  await Promise.all([...booting, standIn?.start(ports.cosmos, [demoOrigin])]);
+  phase("services started");
   const cosmos = o.cosmos ?? { endpoint: standIn!.endpoint, key: standIn!.key };
-  await Promise.all([seedCdnOrigin(azurite.blobEndpoint, tls.pem), seedProfiles(cosmos.endpoint, cosmos.key, database, !standIn)]);
-  const edge = await startCdnEdge(ports.cdn, `${azurite.blobEndpoint}/${CDN_CONTAINER}`, tls.pem);
+  await Promise.all([seed.seedCdnOrigin(azurite.blobEndpoint, tls.pem), seed.seedProfiles(cosmos.endpoint, cosmos.key, database, !standIn)]);
+  phase("seeded");
+  const edge = await edgeMod.startCdnEdge(ports.cdn, `${azurite.blobEndpoint}/${CDN_CONTAINER}`, tls.pem);
   stops.push(() => edge.close());
 
   const minters = {
-    fluid: createFluidMinter(() => ({ tenantId: FLUID_TENANT, endpoint: tinylicious.endpoint, key1: fluidKeys[0], key2: fluidKeys[1], active: "key1" })),
-    cosmos: createCosmosMinter(() => ({ endpoint: cosmos.endpoint, key: cosmos.key, database })),
-    cdn: createCdnMinter(() => ({ baseUrl: edge.url, container: CDN_CONTAINER, signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } } })),
+    fluid: fluidMint.createFluidMinter(() => ({ tenantId: FLUID_TENANT, endpoint: tinylicious.endpoint, key1: fluidKeys[0], key2: fluidKeys[1], active: "key1" })),
+    cosmos: cosmosMint.createCosmosMinter(() => ({ endpoint: cosmos.endpoint, key: cosmos.key, database })),
+    cdn: cdn.createCdnMinter(() => ({ baseUrl: edge.url, container: CDN_CONTAINER, signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } } })),
   };
-  let current = { config: first, verifier: new TokenVerifier(first), broker: undefined as unknown as Broker, error: undefined as string | undefined };
+  let current = { config: first, verifier: new verify.TokenVerifier(first), broker: undefined as unknown as Broker, error: undefined as string | undefined };
   const build = (config: RuntimeConfig) => {
-    const verifier = new TokenVerifier(config);
+    const verifier = new verify.TokenVerifier(config);
     return { config, verifier, broker: createBroker({ config, verifier, minters, audit: o.audit }), error: undefined };
   };
   current = build(first);
@@ -131,8 +143,9 @@ async function start(o: DevOptions, stops: (() => Promise<void> | void)[], stop:
   stops.push(() => watcher.close());
 
   const admin = async () => issuer.token("admin");
-  const noteId = await createSharedNote(fluidClient(tinylicious.endpoint, broker.url, admin), "Edit me: every window on this note sees your change.");
+  const noteId = await note.createSharedNote(note.fluidClient(tinylicious.endpoint, broker.url, admin), "Edit me: every window on this note sees your change.");
 
+  phase("note created");
   const urls = { demo: demoOrigin, issuer: issuer.issuer, broker: broker.url, fluid: tinylicious.endpoint, storage: azurite.blobEndpoint, cosmos: cosmos.endpoint, cdn: edge.url };
   const env: DevEnvironment = {
     urls,
@@ -142,7 +155,8 @@ async function start(o: DevOptions, stops: (() => Promise<void> | void)[], stop:
     policy: () => ({ config: current.config, error: current.error }),
     stop,
   };
-  const demo = await startDemoServer(ports.demo, env, () => current, script);
+  const demo = await demoMod.startDemoServer(ports.demo, env, () => current, script);
   stops.push(() => demo.close());
+  phase("demo page served");
   return env;
 }
