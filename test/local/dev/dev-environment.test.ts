@@ -6,9 +6,11 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { READY_LINE } from "../../../lib/local/dev/banner";
-import { runTour, type PersonaResult } from "../../../lib/local/dev/tour";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { PersonaResult } from "../../../lib/local/dev/tour";
 import { personaToken } from "../../../lib/local/dev/dev-client";
-import { freshPorts, groupAlive, interrupt, killGroup, portOpen, startDev, type DevRun } from "./dev-support";
+import { freshPorts, groupAlive, interrupt, killGroup, portOpen, ROOT, startDev, type DevRun } from "./dev-support";
 
 let run: DevRun;
 let readyMs = 0;
@@ -28,7 +30,8 @@ afterAll(async () => {
 const demo = () => `http://127.0.0.1:${run.ports.demo}`;
 
 it("is ready, with its banner, in under 20 s from the spawn of `npm run dev`", () => {
-  process.stdout.write(`npm run dev: banner after ${readyMs} ms\n`);
+  const phases = run.output().split("\n").filter((l) => /^\s+\[\d|^starting/.test(l));
+  process.stdout.write(`npm run dev: banner after ${readyMs} ms\n${phases.join("\n")}\n`);
   expect(run.output()).toContain("STAND-IN");
   expect(run.output()).toMatch(/personas[\s\S]*reader[\s\S]*editor[\s\S]*admin[\s\S]*support[\s\S]*outsider[\s\S]*fabrikam/);
   expect(readyMs).toBeLessThan(20_000);
@@ -37,7 +40,10 @@ it("is ready, with its banner, in under 20 s from the spawn of `npm run dev`", (
 describe("the demo tour", () => {
   let tour: { policy: string; personas: PersonaResult[] };
   beforeAll(async () => {
-    tour = await runTour(demo());
+    // `npm run demo --json`, exactly as a person would run it next to `npm run dev`.
+    const env = { ...process.env, TB_DEV_PORT: String(run.ports.demo) };
+    const { stdout } = await promisify(execFile)("npm", ["run", "--silent", "demo", "--", "--json"], { cwd: ROOT, env });
+    tour = JSON.parse(stdout);
   }, 90_000);
   const of = (id: string) => tour.personas.find((p) => p.persona === id)!;
   const outcome = (id: string) => of(id).steps.map((s) => [s.type, s.granted ? `granted:${s.scope}` : `denied:${s.reason}`, s.used?.ok ?? null]);
