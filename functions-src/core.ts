@@ -13,6 +13,7 @@ import type { Decision, GrantedCredential } from "../lib/policy/runtime/evaluate
 import { createEvaluator } from "../lib/policy/runtime/evaluate";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import type { AuditRecord, AuditSink } from "./audit";
+import { createCors } from "./cors";
 import { BackendUnavailableError, type IssuedCredential, type MintContext, type Minters } from "./mint/minter";
 import { json, problem, type BrokerResponse } from "./problem";
 import type { SubjectRateLimiter } from "./rate-limit";
@@ -55,7 +56,13 @@ export function createBroker(deps: BrokerDeps): Broker {
   const invalidToken = (detail: string, error = "invalid_token") =>
     problem("invalid-token", detail, { headers: { "www-authenticate": `Bearer error="${error}"` } });
 
+  const cors = createCors(deps.config.cors?.allowedOrigins ?? []);
+
   async function handle(req: BrokerRequest): Promise<BrokerResponse> {
+    return cors.preflight(req) ?? cors.decorate(req, await answer(req));
+  }
+
+  async function answer(req: BrokerRequest): Promise<BrokerResponse> {
     try {
       return await route(req);
     } catch (e) {

@@ -9,7 +9,7 @@ import { clientIpFrom } from "./client-ip";
 
 /** The part of `app` this module uses, so tests can capture exactly what is registered. */
 export interface HttpRegistrar {
-  http(name: string, options: { methods: ("GET" | "POST")[]; authLevel: "anonymous"; route: string; handler: HttpHandler }): void;
+  http(name: string, options: { methods: ("GET" | "POST" | "OPTIONS")[]; authLevel: "anonymous"; route: string; handler: HttpHandler }): void;
 }
 
 export interface AzureFunctionsOptions {
@@ -21,7 +21,8 @@ export interface AzureFunctionsOptions {
 
 export function registerBrokerFunctions(app: HttpRegistrar, broker: () => Broker, options: AzureFunctionsOptions = {}): void {
   const handler = brokerHandler(broker, options);
-  app.http("token", { methods: ["POST"], authLevel: "anonymous", route: "token", handler });
+  // OPTIONS: the broker answers CORS preflights itself (functions-src/cors.ts).
+  app.http("token", { methods: ["POST", "OPTIONS"], authLevel: "anonymous", route: "token", handler });
   app.http("health", { methods: ["GET"], authLevel: "anonymous", route: "health", handler });
 }
 

@@ -6,6 +6,7 @@
 import { FunctionAppFlexConsumption, type FunctionAppFlexConsumptionAuthSettingsV2 } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
 import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
 import { Construct } from "constructs";
+import { platformOrigins } from "./cors";
 import type { BrokerStorage } from "./storage";
 
 export interface EasyAuthIssuer {
@@ -34,6 +35,8 @@ export interface BrokerFunctionProps {
   readonly instanceMemoryInMb?: 512 | 2048 | 4096;
   /** @default 40 */
   readonly maximumInstanceCount?: number;
+  /** Web origins whose pages may call the broker (platform CORS, no credentials). @default none */
+  readonly allowedOrigins?: string[];
   readonly tags: Record<string, string>;
 }
 
@@ -47,6 +50,7 @@ export class BrokerFunction extends Construct {
   constructor(scope: Construct, id: string, props: BrokerFunctionProps) {
     super(scope, id);
     const max = props.maximumInstanceCount ?? 40;
+    const origins = platformOrigins(this, props.allowedOrigins, "Function App CORS");
     if (max < 1 || max > 1000) throw new Error(`BrokerFunctionProps.maximumInstanceCount must be 1..1000, got ${max}`);
     this.plan = new ServicePlan(this, "plan", {
       name: props.planName,
@@ -78,6 +82,7 @@ export class BrokerFunction extends Construct {
         http2Enabled: true,
         remoteDebuggingEnabled: false,
         applicationInsightsConnectionString: props.appInsightsConnectionString,
+        ...(origins.length > 0 && { cors: { allowedOrigins: origins, supportCredentials: false } }),
       },
       appSettings: {
         ...props.appSettings,

@@ -5,6 +5,7 @@ import { CosmosdbSqlDatabase } from "@cdktf/provider-azurerm/lib/cosmosdb-sql-da
 import { CosmosdbSqlRoleAssignment } from "@cdktf/provider-azurerm/lib/cosmosdb-sql-role-assignment";
 import { CosmosdbSqlRoleDefinition } from "@cdktf/provider-azurerm/lib/cosmosdb-sql-role-definition";
 import { Construct } from "constructs";
+import { CORS_MAX_AGE_SECONDS, platformOrigins } from "./cors";
 
 /** Built-in data-plane roles (facts.md: Cosmos DB data-plane RBAC). */
 const BUILT_IN_DATA_ROLE = { reader: "00000000-0000-0000-0000-000000000001", contributor: "00000000-0000-0000-0000-000000000002" };
@@ -23,6 +24,8 @@ export interface CosmosDbProps {
    * @default false (local auth disabled)
    */
   readonly keyAuthentication?: boolean;
+  /** Web origins whose pages use the Cosmos SDK directly (resource tokens). @default none: no cors_rule */
+  readonly allowedOrigins?: string[];
   readonly tags: Record<string, string>;
 }
 
@@ -44,6 +47,7 @@ export class CosmosDb extends Construct {
     if (props.capacity.mode === "autoscale" && props.capacity.maxThroughput % 1000 !== 0) {
       throw new Error(`CosmosDbProps.capacity.maxThroughput must be a multiple of 1000, got ${props.capacity.maxThroughput}`);
     }
+    const origins = platformOrigins(this, props.allowedOrigins, "Cosmos DB cors_rule");
     this.account = new CosmosdbAccount(this, "account", {
       name: props.name,
       location: props.location,
@@ -56,6 +60,10 @@ export class CosmosDb extends Construct {
       localAuthenticationDisabled: !props.keyAuthentication,
       minimalTlsVersion: "Tls12",
       accessKeyMetadataWritesEnabled: false,
+      // The browser SDK sends many x-ms-* headers and reads several back: headers are not where CORS protects.
+      ...(origins.length > 0 && {
+        corsRule: { allowedOrigins: origins, allowedMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], allowedHeaders: ["*"], exposedHeaders: ["*"], maxAgeInSeconds: CORS_MAX_AGE_SECONDS },
+      }),
       tags: props.tags,
     });
     this.database = new CosmosdbSqlDatabase(this, "database", {

@@ -13,6 +13,7 @@ import { CdnFrontdoorRule } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-rule
 import { CdnFrontdoorRuleSet } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-rule-set";
 import { CdnFrontdoorSecurityPolicy } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-security-policy";
 import { Construct } from "constructs";
+import { platformOrigins } from "./cors";
 import type { InfraNeeds } from "../policy/authoring/infra-needs";
 
 export type CdnPrefix = NonNullable<InfraNeeds["cdn"]>["prefixes"][number];
@@ -30,6 +31,8 @@ export interface FrontDoorProps {
   readonly prefixes: CdnPrefix[];
   /** Status the WAF answers a blocked request with. @default 403 */
   readonly denialStatus?: number;
+  /** Web origins whose pages fetch() CDN URLs: the edge answers each with its own Allow-Origin. @default none */
+  readonly allowedOrigins?: string[];
   readonly tags: Record<string, string>;
 }
 
@@ -71,6 +74,22 @@ export class FrontDoor extends Construct {
           { headerAction: "Overwrite", headerName: "Strict-Transport-Security", value: "max-age=31536000" },
         ],
       },
+    });
+    // Front Door caches the first answer with whatever Allow-Origin it carried; set it per request Origin instead.
+    platformOrigins(this, props.allowedOrigins, "Front Door CORS").forEach((origin, i) => {
+      new CdnFrontdoorRule(this, `cors-${i}`, {
+        name: `CorsOrigin${i + 1}`,
+        cdnFrontdoorRuleSetId: ruleSet.id,
+        order: 2 + i,
+        behaviorOnMatch: "Continue",
+        conditions: { requestHeaderCondition: [{ headerName: "Origin", operator: "Equal", matchValues: [origin] }] },
+        actions: {
+          responseHeaderAction: [
+            { headerAction: "Overwrite", headerName: "Access-Control-Allow-Origin", value: origin },
+            { headerAction: "Overwrite", headerName: "Vary", value: "Origin" },
+          ],
+        },
+      });
     });
     props.prefixes.forEach((p, i) => {
       this.routes.push(

@@ -52,6 +52,15 @@ const TAGGABLE = new Set([
   "azurerm_cdn_frontdoor_firewall_policy",
 ]);
 const first = (v: unknown): Json => (Array.isArray(v) ? (v[0] as Json) : (v as Json)) ?? {};
+const CORS_TYPES = ["azurerm_function_app_flex_consumption", "azurerm_cosmosdb_account", "azurerm_storage_account"];
+
+/** Allowed CORS origins as synthesized, wherever the resource type keeps them. */
+function corsOrigins(c: Json, type: string): string[] {
+  const list = (rules: unknown) => (Array.isArray(rules) ? rules : rules ? [rules] : []).flatMap((r) => ((r as Json).allowed_origins as string[]) ?? []);
+  if (type === "azurerm_function_app_flex_consumption") return (first(first(c.site_config).cors).allowed_origins as string[]) ?? [];
+  if (type === "azurerm_cosmosdb_account") return list(c.cors_rule);
+  return list(first(c.blob_properties).cors_rule);
+}
 
 export const RULES: Rule[] = [
   {
@@ -210,6 +219,35 @@ export const RULES: Rule[] = [
     description: "Role assignments are least privilege: never Owner, Contributor or User Access Administrator",
     types: ["azurerm_role_assignment"],
     check: (c) => (["Owner", "Contributor", "User Access Administrator"].includes(String(c.role_definition_name)) ? `role ${c.role_definition_name} is too broad` : undefined),
+  },
+  {
+    id: "TB-CORS-001",
+    description: "No wildcard (*) CORS origin in production (Function App, Cosmos DB, Blob storage)",
+    types: CORS_TYPES,
+    check: (c, ctx, type) => {
+      if (ctx.stage !== "production") return undefined;
+      const wild = corsOrigins(c, type).filter((o) => o.includes("*"));
+      return wild.length ? `CORS allows ${wild.join(", ")}; list the app's exact origins` : undefined;
+    },
+  },
+  {
+    id: "TB-CORS-002",
+    description: "CORS never allows credentials together with a wildcard origin",
+    types: ["azurerm_function_app_flex_consumption"],
+    check: (c, _ctx, type) => {
+      const credentials = first(first(c.site_config).cors).support_credentials === true;
+      return credentials && corsOrigins(c, type).some((o) => o.includes("*")) ? "cors.support_credentials with a wildcard origin lets any site call with the user's cookies" : undefined;
+    },
+  },
+  {
+    id: "TB-CORS-003",
+    description: "CORS origins are https outside development and ephemeral environments",
+    types: CORS_TYPES,
+    check: (c, ctx, type) => {
+      if (ctx.stage === "development" || ctx.stage === "ephemeral") return undefined;
+      const plain = corsOrigins(c, type).filter((o) => !o.startsWith("https://") && o !== "*");
+      return plain.length ? `CORS allows ${plain.join(", ")}; a page served over http can be altered in transit` : undefined;
+    },
   },
   {
     id: "TB-TAG-001",

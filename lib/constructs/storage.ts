@@ -3,6 +3,7 @@ import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
 import { Construct } from "constructs";
+import { CORS_MAX_AGE_SECONDS, platformOrigins } from "./cors";
 import { BUILT_IN_ROLE, type BuiltInRole } from "./role-assignments";
 
 export interface BrokerStorageProps {
@@ -16,6 +17,8 @@ export interface BrokerStorageProps {
    * @default false
    */
   readonly sharedKeyAccess?: boolean;
+  /** Web origins whose pages fetch() signed CDN URLs (read-only blob CORS). @default none */
+  readonly allowedOrigins?: string[];
   readonly tags: Record<string, string>;
 }
 
@@ -28,6 +31,7 @@ export class BrokerStorage extends Construct {
 
   constructor(scope: Construct, id: string, props: BrokerStorageProps) {
     super(scope, id);
+    const origins = platformOrigins(this, props.allowedOrigins, "Blob storage CORS");
     this.account = new StorageAccount(this, "account", {
       name: props.name,
       location: props.location,
@@ -41,7 +45,14 @@ export class BrokerStorage extends Construct {
       sharedAccessKeyEnabled: props.sharedKeyAccess ?? false,
       defaultToOauthAuthentication: true,
       crossTenantReplicationEnabled: false,
-      blobProperties: { deleteRetentionPolicy: { days: 7 }, containerDeleteRetentionPolicy: { days: 7 } },
+      blobProperties: {
+        deleteRetentionPolicy: { days: 7 },
+        containerDeleteRetentionPolicy: { days: 7 },
+        // Read-only: a signed URL grants GET; nothing else is ever allowed cross-origin.
+        ...(origins.length > 0 && {
+          corsRule: [{ allowedOrigins: origins, allowedMethods: ["GET", "HEAD"], allowedHeaders: ["range", "if-none-match", "if-modified-since"], exposedHeaders: ["content-length", "content-type", "etag", "last-modified"], maxAgeInSeconds: CORS_MAX_AGE_SECONDS }],
+        }),
+      },
       tags: props.tags,
     });
     const container = (cid: string, name: string) =>

@@ -54,7 +54,7 @@ export class TokenBrokerPlatform extends Construct {
     this.resourceGroup = new ResourceGroup(this, "resource-group", { name: name("resourceGroup"), location, tags });
     const rg = this.resourceGroup.name;
     const observability = new Observability(this, "observability", { workspaceName: name("logAnalytics"), appInsightsName: name("appInsights"), location, resourceGroupName: rg, tags });
-    this.storage = new BrokerStorage(this, "storage", { name: name("storageAccount"), location, resourceGroupName: rg, replication: ephemeral ? "LRS" : "ZRS", tags });
+    this.storage = new BrokerStorage(this, "storage", { name: name("storageAccount"), location, resourceGroupName: rg, replication: ephemeral ? "LRS" : "ZRS", allowedOrigins: infra.cdn ? infra.allowedOrigins : [], tags });
     this.keyVault = new KeyVault(this, "key-vault", {
       name: name("keyVault"),
       location,
@@ -78,6 +78,7 @@ export class TokenBrokerPlatform extends Construct {
         database: infra.cosmos.database,
         capacity: ephemeral ? { mode: "serverless" } : { mode: "autoscale", maxThroughput: settings.cosmosAutoscaleMaxThroughput },
         keyAuthentication: !infra.cosmos.localAuthenticationDisabled,
+        allowedOrigins: infra.allowedOrigins,
         tags,
       });
       for (const c of infra.cosmos.containers) cosmos.addContainer(c.name, c.partitionKeyPath);
@@ -118,6 +119,7 @@ export class TokenBrokerPlatform extends Construct {
         originContainer: this.storage.originContainer.name,
         prefixes: infra.cdn.prefixes,
         denialStatus: infra.cdn.denialStatus,
+        allowedOrigins: infra.allowedOrigins,
         tags,
       });
       appSettings.CDN_ENDPOINT = `https://${this.frontDoor.hostName}`;
@@ -135,6 +137,7 @@ export class TokenBrokerPlatform extends Construct {
       appSettings,
       appInsightsConnectionString: observability.connectionString,
       packagePath: settings.packagePath,
+      allowedOrigins: infra.allowedOrigins,
       tags,
     });
     const principal = this.broker.principalId;

@@ -8,6 +8,8 @@
  * - documents: create with the master key, point reads with a resource token, which must be unexpired and match
  *   the container, the partition key and the mode (Read | All).
  * Anything else answers 501, so a test that strays outside the contract fails loudly.
+ * CORS, as an account's `cors_rule` would give it: origins in `corsOrigins` get preflight answers and
+ * Access-Control-Allow-Origin (+ every response header exposed); any other origin gets no CORS header.
  */
 import { createHmac, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -25,6 +27,8 @@ export class CosmosRestContractDouble {
   readonly key = Buffer.from(`contract-double-master-key-${randomUUID()}`).toString("base64");
   private server?: Server;
   endpoint = "";
+  /** Browser origins allowed like an account cors_rule (exact match). */
+  corsOrigins: string[] = [];
   /** Management and data calls received, by "VERB resourceType", for round-trip counting. */
   readonly calls: string[] = [];
   private readonly users = new Map<string, Map<string, Permission>>(); // user link -> permissions by id
@@ -61,6 +65,21 @@ export class CosmosRestContractDouble {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const origin = req.headers.origin;
+    if (origin && this.corsOrigins.includes(origin)) {
+      res.setHeader("access-control-allow-origin", origin);
+      res.setHeader("access-control-expose-headers", "*");
+      res.setHeader("vary", "Origin");
+    }
+    if (req.method === "OPTIONS" && origin && req.headers["access-control-request-method"]) {
+      if (res.hasHeader("access-control-allow-origin")) {
+        res.setHeader("access-control-allow-methods", "GET, HEAD, POST, PUT, PATCH, DELETE");
+        res.setHeader("access-control-allow-headers", String(req.headers["access-control-request-headers"] ?? ""));
+        res.setHeader("access-control-max-age", "600");
+      }
+      res.writeHead(204).end();
+      return;
+    }
     const body = await new Promise<string>((r) => {
       let b = "";
       req.on("data", (c) => (b += c)).on("end", () => r(b));

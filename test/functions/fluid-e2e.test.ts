@@ -10,7 +10,8 @@ import { createBroker } from "../../functions-src/core";
 import { createFluidMinter } from "../../functions-src/mint/fluid-minter";
 import { mintFluidToken } from "../../functions-src/mint/fluid-token";
 import { TokenVerifier } from "../../functions-src/verify/verify-token";
-import { BrokerFluidTokenProvider } from "../../lib/client/fluid-token-provider";
+import { BrokerClient } from "../../lib/client";
+import { BrokerFluidTokenProvider } from "../../lib/client/fluid";
 import { compilePolicy } from "../../lib/policy/authoring/compile";
 import { filesInMemory, loadOk } from "../policy/helpers";
 import { KeyServer, makeKey } from "../support/key-server";
@@ -40,10 +41,11 @@ environments: { dev: { stage: development } }
 `;
 
 function clientFor(persona: "editor" | "reader") {
-  const tokenProvider = new BrokerFluidTokenProvider({
-    brokerUrl: `${broker.url}/api/token`,
+  const client = new BrokerClient({
+    brokerUrl: broker.url,
     getAccessToken: () => issuer.sign({ sub: `${persona}-1`, name: persona, roles: [persona], aud: "api://broker" }),
   });
+  const tokenProvider = new BrokerFluidTokenProvider(client);
   return new AzureClient({ connection: { type: "local", endpoint: tinylicious.endpoint, tokenProvider } });
 }
 

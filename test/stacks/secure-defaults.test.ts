@@ -37,6 +37,11 @@ const fixtures: [string, string, (r: Record<string, any>) => void, typeof prod?]
   ["TB-AFD-004", "azurerm_cdn_frontdoor_firewall_policy", (r) => r.custom_rule.pop()],
   ["TB-AI-001", "azurerm_application_insights", (r) => (r.local_authentication_disabled = false)],
   ["TB-IAM-001", "azurerm_role_assignment", (r) => (r.role_definition_name = "Owner")],
+  ["TB-CORS-001", "azurerm_function_app_flex_consumption", (r) => (r.site_config.cors.allowed_origins = ["https://docs.contoso.com", "*"])],
+  ["TB-CORS-001", "azurerm_cosmosdb_account", (r) => (r.cors_rule.allowed_origins = ["*"])],
+  ["TB-CORS-002", "azurerm_function_app_flex_consumption", (r) => ((r.site_config.cors.allowed_origins = ["*"]), (r.site_config.cors.support_credentials = true)), pr],
+  ["TB-CORS-003", "azurerm_storage_account", (r) => (r.blob_properties.cors_rule[0].allowed_origins = ["http://docs.contoso.com"])],
+  ["TB-CORS-003", "azurerm_cosmosdb_account", (r) => (r.cors_rule.allowed_origins = ["http://docs.contoso.com"])],
   ["TB-TAG-001", "azurerm_storage_account", (r) => delete r.tags.owner],
   ["TB-TAG-001", "azurerm_resource_group", (r) => delete r.tags["expires-on"], pr],
 ];

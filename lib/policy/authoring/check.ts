@@ -3,6 +3,7 @@ import { Checker } from "./checker";
 import { checkGrants } from "./check-grants";
 import { checkIssuerEnvironments } from "./check-issuer-environments";
 import { checkIssuers } from "./check-issuers";
+import { checkOrigins } from "./check-origins";
 import { checkReferences } from "./check-references";
 import { checkResources } from "./check-resources";
 import { checkRoles } from "./check-roles";
@@ -21,7 +22,9 @@ export function checkBundle(bundle: PolicyBundle): PolicyDiagnostic[] {
   checkRoles(doc, envs, c);
   checkGrants(doc, c);
   checkResources(doc, envs, c);
-  return sortDiagnostics(c.diagnostics);
+  const origins = new Checker(bundle.environments.source);
+  checkOrigins(bundle.environments.path, entries, origins);
+  return sortDiagnostics([...c.diagnostics, ...origins.diagnostics]);
 }
 
 export function sortDiagnostics(list: PolicyDiagnostic[]): PolicyDiagnostic[] {

@@ -65,6 +65,8 @@ export function compilePolicy(bundle: PolicyBundle, environment: string, options
     },
     roles,
     index: buildIndex(roles),
+    // Only when set, so a policy without origins keeps its hash.
+    ...(env.allowedOrigins.length > 0 && { cors: { allowedOrigins: [...env.allowedOrigins] } }),
   };
   const policyHash = `sha256:${sha256Hex(canonicalJson(body))}`;
   const { format, ...rest } = body;

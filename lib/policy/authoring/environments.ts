@@ -12,6 +12,8 @@ export interface ResolvedEnvironment {
   stage: Stage;
   /** Declared values plus the built-ins `name` and `stage`. */
   values: Record<string, Scalar>;
+  /** Web origins allowed to call from a browser (CORS); none by default. */
+  allowedOrigins: string[];
 }
 
 export const BUILT_IN_VALUES = ["name", "stage"];
@@ -44,5 +46,5 @@ export function representativeEnvironments(entries: Record<string, EnvironmentSo
 }
 
 function build(name: string, entry: string, source: EnvironmentSource): ResolvedEnvironment {
-  return { name, entry, stage: source.stage, values: { ...source.values, name, stage: source.stage } };
+  return { name, entry, stage: source.stage, values: { ...source.values, name, stage: source.stage }, allowedOrigins: source.allowedOrigins ?? [] };
 }

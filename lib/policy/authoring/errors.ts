@@ -20,6 +20,7 @@ export type DiagnosticCode =
   | "E_TEMPLATE" // a template that is malformed or could yield an empty or wider scope
   | "E_ENV_VALUE" // ${env.x} not defined by an environment
   | "E_ENVIRONMENT" // the environments section itself is wrong
+  | "E_ORIGIN" // an allowed web origin the environment's stage does not permit (http or a pattern outside development)
   | "E_NEVER_MATCHES" // a condition or grant that can never apply
   | "E_DUPLICATE" // the same role, grant or rule twice
   | "E_SHADOWED" // a role that adds nothing another role does not already give under the same condition

@@ -45,6 +45,8 @@ export interface InfraNeeds {
   };
   /** Key Vault secrets the broker reads (by name). */
   secrets: string[];
+  /** Browser origins for platform CORS (Function App, Cosmos, storage); see lib/constructs/cors.ts. */
+  allowedOrigins: string[];
 }
 
 export function buildInfraNeeds(doc: PolicyDocument, env: ResolvedEnvironment, config: RuntimeConfig): InfraNeeds {
@@ -92,6 +94,7 @@ export function buildInfraNeeds(doc: PolicyDocument, env: ResolvedEnvironment, c
       },
     }),
     secrets,
+    allowedOrigins: [...env.allowedOrigins],
   };
 }
 

@@ -118,6 +118,8 @@ export interface EnvironmentSource {
   /** false: never synthesized into a stack (the `local` environment of `npm run dev`). */
   deploy?: boolean;
   values?: Record<string, Scalar>;
+  /** Web origins allowed to call from a browser (CORS); see environments.schema.json. */
+  allowedOrigins?: string[];
   azure?: AzureEnvironmentSource;
 }
 

@@ -21,6 +21,8 @@ export interface RuntimeConfig {
   resources: CompiledResources;
   roles: CompiledRole[];
   index: RoleIndex;
+  /** Browser origins the broker answers CORS for (exact, or `http://localhost:*`-style in development). */
+  cors?: { allowedOrigins: string[] };
 }
 
 export interface CompiledIssuer {

@@ -39,9 +39,9 @@ afterAll(() => server.stop());
 
 const context = () => new InvocationContext({ invocationId: "test-invocation", functionName: "token" });
 
-it("registers POST /api/token and GET /api/health, anonymous at the Functions level", () => {
+it("registers POST (+ OPTIONS for CORS preflights) /api/token and GET /api/health, anonymous at the Functions level", () => {
   expect([...registered.entries()].map(([name, o]) => [name, o.methods, o.route, o.authLevel])).toEqual([
-    ["token", ["POST"], "token", "anonymous"],
+    ["token", ["POST", "OPTIONS"], "token", "anonymous"],
     ["health", ["GET"], "health", "anonymous"],
   ]);
 });

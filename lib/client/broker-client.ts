@@ -1,0 +1,272 @@
+/**
+ * One client for the token broker, in the browser and in Node (only `fetch`, `AbortController` and timers: no
+ * Node-only API on this path). Given the broker URL and a way to get the caller's access token (MSAL or any OIDC
+ * library plugs in through `getAccessToken`), it hands out credentials:
+ * - cached per (type, scope) until a refresh margin before `expiresAt`; the cache is bounded (LRU);
+ * - concurrent asks for the same credential share one broker call;
+ * - asks made in the same tick go to the broker in one call (at most the broker's 16 requests per call);
+ * - network errors, 429 and 503 are retried with exponential backoff, full jitter and Retry-After, a bounded number
+ *   of times and never past the caller's AbortSignal; 400 and 403 never are; on 401 the client asks for one fresh
+ *   access token (`forceRefresh: true`) and tries once more;
+ * - failures are `BrokerProblemError`s with a `code` from the problem `type`.
+ * A Fluid creation token is single-use: never cached, never shared, one per ask.
+ */
+import { abortReason, backoffDelay, DEFAULT_RETRY, retryAfterMs, sleep, type RetryPolicy } from "./backoff";
+import { BoundedCredentialCache, type CredentialStore } from "./credential-cache";
+import {
+  answers, credentialKey, isSingleUse, type Credential, type CredentialOf, type CredentialRequest,
+} from "./credential-types";
+import { BrokerProblemError, codeOfProblemType } from "./problem-error";
+
+/** The broker refuses more per call (lib/policy/runtime/access-request.ts MAX_REQUESTS). */
+export const BROKER_MAX_REQUESTS_PER_CALL = 16;
+
+export interface BrokerClientOptions {
+  /** The broker's base URL (…/api/token is appended) or its token endpoint itself. */
+  brokerUrl: string;
+  /** The caller's OIDC access token for the broker; `forceRefresh` after the broker answered 401. */
+  getAccessToken(options: { forceRefresh: boolean }): Promise<string>;
+  /** Stop handing out a credential this long before it expires (at most half its lifetime). @default 60000 ms */
+  refreshMarginMs?: number;
+  /** @default 256 */
+  maxCacheEntries?: number;
+  /** Opt-in persistence (see credential-cache.ts for the trade-off). @default none: memory only */
+  store?: CredentialStore;
+  retry?: Partial<RetryPolicy>;
+  /** Requests per broker call. @default 16 (the broker's limit; more is clamped to it) */
+  maxBatchSize?: number;
+  /** Called before each wait between attempts (logging, metrics; tests observe the schedule). */
+  onRetry?(info: { retry: number; delayMs: number; status: number; code: string }): void;
+  fetch?: typeof fetch;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface CredentialAskOptions {
+  signal?: AbortSignal;
+  /** Skip the cache (the credential was refused by its service). */
+  forceRefresh?: boolean;
+}
+
+export interface CredentialResult<C extends Credential = Credential> {
+  credential: C;
+  /** True only when no broker call was made for this ask. */
+  fromCache: boolean;
+}
+
+interface Ask {
+  request: CredentialRequest;
+  key: string;
+  promise: Promise<Credential>;
+  resolve(c: Credential): void;
+  reject(e: unknown): void;
+  /** Callers still waiting; when all have aborted, the ask is dropped (and its batch aborted if all are). */
+  waiting: number;
+  abandoned: boolean;
+  onAbandon?: () => void;
+}
+
+export class BrokerClient {
+  /** Broker HTTP calls made (retries included): for tests and the benchmark. */
+  brokerCalls = 0;
+  private readonly endpoint: string;
+  private readonly cache: BoundedCredentialCache;
+  private readonly pending = new Map<string, Ask>();
+  private queue: Ask[] = [];
+  private flushScheduled = false;
+  private readonly retry: RetryPolicy;
+  private readonly margin: number;
+  private readonly batchSize: number;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(private readonly options: BrokerClientOptions) {
+    const url = options.brokerUrl.replace(/\/+$/, "");
+    this.endpoint = /\/api\/token$/.test(url) ? url : `${url}/api/token`;
+    this.cache = new BoundedCredentialCache(options.maxCacheEntries ?? 256, options.store);
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.margin = options.refreshMarginMs ?? 60_000;
+    this.batchSize = Math.max(1, Math.min(options.maxBatchSize ?? BROKER_MAX_REQUESTS_PER_CALL, BROKER_MAX_REQUESTS_PER_CALL));
+    this.now = options.now ?? (() => Date.now());
+    this.random = options.random ?? Math.random;
+    // Bound late so a polyfill or test can replace globalThis.fetch; `fetch` must be called unbound-safe.
+    this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  async getCredential<R extends CredentialRequest>(request: R, options: CredentialAskOptions = {}): Promise<CredentialOf<R>> {
+    return (await this.lookup(request, options)).credential as CredentialOf<R>;
+  }
+
+  /** A CDN URL for `path`, cached while valid. */
+  async signedUrl(path: string, options: CredentialAskOptions = {}): Promise<string> {
+    return (await this.getCredential({ type: "cdn", path }, options)).url;
+  }
+
+  /** The credential and whether it came from the cache (the Fluid provider reports that truthfully). */
+  lookup<R extends CredentialRequest>(request: R, options: CredentialAskOptions = {}): Promise<CredentialResult<CredentialOf<R>>> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    const singleUse = isSingleUse(request);
+    const key = credentialKey(request);
+    if (!singleUse) {
+      if (options.forceRefresh) this.cache.delete(key);
+      else {
+        const hit = this.cache.fresh(key, this.now());
+        if (hit) return Promise.resolve({ credential: hit.credential as CredentialOf<R>, fromCache: true });
+      }
+    }
+    let ask = singleUse ? undefined : this.pending.get(key);
+    if (!ask) {
+      ask = this.newAsk(request, key);
+      if (!singleUse) this.pending.set(key, ask);
+      this.queue.push(ask);
+      this.scheduleFlush();
+    }
+    return this.waitFor(ask, signal).then((credential) => ({ credential: credential as CredentialOf<R>, fromCache: false }));
+  }
+
+  /** Forget every credential (sign-out), the persistent store's included. */
+  clear(): void {
+    this.cache.clear();
+  }
+
+  get cacheSize(): number {
+    return this.cache.size;
+  }
+
+  private newAsk(request: CredentialRequest, key: string): Ask {
+    let resolve!: (c: Credential) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<Credential>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => undefined); // callers that aborted no longer listen
+    const ask: Ask = { request, key, promise, resolve, reject, waiting: 0, abandoned: false };
+    promise.finally(() => {
+      if (this.pending.get(key) === ask) this.pending.delete(key);
+    }).catch(() => undefined);
+    return ask;
+  }
+
+  private waitFor(ask: Ask, signal: AbortSignal | undefined): Promise<Credential> {
+    ask.waiting++;
+    if (!signal) return ask.promise;
+    return new Promise<Credential>((resolve, reject) => {
+      const onAbort = () => {
+        reject(abortReason(signal));
+        if (--ask.waiting === 0) {
+          ask.abandoned = true;
+          if (this.pending.get(ask.key) === ask) this.pending.delete(ask.key);
+          ask.onAbandon?.();
+        }
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      ask.promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
+  }
+
+  // "Same tick": everything asked before the current task yields to the microtask queue goes in one call.
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      const asks = this.queue.filter((a) => !a.abandoned);
+      this.queue = [];
+      for (let i = 0; i < asks.length; i += this.batchSize) void this.send(asks.slice(i, i + this.batchSize));
+    });
+  }
+
+  private async send(asks: Ask[]): Promise<void> {
+    const controller = new AbortController();
+    const onAbandon = () => {
+      if (asks.every((a) => a.abandoned)) controller.abort(new DOMException("every caller aborted", "AbortError"));
+    };
+    for (const a of asks) a.onAbandon = onAbandon;
+    const body = JSON.stringify({ requests: asks.map((a) => a.request) });
+    let forceRefresh = false;
+    let attempts = 0;
+    for (let retry = 0; ; ) {
+      attempts++;
+      let failure: BrokerProblemError;
+      let wait: number | undefined;
+      try {
+        const accessToken = await this.options.getAccessToken({ forceRefresh });
+        if (controller.signal.aborted) return;
+        this.brokerCalls++;
+        const response = await this.fetchFn(this.endpoint, {
+          method: "POST",
+          headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json" },
+          body,
+          signal: controller.signal,
+          credentials: "omit", // the bearer token is the credential; no cookies cross origins
+        });
+        const parsed = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+        if (response.ok) return this.distribute(asks, parsed);
+        if (response.status === 401 && !forceRefresh) {
+          forceRefresh = true; // one fresh access token, one more try; not counted as a retry
+          continue;
+        }
+        failure = this.problemOf(response.status, parsed, attempts);
+        if (response.status === 403 && Array.isArray(parsed?.denied)) return this.distribute(asks, { credentials: [], denied: parsed.denied });
+        wait = retryAfterMs(response.headers.get("retry-after"), this.now());
+      } catch (e) {
+        if (controller.signal.aborted) return; // every caller has already been rejected with its own reason
+        if (e instanceof BrokerProblemError) failure = e;
+        else failure = new BrokerProblemError("network", 0, `the broker could not be reached (${errorName(e)})`, undefined, attempts);
+      }
+      if (!failure.retryable || retry >= this.retry.maxRetries || (wait !== undefined && wait > this.retry.maxRetryAfterMs)) {
+        return this.rejectAll(asks, failure);
+      }
+      const delay = Math.max(backoffDelay(retry, this.retry, this.random), wait ?? 0);
+      this.options.onRetry?.({ retry, delayMs: delay, status: failure.status, code: failure.code });
+      retry++;
+      try {
+        await sleep(delay, controller.signal);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  private distribute(asks: Ask[], body: Record<string, unknown> | undefined): void {
+    const credentials = Array.isArray(body?.credentials) ? (body.credentials as Record<string, unknown>[]) : undefined;
+    const denied = new Map<number, string>();
+    for (const d of Array.isArray(body?.denied) ? (body.denied as { request?: unknown; reason?: unknown }[]) : []) {
+      if (typeof d?.request === "number") denied.set(d.request, typeof d.reason === "string" ? d.reason : "denied");
+    }
+    if (!credentials) return this.rejectAll(asks, new BrokerProblemError("bad-response", 200, "the broker's answer has no credentials list"));
+    // The broker answers in request order: credentials for the granted requests, `denied` naming the others.
+    let next = 0;
+    const now = this.now();
+    asks.forEach((ask, i) => {
+      const reason = denied.get(i);
+      if (reason !== undefined) return ask.reject(new BrokerProblemError("forbidden", 403, `the policy denies this request (${reason})`, reason));
+      const credential = credentials[next++];
+      const expiresAt = Date.parse(String(credential?.expiresAt));
+      if (!credential || !answers(ask.request, credential) || Number.isNaN(expiresAt)) {
+        return ask.reject(new BrokerProblemError("bad-response", 200, "the broker's answer does not match the request"));
+      }
+      if (!isSingleUse(ask.request) && !ask.abandoned) {
+        const refreshAt = expiresAt - Math.min(this.margin, Math.max(0, expiresAt - now) / 2);
+        if (refreshAt > now) this.cache.set(ask.key, { credential: credential as unknown as Credential, expiresAt, refreshAt });
+      }
+      ask.resolve(credential as unknown as Credential);
+    });
+  }
+
+  private rejectAll(asks: Ask[], error: BrokerProblemError): void {
+    for (const a of asks) a.reject(error);
+  }
+
+  private problemOf(status: number, body: Record<string, unknown> | undefined, attempts: number): BrokerProblemError {
+    const detail = typeof body?.detail === "string" ? body.detail : `the broker answered ${status}`;
+    return new BrokerProblemError(codeOfProblemType(body?.type, status), status, detail, undefined, attempts);
+  }
+}
+
+function errorName(e: unknown): string {
+  return e instanceof Error ? e.name : "error";
+}

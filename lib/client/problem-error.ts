@@ -1,0 +1,60 @@
+/**
+ * Errors typed by the broker's problem `type` (RFC 9457): callers branch on `code`, never on message text.
+ * The broker's types are `urn:azure-token-broker:problem:<code>`; two codes are the client's own:
+ * `network` (no answer: offline, DNS, connection reset, CORS refusal) and `bad-response` (an answer that is not
+ * the broker's contract). A request the policy denies inside an otherwise granted batch gets `forbidden` with the
+ * evaluator's `reason`.
+ */
+export type BrokerProblemCode =
+  | "bad-request"
+  | "invalid-token"
+  | "forbidden"
+  | "not-found"
+  | "method-not-allowed"
+  | "unsupported-media-type"
+  | "payload-too-large"
+  | "rate-limited"
+  | "backend-unavailable"
+  | "internal"
+  | "network"
+  | "bad-response"
+  | "unknown";
+
+const KNOWN = new Set<string>([
+  "bad-request", "invalid-token", "forbidden", "not-found", "method-not-allowed", "unsupported-media-type",
+  "payload-too-large", "rate-limited", "backend-unavailable", "internal",
+]);
+const PREFIX = "urn:azure-token-broker:problem:";
+
+export class BrokerProblemError extends Error {
+  constructor(
+    readonly code: BrokerProblemCode,
+    /** HTTP status; 0 when no answer arrived. */
+    readonly status: number,
+    detail: string,
+    /** For a denied request: the evaluator's reason (`no-grant`, `claim-unusable`, ...). */
+    readonly reason?: string,
+    /** Attempts made, retries included. */
+    readonly attempts = 1,
+  ) {
+    super(detail);
+    this.name = "BrokerProblemError";
+  }
+
+  /** Whether waiting and asking again can help (network errors, 429, 503). 400/401/403 never are. */
+  get retryable(): boolean {
+    return this.code === "network" || this.status === 429 || this.status === 503;
+  }
+}
+
+export function codeOfProblemType(type: unknown, status: number): BrokerProblemCode {
+  if (typeof type === "string" && type.startsWith(PREFIX) && KNOWN.has(type.slice(PREFIX.length))) {
+    return type.slice(PREFIX.length) as BrokerProblemCode;
+  }
+  // Something in front of the broker (platform CORS, Easy Auth, a gateway) answered without problem+json.
+  if (status === 401) return "invalid-token";
+  if (status === 403) return "forbidden";
+  if (status === 429) return "rate-limited";
+  if (status === 503) return "backend-unavailable";
+  return "unknown";
+}
