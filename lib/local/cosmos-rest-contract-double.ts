@@ -40,20 +40,9 @@ export class CosmosRestContractDouble {
     readonly containers: Record<string, string>, // name -> partition key path
   ) {}
 
-  /** On `port` (npm run dev) or a free one; `corsOrigins` may call it from a browser (a real account's cors_rule). */
-  async start(port = 0, corsOrigins: string[] = []): Promise<this> {
-    this.server = createServer((req, res) => {
-      const origin = String(req.headers.origin ?? "");
-      if (corsOrigins.includes(origin)) {
-        res.setHeader("access-control-allow-origin", origin);
-        res.setHeader("access-control-expose-headers", "*");
-        if (req.method === "OPTIONS") {
-          res.writeHead(204, { "access-control-allow-methods": "GET, POST, PUT, DELETE", "access-control-allow-headers": String(req.headers["access-control-request-headers"] ?? ""), "access-control-max-age": "600" }).end();
-          return;
-        }
-      }
-      this.handle(req, res).catch(() => send(res, 500, { code: "InternalServerError" }));
-    });
+  /** On `port` (npm run dev) or a free one (tests). */
+  async start(port = 0): Promise<this> {
+    this.server = createServer((req, res) => this.handle(req, res).catch(() => send(res, 500, { code: "InternalServerError" })));
     await new Promise<void>((r, reject) => this.server!.once("error", reject).listen(port, "127.0.0.1", r));
     this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
     return this;

@@ -1,11 +1,11 @@
 /**
  * The demo page's server (dev only): the page and its script, `/dev/config` (where everything runs), `/dev/explain`
  * (which roles match a signed-in persona and why: the same `explain` as `token-broker policy explain`, for a verified
- * token only), and `/api/*` passed through to the broker, so the page calls the broker same-origin (no CORS needed
- * until the broker answers CORS itself).
+ * token only). The page calls the broker itself, cross-origin: the broker answers CORS for this origin (the `local`
+ * environment's allowedOrigins).
  */
 import { readFileSync } from "node:fs";
-import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { parseAccessRequests } from "../../policy/runtime/access-request";
 import type { RuntimeConfig } from "../../policy/runtime/runtime-config";
@@ -26,7 +26,6 @@ export async function startDemoServer(port: number, env: DevEnvironment, current
   });
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", "http://dev").pathname;
-    if (path.startsWith("/api/")) return proxy(req, res, env.urls.broker);
     if (req.method === "GET" && path === "/") return void res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" }).end(html);
     if (req.method === "GET" && path === "/demo.js") return void res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" }).end(js);
     if (req.method === "GET" && path === "/dev/config") return send(res, 200, config(env, current()));
@@ -68,15 +67,6 @@ async function explainRoute(req: IncomingMessage, res: ServerResponse, c: Return
     return send(res, 400, { title: "bad request", detail: (e as Error).message });
   }
   send(res, 200, explain(c.config, { issuer: token.issuer, claims: token.claims }, requests));
-}
-
-function proxy(req: IncomingMessage, res: ServerResponse, target: string): void {
-  const up = request(`${target}${req.url}`, { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (r) => {
-    res.writeHead(r.statusCode ?? 502, r.headers);
-    r.pipe(res);
-  });
-  up.on("error", () => send(res, 502, { title: "the broker is not answering" }));
-  req.pipe(up);
 }
 
 function body(req: IncomingMessage): Promise<string> {

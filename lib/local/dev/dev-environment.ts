@@ -77,7 +77,7 @@ async function start(o: DevOptions, stops: (() => Promise<void> | void)[], stop:
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { compileLocal, describeProblems, watchPolicy }: typeof import("./local-policy") = require("./local-policy");
-  let compiled = compileLocal(o.policyDir, issuerUrl);
+  let compiled = compileLocal(o.policyDir, issuerUrl, demoOrigin);
   if (!compiled.ok) throw new Error(`the policy does not compile for \`local\`:\n${describeProblems(compiled.diagnostics)}`);
   const first = compiled.config;
   const localIssuer = first.issuers.find((i) => i.issuers.includes(issuerUrl));
@@ -106,7 +106,8 @@ async function start(o: DevOptions, stops: (() => Promise<void> | void)[], stop:
   phase("modules loaded");
   const standIn = o.cosmos ? undefined : new CosmosRestContractDouble(database, Object.fromEntries(Object.entries(first.resources.cosmos?.containers ?? {}).map(([c, v]) => [c, v.partitionKeyPath])));
   stops.push(() => standIn?.stop());
-  await Promise.all([...booting, standIn?.start(ports.cosmos, [demoOrigin])]);
+  if (standIn) standIn.corsOrigins = [demoOrigin];
+  await Promise.all([...booting, standIn?.start(ports.cosmos)]);
   phase("services started");
   const cosmos = o.cosmos ?? { endpoint: standIn!.endpoint, key: standIn!.key };
   await Promise.all([seed.seedCdnOrigin(azurite.blobEndpoint, tls.pem), seed.seedProfiles(cosmos.endpoint, cosmos.key, database, !standIn)]);
@@ -130,7 +131,7 @@ async function start(o: DevOptions, stops: (() => Promise<void> | void)[], stop:
   stops.push(() => broker.close());
 
   const watcher = watchPolicy(o.policyDir, () => {
-    compiled = compileLocal(o.policyDir, issuerUrl);
+    compiled = compileLocal(o.policyDir, issuerUrl, demoOrigin);
     if (compiled.ok) {
       if (compiled.config.policyHash === current.config.policyHash && !current.error) return;
       current = build(compiled.config);

@@ -4,7 +4,8 @@
  */
 import { AzureClient } from "@fluidframework/azure-client";
 import { SharedMap } from "fluid-framework/legacy";
-import { BrokerFluidTokenProvider } from "../../client/fluid-token-provider";
+import { BrokerClient } from "../../client";
+import { BrokerFluidTokenProvider } from "../../client/fluid";
 
 // Fluid 2.x clients on Node 20 need a navigator (facts.md); Node 22 has one.
 (globalThis as { navigator?: unknown }).navigator ??= { userAgent: "node" };
@@ -13,7 +14,7 @@ export const NOTE_SCHEMA = { initialObjects: { note: SharedMap } };
 export type NoteMap = { get(k: string): unknown; set(k: string, v: unknown): void; on(e: "valueChanged", f: () => void): void };
 
 export function fluidClient(endpoint: string, brokerUrl: string, getAccessToken: () => Promise<string>): AzureClient {
-  const tokenProvider = new BrokerFluidTokenProvider({ brokerUrl: `${brokerUrl}/api/token`, getAccessToken });
+  const tokenProvider = new BrokerFluidTokenProvider(new BrokerClient({ brokerUrl, getAccessToken }));
   return new AzureClient({ connection: { type: "local", endpoint, tokenProvider } });
 }
 

@@ -1,5 +1,5 @@
 /**
- * The `local` environment's policy, compiled from policies/ with the issuer URL `npm run dev` actually listens on,
+ * The `local` environment's policy, compiled from policies/ with the issuer and demo origin `npm run dev` listens on,
  * and kept current: on every save it is recompiled; a broken edit is reported with file:line:column and the last good
  * policy keeps serving; the fix reloads.
  */
@@ -16,7 +16,8 @@ export const LOCAL_ENVIRONMENT = "local";
 
 export type CompileOutcome = { ok: true; config: RuntimeConfig } | { ok: false; diagnostics: PolicyDiagnostic[] };
 
-export function compileLocal(policyDir: string, issuerUrl: string): CompileOutcome {
+/** The issuer URL and the demo page's origin (the broker's CORS) are where `npm run dev` actually listens. */
+export function compileLocal(policyDir: string, issuerUrl: string, demoOrigin: string): CompileOutcome {
   const loaded = loadPolicy(filesOnDisk(policyDir));
   const problems = loaded.bundle ? [...loaded.diagnostics, ...checkBundle(loaded.bundle)] : loaded.diagnostics;
   const errors = problems.filter((d) => d.severity === "error");
@@ -30,7 +31,7 @@ export function compileLocal(policyDir: string, issuerUrl: string): CompileOutco
     ...loaded.bundle,
     environments: {
       ...loaded.bundle.environments,
-      entries: { ...loaded.bundle.environments.entries, [LOCAL_ENVIRONMENT]: { ...entry, values: { ...entry.values, localIssuer: issuerUrl } } },
+      entries: { ...loaded.bundle.environments.entries, [LOCAL_ENVIRONMENT]: { ...entry, allowedOrigins: [demoOrigin], values: { ...entry.values, localIssuer: issuerUrl } } },
     },
   };
   return { ok: true, config: compilePolicy(bundle, LOCAL_ENVIRONMENT, { skipCheck: true }).config };

@@ -57,7 +57,7 @@ it("signs the editor in, shares note edits between two windows, shows the image 
 it("shows the outsider's denial with its reason, and no credential", async () => {
   const errors: string[] = [];
   const page = await signIn("outsider", errors);
-  await page.locator("#requests", { hasText: "The broker answered 403" }).waitFor({ timeout: 15_000 });
+  await page.locator("#requests", { hasText: "The broker granted 0 of 3 requests." }).waitFor({ timeout: 15_000 });
   const denied = await page.locator("#requests li.denied").allTextContents();
   expect(denied).toHaveLength(3);
   for (const line of denied) expect(line).toContain("no-role (the caller holds no role in this policy)");

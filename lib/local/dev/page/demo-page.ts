@@ -1,17 +1,22 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
- * The demo page's script (bundled for the browser at dev start). It does what an app does: sign in (here: pick a
- * persona, the local issuer's token endpoint signs the token), ask the broker for credentials, and use them directly
- * against Fluid, Cosmos and the CDN. `/dev/explain` shows which roles matched and why (dev only).
+ * The demo page's script (bundled for the browser at dev start). It does what an app does, with the client SDK:
+ * sign in (here: pick a persona; the local issuer's token endpoint signs the token), ask the broker for credentials
+ * through BrokerClient (one batched call, cross-origin with the broker's CORS), and use them directly: Fluid through
+ * BrokerFluidTokenProvider, Cosmos through createCosmosClient, the CDN through signedUrl. `/dev/explain` (dev only)
+ * shows which roles matched and why, and the evaluator's words for each denial.
  */
 import { AzureClient } from "@fluidframework/azure-client";
-import { CosmosClient } from "@azure/cosmos";
 import { SharedMap } from "fluid-framework/legacy";
-import { BrokerFluidTokenProvider } from "../../../client/fluid-token-provider";
-import { credentialsByRequest } from "../credentials-by-request";
+import { BrokerClient, BrokerProblemError } from "../../../client";
+import { createCosmosClient } from "../../../client/cosmos";
+import { BrokerFluidTokenProvider } from "../../../client/fluid";
+import type { Credential, CredentialRequest } from "../../../client/credential-types";
 
 interface DevConfig {
   issuer: string;
+  broker: string;
   audience: string;
   fluid: { endpoint: string; tenantId: string; noteId: string };
   cosmos: { endpoint: string; standIn: boolean };
@@ -20,8 +25,8 @@ interface DevConfig {
   personas: { id: string; label: string; expect: string; tenant: "contoso" | "fabrikam"; oid: string }[];
 }
 interface Trace { test: string; holds: boolean; children?: Trace[] }
-interface Credential { type: string; expiresAt: string; url?: string; endpoint?: string; database?: string; container?: string; partitionKey?: unknown; resourceTokens?: Record<string, string>; scopes?: string[]; documentId?: string }
 interface Denied { request: number; reason: string; message: string }
+type Outcome = { ok: true; credential: Credential } | { ok: false; reason: string; why: string };
 
 const $ = (id: string) => document.getElementById(id)!;
 const el = (tag: string, text?: string, cls?: string) => {
@@ -82,35 +87,35 @@ async function signIn(config: DevConfig, p: DevConfig["personas"][number]): Prom
   document.body.dataset.persona = p.id;
 
   const own = config.cdn.logo[p.tenant];
-  const requests: { type: string; [k: string]: unknown }[] = [
-    { type: "fluid", documentId: config.fluid.noteId },
-    { type: "cosmos", container: "profiles" },
-    { type: "cdn", path: own },
+  const asks: { label: string; request: CredentialRequest }[] = [
+    { label: "the shared note (Fluid)", request: { type: "fluid", documentId: config.fluid.noteId } },
+    { label: "my profile (Cosmos)", request: { type: "cosmos", container: "profiles" } },
+    { label: "my tenant's image (CDN)", request: { type: "cdn", path: own } },
   ];
-  const labels = ["the shared note (Fluid)", "my profile (Cosmos)", `my tenant's image (CDN)`];
-  if (p.tenant !== "contoso") {
-    requests.push({ type: "cdn", path: config.cdn.logo.contoso });
-    labels.push("Contoso's image (CDN)");
-  }
-  const body = JSON.stringify({ requests });
-  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  const [explained, answer] = await Promise.all([
-    fetch("/dev/explain", { method: "POST", headers, body }).then((r) => r.json()),
-    fetch("/api/token", { method: "POST", headers, body }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> })),
-  ]);
+  if (p.tenant !== "contoso") asks.push({ label: "Contoso's image (CDN)", request: { type: "cdn", path: config.cdn.logo.contoso } });
+  // As an app: one BrokerClient per signed-in user; asks made in the same tick go out as one broker call.
+  const broker = new BrokerClient({ brokerUrl: config.broker, getAccessToken: async () => token });
+  const explainedP = fetch("/dev/explain", {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ requests: asks.map((a) => a.request) }),
+  }).then((r) => r.json() as Promise<{ roles: { role: string; matched: boolean; why: Trace; grants: string[] }[]; decision?: { denied: Denied[] } }>);
+  const settled = await Promise.allSettled(asks.map((a) => broker.getCredential(a.request)));
+  const explained = await explainedP;
   if (mine !== session) return;
-  showRoles(explained as { roles: { role: string; matched: boolean; why: Trace; grants: string[] }[] });
-  const credentials = (answer.body.credentials ?? []) as Credential[];
-  const denied = (answer.body.denied ?? []) as Denied[];
-  showRequests(labels, answer.status, credentialsByRequest(requests.length, credentials, denied), denied, answer.body as { title?: string; detail?: string });
+  const outcomes: Outcome[] = settled.map((r, i) => {
+    if (r.status === "fulfilled") return { ok: true, credential: r.value };
+    const e = r.reason as unknown;
+    const why = explained.decision?.denied.find((d) => d.request === i)?.message ?? (e instanceof Error ? e.message : String(e));
+    return { ok: false, reason: e instanceof BrokerProblemError ? (e.reason ?? e.code) : "error", why };
+  });
+  showRoles(explained);
+  showRequests(asks.map((a) => a.label), outcomes);
 
-  const granted = credentialsByRequest(requests.length, credentials, denied);
-  const byRequest = (i: number) => granted.get(i);
-  const deniedOf = (i: number) => denied.find((d) => d.request === i);
   await Promise.all([
-    useNote(config, token, byRequest(0), deniedOf(0), mine),
-    useProfile(byRequest(1), deniedOf(1), p.oid),
-    useImage(byRequest(2), deniedOf(2)),
+    useNote(config, broker, outcomes[0], mine),
+    useProfile(broker, outcomes[1], p.oid),
+    useImage(broker, outcomes[2], own),
   ]);
 }
 
@@ -138,15 +143,15 @@ function showRoles(e: { roles: { role: string; matched: boolean; why: Trace; gra
   box.append(list, el("p", "Roles limited to other stages (support: production only) are not in this environment.", "muted"));
 }
 
-function showRequests(labels: string[], status: number, credentials: Map<number, Credential>, denied: Denied[], problem: { title?: string; detail?: string }): void {
+function showRequests(labels: string[], outcomes: Outcome[]): void {
   const box = $("requests");
-  box.replaceChildren(el("p", `The broker answered ${status}${status >= 400 && problem.detail ? `: ${problem.detail}` : ""}.`));
+  const granted = outcomes.filter((o) => o.ok).length;
+  box.replaceChildren(el("p", `The broker granted ${granted} of ${outcomes.length} requests.`));
   const list = el("ul");
   labels.forEach((label, i) => {
-    const c = credentials.get(i);
-    const d = denied.find((x) => x.request === i);
-    const text = c ? `granted: ${label}, ${describe(c)}, until ${new Date(c.expiresAt).toLocaleTimeString()}` : `denied: ${label}: ${d ? `${d.reason} (${d.message})` : "no answer"}`;
-    const li = el("li", text, c ? "granted" : "denied");
+    const o = outcomes[i];
+    const text = o.ok ? `granted: ${label}, ${describe(o.credential)}, until ${new Date(o.credential.expiresAt).toLocaleTimeString()}` : `denied: ${label}: ${o.reason} (${o.why})`;
+    const li = el("li", text, o.ok ? "granted" : "denied");
     li.dataset.request = String(i);
     list.append(li);
   });
@@ -154,27 +159,27 @@ function showRequests(labels: string[], status: number, credentials: Map<number,
 }
 
 function describe(c: Credential): string {
-  if (c.type === "fluid") return `scopes ${(c.scopes ?? []).join(" ")}`;
+  if (c.type === "fluid") return `scopes ${c.scopes.join(" ")}`;
   if (c.type === "cosmos") return `container ${c.container}, partition ${JSON.stringify(c.partitionKey)}`;
   return "a signed URL";
 }
 
-async function useNote(config: DevConfig, token: string, c: Credential | undefined, d: Denied | undefined, mine: number): Promise<void> {
+async function useNote(config: DevConfig, broker: BrokerClient, o: Outcome, mine: number): Promise<void> {
   const area = $("note") as HTMLTextAreaElement;
   const status = $("note-status");
   area.disabled = true;
-  if (!c) {
+  if (!o.ok || o.credential.type !== "fluid") {
     area.value = "";
-    status.textContent = `No Fluid token: ${d?.reason ?? "denied"}.`;
+    status.textContent = `No Fluid token: ${o.ok ? "unexpected credential" : o.reason}.`;
     return;
   }
   status.textContent = "Connecting to the note…";
-  const tokenProvider = new BrokerFluidTokenProvider({ brokerUrl: "/api/token", getAccessToken: async () => token });
+  const tokenProvider = new BrokerFluidTokenProvider(broker);
   const client = new AzureClient({ connection: { type: "local", endpoint: config.fluid.endpoint, tokenProvider } });
   const { container } = await client.getContainer(config.fluid.noteId, { initialObjects: { note: SharedMap } }, "2");
   if (mine !== session) return container.dispose();
   const map = container.initialObjects.note as unknown as { get(k: string): unknown; set(k: string, v: unknown): void; on(e: string, f: () => void): void };
-  const writable = (c.scopes ?? []).includes("doc:write");
+  const writable = o.credential.scopes.includes("doc:write");
   const render = () => {
     const text = String(map.get("text") ?? "");
     if (area.value !== text) area.value = text;
@@ -192,23 +197,23 @@ async function useNote(config: DevConfig, token: string, c: Credential | undefin
   };
 }
 
-async function useProfile(c: Credential | undefined, d: Denied | undefined, oid: string): Promise<void> {
+async function useProfile(broker: BrokerClient, o: Outcome, oid: string): Promise<void> {
   const box = $("profile");
-  if (!c) return void box.replaceChildren(el("p", `No Cosmos token: ${d?.reason ?? "denied"}.`, "denied"));
+  if (!o.ok || o.credential.type !== "cosmos") return void box.replaceChildren(el("p", `No Cosmos token: ${o.ok ? "unexpected credential" : o.reason}.`, "denied"));
   try {
-    const client = new CosmosClient({ endpoint: c.endpoint!, resourceTokens: c.resourceTokens!, connectionPolicy: { enableEndpointDiscovery: false } });
-    const { resource } = await client.database(c.database!).container(c.container!).item(oid, oid).read<{ name: string; bio: string; tenant: string }>();
+    const client = await createCosmosClient(broker, { containers: ["profiles"], clientOptions: { connectionPolicy: { enableEndpointDiscovery: false } } });
+    const { resource } = await client.database(o.credential.database).container("profiles").item(oid, oid).read<{ name: string; bio: string; tenant: string }>();
     box.replaceChildren(el("p", `${resource?.name} (${resource?.tenant}): ${resource?.bio}`, "granted"), el("p", "Read straight from Cosmos with the resource token (partition = your oid).", "muted"));
   } catch (e) {
     box.replaceChildren(el("p", `Cosmos refused: ${(e as Error).message}`, "denied"));
   }
 }
 
-async function useImage(c: Credential | undefined, d: Denied | undefined): Promise<void> {
+async function useImage(broker: BrokerClient, o: Outcome, path: string): Promise<void> {
   const box = $("image");
-  if (!c) return void box.replaceChildren(el("p", `No signed URL: ${d?.reason ?? "denied"}.`, "denied"));
+  if (!o.ok) return void box.replaceChildren(el("p", `No signed URL: ${o.reason}.`, "denied"));
   const img = document.createElement("img");
-  img.src = c.url!;
+  img.src = await broker.signedUrl(path); // cached: the credential above
   img.alt = "Your tenant's logo, served through the signed CDN URL";
   img.width = 240;
   img.height = 96;
