@@ -42,7 +42,7 @@ describe("token-broker policy check", () => {
   it("passes the example policy and summarises it", async () => {
     const r = await run(["policy", "check", "policies/"]);
     expect(r.code).toBe(0);
-    expect(r.out).toBe("ok: policies/policy.yaml: 4 roles, 1 issuer(s), environments dev, prod, pr-<n>, 1 test file(s)");
+    expect(r.out).toBe("ok: policies/policy.yaml: 4 roles, 2 issuer(s), environments local, dev, prod, pr-<n>, 1 test file(s)");
   });
 
   it("reports every error with file:line:column and a hint, and exits 1", async () => {
@@ -76,7 +76,7 @@ describe("token-broker policy check", () => {
     expect((await run(["policy", "compile"])).code).toBe(2);
     expect((await run(["policy", "frobnicate"])).code).toBe(2);
     expect((await run(["policy", "check", "--no-such-flag"])).code).toBe(2);
-    expect((await run(["policy", "compile", "--env", "staging"])).err).toContain("unknown environment 'staging'; known: dev, prod, pr-<n>");
+    expect((await run(["policy", "compile", "--env", "staging"])).err).toContain("unknown environment 'staging'; known: local, dev, prod, pr-<n>");
   });
 });
 
@@ -86,7 +86,7 @@ describe("token-broker policy test", () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/✔ \[prod\] support reads any tenant's documents in production/);
     expect(r.out).toMatch(/✔ \[pr-4711\] support has no access at all outside production/);
-    expect(r.out.split("\n").at(-1)).toBe("22 passed, 0 failed");
+    expect(r.out.split("\n").at(-1)).toBe("28 passed, 0 failed");
   });
 
   it("fails when the policy stops doing what a test expects, and says what differs", async () => {
@@ -156,7 +156,7 @@ describe("token-broker policy diff", () => {
     const md = r.out;
     expect(md).toContain("## Access policy diff: `main:policies` → `policies`");
     expect(md).toContain("**Access widens**");
-    expect(md).toContain("### Environments `dev`, `pr-1`");
+    expect(md).toContain("### Environments `local`, `dev`, `pr-1`");
     expect(md).toContain("### Environment `prod`");
     expect(md).toContain("**role editor**\n- ⬆ widens: Cosmos `documents`: partition `${claims.tid}` → `(whole container)` (every partition)\n- ⬇ narrows: Fluid documents `*`: loses scopes summary:write\n- ⬆ widens: CDN `/tenants/${claims.tid}/`: ttl 15m → 1h");
     expect(md).toContain("**role admin**\n- ⬇ narrows: Fluid documents `*`: loses scopes summary:write\n- ⬆ widens: Cosmos `documents`: partition `${claims.tid}` → `(whole container)` (every partition)");
@@ -178,7 +178,7 @@ describe("token-broker policy diff", () => {
     const r = await run(["policy", "diff", "main~1", "main", "--fail-on-widen"], dir);
     expect(r.code).toBe(3);
     expect(r.out).toBe(
-      "## Access policy diff: `main~1:policies` → `main:policies`\n\n**Access widens** (1 widening, 0 narrowing).\n\n### Environments `dev`, `prod`, `pr-1`\n\n**CDN edge /tenants/**\n- ⬆ widens: countries no longer denied: IR",
+      "## Access policy diff: `main~1:policies` → `main:policies`\n\n**Access widens** (1 widening, 0 narrowing).\n\n### Environments `local`, `dev`, `prod`, `pr-1`\n\n**CDN edge /tenants/**\n- ⬆ widens: countries no longer denied: IR",
     );
   });
 
