@@ -168,7 +168,7 @@ describe("token-broker policy diff", () => {
 
     const json = JSON.parse((await run(["policy", "diff", "main", "policies", "--json"], dir)).out);
     expect(json.widens).toBe(true);
-    expect(json.groups.map((g: { environments: string[] }) => g.environments)).toEqual([["dev", "pr-1"], ["prod"]]);
+    expect(json.groups.map((g: { environments: string[] }) => g.environments)).toEqual([["local", "dev", "pr-1"], ["prod"]]);
   });
 
   it("compares two committed revisions", async () => {
