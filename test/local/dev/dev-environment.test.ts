@@ -14,6 +14,7 @@ import { freshPorts, groupAlive, interrupt, killGroup, portOpen, ROOT, startDev,
 
 let run: DevRun;
 let readyMs = 0;
+let firstNote = "";
 
 beforeAll(async () => {
   run = await startDev(await freshPorts());
@@ -35,6 +36,14 @@ it("is ready, with its banner, in under 20 s from the spawn of `npm run dev`", (
   expect(run.output()).toContain("STAND-IN");
   expect(run.output()).toMatch(/personas[\s\S]*reader[\s\S]*editor[\s\S]*admin[\s\S]*support[\s\S]*outsider[\s\S]*fabrikam/);
   expect(readyMs).toBeLessThan(20_000);
+});
+
+it("serves where everything runs at /dev/config", async () => {
+  const config = (await (await fetch(`${demo()}/dev/config`)).json()) as { broker: string; fluid: { noteId: string }; cosmos: { standIn: boolean } };
+  expect(config.broker).toBe(`http://127.0.0.1:${run.ports.broker}`);
+  expect(config.cosmos.standIn).toBe(true);
+  firstNote = config.fluid.noteId;
+  expect(firstNote).toMatch(/\S/);
 });
 
 describe("the demo tour", () => {
@@ -113,3 +122,17 @@ it("stops every child and frees every port on Ctrl-C", async () => {
   for (const p of Object.values(run.ports)) expect(await portOpen(p)).toBe(false);
   expect(groupAlive(run)).toBe(false);
 }, 30_000);
+
+it("starts again on the same ports, reusing nothing of the first run", async () => {
+  const again = await startDev(run.ports, run.policyDir);
+  try {
+    await again.waitFor(READY_LINE, 60_000);
+    const config = (await (await fetch(`http://127.0.0.1:${run.ports.demo}/dev/config`)).json()) as { fluid: { noteId: string } };
+    // A fresh Fluid service (new storage, new keys): the first run's note does not exist here.
+    expect(config.fluid.noteId).not.toBe(firstNote);
+  } finally {
+    await interrupt(again);
+    killGroup(again);
+  }
+  for (const p of Object.values(run.ports)) expect(await portOpen(p)).toBe(false);
+}, 90_000);
