@@ -33,7 +33,7 @@ function generatePolicy(roles: number): string {
     "    audiences: [api://bench]",
     "    claims:",
     "      sub: { type: string }",
-    "      tid: { type: string }",
+    "      tid: { type: string, pattern: \"[a-z0-9]{1,36}\" }",
     "      roles: { type: \"string[]\" }",
     "      groups: { type: \"string[]\" }",
     "resources:",

@@ -80,6 +80,42 @@ describe("token-broker policy check", () => {
   });
 });
 
+describe("issue 7.1 template collisions: policy check on a copy of the example", () => {
+  // The example with tenant-scoped Fluid documents, as `policy check` used to recommend.
+  const withTenantDocuments = (tid: string) => {
+    const dir = gitRepoWithPolicies();
+    edit(dir, (t) =>
+      t
+        .replace('      - fluid: { documents: "*", scopes: [doc:read], ttl: 1h }', '      - fluid: { documents: "${claims.tid}-*", scopes: [doc:read], ttl: 1h }')
+        .replace("      tid: { type: string, format: uuid }", `      tid: ${tid}`),
+    );
+    return dir;
+  };
+
+  it("fails with the position, two colliding values and the fix when tid is a plain string (the real binary)", () => {
+    const dir = withTenantDocuments("{ type: string }");
+    let failure: { status: number; stdout: string } | undefined;
+    try {
+      execFileSync(process.execPath, [join(ROOT, "lib", "cli", "token-broker.cjs"), "policy", "check", "policies/"], { cwd: dir, encoding: "utf8", stdio: "pipe" });
+    } catch (e) {
+      failure = e as { status: number; stdout: string };
+    }
+    expect(failure?.status).toBe(1);
+    expect(failure?.stdout).toBe(
+      "policies/policy.yaml:47:30 error E_TEMPLATE_AMBIGUOUS: claim 'tid' (a plain string) may contain '-', the separator after ${claims.tid}, " +
+        "so where its value ends is not fixed: tid 'contoso' and tid 'contoso-evil' both reach 'contoso-evil-doc1'\n" +
+        "  hint: declare 'tid' with a pattern that excludes '-' (e.g. \"^[a-z0-9]{1,36}$\") or with a fixed length (format: uuid, or a pattern " +
+        "such as \"^[0-9a-f]{32}$\"); or separate with a character no claim value can hold, such as '/'\n1 error(s)\n",
+    );
+  });
+
+  it("passes when tid is declared format: uuid", async () => {
+    const r = await run(["policy", "check", "policies/"], withTenantDocuments("{ type: string, format: uuid }"));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("ok: policies/policy.yaml");
+  });
+});
+
 describe("token-broker policy test", () => {
   it("runs the example's tests in every environment", async () => {
     const r = await run(["policy", "test"]);
@@ -158,17 +194,42 @@ describe("token-broker policy diff", () => {
     expect(md).toContain("**Access widens**");
     expect(md).toContain("### Environments `local`, `dev`, `pr-1`");
     expect(md).toContain("### Environment `prod`");
-    expect(md).toContain("**role editor**\n- ⬆ widens: Cosmos `documents`: partition `${claims.tid}` → `(whole container)` (every partition)\n- ⬇ narrows: Fluid documents `*`: loses scopes summary:write\n- ⬆ widens: CDN `/tenants/${claims.tid}/`: ttl 15m → 1h");
-    expect(md).toContain("**role admin**\n- ⬇ narrows: Fluid documents `*`: loses scopes summary:write\n- ⬆ widens: Cosmos `documents`: partition `${claims.tid}` → `(whole container)` (every partition)");
-    expect(md).toContain("**role support**\n- ⬆ widens: Cosmos `documents`: ttl 30m → 1h");
+    // Effective access (issue 7.2): what each role can obtain, inherited grants included.
+    expect(md).toContain(
+      "**role editor**\n- ⬆ widens: gains Cosmos `documents` (every partition): all, 1h\n" +
+        "- ⬇ narrows: Fluid documents `*`: doc:read doc:write summary:write, 1h → doc:read doc:write, 1h\n" +
+        "- ⬆ widens: CDN `/tenants/${claims.tid}/`: 15m → 1h",
+    );
+    // admin#0 still grants summary:write, but for 30m: what admin loses is summary:write for longer than 30m.
+    expect(md).toContain(
+      "**role admin**\n- ⬇ narrows: Fluid documents `*`: doc:read doc:write summary:write, 1h → " +
+        "doc:read doc:write summary:write, 30m | doc:read doc:write, 1h (no longer doc:read doc:write summary:write, 1h)\n" +
+        "- ⬆ widens: gains Cosmos `documents` (every partition): all, 1h",
+    );
+    expect(md).toContain("**role support**\n- ⬆ widens: Cosmos `documents` (every partition): read, 30m → read, 1h");
     expect(md.indexOf("**role support**")).toBeGreaterThan(md.indexOf("### Environment `prod`"));
-    expect(md).toContain("**role reader**\n- ⬆ widens: CDN `/tenants/${claims.tid}/`: ttl 15m → 1h");
-    expect(md).toContain('**role auditor**\n- ⬆ widens: **new role** for callers where roles contains "Docs.Auditor"\n- ⬆ widens: gains Cosmos `profiles` partition `(whole container)`, read, 15m');
+    expect(md).toContain("**role reader**\n- ⬆ widens: CDN `/tenants/${claims.tid}/`: 15m → 1h");
+    expect(md).toContain('**role auditor**\n- ⬆ widens: **new role** for callers where roles contains "Docs.Auditor"\n- ⬆ widens: gains Cosmos `profiles` (every partition): read, 15m');
     expect(md).toContain("**CDN edge /tenants/**\n- ⬇ narrows: countries now denied: CU\n- ⬆ widens: countries no longer denied: IR");
 
     const json = JSON.parse((await run(["policy", "diff", "main", "policies", "--json"], dir)).out);
     expect(json.widens).toBe(true);
     expect(json.groups.map((g: { environments: string[] }) => g.environments)).toEqual([["local", "dev", "pr-1"], ["prod"]]);
+    // The typed access change a PR-comment renderer builds on (README "policy diff").
+    expect(json.groups[0].changes).toContainEqual({
+      scope: "role editor",
+      role: "editor",
+      direction: "widens",
+      text: "gains Cosmos `documents` (every partition): all, 1h",
+      access: {
+        backend: "cosmos",
+        target: "Cosmos `documents` (every partition)",
+        before: [],
+        after: [{ backend: "cosmos", access: "all", ttlSeconds: 3600 }],
+        gained: [{ backend: "cosmos", access: "all", ttlSeconds: 3600 }],
+        lost: [],
+      },
+    });
   });
 
   it("compares two committed revisions", async () => {
@@ -188,6 +249,6 @@ describe("token-broker policy diff", () => {
     const r = await run(["policy", "diff", "HEAD", "policies", "--fail-on-widen", "--env", "prod"], dir);
     expect(r.code).toBe(0);
     expect(r.out).toContain("Access only narrows or stays the same (3 narrowing).");
-    expect(r.out).toContain("- ⬇ narrows: CDN `/tenants/${claims.tid}/`: ttl 15m → 5m");
+    expect(r.out).toContain("- ⬇ narrows: CDN `/tenants/${claims.tid}/`: 15m → 5m");
   });
 });

@@ -22,7 +22,7 @@ issuers:
     issuer: ${issuer}
     audiences: [api://broker]
     algorithms: [RS256]
-    claims: { sub: { type: string }, tid: { type: string, pattern: "[a-z0-9-]{1,40}" }, name: { type: string }, roles: { type: "string[]" } }
+    claims: { sub: { type: string }, tid: { type: string, pattern: "[a-z0-9]{1,40}" }, name: { type: string }, roles: { type: "string[]" } }
 resources:
   fluid: {}
   cosmos: { database: db, containers: { items: { partitionKey: /tenantId } } }

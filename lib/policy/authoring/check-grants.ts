@@ -6,7 +6,7 @@ import { formatDuration, parseDuration } from "./duration";
 import { BACKEND_TTL_LIMIT, MIN_TTL_SECONDS } from "../runtime/limits";
 import type { GrantSource, PolicyDocument, RoleSource } from "./source-types";
 import { closest } from "./spelling";
-import { parseTemplate } from "../runtime/template";
+import { nonAsciiReason, parseTemplate } from "../runtime/template";
 import type { JsonPath } from "./yaml-source";
 
 export function checkGrants(doc: PolicyDocument, c: Checker): void {
@@ -38,6 +38,13 @@ function checkGrant(doc: PolicyDocument, role: RoleSource, grant: GrantSource, a
   const templateField = type === "cosmos" ? "partitionKey" : type === "fluid" ? "documents" : "prefix";
   const template = body[templateField] as string | undefined;
   if (template !== undefined) checkTemplateClaims(doc, role, template, [...where, templateField], c);
+  // Resource names are ASCII; a lookalike (U+FF0E, U+FF0F, U+2025) in the policy itself is refused like one in a
+  // claim value or a request, never normalized into a scope (issue 7, item 5).
+  const unicode = template === undefined ? undefined : nonAsciiReason(template);
+  if (unicode) {
+    const offset = [...template!].findIndex((ch) => ch.charCodeAt(0) > 0x7f);
+    c.report("E_TEMPLATE", [...where, templateField], `${templateField} ${unicode}`, "write it in ASCII", { offset });
+  }
 
   if (type === "cosmos") {
     const cosmos = doc.resources?.cosmos;
@@ -101,7 +108,9 @@ function checkDocumentPattern(pattern: string, at: JsonPath, c: Checker): void {
     const after = parsed.parts[i + 1];
     const touches = (before && "text" in before && before.text.endsWith("*")) || (after && "text" in after && after.text.startsWith("*"));
     if (touches) {
-      c.report("E_TEMPLATE", at, `'*' directly beside \${${p.ref}.${p.name}} lets one caller's value match another caller's documents`, `put a separator between them, e.g. \${${p.ref}.${p.name}}-*`, { offset: p.start });
+      const ref = `\${${p.ref}.${p.name}}`;
+      const fix = `put a separator between them, e.g. ${ref}-*, with '${p.name}' declared so it cannot hold '-' (format: uuid, or a pattern without '-')`;
+      c.report("E_TEMPLATE", at, `'*' directly beside ${ref} lets one caller's value match another caller's documents`, fix, { offset: p.start });
     }
   });
 }

@@ -7,6 +7,7 @@ import { checkOrigins } from "./check-origins";
 import { checkReferences } from "./check-references";
 import { checkResources } from "./check-resources";
 import { checkRoles } from "./check-roles";
+import { checkTemplateCollisions } from "./check-template-collisions";
 import { representativeEnvironments } from "./environments";
 import type { PolicyDiagnostic } from "./errors";
 import type { PolicyBundle } from "./load";
@@ -21,6 +22,7 @@ export function checkBundle(bundle: PolicyBundle): PolicyDiagnostic[] {
   checkIssuerEnvironments(doc, entries, c);
   checkRoles(doc, envs, c);
   checkGrants(doc, c);
+  checkTemplateCollisions(doc, c);
   checkResources(doc, envs, c);
   const origins = new Checker(bundle.environments.source);
   checkOrigins(bundle.environments.path, entries, origins);

@@ -4,6 +4,7 @@
  */
 import { canonicalJson, sha256Hex } from "./canonical-json";
 import { checkBundle } from "./check";
+import { roleClaimShapes, withFixedLengths } from "./check-template-collisions";
 import { defaultSubject } from "./check-issuers";
 import { parseDuration } from "./duration";
 import { resolveEnvironment, type ResolvedEnvironment } from "./environments";
@@ -22,7 +23,7 @@ import {
   type RuntimeConfig,
 } from "../runtime/runtime-config";
 import type { ConditionSource, GrantSource, PolicyDocument, RoleSource, Scalar } from "./source-types";
-import { globToRegExpSource, resolveEnv, substituteEnv, UUID_PATTERN } from "../runtime/template";
+import { globToRegExpSource, resolveEnv, substituteEnv, UUID_PATTERN, type TemplatePart } from "../runtime/template";
 
 export interface CompiledPolicy {
   config: RuntimeConfig;
@@ -126,11 +127,14 @@ function flattenGrants(doc: PolicyDocument, role: string, present: Set<string>, 
   const visit = (name: string) => {
     if (visited.has(name) || !present.has(name)) return;
     visited.add(name);
+    // Claims are judged by the issuers of the role that declares the grant, as the check judged them.
+    const shapes = roleClaimShapes(doc, doc.roles[name]);
+    const fixLengths = (parts: TemplatePart[]) => withFixedLengths(parts, shapes);
     (doc.roles[name].grants ?? []).forEach((g, i) => {
       const key = canonicalJson(g);
       if (seenGrants.has(key)) return;
       seenGrants.add(key);
-      out.push(compileGrant(g, `${name}#${i}`, env));
+      out.push(compileGrant(g, `${name}#${i}`, env, fixLengths));
     });
     for (const parent of doc.roles[name].inherits ?? []) visit(parent);
   };
@@ -138,24 +142,31 @@ function flattenGrants(doc: PolicyDocument, role: string, present: Set<string>, 
   return out;
 }
 
-function compileGrant(g: GrantSource, id: string, env: ResolvedEnvironment): CompiledGrant {
+function compileGrant(
+  g: GrantSource,
+  id: string,
+  env: ResolvedEnvironment,
+  fix: (p: TemplatePart[]) => TemplatePart[],
+): CompiledGrant {
   if ("cosmos" in g) {
     const s = g.cosmos;
     return {
       type: "cosmos",
       id,
       container: s.container,
-      partitionKey: s.partitionKey === undefined ? null : resolveEnv(s.partitionKey, env.values),
+      partitionKey: s.partitionKey === undefined ? null : fix(resolveEnv(s.partitionKey, env.values)),
       access: s.access,
       ttlSeconds: parseDuration(s.ttl)!,
     };
   }
   if ("fluid" in g) {
     const s = g.fluid;
-    return { type: "fluid", id, documents: resolveEnv(s.documents, env.values), create: s.create ?? false, scopes: [...s.scopes].sort(), ttlSeconds: parseDuration(s.ttl)! };
+    const documents = fix(resolveEnv(s.documents, env.values));
+    return { type: "fluid", id, documents, create: s.create ?? false, scopes: [...s.scopes].sort(), ttlSeconds: parseDuration(s.ttl)! };
   }
   const s = g.cdn;
-  return { type: "cdn", id, prefix: resolveEnv(s.prefix, env.values), bindClientIp: s.bindClientIp ?? false, protocol: s.protocol ?? "https", ttlSeconds: parseDuration(s.ttl)! };
+  const prefix = fix(resolveEnv(s.prefix, env.values));
+  return { type: "cdn", id, prefix, bindClientIp: s.bindClientIp ?? false, protocol: s.protocol ?? "https", ttlSeconds: parseDuration(s.ttl)! };
 }
 
 /** See RoleIndex. A role is listed under every (claim, value) in its necessary keys, else tested every time. */

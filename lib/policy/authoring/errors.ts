@@ -18,6 +18,7 @@ export type DiagnosticCode =
   | "E_TTL_LIMIT" // a TTL above the backend's limit (never silently clamped)
   | "E_DURATION"
   | "E_TEMPLATE" // a template that is malformed or could yield an empty or wider scope
+  | "E_TEMPLATE_AMBIGUOUS" // two different claim values could yield overlapping scopes (README "Template collisions")
   | "E_ENV_VALUE" // ${env.x} not defined by an environment
   | "E_ENVIRONMENT" // the environments section itself is wrong
   | "E_ORIGIN" // an allowed web origin the environment's stage does not permit (http or a pattern outside development)

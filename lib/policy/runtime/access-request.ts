@@ -3,7 +3,7 @@
  * refused, and an error names the JSON pointer and the rule, never the offending value.
  */
 import type { CosmosAccess, FluidScope } from "./runtime-config";
-import { unsafeValueReason } from "./template";
+import { nonAsciiReason, unsafeValueReason } from "./template";
 
 export type AccessRequest =
   | { type: "cosmos"; container: string; partitionKey?: string; access?: CosmosAccess; ttl?: number }
@@ -81,6 +81,10 @@ function parseOne(item: unknown, at: string): AccessRequest {
 function cdnPath(value: unknown, at: string): string {
   if (typeof value !== "string" || !value.startsWith("/")) throw new AccessRequestError(at, "must be a string starting with '/'");
   if (value.length > MAX_PATH) throw new AccessRequestError(at, `must be at most ${MAX_PATH} characters`);
+  // Checked on the whole path before splitting: a fullwidth '/' (U+FF0F) is not a segment break here but may be
+  // one after a layer applies NFKC, and U+2025 may become '..'. Refused, never normalized (issue 7, item 5).
+  const unicode = nonAsciiReason(value);
+  if (unicode) throw new AccessRequestError(at, `must be ASCII: it ${unicode}`);
   const segments = value.slice(1).split("/");
   segments.forEach((s, i) => {
     const last = i === segments.length - 1;

@@ -5,7 +5,8 @@
  */
 import type { TemplatePart } from "./template";
 
-export const RUNTIME_CONFIG_FORMAT = "azure-token-broker/runtime-config@1";
+// @2: a claim part may carry `length` (template collisions, issue 7.1), which an @1 broker would ignore.
+export const RUNTIME_CONFIG_FORMAT = "azure-token-broker/runtime-config@2";
 
 export type Stage = "ephemeral" | "development" | "production";
 export type Scalar = string | number | boolean;

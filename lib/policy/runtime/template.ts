@@ -6,7 +6,12 @@
  * when they hold a character that means something to a path, a pattern or a list.
  */
 
-export type TemplatePart = string | { claim: string };
+/**
+ * A compiled template piece. `length` is set on a claim whose end the template cannot otherwise mark (it is
+ * followed by a separator its declaration allows, or by another claim): the check proved the declared value has
+ * this fixed length, and the evaluator refuses any other length, so one caller's value never runs into the next part.
+ */
+export type TemplatePart = string | { claim: string; length?: number };
 
 export interface ParsedTemplate {
   parts: ({ text: string } | { ref: "claims" | "env" | "request"; name: string; start: number })[];
@@ -40,6 +45,7 @@ export function resolveEnv(text: string, values: Record<string, string | number 
   const out: TemplatePart[] = [];
   for (const p of parseTemplate(text).parts) {
     const piece: TemplatePart = "text" in p ? p.text : p.ref === "env" ? String(values[p.name]) : { claim: p.name };
+    if (piece === "") continue; // an empty env value: the parts around it meet (the evaluator relies on no "" part)
     const prev = out[out.length - 1];
     if (typeof piece === "string" && typeof prev === "string") out[out.length - 1] = prev + piece;
     else out.push(piece);
@@ -58,7 +64,10 @@ export function substituteEnv(text: string, values: Record<string, string | numb
 /**
  * Why a claim value may not be used in a template, or undefined when it is safe.
  * Rejected: empty; longer than 256; `/` `\` (path), `..` (traversal), `,` (lists), `*` `?` (patterns),
- * `#` `%` (URL fragment and escapes), `&` `=` `+` (query strings and SAS), quotes, whitespace and control characters.
+ * `#` `%` (URL fragment and escapes), `&` `=` `+` (query strings and SAS), quotes, whitespace and control characters;
+ * and any non-ASCII character: resource names here are ASCII, and lookalikes such as U+FF0F (fullwidth '/'),
+ * U+FF0E (fullwidth '.') or U+2025 ('‥') become '/' or '..' under NFKC, which some layer may apply. They are
+ * refused, never normalized into a scope.
  */
 export function unsafeValueReason(value: string): string | undefined {
   if (value.length === 0) return "is empty";
@@ -67,18 +76,36 @@ export function unsafeValueReason(value: string): string | undefined {
   // eslint-disable-next-line no-control-regex
   const bad = /[/\\,*?#%&=+"'`<>\s\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(value);
   if (bad) return bad[0].trim() === "" || bad[0].charCodeAt(0) < 32 ? "contains whitespace or a control character" : `contains '${bad[0]}'`;
-  return undefined;
+  return nonAsciiReason(value);
+}
+
+/** The reason a resource name holding non-ASCII text is refused (shared with CDN paths), or undefined when ASCII. */
+export function nonAsciiReason(value: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\u0000-\u007f]*$/.test(value)) return undefined;
+  if (value.normalize("NFKC") !== value) {
+    return "contains a Unicode character that NFKC normalization changes (a lookalike such as a fullwidth '.' or '/')";
+  }
+  return "contains a non-ASCII character; resource names are ASCII";
+}
+
+/** Whether a claim value may ever hold this character (the template check's notion of a separator). */
+export function mayAppearInValue(ch: string): boolean {
+  return unsafeValueReason(ch) === undefined;
 }
 
 export type ClaimValues = Readonly<Record<string, unknown>>;
 
 /**
  * Expands compiled template parts with claim values. Returns the reason (never the value) when a claim is missing,
- * not a string or number, or unsafe.
+ * not a string or number, or unsafe. Defence in depth against template collisions (the check proves them absent):
+ * a value must not contain the separator that follows it in the template, so `${claims.tid}-*` never lets tenant
+ * `contoso` reach `contoso-evil-doc`; where the check relied on a fixed length instead, the length must match.
  */
 export function expandTemplate(parts: readonly TemplatePart[], claims: ClaimValues): { value: string } | { claim: string; reason: string } {
   let value = "";
-  for (const part of parts) {
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
     if (typeof part === "string") {
       value += part;
       continue;
@@ -89,6 +116,23 @@ export function expandTemplate(parts: readonly TemplatePart[], claims: ClaimValu
     const text = String(raw);
     const unsafe = unsafeValueReason(text);
     if (unsafe) return { claim: part.claim, reason: unsafe };
+    const next = parts[i + 1];
+    if (part.length !== undefined) {
+      if (text.length !== part.length) {
+        return { claim: part.claim, reason: `is not ${part.length} characters long, as the template requires` };
+      }
+    } else if (typeof next === "string") {
+      // A Fluid wildcard right after a value would let tenant "ab" match tenant "abc"'s documents.
+      if (next[0] === "*") {
+        return { claim: part.claim, reason: "is followed directly by a wildcard in the template, so its end is not fixed" };
+      }
+      if (text.includes(next[0])) {
+        return { claim: part.claim, reason: `contains '${next[0]}', the separator that follows it in the template` };
+      }
+    } else if (next !== undefined) {
+      const reason = "is followed directly by another claim in the template, so its end is not fixed";
+      return { claim: part.claim, reason };
+    }
     value += text;
   }
   return { value };
