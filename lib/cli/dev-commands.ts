@@ -1,7 +1,12 @@
 /** `token-broker dev token <persona>`: a persona's OIDC access token from the running local environment's issuer. */
 import { fetchDevConfig, personaToken } from "../local/dev/dev-client";
 
-export async function runDevCommand(command: string, args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+export async function runDevCommand(
+  command: string,
+  args: string[],
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
   const persona = args.find((a) => !a.startsWith("--"));
   if (command !== "token" || !persona) {
     err("usage: token-broker dev token <persona> [--port <demo page port>]   (personas: see the `npm run dev` banner)");

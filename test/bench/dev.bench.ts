@@ -30,9 +30,13 @@ async function main(): Promise<void> {
     base.push(performance.now() - t0);
     await t.stop();
   }
-  console.log(`\nnpm run dev time to ready: median of ${RUNS}, node ${process.version}, ${cpus().length} cores, load average at start ${loads.map((l) => l.toFixed(1)).join(" / ")}\n`);
+  console.log(
+    `\nnpm run dev time to ready: median of ${RUNS}, node ${process.version}, ${cpus().length} cores, load average at start ${loads.map((l) => l.toFixed(1)).join(" / ")}\n`,
+  );
   console.log("| measure | seconds | target |\n| --- | --- | --- |");
-  console.log(`| npm run dev, spawn to banner (runs: ${dev.map((x) => (x / 1000).toFixed(1)).join(", ")}) | ${(median(dev) / 1000).toFixed(1)} | < 20 |`);
+  console.log(
+    `| npm run dev, spawn to banner (runs: ${dev.map((x) => (x / 1000).toFixed(1)).join(", ")}) | ${(median(dev) / 1000).toFixed(1)} | < 20 |`,
+  );
   console.log(`| baseline: tinylicious alone, spawn to HTTP | ${(median(base) / 1000).toFixed(1)} | |`);
 }
 

@@ -12,7 +12,11 @@ describe("the local environment", () => {
     const { config } = compileExample("local");
     expect(config.environment).toEqual({ name: "local", stage: "development" });
     expect(config.issuers.map((i) => [i.name, i.issuers])).toEqual([["local", ["http://127.0.0.1:7071"]]]);
-    expect(config.issuers[0]).toMatchObject({ audiences: ["api://token-broker-local"], subjectClaim: "oid", algorithms: ["RS256"] });
+    expect(config.issuers[0]).toMatchObject({
+      audiences: ["api://token-broker-local"],
+      subjectClaim: "oid",
+      algorithms: ["RS256"],
+    });
     // support is a production-only role: the support persona gets nothing locally.
     expect(config.roles.map((r) => r.name)).toEqual(["reader", "editor", "admin"]);
   });
@@ -27,13 +31,24 @@ describe("the local environment", () => {
       expect(infra.issuers.map((i) => i.name)).not.toContain("local");
       expect(JSON.stringify(config)).not.toContain("127.0.0.1");
     }
-    expect(compileExample("prod").config.issuers.map((i) => i.issuers)).toEqual([["https://login.microsoftonline.com/6a1b2c3d-0000-4000-8000-00000000f001/v2.0"]]);
+    expect(compileExample("prod").config.issuers.map((i) => i.issuers)).toEqual([
+      ["https://login.microsoftonline.com/6a1b2c3d-0000-4000-8000-00000000f001/v2.0"],
+    ]);
   });
 
   it("a new port for the local issuer changes the local config only", () => {
     const bundle = example();
     const local = bundle.environments.entries.local;
-    const moved = { ...bundle, environments: { ...bundle.environments, entries: { ...bundle.environments.entries, local: { ...local, values: { ...local.values, localIssuer: "http://127.0.0.1:9999" } } } } };
+    const moved = {
+      ...bundle,
+      environments: {
+        ...bundle.environments,
+        entries: {
+          ...bundle.environments.entries,
+          local: { ...local, values: { ...local.values, localIssuer: "http://127.0.0.1:9999" } },
+        },
+      },
+    };
     expect(compilePolicy(moved, "local").config.issuers[0].issuers).toEqual(["http://127.0.0.1:9999"]);
     expect(compilePolicy(moved, "prod").config).toEqual(compileExample("prod").config);
   });
@@ -56,8 +71,11 @@ environments:
 `;
     expect(diagnose(filesInMemory(policy("environments: [local]")))).toEqual([]);
     const everywhere = diagnose(filesInMemory(policy("algorithms: [RS256]")));
-    expect(everywhere.map((d) => [d.code, d.line, d.column, d.message])).toContainEqual(
-      ["E_ENV_VALUE", 6, 14, "'${env.idpUrl}' is not defined for environment 'prod'"],
-    );
+    expect(everywhere.map((d) => [d.code, d.line, d.column, d.message])).toContainEqual([
+      "E_ENV_VALUE",
+      6,
+      14,
+      "'${env.idpUrl}' is not defined for environment 'prod'",
+    ]);
   });
 });

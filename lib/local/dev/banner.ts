@@ -13,7 +13,10 @@ export function banner(env: DevEnvironment, startedInMs: number): string {
     ["OIDC issuer", `${u.issuer}   (oidc-provider; audience ${env.audience})`],
     ["Fluid", `${u.fluid}   (tinylicious, HMAC + expiry checked; shared note ${env.noteId})`],
     ["CDN edge", `${u.cdn}   (plays Front Door) -> origin ${u.storage} (azurite, https)`],
-    ["Cosmos", `${u.cosmos}   ${env.cosmosIsStandIn ? "(STAND-IN: the REST contract double, not Cosmos DB; set COSMOS_ENDPOINT and COSMOS_KEY for a real account)" : "(the account in COSMOS_ENDPOINT)"}`],
+    [
+      "Cosmos",
+      `${u.cosmos}   ${env.cosmosIsStandIn ? "(STAND-IN: the REST contract double, not Cosmos DB; set COSMOS_ENDPOINT and COSMOS_KEY for a real account)" : "(the account in COSMOS_ENDPOINT)"}`,
+    ],
     ["policy", `policies/ for \`${config.environment.name}\`, ${config.policyHash}   (watched: save to reload)`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

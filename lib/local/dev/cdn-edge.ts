@@ -6,7 +6,11 @@
 import { createServer, type Server } from "node:http";
 import { request } from "node:https";
 
-export async function startCdnEdge(port: number, originContainerUrl: string, ca: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function startCdnEdge(
+  port: number,
+  originContainerUrl: string,
+  ca: string,
+): Promise<{ url: string; close(): Promise<void> }> {
   const origin = new URL(originContainerUrl);
   const server: Server = createServer((req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") return void res.writeHead(405, { allow: "GET, HEAD" }).end();

@@ -18,7 +18,12 @@ import { SAMPLE_ASSETS } from "./sample-assets";
 
 type Current = () => { config: RuntimeConfig; verifier: TokenVerifier; error?: string };
 
-export async function startDemoServer(port: number, env: DevEnvironment, current: Current, script: Promise<string>): Promise<{ close(): Promise<void> }> {
+export async function startDemoServer(
+  port: number,
+  env: DevEnvironment,
+  current: Current,
+  script: Promise<string>,
+): Promise<{ close(): Promise<void> }> {
   const html = readFileSync(join(__dirname, "page", "index.html"), "utf8");
   const js = await script;
   const server = createServer((req, res) => {
@@ -26,8 +31,14 @@ export async function startDemoServer(port: number, env: DevEnvironment, current
   });
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", "http://dev").pathname;
-    if (req.method === "GET" && path === "/") return void res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" }).end(html);
-    if (req.method === "GET" && path === "/demo.js") return void res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" }).end(js);
+    if (req.method === "GET" && path === "/")
+      return void res
+        .writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" })
+        .end(html);
+    if (req.method === "GET" && path === "/demo.js")
+      return void res
+        .writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" })
+        .end(js);
     if (req.method === "GET" && path === "/dev/config") return send(res, 200, config(env, current()));
     if (req.method === "POST" && path === "/dev/explain") return explainRoute(req, res, current());
     send(res, 404, { title: "not found" });
@@ -44,9 +55,22 @@ function config(env: DevEnvironment, c: ReturnType<Current>) {
     broker: env.urls.broker,
     fluid: { endpoint: env.urls.fluid, tenantId: FLUID_TENANT, noteId: env.noteId },
     cosmos: { endpoint: env.urls.cosmos, standIn: env.cosmosIsStandIn },
-    cdn: { edge: env.urls.cdn, assets: SAMPLE_ASSETS.map((a) => a.path), logo: { contoso: `/tenants/${tenantOf("contoso")}/logo.svg`, fabrikam: `/tenants/${tenantOf("fabrikam")}/logo.svg` } },
+    cdn: {
+      edge: env.urls.cdn,
+      assets: SAMPLE_ASSETS.map((a) => a.path),
+      logo: {
+        contoso: `/tenants/${tenantOf("contoso")}/logo.svg`,
+        fabrikam: `/tenants/${tenantOf("fabrikam")}/logo.svg`,
+      },
+    },
     policy: { hash: c.config.policyHash, environment: c.config.environment.name, error: c.error ?? null },
-    personas: PERSONAS.map((p) => ({ id: p.id, label: p.label, expect: p.expect, tenant: p.tenant, oid: p.claims.oid })),
+    personas: PERSONAS.map((p) => ({
+      id: p.id,
+      label: p.label,
+      expect: p.expect,
+      tenant: p.tenant,
+      oid: p.claims.oid,
+    })),
   };
 }
 
@@ -78,5 +102,10 @@ function body(req: IncomingMessage): Promise<string> {
 
 function send(res: ServerResponse, status: number, value: unknown): void {
   const problem = status >= 400;
-  res.writeHead(status, { "content-type": problem ? "application/problem+json" : "application/json", "cache-control": "no-store" }).end(JSON.stringify(problem ? { status, ...(value as object) } : value));
+  res
+    .writeHead(status, {
+      "content-type": problem ? "application/problem+json" : "application/json",
+      "cache-control": "no-store",
+    })
+    .end(JSON.stringify(problem ? { status, ...(value as object) } : value));
 }

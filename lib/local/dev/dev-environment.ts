@@ -55,10 +55,15 @@ export async function startDevEnvironment(o: DevOptions): Promise<DevEnvironment
   }
 }
 
-async function start(o: DevOptions, stops: (() => Promise<void> | void)[], stop: () => Promise<void>): Promise<DevEnvironment> {
+async function start(
+  o: DevOptions,
+  stops: (() => Promise<void> | void)[],
+  stop: () => Promise<void>,
+): Promise<DevEnvironment> {
   const { ports } = o;
   const t0 = Date.now();
-  const phase = (name: string) => process.env.TB_DEV_TRACE && o.log(`  [${((Date.now() - t0) / 1000).toFixed(1)} s] ${name}`);
+  const phase = (name: string) =>
+    process.env.TB_DEV_TRACE && o.log(`  [${((Date.now() - t0) / 1000).toFixed(1)} s] ${name}`);
   const script = buildDemoBundle(); // in parallel with the services
   script.catch(() => undefined);
   const home = mkdtempSync(join(tmpdir(), "tb-dev-"));
@@ -71,28 +76,44 @@ async function start(o: DevOptions, stops: (() => Promise<void> | void)[], stop:
   const fluidKeys: [string, string] = [randomBytes(24).toString("base64url"), randomBytes(24).toString("base64url")];
   const tinylicious = new Tinylicious({ [FLUID_TENANT]: fluidKeys });
   const azurite = new Azurite({ cert: tls.cert, key: tls.key });
-  stops.push(() => tinylicious.stop(), () => azurite.stop());
-  const booting: Promise<unknown>[] = [tinylicious.start(ports.fluid), azurite.start(ports.storage, join(home, "azurite"))];
+  stops.push(
+    () => tinylicious.stop(),
+    () => azurite.stop(),
+  );
+  const booting: Promise<unknown>[] = [
+    tinylicious.start(ports.fluid),
+    azurite.start(ports.storage, join(home, "azurite")),
+  ];
   booting.forEach((b) => b.catch(() => undefined));
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { compileLocal, describeProblems, watchPolicy }: typeof import("./local-policy") = require("./local-policy");
   let compiled = compileLocal(o.policyDir, issuerUrl, demoOrigin);
-  if (!compiled.ok) throw new Error(`the policy does not compile for \`local\`:\n${describeProblems(compiled.diagnostics)}`);
+  if (!compiled.ok)
+    throw new Error(`the policy does not compile for \`local\`:\n${describeProblems(compiled.diagnostics)}`);
   const first = compiled.config;
   const localIssuer = first.issuers.find((i) => i.issuers.includes(issuerUrl));
-  if (!localIssuer) throw new Error(`no issuer of the \`local\` environment is ${issuerUrl}: set environments.local.values.localIssuer`);
+  if (!localIssuer)
+    throw new Error(
+      `no issuer of the \`local\` environment is ${issuerUrl}: set environments.local.values.localIssuer`,
+    );
   const audience = localIssuer.audiences[0];
   const database = first.resources.cosmos?.database ?? "docs";
   phase("policy compiled");
-  const issuer = new OidcIssuer(Object.fromEntries(PERSONAS.map((p) => [p.id, { claims: p.claims }])), audience, [demoOrigin]);
+  const issuer = new OidcIssuer(Object.fromEntries(PERSONAS.map((p) => [p.id, { claims: p.claims }])), audience, [
+    demoOrigin,
+  ]);
   issuer.port = ports.issuer;
   stops.push(() => issuer.stop());
   booting.push(issuer.start([await privateJwk(`local-${Date.now()}`)]));
 
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded after the children are spawned, on purpose */
-  const { CosmosRestContractDouble }: typeof import("../cosmos-rest-contract-double") = require("../cosmos-rest-contract-double");
-  const { startNodeHttpBroker }: typeof import("../../../functions-src/adapters/node-http") = require("../../../functions-src/adapters/node-http");
+  const {
+    CosmosRestContractDouble,
+  }: typeof import("../cosmos-rest-contract-double") = require("../cosmos-rest-contract-double");
+  const {
+    startNodeHttpBroker,
+  }: typeof import("../../../functions-src/adapters/node-http") = require("../../../functions-src/adapters/node-http");
   const { createBroker }: typeof import("../../../functions-src/core") = require("../../../functions-src/core");
   const cdn: typeof import("../../../functions-src/mint/cdn-minter") = require("../../../functions-src/mint/cdn-minter");
   const cosmosMint: typeof import("../../../functions-src/mint/cosmos-minter") = require("../../../functions-src/mint/cosmos-minter");
@@ -104,23 +125,48 @@ async function start(o: DevOptions, stops: (() => Promise<void> | void)[], stop:
   const note: typeof import("./fluid-note") = require("./fluid-note");
   /* eslint-enable @typescript-eslint/no-require-imports */
   phase("modules loaded");
-  const standIn = o.cosmos ? undefined : new CosmosRestContractDouble(database, Object.fromEntries(Object.entries(first.resources.cosmos?.containers ?? {}).map(([c, v]) => [c, v.partitionKeyPath])));
+  const standIn = o.cosmos
+    ? undefined
+    : new CosmosRestContractDouble(
+        database,
+        Object.fromEntries(
+          Object.entries(first.resources.cosmos?.containers ?? {}).map(([c, v]) => [c, v.partitionKeyPath]),
+        ),
+      );
   stops.push(() => standIn?.stop());
   if (standIn) standIn.corsOrigins = [demoOrigin];
   await Promise.all([...booting, standIn?.start(ports.cosmos)]);
   phase("services started");
   const cosmos = o.cosmos ?? { endpoint: standIn!.endpoint, key: standIn!.key };
-  await Promise.all([seed.seedCdnOrigin(azurite.blobEndpoint, tls.pem), seed.seedProfiles(cosmos.endpoint, cosmos.key, database, !standIn)]);
+  await Promise.all([
+    seed.seedCdnOrigin(azurite.blobEndpoint, tls.pem),
+    seed.seedProfiles(cosmos.endpoint, cosmos.key, database, !standIn),
+  ]);
   phase("seeded");
   const edge = await edgeMod.startCdnEdge(ports.cdn, `${azurite.blobEndpoint}/${CDN_CONTAINER}`, tls.pem);
   stops.push(() => edge.close());
 
   const minters = {
-    fluid: fluidMint.createFluidMinter(() => ({ tenantId: FLUID_TENANT, endpoint: tinylicious.endpoint, key1: fluidKeys[0], key2: fluidKeys[1], active: "key1" })),
+    fluid: fluidMint.createFluidMinter(() => ({
+      tenantId: FLUID_TENANT,
+      endpoint: tinylicious.endpoint,
+      key1: fluidKeys[0],
+      key2: fluidKeys[1],
+      active: "key1",
+    })),
     cosmos: cosmosMint.createCosmosMinter(() => ({ endpoint: cosmos.endpoint, key: cosmos.key, database })),
-    cdn: cdn.createCdnMinter(() => ({ baseUrl: edge.url, container: CDN_CONTAINER, signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } } })),
+    cdn: cdn.createCdnMinter(() => ({
+      baseUrl: edge.url,
+      container: CDN_CONTAINER,
+      signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } },
+    })),
   };
-  let current = { config: first, verifier: new verify.TokenVerifier(first), broker: undefined as unknown as Broker, error: undefined as string | undefined };
+  let current = {
+    config: first,
+    verifier: new verify.TokenVerifier(first),
+    broker: undefined as unknown as Broker,
+    error: undefined as string | undefined,
+  };
   const build = (config: RuntimeConfig) => {
     const verifier = new verify.TokenVerifier(config);
     return { config, verifier, broker: createBroker({ config, verifier, minters, audit: o.audit }), error: undefined };
@@ -144,10 +190,21 @@ async function start(o: DevOptions, stops: (() => Promise<void> | void)[], stop:
   stops.push(() => watcher.close());
 
   const admin = async () => issuer.token("admin");
-  const noteId = await note.createSharedNote(note.fluidClient(tinylicious.endpoint, broker.url, admin), "Edit me: every window on this note sees your change.");
+  const noteId = await note.createSharedNote(
+    note.fluidClient(tinylicious.endpoint, broker.url, admin),
+    "Edit me: every window on this note sees your change.",
+  );
 
   phase("note created");
-  const urls = { demo: demoOrigin, issuer: issuer.issuer, broker: broker.url, fluid: tinylicious.endpoint, storage: azurite.blobEndpoint, cosmos: cosmos.endpoint, cdn: edge.url };
+  const urls = {
+    demo: demoOrigin,
+    issuer: issuer.issuer,
+    broker: broker.url,
+    fluid: tinylicious.endpoint,
+    storage: azurite.blobEndpoint,
+    cosmos: cosmos.endpoint,
+    cdn: edge.url,
+  };
   const env: DevEnvironment = {
     urls,
     cosmosIsStandIn: standIn !== undefined,

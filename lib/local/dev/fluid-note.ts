@@ -11,7 +11,11 @@ import { BrokerFluidTokenProvider } from "../../client/fluid";
 (globalThis as { navigator?: unknown }).navigator ??= { userAgent: "node" };
 
 export const NOTE_SCHEMA = { initialObjects: { note: SharedMap } };
-export type NoteMap = { get(k: string): unknown; set(k: string, v: unknown): void; on(e: "valueChanged", f: () => void): void };
+export type NoteMap = {
+  get(k: string): unknown;
+  set(k: string, v: unknown): void;
+  on(e: "valueChanged", f: () => void): void;
+};
 
 export function fluidClient(endpoint: string, brokerUrl: string, getAccessToken: () => Promise<string>): AzureClient {
   const tokenProvider = new BrokerFluidTokenProvider(new BrokerClient({ brokerUrl, getAccessToken }));

@@ -24,14 +24,37 @@ export function compileLocal(policyDir: string, issuerUrl: string, demoOrigin: s
   if (!loaded.bundle || errors.length > 0) return { ok: false, diagnostics: errors };
   const entry = loaded.bundle.environments.entries[LOCAL_ENVIRONMENT];
   if (!entry) {
-    const at = { file: relative(process.cwd(), policyDir) || ".", line: 1, column: 1, severity: "error" as const, path: [] };
-    return { ok: false, diagnostics: [{ ...at, code: "E_ENVIRONMENT", message: "environments.yaml has no `local` environment", hint: "add `local: { stage: development, values: { localIssuer: ... } }`" }] };
+    const at = {
+      file: relative(process.cwd(), policyDir) || ".",
+      line: 1,
+      column: 1,
+      severity: "error" as const,
+      path: [],
+    };
+    return {
+      ok: false,
+      diagnostics: [
+        {
+          ...at,
+          code: "E_ENVIRONMENT",
+          message: "environments.yaml has no `local` environment",
+          hint: "add `local: { stage: development, values: { localIssuer: ... } }`",
+        },
+      ],
+    };
   }
   const bundle: PolicyBundle = {
     ...loaded.bundle,
     environments: {
       ...loaded.bundle.environments,
-      entries: { ...loaded.bundle.environments.entries, [LOCAL_ENVIRONMENT]: { ...entry, allowedOrigins: [demoOrigin], values: { ...entry.values, localIssuer: issuerUrl } } },
+      entries: {
+        ...loaded.bundle.environments.entries,
+        [LOCAL_ENVIRONMENT]: {
+          ...entry,
+          allowedOrigins: [demoOrigin],
+          values: { ...entry.values, localIssuer: issuerUrl },
+        },
+      },
     },
   };
   return { ok: true, config: compilePolicy(bundle, LOCAL_ENVIRONMENT, { skipCheck: true }).config };
@@ -46,10 +69,12 @@ export function watchPolicy(policyDir: string, onChange: () => void): PolicyWatc
   let timer: NodeJS.Timeout | undefined;
   const watchers: FSWatcher[] = [policyDir, `${policyDir}/tests`].flatMap((dir) => {
     try {
-      return [watch(dir, () => {
-        clearTimeout(timer);
-        timer = setTimeout(onChange, 150);
-      })];
+      return [
+        watch(dir, () => {
+          clearTimeout(timer);
+          timer = setTimeout(onChange, 150);
+        }),
+      ];
     } catch {
       return [];
     }

@@ -10,8 +10,13 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const ports = resolvePorts(argv, process.env);
   const i = argv.indexOf("--policies");
-  const policyDir = resolve(i >= 0 ? argv[i + 1] : (process.env.TB_DEV_POLICY_DIR ?? join(__dirname, "..", "..", "..", "policies")));
-  const cosmos = process.env.COSMOS_ENDPOINT && process.env.COSMOS_KEY ? { endpoint: process.env.COSMOS_ENDPOINT, key: process.env.COSMOS_KEY } : undefined;
+  const policyDir = resolve(
+    i >= 0 ? argv[i + 1] : (process.env.TB_DEV_POLICY_DIR ?? join(__dirname, "..", "..", "..", "policies")),
+  );
+  const cosmos =
+    process.env.COSMOS_ENDPOINT && process.env.COSMOS_KEY
+      ? { endpoint: process.env.COSMOS_ENDPOINT, key: process.env.COSMOS_KEY }
+      : undefined;
   let env: DevEnvironment | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
@@ -21,7 +26,7 @@ async function main(): Promise<void> {
     process.exit(code);
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(0));
-  process.stdout.write(`starting the local environment... (${(process.uptime()).toFixed(1)} s loading)\n`);
+  process.stdout.write(`starting the local environment... (${process.uptime().toFixed(1)} s loading)\n`);
   env = await startDevEnvironment({ ports, policyDir, cosmos, log: (line) => process.stdout.write(`${line}\n`) });
   if (stopping) return void (await env.stop());
   process.stdout.write(`${banner(env, Date.now() - began)}\n`);

@@ -15,21 +15,51 @@ export interface Persona {
   claims: { oid: string; tid: string; name: string; roles: string[]; groups: string[] };
 }
 
-const person = (n: number, id: string, label: string, tenant: Persona["tenant"], roles: string[], expect: string, groups: string[] = []): Persona => ({
+const person = (
+  n: number,
+  id: string,
+  label: string,
+  tenant: Persona["tenant"],
+  roles: string[],
+  expect: string,
+  groups: string[] = [],
+): Persona => ({
   id,
   label,
   expect,
   tenant,
-  claims: { oid: `0c0ffee0-0000-4000-8000-0000000000${String(n).padStart(2, "0")}`, tid: tenant === "contoso" ? CONTOSO : FABRIKAM, name: label, roles, groups },
+  claims: {
+    oid: `0c0ffee0-0000-4000-8000-0000000000${String(n).padStart(2, "0")}`,
+    tid: tenant === "contoso" ? CONTOSO : FABRIKAM,
+    name: label,
+    roles,
+    groups,
+  },
 });
 
 export const PERSONAS: Persona[] = [
-  person(1, "reader", "Rita Reader", "contoso", ["Docs.Reader"], "reads the note, its own profile and its tenant's image"),
+  person(
+    1,
+    "reader",
+    "Rita Reader",
+    "contoso",
+    ["Docs.Reader"],
+    "reads the note, its own profile and its tenant's image",
+  ),
   person(2, "editor", "Eddie Editor", "contoso", ["Docs.Editor"], "edits the note; profile and image as a reader"),
   person(3, "admin", "Ada Admin", "contoso", ["Docs.Admin"], "everything an editor has, and creates documents"),
-  person(4, "support", "Sam Support", "contoso", [], "nothing here: the support role exists in production only", [SUPPORT_GROUP]),
+  person(4, "support", "Sam Support", "contoso", [], "nothing here: the support role exists in production only", [
+    SUPPORT_GROUP,
+  ]),
   person(5, "outsider", "Olly Outsider", "contoso", [], "nothing: no role matches"),
-  person(6, "fabrikam", "Fay of Fabrikam", "fabrikam", ["Docs.Editor"], "an editor of another tenant: never Contoso's image"),
+  person(
+    6,
+    "fabrikam",
+    "Fay of Fabrikam",
+    "fabrikam",
+    ["Docs.Editor"],
+    "an editor of another tenant: never Contoso's image",
+  ),
 ];
 
 export function persona(id: string): Persona {

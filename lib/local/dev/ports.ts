@@ -26,13 +26,15 @@ export function resolvePorts(argv: string[], env: NodeJS.ProcessEnv): Ports {
     const i = argv.indexOf(s.flag);
     const raw = i >= 0 ? argv[i + 1] : env[s.env];
     const port = raw === undefined || raw === "" ? s.port : Number(raw);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PortError(`${s.flag} / ${s.env} must be a port number (1-65535), got '${raw}'`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new PortError(`${s.flag} / ${s.env} must be a port number (1-65535), got '${raw}'`);
     ports[name] = port;
   }
   const seen = new Map<number, Service>();
   for (const [name, port] of Object.entries(ports) as [Service, number][]) {
     const other = seen.get(port);
-    if (other) throw new PortError(`port ${port} is given to both the ${SERVICES[other].label} and the ${SERVICES[name].label}`);
+    if (other)
+      throw new PortError(`port ${port} is given to both the ${SERVICES[other].label} and the ${SERVICES[name].label}`);
     seen.set(port, name);
   }
   return ports;
@@ -47,6 +49,9 @@ export async function assertPortsFree(ports: Ports): Promise<void> {
         .listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
     });
     const s = SERVICES[name];
-    if (!free) throw new PortError(`port ${port} (${s.label}) is in use: stop what holds it, or choose another with ${s.flag} <port> or ${s.env}=<port>`);
+    if (!free)
+      throw new PortError(
+        `port ${port} (${s.label}) is in use: stop what holds it, or choose another with ${s.flag} <port> or ${s.env}=<port>`,
+      );
   }
 }

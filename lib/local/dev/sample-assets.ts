@@ -13,7 +13,11 @@ function logo(name: string, colour: string): string {
 export const SAMPLE_ASSETS: { path: string; contentType: string; body: string }[] = [
   { path: `/tenants/${CONTOSO}/logo.svg`, contentType: "image/svg+xml", body: logo("Contoso", "#0f6cbd") },
   { path: `/tenants/${FABRIKAM}/logo.svg`, contentType: "image/svg+xml", body: logo("Fabrikam", "#a4262c") },
-  { path: "/public/welcome.txt", contentType: "text/plain", body: "Welcome to the token broker's local environment.\n" },
+  {
+    path: "/public/welcome.txt",
+    contentType: "text/plain",
+    body: "Welcome to the token broker's local environment.\n",
+  },
 ];
 
 export const CDN_CONTAINER = "cdn-origin";

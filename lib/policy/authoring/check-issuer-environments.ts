@@ -18,7 +18,12 @@ export function checkIssuerEnvironments(
       if (entries[env]) return;
       const guess = closest(env, known);
       const message = `issuer '${name}' names environment '${env}', which environments.yaml does not define`;
-      c.report("E_ENVIRONMENT", ["issuers", name, "environments", i], message, guess ? `did you mean '${guess}'?` : `known: ${known.join(", ")}`);
+      c.report(
+        "E_ENVIRONMENT",
+        ["issuers", name, "environments", i],
+        message,
+        guess ? `did you mean '${guess}'?` : `known: ${known.join(", ")}`,
+      );
     });
   }
 }

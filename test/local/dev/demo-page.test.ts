@@ -13,7 +13,10 @@ let browser: Browser;
 
 beforeAll(async () => {
   run = await startDev(await freshPorts());
-  [browser] = await Promise.all([chromium.launch({ executablePath: "/usr/bin/chromium", headless: true }), run.waitFor(READY_LINE, 60_000)]);
+  [browser] = await Promise.all([
+    chromium.launch({ executablePath: "/usr/bin/chromium", headless: true }),
+    run.waitFor(READY_LINE, 60_000),
+  ]);
 }, 90_000);
 
 afterAll(async () => {
@@ -36,18 +39,25 @@ it("signs the editor in, shares note edits between two windows, shows the image 
   const errors: string[] = [];
   const first = await signIn("editor", errors);
   const second = await signIn("editor", errors);
-  for (const page of [first, second]) await page.locator("#note-status", { hasText: "your edits are shared live" }).waitFor({ timeout: 30_000 });
+  for (const page of [first, second])
+    await page.locator("#note-status", { hasText: "your edits are shared live" }).waitFor({ timeout: 30_000 });
 
   await first.locator("#roles li.granted", { hasText: "matched: editor" }).waitFor();
   expect(await first.locator("#requests li.granted").count()).toBe(3);
   const image = first.locator("#image img");
   await image.waitFor();
-  await first.waitForFunction(() => (document.querySelector("#image img") as HTMLImageElement | null)?.naturalWidth === 240, undefined, { timeout: 15_000 });
+  await first.waitForFunction(
+    () => (document.querySelector("#image img") as HTMLImageElement | null)?.naturalWidth === 240,
+    undefined,
+    { timeout: 15_000 },
+  );
   await first.locator("#profile .granted", { hasText: "Eddie Editor (contoso)" }).waitFor({ timeout: 15_000 });
 
   const text = `Edited in window one at ${new Date().toISOString()}`;
   await first.locator("#note").fill(text);
-  await second.waitForFunction((t) => (document.querySelector("#note") as HTMLTextAreaElement).value === t, text, { timeout: 15_000 });
+  await second.waitForFunction((t) => (document.querySelector("#note") as HTMLTextAreaElement).value === t, text, {
+    timeout: 15_000,
+  });
 
   await first.screenshot({ path: join(ROOT, "docs", "demo.png"), fullPage: true });
   expect(errors).toEqual([]);

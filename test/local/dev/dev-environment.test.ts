@@ -33,14 +33,23 @@ const demo = () => `http://127.0.0.1:${run.ports.demo}`;
 // The < 20 s target is measured by `npm run bench:dev` (a timing target does not belong in a test on a shared
 // machine); here the banner must come (60 s timeout) and say what runs where.
 it("prints one banner: what runs where, the stand-in named, the personas", () => {
-  const phases = run.output().split("\n").filter((l) => /^\s+\[\d|^starting/.test(l));
+  const phases = run
+    .output()
+    .split("\n")
+    .filter((l) => /^\s+\[\d|^starting/.test(l));
   process.stdout.write(`npm run dev: banner after ${readyMs} ms\n${phases.join("\n")}\n`);
   expect(run.output()).toContain("STAND-IN");
-  expect(run.output()).toMatch(/personas[\s\S]*reader[\s\S]*editor[\s\S]*admin[\s\S]*support[\s\S]*outsider[\s\S]*fabrikam/);
+  expect(run.output()).toMatch(
+    /personas[\s\S]*reader[\s\S]*editor[\s\S]*admin[\s\S]*support[\s\S]*outsider[\s\S]*fabrikam/,
+  );
 });
 
 it("serves where everything runs at /dev/config", async () => {
-  const config = (await (await fetch(`${demo()}/dev/config`)).json()) as { broker: string; fluid: { noteId: string }; cosmos: { standIn: boolean } };
+  const config = (await (await fetch(`${demo()}/dev/config`)).json()) as {
+    broker: string;
+    fluid: { noteId: string };
+    cosmos: { standIn: boolean };
+  };
   expect(config.broker).toBe(`http://127.0.0.1:${run.ports.broker}`);
   expect(config.cosmos.standIn).toBe(true);
   firstNote = config.fluid.noteId;
@@ -52,15 +61,23 @@ describe("the demo tour", () => {
   beforeAll(async () => {
     // `npm run demo --json`, exactly as a person would run it next to `npm run dev`.
     const env = { ...process.env, TB_DEV_PORT: String(run.ports.demo) };
-    const { stdout } = await promisify(execFile)("npm", ["run", "--silent", "demo", "--", "--json"], { cwd: ROOT, env });
+    const { stdout } = await promisify(execFile)("npm", ["run", "--silent", "demo", "--", "--json"], {
+      cwd: ROOT,
+      env,
+    });
     tour = JSON.parse(stdout);
   }, 90_000);
   const of = (id: string) => tour.personas.find((p) => p.persona === id)!;
-  const outcome = (id: string) => of(id).steps.map((s) => [s.type, s.granted ? `granted:${s.scope}` : `denied:${s.reason}`, s.used?.ok ?? null]);
+  const outcome = (id: string) =>
+    of(id).steps.map((s) => [s.type, s.granted ? `granted:${s.scope}` : `denied:${s.reason}`, s.used?.ok ?? null]);
 
   it("gives reader, editor and admin their tenant's note, profile and image, each used against the real service", () => {
     const tid = "0c0ffee0-0000-4000-8000-00000000a001";
-    for (const [id, scopes, n] of [["reader", "doc:read", 1], ["editor", "doc:read doc:write summary:write", 2], ["admin", "doc:read doc:write summary:write", 3]] as const) {
+    for (const [id, scopes, n] of [
+      ["reader", "doc:read", 1],
+      ["editor", "doc:read doc:write summary:write", 2],
+      ["admin", "doc:read doc:write summary:write", 3],
+    ] as const) {
       expect(outcome(id)).toEqual([
         ["fluid", `granted:${scopes}`, true],
         ["cosmos", `granted:read on profiles partition "0c0ffee0-0000-4000-8000-00000000000${n}"`, true],
@@ -74,7 +91,11 @@ describe("the demo tour", () => {
   it("refuses support (a production-only role) and the outsider everything, saying why", () => {
     for (const id of ["support", "outsider"]) {
       expect(of(id).status).toBe(403);
-      expect(outcome(id)).toEqual([["fluid", "denied:no-role", null], ["cosmos", "denied:no-role", null], ["cdn", "denied:no-role", null]]);
+      expect(outcome(id)).toEqual([
+        ["fluid", "denied:no-role", null],
+        ["cosmos", "denied:no-role", null],
+        ["cdn", "denied:no-role", null],
+      ]);
     }
   });
 
@@ -91,19 +112,33 @@ describe("the demo tour", () => {
 it("reports a broken policy at file:line:column, keeps serving the last good one, and reloads the fix", async () => {
   const file = join(run.policyDir, "policy.yaml");
   const good = readFileSync(file, "utf8");
-  const config = async () => (await (await fetch(`${demo()}/dev/config`)).json()) as { policy: { hash: string; error: string | null } };
+  const config = async () =>
+    (await (await fetch(`${demo()}/dev/config`)).json()) as { policy: { hash: string; error: string | null } };
   const before = (await config()).policy.hash;
   const ask = async () => {
-    const token = await personaToken({ issuer: `http://127.0.0.1:${run.ports.issuer}`, audience: "api://token-broker-local" }, "editor");
-    const res = await fetch(`http://127.0.0.1:${run.ports.broker}/api/token`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ requests: [{ type: "cosmos", container: "profiles" }] }) });
+    const token = await personaToken(
+      { issuer: `http://127.0.0.1:${run.ports.issuer}`, audience: "api://token-broker-local" },
+      "editor",
+    );
+    const res = await fetch(`http://127.0.0.1:${run.ports.broker}/api/token`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ requests: [{ type: "cosmos", container: "profiles" }] }),
+    });
     return { status: res.status, policy: ((await res.json()) as { policy: string }).policy };
   };
 
   writeFileSync(file, good.replace("container: profiles, partitionKey", "container: profils, partitionKey"));
-  await run.waitFor(/policy error \(still serving sha256:[0-9a-f]{64}\):\n.*policy\.yaml:\d+:\d+ error E_UNKNOWN_CONTAINER/, 20_000);
+  await run.waitFor(
+    /policy error \(still serving sha256:[0-9a-f]{64}\):\n.*policy\.yaml:\d+:\d+ error E_UNKNOWN_CONTAINER/,
+    20_000,
+  );
   const line = good.split("\n").findIndex((l) => l.includes("container: profiles, partitionKey")) + 1;
   expect(run.output()).toMatch(new RegExp(`policy\\.yaml:${line}:\\d+ error E_UNKNOWN_CONTAINER`));
-  expect((await config()).policy).toMatchObject({ hash: before, error: expect.stringContaining("E_UNKNOWN_CONTAINER") });
+  expect((await config()).policy).toMatchObject({
+    hash: before,
+    error: expect.stringContaining("E_UNKNOWN_CONTAINER"),
+  });
   expect(await ask()).toEqual({ status: 200, policy: before });
 
   writeFileSync(file, good.replace("scopes: [doc:read], ttl: 1h }", "scopes: [doc:read], ttl: 45m }"));
@@ -128,7 +163,9 @@ it("starts again on the same ports, reusing nothing of the first run", async () 
   const again = await startDev(run.ports, run.policyDir);
   try {
     await again.waitFor(READY_LINE, 60_000);
-    const config = (await (await fetch(`http://127.0.0.1:${run.ports.demo}/dev/config`)).json()) as { fluid: { noteId: string } };
+    const config = (await (await fetch(`http://127.0.0.1:${run.ports.demo}/dev/config`)).json()) as {
+      fluid: { noteId: string };
+    };
     // A fresh Fluid service (new storage, new keys): the first run's note does not exist here.
     expect(config.fluid.noteId).not.toBe(firstNote);
   } finally {

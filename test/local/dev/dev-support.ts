@@ -36,7 +36,12 @@ export async function startDev(ports: Record<Service, number>, policyDir?: strin
   for (const [name, s] of Object.entries(SERVICES)) env[s.env] = String(ports[name as Service]);
   const began = Date.now();
   // Its own process group, like a terminal's foreground job.
-  const child = spawn("npm", ["run", "--silent", "dev"], { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("npm", ["run", "--silent", "dev"], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   const waiters: (() => void)[] = [];
   const onData = (d: Buffer) => {
@@ -45,7 +50,9 @@ export async function startDev(ports: Record<Service, number>, policyDir?: strin
   };
   child.stdout!.on("data", onData);
   child.stderr!.on("data", onData);
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => (waiters.forEach((w) => w()), r(code))));
+  const exited = new Promise<number | null>((r) =>
+    child.once("exit", (code) => (waiters.forEach((w) => w()), r(code))),
+  );
   return {
     child,
     ports,
@@ -74,7 +81,10 @@ export function portOpen(port: number): Promise<boolean> {
 }
 
 /** Ctrl-C as a terminal sends it: SIGINT to the foreground process group; then waits for npm to end. */
-export async function interrupt(run: DevRun, ms = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+export async function interrupt(
+  run: DevRun,
+  ms = 20_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
   const began = Date.now();
   if (run.child.exitCode === null && run.child.signalCode === null) {
     process.kill(-run.child.pid!, "SIGINT");

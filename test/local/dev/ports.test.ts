@@ -5,14 +5,26 @@ import { freshPorts, startDev } from "./dev-support";
 
 describe("resolvePorts", () => {
   it("uses the defaults, then environment variables, then flags", () => {
-    expect(resolvePorts([], {})).toEqual({ demo: 7070, issuer: 7071, broker: 7072, fluid: 7073, storage: 7074, cosmos: 7075, cdn: 7076 });
+    expect(resolvePorts([], {})).toEqual({
+      demo: 7070,
+      issuer: 7071,
+      broker: 7072,
+      fluid: 7073,
+      storage: 7074,
+      cosmos: 7075,
+      cdn: 7076,
+    });
     expect(resolvePorts([], { TB_DEV_BROKER_PORT: "9000" }).broker).toBe(9000);
     expect(resolvePorts(["--broker-port", "9001"], { TB_DEV_BROKER_PORT: "9000" }).broker).toBe(9001);
   });
 
   it("refuses a port given to two services, or one that is not a port", () => {
-    expect(() => resolvePorts(["--port", "7071"], {})).toThrow(new PortError("port 7071 is given to both the demo page and the OIDC issuer"));
-    expect(() => resolvePorts([], { TB_DEV_CDN_PORT: "http" })).toThrow(/--cdn-port \/ TB_DEV_CDN_PORT must be a port number/);
+    expect(() => resolvePorts(["--port", "7071"], {})).toThrow(
+      new PortError("port 7071 is given to both the demo page and the OIDC issuer"),
+    );
+    expect(() => resolvePorts([], { TB_DEV_CDN_PORT: "http" })).toThrow(
+      /--cdn-port \/ TB_DEV_CDN_PORT must be a port number/,
+    );
   });
 });
 
@@ -24,7 +36,11 @@ describe("a port in use", () => {
     const ports = await freshPorts();
     holder = createServer().listen(ports.cosmos, "127.0.0.1");
     await new Promise((r) => holder.once("listening", r));
-    await expect(assertPortsFree(ports)).rejects.toThrow(new PortError(`port ${ports.cosmos} (Cosmos stand-in) is in use: stop what holds it, or choose another with --cosmos-port <port> or TB_DEV_COSMOS_PORT=<port>`));
+    await expect(assertPortsFree(ports)).rejects.toThrow(
+      new PortError(
+        `port ${ports.cosmos} (Cosmos stand-in) is in use: stop what holds it, or choose another with --cosmos-port <port> or TB_DEV_COSMOS_PORT=<port>`,
+      ),
+    );
   });
 
   it("stops `npm run dev` with that one line on stderr and exit code 1, starting nothing", async () => {
@@ -33,8 +49,14 @@ describe("a port in use", () => {
     await new Promise((r) => holder.once("listening", r));
     const run = await startDev(ports);
     expect(await run.exited).toBe(1);
-    const lines = run.output().trim().split("\n").filter((l) => l.startsWith("npm run dev:"));
-    expect(lines).toEqual([`npm run dev: port ${ports.issuer} (OIDC issuer) is in use: stop what holds it, or choose another with --issuer-port <port> or TB_DEV_ISSUER_PORT=<port>`]);
+    const lines = run
+      .output()
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("npm run dev:"));
+    expect(lines).toEqual([
+      `npm run dev: port ${ports.issuer} (OIDC issuer) is in use: stop what holds it, or choose another with --issuer-port <port> or TB_DEV_ISSUER_PORT=<port>`,
+    ]);
     expect(run.output()).not.toContain("Error:");
   }, 30_000);
 });

@@ -24,8 +24,16 @@ interface DevConfig {
   policy: { hash: string; environment: string; error: string | null };
   personas: { id: string; label: string; expect: string; tenant: "contoso" | "fabrikam"; oid: string }[];
 }
-interface Trace { test: string; holds: boolean; children?: Trace[] }
-interface Denied { request: number; reason: string; message: string }
+interface Trace {
+  test: string;
+  holds: boolean;
+  children?: Trace[];
+}
+interface Denied {
+  request: number;
+  reason: string;
+  message: string;
+}
 type Outcome = { ok: true; credential: Credential } | { ok: false; reason: string; why: string };
 
 const $ = (id: string) => document.getElementById(id)!;
@@ -41,7 +49,9 @@ let disposeNote: (() => void) | undefined;
 
 async function main(): Promise<void> {
   const config = (await (await fetch("/dev/config")).json()) as DevConfig;
-  $("where").textContent = `Environment ${config.policy.environment}, policy ${config.policy.hash.slice(0, 19)}…; issuer ${config.issuer}` + (config.cosmos.standIn ? "; Cosmos: the contract stand-in" : "");
+  $("where").textContent =
+    `Environment ${config.policy.environment}, policy ${config.policy.hash.slice(0, 19)}…; issuer ${config.issuer}` +
+    (config.cosmos.standIn ? "; Cosmos: the contract stand-in" : "");
   const set = $("personas");
   config.personas.forEach((p, i) => {
     const label = el("label");
@@ -56,7 +66,10 @@ async function main(): Promise<void> {
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const id = (form.elements.namedItem("persona") as RadioNodeList).value;
-    void signIn(config, config.personas.find((p) => p.id === id)!);
+    void signIn(
+      config,
+      config.personas.find((p) => p.id === id)!,
+    );
   });
   if (wanted && config.personas.some((p) => p.id === wanted)) {
     (form.querySelector(`input[value="${wanted}"]`) as HTMLInputElement).checked = true;
@@ -68,7 +81,10 @@ async function main(): Promise<void> {
 async function issuerToken(config: DevConfig, id: string): Promise<string> {
   const res = await fetch(`${config.issuer}/token`, {
     method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${btoa(`${id}:secret-${id}`)}` },
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      authorization: `Basic ${btoa(`${id}:secret-${id}`)}`,
+    },
     body: new URLSearchParams({ grant_type: "client_credentials", resource: config.audience, scope: "broker" }),
   });
   const body = (await res.json()) as { access_token?: string; error_description?: string };
@@ -92,25 +108,36 @@ async function signIn(config: DevConfig, p: DevConfig["personas"][number]): Prom
     { label: "my profile (Cosmos)", request: { type: "cosmos", container: "profiles" } },
     { label: "my tenant's image (CDN)", request: { type: "cdn", path: own } },
   ];
-  if (p.tenant !== "contoso") asks.push({ label: "Contoso's image (CDN)", request: { type: "cdn", path: config.cdn.logo.contoso } });
+  if (p.tenant !== "contoso")
+    asks.push({ label: "Contoso's image (CDN)", request: { type: "cdn", path: config.cdn.logo.contoso } });
   // As an app: one BrokerClient per signed-in user; asks made in the same tick go out as one broker call.
   const broker = new BrokerClient({ brokerUrl: config.broker, getAccessToken: async () => token });
   const explainedP = fetch("/dev/explain", {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: JSON.stringify({ requests: asks.map((a) => a.request) }),
-  }).then((r) => r.json() as Promise<{ roles: { role: string; matched: boolean; why: Trace; grants: string[] }[]; decision?: { denied: Denied[] } }>);
+  }).then(
+    (r) =>
+      r.json() as Promise<{
+        roles: { role: string; matched: boolean; why: Trace; grants: string[] }[];
+        decision?: { denied: Denied[] };
+      }>,
+  );
   const settled = await Promise.allSettled(asks.map((a) => broker.getCredential(a.request)));
   const explained = await explainedP;
   if (mine !== session) return;
   const outcomes: Outcome[] = settled.map((r, i) => {
     if (r.status === "fulfilled") return { ok: true, credential: r.value };
     const e = r.reason as unknown;
-    const why = explained.decision?.denied.find((d) => d.request === i)?.message ?? (e instanceof Error ? e.message : String(e));
+    const why =
+      explained.decision?.denied.find((d) => d.request === i)?.message ?? (e instanceof Error ? e.message : String(e));
     return { ok: false, reason: e instanceof BrokerProblemError ? (e.reason ?? e.code) : "error", why };
   });
   showRoles(explained);
-  showRequests(asks.map((a) => a.label), outcomes);
+  showRequests(
+    asks.map((a) => a.label),
+    outcomes,
+  );
 
   await Promise.all([
     useNote(config, broker, outcomes[0], mine),
@@ -140,7 +167,10 @@ function showRoles(e: { roles: { role: string; matched: boolean; why: Trace; gra
     list.append(li);
   }
   if (e.roles.length === 0) box.append(el("p", "No role exists for this environment."));
-  box.append(list, el("p", "Roles limited to other stages (support: production only) are not in this environment.", "muted"));
+  box.append(
+    list,
+    el("p", "Roles limited to other stages (support: production only) are not in this environment.", "muted"),
+  );
 }
 
 function showRequests(labels: string[], outcomes: Outcome[]): void {
@@ -150,7 +180,9 @@ function showRequests(labels: string[], outcomes: Outcome[]): void {
   const list = el("ul");
   labels.forEach((label, i) => {
     const o = outcomes[i];
-    const text = o.ok ? `granted: ${label}, ${describe(o.credential)}, until ${new Date(o.credential.expiresAt).toLocaleTimeString()}` : `denied: ${label}: ${o.reason} (${o.why})`;
+    const text = o.ok
+      ? `granted: ${label}, ${describe(o.credential)}, until ${new Date(o.credential.expiresAt).toLocaleTimeString()}`
+      : `denied: ${label}: ${o.reason} (${o.why})`;
     const li = el("li", text, o.ok ? "granted" : "denied");
     li.dataset.request = String(i);
     list.append(li);
@@ -178,7 +210,11 @@ async function useNote(config: DevConfig, broker: BrokerClient, o: Outcome, mine
   const client = new AzureClient({ connection: { type: "local", endpoint: config.fluid.endpoint, tokenProvider } });
   const { container } = await client.getContainer(config.fluid.noteId, { initialObjects: { note: SharedMap } }, "2");
   if (mine !== session) return container.dispose();
-  const map = container.initialObjects.note as unknown as { get(k: string): unknown; set(k: string, v: unknown): void; on(e: string, f: () => void): void };
+  const map = container.initialObjects.note as unknown as {
+    get(k: string): unknown;
+    set(k: string, v: unknown): void;
+    on(e: string, f: () => void): void;
+  };
   const writable = o.credential.scopes.includes("doc:write");
   const render = () => {
     const text = String(map.get("text") ?? "");
@@ -190,7 +226,9 @@ async function useNote(config: DevConfig, broker: BrokerClient, o: Outcome, mine
   area.readOnly = !writable;
   area.disabled = false;
   if (writable) area.addEventListener("input", onInput);
-  status.textContent = writable ? "Connected: your edits are shared live." : "Connected read-only (scope doc:read): you see others' edits live.";
+  status.textContent = writable
+    ? "Connected: your edits are shared live."
+    : "Connected read-only (scope doc:read): you see others' edits live.";
   disposeNote = () => {
     area.removeEventListener("input", onInput);
     container.dispose();
@@ -199,11 +237,24 @@ async function useNote(config: DevConfig, broker: BrokerClient, o: Outcome, mine
 
 async function useProfile(broker: BrokerClient, o: Outcome, oid: string): Promise<void> {
   const box = $("profile");
-  if (!o.ok || o.credential.type !== "cosmos") return void box.replaceChildren(el("p", `No Cosmos token: ${o.ok ? "unexpected credential" : o.reason}.`, "denied"));
+  if (!o.ok || o.credential.type !== "cosmos")
+    return void box.replaceChildren(
+      el("p", `No Cosmos token: ${o.ok ? "unexpected credential" : o.reason}.`, "denied"),
+    );
   try {
-    const client = await createCosmosClient(broker, { containers: ["profiles"], clientOptions: { connectionPolicy: { enableEndpointDiscovery: false } } });
-    const { resource } = await client.database(o.credential.database).container("profiles").item(oid, oid).read<{ name: string; bio: string; tenant: string }>();
-    box.replaceChildren(el("p", `${resource?.name} (${resource?.tenant}): ${resource?.bio}`, "granted"), el("p", "Read straight from Cosmos with the resource token (partition = your oid).", "muted"));
+    const client = await createCosmosClient(broker, {
+      containers: ["profiles"],
+      clientOptions: { connectionPolicy: { enableEndpointDiscovery: false } },
+    });
+    const { resource } = await client
+      .database(o.credential.database)
+      .container("profiles")
+      .item(oid, oid)
+      .read<{ name: string; bio: string; tenant: string }>();
+    box.replaceChildren(
+      el("p", `${resource?.name} (${resource?.tenant}): ${resource?.bio}`, "granted"),
+      el("p", "Read straight from Cosmos with the resource token (partition = your oid).", "muted"),
+    );
   } catch (e) {
     box.replaceChildren(el("p", `Cosmos refused: ${(e as Error).message}`, "denied"));
   }
