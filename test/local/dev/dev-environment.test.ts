@@ -109,6 +109,22 @@ describe("the demo tour", () => {
   });
 });
 
+it("`token-broker dev token <persona>` prints the persona's token from the running issuer", async () => {
+  const cli = join(ROOT, "lib", "cli", "token-broker.cjs");
+  const env = { ...process.env, TB_DEV_PORT: String(run.ports.demo) };
+  const { stdout } = await promisify(execFile)(process.execPath, [cli, "dev", "token", "editor"], { env });
+  const payload = JSON.parse(Buffer.from(stdout.trim().split(".")[1], "base64url").toString("utf8"));
+  expect(payload).toMatchObject({
+    iss: `http://127.0.0.1:${run.ports.issuer}`,
+    aud: "api://token-broker-local",
+    oid: "0c0ffee0-0000-4000-8000-000000000002",
+    roles: ["Docs.Editor"],
+  });
+  const unknown = await promisify(execFile)(process.execPath, [cli, "dev", "token", "nobody"], { env }).catch((e) => e);
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toContain("unknown persona 'nobody'; personas: reader, editor, admin, support, outsider, fabrikam");
+}, 30_000);
+
 it("reports a broken policy at file:line:column, keeps serving the last good one, and reloads the fix", async () => {
   const file = join(run.policyDir, "policy.yaml");
   const good = readFileSync(file, "utf8");
