@@ -26,6 +26,11 @@ export interface BrokerRequest {
   /** Lower-case names. */
   headers: Readonly<Record<string, string | undefined>>;
   body?: string;
+  /**
+   * Lower-case names of headers that arrived more than once, when the adapter can tell (node:http can; the Functions
+   * host joins repeats into one value with commas, which the core refuses for Authorization).
+   */
+  repeatedHeaders?: readonly string[];
   /** The caller's IP as the adapter determined it from the trusted proxy chain. */
   clientIp?: string;
 }
@@ -84,11 +89,18 @@ export function createBroker(deps: BrokerDeps): Broker {
     if (!/^application\/json(\s*;.*)?$/i.test(req.headers["content-type"] ?? "")) return problem("unsupported-media-type", "send the requests as application/json");
 
     const auth = req.headers.authorization;
+    // Two Authorization headers are ambiguous (which one did Easy Auth check?). A bearer credential never holds a
+    // comma (RFC 6750 b64token), so a comma is what a joined repeat looks like.
+    if (req.repeatedHeaders?.includes("authorization") || auth?.includes(",")) {
+      const headers = { "www-authenticate": 'Bearer error="invalid_request"' };
+      return problem("bad-request", "send exactly one Authorization header", { headers });
+    }
     const bearer = auth === undefined ? undefined : BEARER.exec(auth)?.[1];
     if (!bearer) return invalidToken(auth === undefined ? "send Authorization: Bearer <token>" : "the Authorization header is not a bearer token", auth === undefined ? "invalid_request" : "invalid_token");
     let token;
     try {
-      token = await deps.verifier.verify(bearer, { id: req.headers["x-ms-client-principal-id"] });
+      const easyAuth = { id: req.headers["x-ms-client-principal-id"], principal: req.headers["x-ms-client-principal"] };
+      token = await deps.verifier.verify(bearer, easyAuth);
     } catch (e) {
       if (!(e instanceof TokenError)) throw e;
       audit(record({ event: "rejected", reason: e.code }));

@@ -39,9 +39,16 @@ export function createCors(allowedOrigins: readonly string[]): Cors {
   }
 
   function preflight(req: CorsRequest): BrokerResponse | undefined {
-    if (req.method !== "OPTIONS" || !req.headers.origin || !req.headers["access-control-request-method"]) return undefined;
-    const headers: Record<string, string> = { "cache-control": "no-store", vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers" };
-    const requested = (req.headers["access-control-request-headers"] ?? "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
+    if (req.method !== "OPTIONS" || !req.headers.origin || !req.headers["access-control-request-method"])
+      return undefined;
+    const headers: Record<string, string> = {
+      "cache-control": "no-store",
+      vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+    };
+    const requested = (req.headers["access-control-request-headers"] ?? "")
+      .split(",")
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean);
     const fits =
       allows(req.headers.origin) &&
       req.path === "/api/token" &&
@@ -60,7 +67,10 @@ export function createCors(allowedOrigins: readonly string[]): Cors {
   }
 
   function decorate(req: CorsRequest, res: BrokerResponse): BrokerResponse {
-    const headers: Record<string, string> = { ...res.headers, vary: res.headers.vary ? `${res.headers.vary}, Origin` : "Origin" };
+    const headers: Record<string, string> = {
+      ...res.headers,
+      vary: res.headers.vary ? `${res.headers.vary}, Origin` : "Origin",
+    };
     if (allows(req.headers.origin)) {
       headers["access-control-allow-origin"] = req.headers.origin!;
       // Cross-origin scripts read only safelisted headers; the client needs these to back off and re-authenticate.

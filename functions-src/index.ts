@@ -1,7 +1,10 @@
 /**
  * Azure Functions entry point. The compiled policy ships next to this file as policy.json (one artifact: code and
- * policy deploy together, and the policy hash is in every response). Building the broker waits for the first
- * request, so a configuration problem is a 503 on a request, not a host crash loop.
+ * policy deploy together, and the policy hash is in every response).
+ * The policy is read and checked against TOKEN_BROKER_POLICY_HASH when the host loads this module: a mismatch (or an
+ * unreadable policy.json) throws here, so the host fails to index the functions and reports the error at start,
+ * and no request is ever served under a policy nobody deployed. Settings that may recover on their own (a Key Vault
+ * reference not yet resolvable, a backend's settings) still wait for the first request and answer 503 meanwhile.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -23,7 +26,12 @@ export function loadRuntimeConfig(path = process.env.TOKEN_BROKER_POLICY_FILE ??
   const config = JSON.parse(readFileSync(path, "utf8")) as RuntimeConfig;
   if (config.format !== RUNTIME_CONFIG_FORMAT) throw new Error(`policy.json is ${config.format}, this broker reads ${RUNTIME_CONFIG_FORMAT}`);
   if (process.env.TOKEN_BROKER_POLICY_HASH && process.env.TOKEN_BROKER_POLICY_HASH !== config.policyHash) {
-    throw new Error("the deployed policy.json does not match TOKEN_BROKER_POLICY_HASH");
+    // Both hashes are public (every response carries the policy hash); naming them tells the operator which is stale.
+    const expected = process.env.TOKEN_BROKER_POLICY_HASH;
+    throw new Error(
+      `the deployed policy.json (${config.policyHash}) does not match TOKEN_BROKER_POLICY_HASH (${expected}): ` +
+        "refusing to start",
+    );
   }
   return config;
 }
@@ -39,5 +47,7 @@ export function brokerFromEnvironment(env: NodeJS.ProcessEnv = process.env, conf
   return createBroker({ config, verifier: new TokenVerifier(config), minters, audit: stdoutAudit, rateLimiter: new SubjectRateLimiter() });
 }
 
+const config = loadRuntimeConfig();
 let broker: Broker | undefined;
-registerBrokerFunctions(app, () => (broker ??= brokerFromEnvironment()), { trustedProxyHops: Number(process.env.TRUSTED_PROXY_HOPS ?? 2) });
+const trustedProxyHops = Number(process.env.TRUSTED_PROXY_HOPS ?? 2);
+registerBrokerFunctions(app, () => (broker ??= brokerFromEnvironment(process.env, config)), { trustedProxyHops });

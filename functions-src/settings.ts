@@ -3,6 +3,7 @@
  * so a rotated key applies without a redeploy; a missing backend's settings just leave that minter out (503).
  */
 import { ManagedIdentityCredential } from "@azure/identity";
+import { BlobServiceClient } from "@azure/storage-blob";
 import type { CdnSettings } from "./mint/cdn-minter";
 import type { CosmosSettings } from "./mint/cosmos-minter";
 import type { FluidSettings } from "./mint/fluid-minter";
@@ -42,6 +43,6 @@ export function cdnSettings(env: Env): (() => CdnSettings) | undefined {
   }
   // Default in Azure: keyless, through the function's system identity.
   const serviceUrl = `${origin.protocol}//${origin.host}`;
-  const keys = userDelegationKeySource(serviceUrl, new ManagedIdentityCredential());
+  const keys = userDelegationKeySource(new BlobServiceClient(serviceUrl, new ManagedIdentityCredential()));
   return () => ({ baseUrl, container, signer: { kind: "user-delegation", accountName, userDelegationKey: keys } });
 }

@@ -42,7 +42,10 @@ export async function startNodeHttpBroker(broker: Broker, options: NodeHttpOptio
 function toBrokerRequest(req: IncomingMessage, body: string, hops: number): BrokerRequest {
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(", ") : v;
+  // req.headers keeps only the first of some repeated headers (Authorization among them); headersDistinct has all.
+  const repeatedHeaders = Object.entries(req.headersDistinct).flatMap(([k, v]) => (v && v.length > 1 ? [k] : []));
   return {
+    repeatedHeaders,
     method: req.method ?? "GET",
     path: new URL(req.url ?? "/", "http://localhost").pathname,
     headers,

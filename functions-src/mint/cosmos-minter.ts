@@ -1,12 +1,18 @@
 /**
- * Cosmos DB resource tokens (facts.md): the service mints them, with the account key. Per caller:
- * - one Cosmos *user* per (issuer, subject), with a deterministic id (a digest: claim values never become ids);
- * - one *permission* per (user, container). Cosmos allows one permission per user per resource, and a
- *   partition-scoped permission's resource is still the container, so asking for another partition or mode
- *   replaces the previous permission (upsert) instead of failing with 409;
- * - the token is cached per (user, container, partition, mode) until shortly before it expires, so repeat calls
- *   cost no round trip; a miss costs one (the user is created only when the permission upsert finds none).
- *   A cached token is never handed out when it would outlive the ttl the current grant allows.
+ * Cosmos DB resource tokens (facts.md): the service mints them, with the account key.
+ *
+ * The REST reference allows one permission per user per resource ("Permissions": a second permission on the same
+ * container for the same user is 409 Conflict), and a partition-scoped permission's resource is still the container.
+ * Replacing that one permission for another partition or mode would cut off tokens already handed out (or not:
+ * the documentation is not clear, see lib/local/cosmos-rest-contract-double.ts), so the broker never replaces one:
+ * - one Cosmos *user* per (caller, container, partition key, mode): id `tb-<caller digest>-<grant digest>`, digests
+ *   only (claim values never become ids); the caller prefix lets revocation and clean-up find a caller's users;
+ * - in it, one permission with a digest id, created once and afterwards only read (a GET mints a fresh token and
+ *   leaves earlier ones valid, "Get a Permission");
+ * - the token is cached per (user, permission) until shortly before it expires, so repeat calls cost no round trip;
+ *   a miss costs one GET, a first grant three calls (GET 404, user, permission). A cached token is never handed out
+ *   when it would outlive the ttl the current grant allows; `forget` drops a caller's entries when its users are
+ *   deleted (revocation, clean-up), so the cache never outlives what exists in the account.
  * The credential drops into `new CosmosClient({ endpoint, resourceTokens })`.
  */
 import { createHash } from "node:crypto";
@@ -28,9 +34,26 @@ export interface CosmosMinterOptions {
 }
 
 const MODE = { read: "Read", all: "All" } as const;
+const MAX_TOKEN_SECONDS = 18_000; // x-ms-documentdb-expiry-seconds upper bound (REST reference)
 
-export function createCosmosMinter(settings: () => CosmosSettings, options: CosmosMinterOptions = {}): Minter<"cosmos"> & { roundTrips(): number } {
-  const cache = new BoundedCache<{ token: string; expiresAt: number }>(options.cacheEntries ?? 50_000);
+/** Every Cosmos user the broker creates for this caller starts with this id. */
+export function cosmosUserPrefix(issuer: string, subject: string): string {
+  return `tb-${digest(`${issuer}\n${subject}`).slice(0, 22)}-`;
+}
+
+export interface CosmosMinter extends Minter<"cosmos"> {
+  /** Calls made to the account so far (for tests and metrics). */
+  roundTrips(): number;
+  /** Drop the cached tokens of a caller whose Cosmos users were deleted. */
+  forget(issuer: string, subject: string): void;
+}
+
+export function createCosmosMinter(settings: () => CosmosSettings, options: CosmosMinterOptions = {}): CosmosMinter {
+  type Cached = { token: string; expiresAt: number; issuedAt: number };
+  const cache = new BoundedCache<Cached>(options.cacheEntries ?? 50_000);
+  // Caller prefix -> when its users were deleted; entries cached before then are dead. Kept for the longest token
+  // lifetime (5 h), after which every token issued before the deletion has expired anyway.
+  const forgotten = new BoundedCache<number>(options.cacheEntries ?? 50_000);
   const minRemaining = (options.minRemainingSeconds ?? 300) * 1000;
   let client: { endpoint: string; key: string; client: CosmosClient } | undefined;
   let roundTrips = 0;
@@ -43,21 +66,29 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
 
   return {
     roundTrips: () => roundTrips,
+    forget(issuer, subject) {
+      const now = Date.now();
+      forgotten.set(cosmosUserPrefix(issuer, subject), now, now + MAX_TOKEN_SECONDS * 1000);
+    },
     async mint(grant, ctx) {
       const s = settings();
-      const userId = `tb-${digest(`${ctx.issuer}\n${ctx.subject}`)}`;
       const containerLink = `dbs/${s.database}/colls/${grant.container}`;
-      const cacheKey = `${s.endpoint}|${userId}|${containerLink}|${JSON.stringify(grant.partitionKey)}|${grant.access}`;
+      const scope = digest(`${containerLink}\n${JSON.stringify(grant.partitionKey)}\n${grant.access}`);
+      const prefix = cosmosUserPrefix(ctx.issuer, ctx.subject);
+      const userId = `${prefix}${scope.slice(0, 22)}`;
+      const cacheKey = `${s.endpoint}|${userId}`;
       const cached = cache.get(cacheKey);
       let token: string;
       let expiresAt: number;
       // Reuse only a token that still has time left AND does not outlive what this grant allows.
       const latest = ctx.now + grant.ttlSeconds * 1000;
-      if (cached && cached.expiresAt <= latest && cached.expiresAt - ctx.now >= Math.min(minRemaining, grant.ttlSeconds * 500)) {
+      const fresh = cached && cached.issuedAt > (forgotten.get(prefix) ?? -Infinity);
+      const timeLeft = cached ? cached.expiresAt - ctx.now : 0;
+      if (cached && fresh && cached.expiresAt <= latest && timeLeft >= Math.min(minRemaining, grant.ttlSeconds * 500)) {
         ({ token, expiresAt } = cached);
       } else {
         const definition: PermissionDefinition = {
-          id: `container-${digest(grant.container).slice(0, 16)}`,
+          id: `p-${scope}`,
           permissionMode: MODE[grant.access] as PermissionDefinition["permissionMode"],
           resource: containerLink,
           ...(grant.partitionKey !== null && { resourcePartitionKey: [grant.partitionKey] }),
@@ -66,19 +97,27 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
         const options = { resourceTokenExpirySeconds: grant.ttlSeconds };
         try {
           roundTrips++;
-          token = (await user.permissions.upsert(definition, options)).resource!._token;
+          token = (await user.permission(definition.id).read(options)).resource!._token;
         } catch (e) {
           if (!(e instanceof ErrorResponse) || e.code !== 404) throw unavailable(e);
           try {
+            // First grant of this scope to this caller: create the user and its one permission (never replace it).
             roundTrips += 2;
             await clientFor(s).database(s.database).users.upsert({ id: userId });
-            token = (await user.permissions.upsert(definition, options)).resource!._token;
+            token = (await user.permissions.create(definition, options)).resource!._token;
           } catch (e2) {
-            throw unavailable(e2);
+            // A concurrent first request created it meanwhile: read it.
+            if (!(e2 instanceof ErrorResponse) || e2.code !== 409) throw unavailable(e2);
+            try {
+              roundTrips++;
+              token = (await user.permission(definition.id).read(options)).resource!._token;
+            } catch (e3) {
+              throw unavailable(e3);
+            }
           }
         }
         expiresAt = latest;
-        cache.set(cacheKey, { token, expiresAt }, expiresAt);
+        cache.set(cacheKey, { token, expiresAt, issuedAt: Date.now() }, expiresAt);
       }
       return {
         type: "cosmos",

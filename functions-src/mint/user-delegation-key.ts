@@ -2,13 +2,12 @@
  * User delegation keys for CDN SAS, obtained with the function's managed identity (no account key anywhere).
  * A key lives at most 7 days; one is fetched for 7 days and reused while it outlives the SAS being signed.
  */
-import type { TokenCredential } from "@azure/identity";
-import { BlobServiceClient, type UserDelegationKey } from "@azure/storage-blob";
+import type { BlobServiceClient, UserDelegationKey } from "@azure/storage-blob";
 
 const KEY_LIFETIME_MS = 7 * 86400_000 - 60_000;
 
-export function userDelegationKeySource(blobServiceUrl: string, credential: TokenCredential, now: () => number = Date.now) {
-  const client = new BlobServiceClient(blobServiceUrl, credential);
+/** `client` carries a token credential (the function's managed identity in Azure): keys need Entra, not a key. */
+export function userDelegationKeySource(client: BlobServiceClient, now: () => number = Date.now) {
   let current: { key: UserDelegationKey; expiresOn: number } | undefined;
   let inFlight: Promise<UserDelegationKey> | undefined;
   return async (sasExpiresOn: Date): Promise<UserDelegationKey> => {

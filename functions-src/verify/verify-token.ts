@@ -8,6 +8,7 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 import type { CompiledIssuer, RuntimeConfig } from "../../lib/policy/runtime/runtime-config";
 import { BoundedCache } from "../bounded-cache";
 import { hasDuplicateKeys } from "./duplicate-keys";
+import { checkEasyAuthPrincipal, EasyAuthMismatch, type EasyAuthPrincipal } from "./easy-auth-principal";
 import { IssuerKeys, KeysUnavailableError, type IssuerKeysOptions } from "./issuer-keys";
 
 export type TokenErrorCode =
@@ -42,11 +43,7 @@ export interface VerifiedToken {
   expiresAt: number; // unix seconds
 }
 
-/** Easy Auth's principal headers, when present (App Service strips client-sent copies only when Easy Auth is on). */
-export interface EasyAuthPrincipal {
-  id?: string;
-  idp?: string;
-}
+export type { EasyAuthPrincipal } from "./easy-auth-principal";
 
 export interface VerifierOptions extends IssuerKeysOptions {
   /** @default 8192 */
@@ -86,12 +83,17 @@ export class TokenVerifier {
     if (token.length > this.maxTokenBytes) throw new TokenError("ERR_TOKEN_TOO_LARGE", `the token is larger than ${this.maxTokenBytes} bytes`);
     const digest = createHash("sha256").update(token).digest("base64url");
     const cached = this.cache.get(digest);
-    if (cached && cached.expiresAt * 1000 > this.now()) return checkEasyAuth(cached, easyAuth);
+    if (cached && cached.expiresAt * 1000 > this.now()) return this.agreeWithEasyAuth(cached, easyAuth);
 
     if (!COMPACT_JWS.test(token)) throw new TokenError("ERR_TOKEN_MALFORMED", "the token is not a compact signed JWT");
-    const [headerPart, payloadPart] = token.split(".");
+    const [headerPart, payloadPart, signaturePart] = token.split(".");
     const header = decodeSegment(headerPart, "header");
     const payload = decodeSegment(payloadPart, "payload");
+    // The last base64url character can carry unused low bits: flipping them spells another token string for the same
+    // signature bytes, which anything keyed on the string (the cache, a deny-list) would treat as a new token.
+    if (Buffer.from(signaturePart, "base64url").toString("base64url") !== signaturePart) {
+      throw new TokenError("ERR_TOKEN_MALFORMED", "the token signature is not canonical base64url");
+    }
     for (const h of REFUSED_HEADERS) if (h in header) throw new TokenError("ERR_TOKEN_HEADER", `the token header carries '${h}', which this broker refuses`);
     if (typeof header.alg !== "string" || !ASYMMETRIC.has(header.alg)) throw new TokenError("ERR_TOKEN_ALGORITHM", "the token is not signed with an allowed asymmetric algorithm");
     const entry = typeof payload.iss === "string" ? this.byIss.get(payload.iss) : undefined;
@@ -122,7 +124,18 @@ export class TokenVerifier {
 
     const result: VerifiedToken = { issuer: issuer.name, subject, claims: verified, expiresAt: verified.exp as number };
     this.cache.set(digest, result, (verified.exp as number) * 1000);
-    return checkEasyAuth(result, easyAuth);
+    return this.agreeWithEasyAuth(result, easyAuth);
+  }
+
+  private agreeWithEasyAuth(token: VerifiedToken, easyAuth?: EasyAuthPrincipal): VerifiedToken {
+    const entry = this.byIss.get(String(token.claims.iss));
+    try {
+      checkEasyAuthPrincipal(easyAuth, entry!.config.subjectClaim, token.claims);
+    } catch (e) {
+      if (e instanceof EasyAuthMismatch) throw new TokenError("ERR_EASY_AUTH_MISMATCH", e.message);
+      throw e;
+    }
+    return token;
   }
 }
 
@@ -162,13 +175,6 @@ function checkDeclaredClaims(issuer: CompiledIssuer, patterns: Map<string, RegEx
       });
     if (!ok) throw new TokenError("ERR_TOKEN_CLAIMS", `claim '${name}' does not match its declaration in the policy`);
   }
-}
-
-function checkEasyAuth(token: VerifiedToken, easyAuth?: EasyAuthPrincipal): VerifiedToken {
-  if (easyAuth?.id !== undefined && easyAuth.id !== token.subject) {
-    throw new TokenError("ERR_EASY_AUTH_MISMATCH", "the Easy Auth principal and the bearer token name different callers");
-  }
-  return token;
 }
 
 function mapJoseError(e: unknown): TokenError {

@@ -14,7 +14,12 @@
 import { abortReason, backoffDelay, DEFAULT_RETRY, retryAfterMs, sleep, type RetryPolicy } from "./backoff";
 import { BoundedCredentialCache, type CredentialStore } from "./credential-cache";
 import {
-  answers, credentialKey, isSingleUse, type Credential, type CredentialOf, type CredentialRequest,
+  answers,
+  credentialKey,
+  isSingleUse,
+  type Credential,
+  type CredentialOf,
+  type CredentialRequest,
 } from "./credential-types";
 import { BrokerProblemError, codeOfProblemType } from "./problem-error";
 
@@ -87,14 +92,20 @@ export class BrokerClient {
     this.cache = new BoundedCredentialCache(options.maxCacheEntries ?? 256, options.store);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.margin = options.refreshMarginMs ?? 60_000;
-    this.batchSize = Math.max(1, Math.min(options.maxBatchSize ?? BROKER_MAX_REQUESTS_PER_CALL, BROKER_MAX_REQUESTS_PER_CALL));
+    this.batchSize = Math.max(
+      1,
+      Math.min(options.maxBatchSize ?? BROKER_MAX_REQUESTS_PER_CALL, BROKER_MAX_REQUESTS_PER_CALL),
+    );
     this.now = options.now ?? (() => Date.now());
     this.random = options.random ?? Math.random;
     // Bound late so a polyfill or test can replace globalThis.fetch; `fetch` must be called unbound-safe.
     this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
 
-  async getCredential<R extends CredentialRequest>(request: R, options: CredentialAskOptions = {}): Promise<CredentialOf<R>> {
+  async getCredential<R extends CredentialRequest>(
+    request: R,
+    options: CredentialAskOptions = {},
+  ): Promise<CredentialOf<R>> {
     return (await this.lookup(request, options)).credential as CredentialOf<R>;
   }
 
@@ -104,7 +115,10 @@ export class BrokerClient {
   }
 
   /** The credential and whether it came from the cache (the Fluid provider reports that truthfully). */
-  lookup<R extends CredentialRequest>(request: R, options: CredentialAskOptions = {}): Promise<CredentialResult<CredentialOf<R>>> {
+  lookup<R extends CredentialRequest>(
+    request: R,
+    options: CredentialAskOptions = {},
+  ): Promise<CredentialResult<CredentialOf<R>>> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const singleUse = isSingleUse(request);
@@ -123,7 +137,10 @@ export class BrokerClient {
       this.queue.push(ask);
       this.scheduleFlush();
     }
-    return this.waitFor(ask, signal).then((credential) => ({ credential: credential as CredentialOf<R>, fromCache: false }));
+    return this.waitFor(ask, signal).then((credential) => ({
+      credential: credential as CredentialOf<R>,
+      fromCache: false,
+    }));
   }
 
   /** Forget every credential (sign-out), the persistent store's included. */
@@ -144,9 +161,11 @@ export class BrokerClient {
     });
     promise.catch(() => undefined); // callers that aborted no longer listen
     const ask: Ask = { request, key, promise, resolve, reject, waiting: 0, abandoned: false };
-    promise.finally(() => {
-      if (this.pending.get(key) === ask) this.pending.delete(key);
-    }).catch(() => undefined);
+    promise
+      .finally(() => {
+        if (this.pending.get(key) === ask) this.pending.delete(key);
+      })
+      .catch(() => undefined);
     return ask;
   }
 
@@ -188,7 +207,7 @@ export class BrokerClient {
     const body = JSON.stringify({ requests: asks.map((a) => a.request) });
     let forceRefresh = false;
     let attempts = 0;
-    for (let retry = 0; ; ) {
+    for (let retry = 0; ;) {
       attempts++;
       let failure: BrokerProblemError;
       let wait: number | undefined;
@@ -209,15 +228,27 @@ export class BrokerClient {
           forceRefresh = true; // one fresh access token, one more try; not counted as a retry
           continue;
         }
-        failure = this.problemOf(response.status, parsed, attempts);
-        if (response.status === 403 && Array.isArray(parsed?.denied)) return this.distribute(asks, { credentials: [], denied: parsed.denied });
         wait = retryAfterMs(response.headers.get("retry-after"), this.now());
+        failure = this.problemOf(response.status, parsed, attempts, wait);
+        if (response.status === 403 && Array.isArray(parsed?.denied))
+          return this.distribute(asks, { credentials: [], denied: parsed.denied });
       } catch (e) {
         if (controller.signal.aborted) return; // every caller has already been rejected with its own reason
         if (e instanceof BrokerProblemError) failure = e;
-        else failure = new BrokerProblemError("network", 0, `the broker could not be reached (${errorName(e)})`, undefined, attempts);
+        else
+          failure = new BrokerProblemError(
+            "network",
+            0,
+            `the broker could not be reached (${errorName(e)})`,
+            undefined,
+            attempts,
+          );
       }
-      if (!failure.retryable || retry >= this.retry.maxRetries || (wait !== undefined && wait > this.retry.maxRetryAfterMs)) {
+      if (
+        !failure.retryable ||
+        retry >= this.retry.maxRetries ||
+        (wait !== undefined && wait > this.retry.maxRetryAfterMs)
+      ) {
         return this.rejectAll(asks, failure);
       }
       const delay = Math.max(backoffDelay(retry, this.retry, this.random), wait ?? 0);
@@ -237,21 +268,31 @@ export class BrokerClient {
     for (const d of Array.isArray(body?.denied) ? (body.denied as { request?: unknown; reason?: unknown }[]) : []) {
       if (typeof d?.request === "number") denied.set(d.request, typeof d.reason === "string" ? d.reason : "denied");
     }
-    if (!credentials) return this.rejectAll(asks, new BrokerProblemError("bad-response", 200, "the broker's answer has no credentials list"));
+    if (!credentials)
+      return this.rejectAll(
+        asks,
+        new BrokerProblemError("bad-response", 200, "the broker's answer has no credentials list"),
+      );
     // The broker answers in request order: credentials for the granted requests, `denied` naming the others.
     let next = 0;
     const now = this.now();
     asks.forEach((ask, i) => {
       const reason = denied.get(i);
-      if (reason !== undefined) return ask.reject(new BrokerProblemError("forbidden", 403, `the policy denies this request (${reason})`, reason));
+      if (reason !== undefined)
+        return ask.reject(
+          new BrokerProblemError("forbidden", 403, `the policy denies this request (${reason})`, reason),
+        );
       const credential = credentials[next++];
       const expiresAt = Date.parse(String(credential?.expiresAt));
       if (!credential || !answers(ask.request, credential) || Number.isNaN(expiresAt)) {
-        return ask.reject(new BrokerProblemError("bad-response", 200, "the broker's answer does not match the request"));
+        return ask.reject(
+          new BrokerProblemError("bad-response", 200, "the broker's answer does not match the request"),
+        );
       }
       if (!isSingleUse(ask.request) && !ask.abandoned) {
         const refreshAt = expiresAt - Math.min(this.margin, Math.max(0, expiresAt - now) / 2);
-        if (refreshAt > now) this.cache.set(ask.key, { credential: credential as unknown as Credential, expiresAt, refreshAt });
+        if (refreshAt > now)
+          this.cache.set(ask.key, { credential: credential as unknown as Credential, expiresAt, refreshAt });
       }
       ask.resolve(credential as unknown as Credential);
     });
@@ -261,9 +302,22 @@ export class BrokerClient {
     for (const a of asks) a.reject(error);
   }
 
-  private problemOf(status: number, body: Record<string, unknown> | undefined, attempts: number): BrokerProblemError {
+  private problemOf(
+    status: number,
+    body: Record<string, unknown> | undefined,
+    attempts: number,
+    waitMs?: number,
+  ): BrokerProblemError {
     const detail = typeof body?.detail === "string" ? body.detail : `the broker answered ${status}`;
-    return new BrokerProblemError(codeOfProblemType(body?.type, status), status, detail, undefined, attempts);
+    const retryAfter = waitMs === undefined ? undefined : Math.ceil(waitMs / 1000);
+    return new BrokerProblemError(
+      codeOfProblemType(body?.type, status),
+      status,
+      detail,
+      undefined,
+      attempts,
+      retryAfter,
+    );
   }
 }
 

@@ -23,20 +23,30 @@ export interface CreateCosmosClientOptions {
   /** @default the endpoint the broker's credential names (asked for once, up front) */
   endpoint?: string;
   /** Passed through to CosmosClient (not `key`, `resourceTokens`, `tokenProvider` or `aadCredentials`). */
-  clientOptions?: Omit<CosmosClientOptions, "endpoint" | "key" | "resourceTokens" | "tokenProvider" | "aadCredentials" | "permissionFeed">;
+  clientOptions?: Omit<
+    CosmosClientOptions,
+    "endpoint" | "key" | "resourceTokens" | "tokenProvider" | "aadCredentials" | "permissionFeed"
+  >;
 }
 
 /** Builds the client; without `endpoint` it asks the broker for the first container's credential to learn it. */
-export async function createCosmosClient(broker: BrokerClient, options: CreateCosmosClientOptions): Promise<CosmosClient> {
-  const containers = Array.isArray(options.containers) ? Object.fromEntries(options.containers.map((c) => [c, {}])) : options.containers;
+export async function createCosmosClient(
+  broker: BrokerClient,
+  options: CreateCosmosClientOptions,
+): Promise<CosmosClient> {
+  const containers = Array.isArray(options.containers)
+    ? Object.fromEntries(options.containers.map((c) => [c, {}]))
+    : options.containers;
   const names = Object.keys(containers);
   if (names.length === 0) throw new RangeError("containers must name at least one container");
-  const credentialFor = (name: string): Promise<CosmosCredential> => broker.getCredential({ type: "cosmos", container: name, ...containers[name] });
+  const credentialFor = (name: string): Promise<CosmosCredential> =>
+    broker.getCredential({ type: "cosmos", container: name, ...containers[name] });
   const endpoint = options.endpoint ?? (await credentialFor(names[0])).endpoint;
 
   const tokenProvider = async (info: RequestInfo): Promise<string> => {
     const container = containerOf(info.path) ?? names[0];
-    if (!(container in containers)) throw new RangeError(`container "${container}" is not one this client was built for`);
+    if (!(container in containers))
+      throw new RangeError(`container "${container}" is not one this client was built for`);
     const credential = await credentialFor(container);
     const token = Object.values(credential.resourceTokens)[0];
     if (!token) throw new RangeError(`the broker's credential for "${container}" carries no resource token`);

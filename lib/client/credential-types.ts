@@ -46,7 +46,10 @@ export type CredentialOf<R extends CredentialRequest> = Extract<Credential, { ty
 
 /** True for a request that must never be cached or shared: a Fluid creation token is single-use. */
 export function isSingleUse(request: CredentialRequest): boolean {
-  return request.type === "fluid" && (request.create === true || request.documentId === undefined || request.documentId === "");
+  return (
+    request.type === "fluid" &&
+    (request.create === true || request.documentId === undefined || request.documentId === "")
+  );
 }
 
 /** One cache key per (type, scope): the fields that decide what the broker mints, in a fixed order. */

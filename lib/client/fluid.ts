@@ -41,7 +41,9 @@ export class BrokerFluidTokenProvider implements ITokenProvider {
 
   private async token(_tenantId: string, documentId: string | undefined, refresh = false): Promise<ITokenResponse> {
     const scopes = this.options.scopes && { scopes: this.options.scopes };
-    const request = documentId ? { type: "fluid" as const, documentId, ...scopes } : { type: "fluid" as const, create: true, ...scopes };
+    const request = documentId
+      ? { type: "fluid" as const, documentId, ...scopes }
+      : { type: "fluid" as const, create: true, ...scopes };
     const { credential, fromCache } = await this.broker.lookup(request, { forceRefresh: refresh });
     return { jwt: credential.token, fromCache };
   }

@@ -6,5 +6,11 @@ export type { BrokerProblemCode } from "./problem-error";
 export type { CachedCredential, CredentialStore } from "./credential-cache";
 export type { RetryPolicy } from "./backoff";
 export type {
-  CdnCredential, CosmosCredential, Credential, CredentialOf, CredentialRequest, FluidCredential, FluidScope,
+  CdnCredential,
+  CosmosCredential,
+  Credential,
+  CredentialOf,
+  CredentialRequest,
+  FluidCredential,
+  FluidScope,
 } from "./credential-types";

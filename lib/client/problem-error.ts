@@ -21,8 +21,16 @@ export type BrokerProblemCode =
   | "unknown";
 
 const KNOWN = new Set<string>([
-  "bad-request", "invalid-token", "forbidden", "not-found", "method-not-allowed", "unsupported-media-type",
-  "payload-too-large", "rate-limited", "backend-unavailable", "internal",
+  "bad-request",
+  "invalid-token",
+  "forbidden",
+  "not-found",
+  "method-not-allowed",
+  "unsupported-media-type",
+  "payload-too-large",
+  "rate-limited",
+  "backend-unavailable",
+  "internal",
 ]);
 const PREFIX = "urn:azure-token-broker:problem:";
 
@@ -36,6 +44,8 @@ export class BrokerProblemError extends Error {
     readonly reason?: string,
     /** Attempts made, retries included. */
     readonly attempts = 1,
+    /** The broker's Retry-After, when it gave one. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(detail);
     this.name = "BrokerProblemError";
@@ -44,6 +54,14 @@ export class BrokerProblemError extends Error {
   /** Whether waiting and asking again can help (network errors, 429, 503). 400/401/403 never are. */
   get retryable(): boolean {
     return this.code === "network" || this.status === 429 || this.status === 503;
+  }
+
+  /**
+   * Fluid's driver reads `canRetry` on a token fetcher's error (routerlicious-driver documentService.ts,
+   * canRetryOnError): true keeps the container reconnecting instead of closing it while the broker is away.
+   */
+  get canRetry(): boolean {
+    return this.retryable;
   }
 }
 

@@ -3,21 +3,13 @@
  * and Easy Auth v2 as the first gate. The broker verifies every token itself too: Easy Auth can be off or
  * misconfigured, and it is not confirmed to block unauthenticated callers on Flex (facts.md).
  */
-import { FunctionAppFlexConsumption, type FunctionAppFlexConsumptionAuthSettingsV2 } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
+import { FunctionAppFlexConsumption } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
 import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
 import { Construct } from "constructs";
 import { platformOrigins } from "./cors";
+import { easyAuthSettings, type EasyAuthProps } from "./easy-auth";
 import type { BrokerStorage } from "./storage";
 
-export interface EasyAuthIssuer {
-  readonly type: "entra" | "oidc";
-  readonly name: string;
-  /** Exact issuer URLs; an Entra issuer is https://login.microsoftonline.com/<tenant>/v2.0. */
-  readonly issuers: string[];
-  readonly audiences: string[];
-  /** The app registration's client id Easy Auth validates against. */
-  readonly clientId: string;
-}
 
 export interface BrokerFunctionProps {
   readonly name: string;
@@ -25,7 +17,8 @@ export interface BrokerFunctionProps {
   readonly location: string;
   readonly resourceGroupName: string;
   readonly storage: BrokerStorage;
-  readonly easyAuth: EasyAuthIssuer;
+  /** Every issuer of the policy gets through the platform gate (see easy-auth.ts), or construction fails. */
+  readonly easyAuth: EasyAuthProps;
   /** Plain settings and Key Vault references (`KeyVault.reference`); never a secret literal. */
   readonly appSettings: Record<string, string>;
   readonly appInsightsConnectionString: string;
@@ -40,8 +33,6 @@ export interface BrokerFunctionProps {
   readonly tags: Record<string, string>;
 }
 
-/** Paths Easy Auth lets through unauthenticated: health only (it reveals nothing). */
-export const UNAUTHENTICATED_PATHS = ["/api/health"];
 
 export class BrokerFunction extends Construct {
   readonly app: FunctionAppFlexConsumption;
@@ -102,33 +93,4 @@ export class BrokerFunction extends Construct {
   get tokenUrl(): string {
     return `https://${this.app.defaultHostname}/api/token`;
   }
-}
-
-function easyAuthSettings(issuer: EasyAuthIssuer): FunctionAppFlexConsumptionAuthSettingsV2 {
-  const common = {
-    authEnabled: true,
-    requireAuthentication: true,
-    unauthenticatedAction: "Return401",
-    requireHttps: true,
-    excludedPaths: UNAUTHENTICATED_PATHS,
-    // The broker reads the bearer token itself; no token store, no login cookies.
-    login: { tokenStoreEnabled: false },
-  };
-  if (issuer.type === "entra") {
-    return {
-      ...common,
-      defaultProvider: "azureactivedirectory",
-      activeDirectoryV2: {
-        clientId: issuer.clientId,
-        // Easy Auth takes one tenant endpoint; further allowed tenants are enforced by the broker's own check.
-        tenantAuthEndpoint: issuer.issuers[0],
-        allowedAudiences: issuer.audiences,
-      },
-    };
-  }
-  return {
-    ...common,
-    defaultProvider: issuer.name,
-    customOidcV2: [{ name: issuer.name, clientId: issuer.clientId, openidConfigurationEndpoint: `${issuer.issuers[0].replace(/\/+$/, "")}/.well-known/openid-configuration` }],
-  };
 }

@@ -18,7 +18,9 @@ export function platformOrigins(scope: IConstruct, origins: readonly string[] | 
   const all = origins ?? [];
   const patterns = all.filter((o) => o.includes("*"));
   if (patterns.length > 0) {
-    Annotations.of(scope).addWarning(`${where}: origin patterns ${patterns.join(", ")} cannot be set in platform CORS; list exact origins (with their port) for pages that call the deployed services`);
+    Annotations.of(scope).addWarning(
+      `${where}: origin patterns ${patterns.join(", ")} cannot be set in platform CORS; list exact origins (with their port) for pages that call the deployed services`,
+    );
   }
   return all.filter((o) => !o.includes("*"));
 }

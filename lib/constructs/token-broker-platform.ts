@@ -126,14 +126,13 @@ export class TokenBrokerPlatform extends Construct {
       appSettings.CDN_ORIGIN_CONTAINER_URL = this.storage.containerUrl(this.storage.originContainer);
     }
 
-    const issuer = infra.issuers[0];
     this.broker = new BrokerFunction(this, "broker", {
       name: name("functionApp"),
       planName: name("servicePlan"),
       location,
       resourceGroupName: rg,
       storage: this.storage,
-      easyAuth: { type: issuer.type, name: issuer.name, issuers: issuer.issuers, audiences: issuer.audiences, clientId: settings.easyAuthClientId ?? issuer.audiences[0] },
+      easyAuth: { issuers: infra.issuers, entraClientId: settings.easyAuthClientId },
       appSettings,
       appInsightsConnectionString: observability.connectionString,
       packagePath: settings.packagePath,

@@ -14,8 +14,17 @@ export class Azurite {
   private child?: ChildProcess;
   port = 0;
 
-  /** With a certificate (PEM files), azurite speaks https: SAS tokens with `spr=https` then verify as on Azure. */
-  constructor(readonly tls?: { cert: string; key: string }) {}
+  /**
+   * With a certificate (PEM files), azurite speaks https: SAS tokens with `spr=https` then verify as on Azure.
+   * With `oauth` too (`--oauth basic`, https only), azurite accepts Entra bearer tokens, checking their issuer
+   * prefix, audience and lifetime but not their signature, and so issues user delegation keys.
+   */
+  constructor(
+    readonly tls?: { cert: string; key: string },
+    readonly oauth = false,
+  ) {
+    if (oauth && !tls) throw new Error("azurite's OAuth mode needs https: give a certificate");
+  }
 
   get blobEndpoint(): string {
     return `${this.tls ? "https" : "http"}://127.0.0.1:${this.port}/${DEV_ACCOUNT}`;
@@ -25,7 +34,7 @@ export class Azurite {
   async start(port?: number, location = mkdtempSync(join(tmpdir(), "tb-azurite-"))): Promise<this> {
     this.port = port ?? (await freePort());
     const main = require.resolve("azurite/dist/src/blob/main.js");
-    const tls = this.tls ? ["--cert", this.tls.cert, "--key", this.tls.key] : [];
+    const tls = this.tls ? ["--cert", this.tls.cert, "--key", this.tls.key, ...(this.oauth ? ["--oauth", "basic"] : [])] : [];
     const args = [main, "--blobHost", "127.0.0.1", "--blobPort", String(this.port), "--location", location, "--silent", "--skipApiVersionCheck", ...tls];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;

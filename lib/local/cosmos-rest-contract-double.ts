@@ -3,10 +3,18 @@
  * follows the documented REST contract for what the broker uses (learn.microsoft.com/rest/api/cosmos-db):
  * - master-key authorization: `type=master&ver=1.0&sig=` + base64(HMAC-SHA256(base64decode(key),
  *   verb\nresourceType\nresourceLink\ndate\n\n)), checked on every management call, x-ms-date required;
- * - users and permissions (create, upsert, read); one permission per user per resource (409 Conflict);
+ * - users and permissions (create, upsert, read, replace, delete); one permission per user per resource: a second
+ *   permission on the same container for the same user is 409 Conflict whatever its partition key ("Permissions":
+ *   "You can associate only one permission to a particular resource for a user ... 409 Conflict");
  *   `_token` on every permission response; x-ms-documentdb-expiry-seconds in 10..18000 (400 otherwise);
- * - documents: create with the master key, point reads with a resource token, which must be unexpired and match
- *   the container, the partition key and the mode (Read | All).
+ * - replace (PUT, or an upsert over an existing id) creates a new token ("Replace a Permission") and this double
+ *   takes the strict reading: tokens issued for the permission before the replace stop working, as do tokens of a
+ *   deleted permission or user. The .NET SDK's Permission.ReplaceAsync page says a replace "will not revoke existing
+ *   ResourceTokens"; the broker must work under both readings, so it never replaces a permission (it creates one per
+ *   (caller, container, partition key, mode) and re-reads it), and the strict double makes a design that relies on
+ *   replacing fail here instead of in production. A GET mints a new token and leaves earlier ones valid;
+ * - documents: create with the master key, point reads with a resource token, which must be unexpired, issued by a
+ *   permission that still exists unreplaced, and match the container, the partition key and the mode (Read | All).
  * Anything else answers 501, so a test that strays outside the contract fails loudly.
  * CORS, as an account's `cors_rule` would give it: origins in `corsOrigins` get preflight answers and
  * Access-Control-Allow-Origin (+ every response header exposed); any other origin gets no CORS header.
@@ -21,7 +29,10 @@ interface Permission {
   resource: string;
   resourcePartitionKey?: unknown[];
   _token: string;
+  /** Bumped by every replace: tokens carry the generation they were issued for. */
+  _generation: number;
 }
+type PermissionBody = Omit<Permission, "_token" | "_generation">;
 
 export class CosmosRestContractDouble {
   readonly key = Buffer.from(`contract-double-master-key-${randomUUID()}`).toString("base64");
@@ -32,7 +43,7 @@ export class CosmosRestContractDouble {
   /** Management and data calls received, by "VERB resourceType", for round-trip counting. */
   readonly calls: string[] = [];
   private readonly users = new Map<string, Map<string, Permission>>(); // user link -> permissions by id
-  private readonly tokens = new Map<string, { permission: Permission; expiresAt: number }>();
+  private readonly tokens = new Map<string, { userLink: string; id: string; generation: number; expiresAt: number }>();
   private readonly docs = new Map<string, unknown>(); // "<coll link>|<pk json>|<id>" -> document
 
   constructor(
@@ -123,52 +134,101 @@ export class CosmosRestContractDouble {
     const permissions = this.users.get(userLink);
     if (!permissions) return send(res, 404, { code: "NotFound", message: "Resource Not Found" });
     if (parts.length === 4 && verb === "get") return send(res, 200, { id: parts[3], _self: `${userLink}/` });
+    if (parts.length === 4 && verb === "delete") {
+      this.users.delete(userLink);
+      return send(res, 204, undefined);
+    }
     if (parts[4] !== "permissions") return send(res, 501, { code: "NotImplemented" });
     const expiry = req.headers["x-ms-documentdb-expiry-seconds"] === undefined ? 3600 : Number(req.headers["x-ms-documentdb-expiry-seconds"]);
     if (!Number.isInteger(expiry) || expiry < 10 || expiry > 18000) return send(res, 400, { code: "BadRequest", message: "x-ms-documentdb-expiry-seconds must be 10..18000" });
     if (parts.length === 5 && verb === "post") {
-      const p = JSON.parse(body) as Omit<Permission, "_token">;
-      const sameResource = [...permissions.values()].find((x) => x.resource.replace(/\/$/, "") === p.resource.replace(/\/$/, "") && x.id !== p.id);
+      const p = JSON.parse(body) as PermissionBody;
+      const sameResource = [...permissions.values()].find((x) => x.resource === trimSlash(p.resource) && x.id !== p.id);
       if (sameResource) return send(res, 409, { code: "Conflict", message: "one permission per user per resource" });
-      if (permissions.has(p.id) && !upsert) return send(res, 409, { code: "Conflict" });
-      const permission = this.issue(p, expiry);
+      const existing = permissions.get(p.id);
+      if (existing && !upsert) return send(res, 409, { code: "Conflict" });
+      const permission = this.issue(userLink, p, expiry, existing ? existing._generation + 1 : 0);
       permissions.set(p.id, permission);
-      return send(res, 201, { ...permission, _self: `${userLink}/permissions/${p.id}/` });
+      return send(res, existing ? 200 : 201, { ...view(permission), _self: `${userLink}/permissions/${p.id}/` });
+    }
+    if (parts.length === 6 && verb === "put") {
+      const existing = permissions.get(parts[5]);
+      if (!existing) return send(res, 404, { code: "NotFound" });
+      const p = { ...(JSON.parse(body) as PermissionBody), id: parts[5] };
+      const sameResource = [...permissions.values()].find((x) => x.resource === trimSlash(p.resource) && x.id !== p.id);
+      if (sameResource) return send(res, 409, { code: "Conflict", message: "one permission per user per resource" });
+      const permission = this.issue(userLink, p, expiry, existing._generation + 1);
+      permissions.set(p.id, permission);
+      return send(res, 200, { ...view(permission), _self: `${userLink}/permissions/${p.id}/` });
     }
     if (parts.length === 6 && verb === "get") {
       const p = permissions.get(parts[5]);
       if (!p) return send(res, 404, { code: "NotFound" });
-      // Every read of a permission mints a new token (REST reference, Get a Permission).
-      const permission = this.issue(p, expiry);
+      // Every read of a permission mints a new token (REST reference, Get a Permission); earlier ones stay valid.
+      const permission = this.issue(userLink, p, expiry, p._generation);
       permissions.set(p.id, permission);
-      return send(res, 200, permission);
+      return send(res, 200, view(permission));
+    }
+    if (parts.length === 6 && verb === "delete") {
+      if (!permissions.delete(parts[5])) return send(res, 404, { code: "NotFound" });
+      return send(res, 204, undefined);
     }
     send(res, 501, { code: "NotImplemented" });
   }
 
-  private issue(p: Omit<Permission, "_token">, expirySeconds: number): Permission {
+  private issue(userLink: string, p: PermissionBody, expirySeconds: number, generation: number): Permission {
     const token = `type=resource&ver=1.0&sig=${randomUUID()}`;
-    const permission: Permission = { id: p.id, permissionMode: p.permissionMode, resource: p.resource.replace(/\/$/, ""), ...(p.resourcePartitionKey && { resourcePartitionKey: p.resourcePartitionKey }), _token: token };
-    this.tokens.set(token, { permission, expiresAt: Date.now() + expirySeconds * 1000 });
+    const permission: Permission = {
+      id: p.id,
+      permissionMode: p.permissionMode,
+      resource: trimSlash(p.resource),
+      ...(p.resourcePartitionKey && { resourcePartitionKey: p.resourcePartitionKey }),
+      _token: token,
+      _generation: generation,
+    };
+    this.tokens.set(token, { userLink, id: p.id, generation, expiresAt: Date.now() + expirySeconds * 1000 });
     return permission;
+  }
+
+  /** The permission a token was issued for, if it still exists as it was then (not replaced, not deleted). */
+  private permissionOf(token: string): Permission | undefined {
+    const t = this.tokens.get(token);
+    if (!t || t.expiresAt < Date.now()) return undefined;
+    const p = this.users.get(t.userLink)?.get(t.id);
+    return p && p._generation === t.generation ? p : undefined;
+  }
+
+  /** Permissions that exist now, per user id (for tests that compare a cache with the account). */
+  permissionsOf(userId: string): PermissionBody[] {
+    const permissions = [...(this.users.get(`dbs/${this.database}/users/${userId}`)?.values() ?? [])];
+    return permissions.map(({ _token, _generation, ...p }) => (void _token, void _generation, p));
+  }
+
+  /** Ids of the users that exist now. */
+  userIds(): string[] {
+    return [...this.users.keys()].map((link) => link.split("/").pop()!);
   }
 
   /** Data-plane reads with a resource token: container, partition key, mode and expiry must all fit. */
   private resourceRequest(req: IncomingMessage, res: ServerResponse, parts: string[], auth: string, type: string): void {
-    const grant = this.tokens.get(auth);
-    if (!grant || grant.expiresAt < Date.now()) return send(res, 401, { code: "Unauthorized", message: "resource token invalid or expired" });
+    const permission = this.permissionOf(auth);
+    if (!permission) return send(res, 401, { code: "Unauthorized", message: "resource token invalid or expired" });
     // Any valid resource token may read the database account (the SDK does so first).
     if (parts.length === 0 && req.method === "GET") return send(res, 200, this.account());
     const collLink = parts.slice(0, 4).join("/");
-    if (grant.permission.resource !== collLink) return send(res, 403, { code: "Forbidden" });
+    if (permission.resource !== collLink) return send(res, 403, { code: "Forbidden" });
     if (type === "colls" || type === "pkranges") return this.handleMetadata(res, parts);
     const pk = String(req.headers["x-ms-documentdb-partitionkey"] ?? "");
-    if (grant.permission.resourcePartitionKey && JSON.stringify(grant.permission.resourcePartitionKey) !== pk) return send(res, 403, { code: "Forbidden", message: "partition key outside the permission" });
+    if (permission.resourcePartitionKey && JSON.stringify(permission.resourcePartitionKey) !== pk) {
+      return send(res, 403, { code: "Forbidden", message: "partition key outside the permission" });
+    }
     if (type === "docs" && req.method === "GET" && parts.length === 6) {
       const doc = this.docs.get(`${collLink}|${pk}|${parts[5]}`);
       return doc ? send(res, 200, doc) : send(res, 404, { code: "NotFound" });
     }
-    if (grant.permission.permissionMode !== "All") return send(res, 403, { code: "Forbidden", message: "read-only permission" });
+    if (permission.permissionMode !== "All") {
+      return send(res, 403, { code: "Forbidden", message: "read-only permission" });
+    }
     send(res, 501, { code: "NotImplemented" });
   }
 
@@ -205,5 +265,15 @@ function resourceOf(parts: string[], verb: string): { type: string; link: string
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json", "x-ms-request-charge": "1", "x-ms-activity-id": randomUUID() }).end(JSON.stringify(body));
+  const headers = { "content-type": "application/json", "x-ms-request-charge": "1", "x-ms-activity-id": randomUUID() };
+  res.writeHead(status, headers).end(body === undefined ? undefined : JSON.stringify(body));
+}
+
+function view({ _generation, ...p }: Permission): Omit<Permission, "_generation"> {
+  void _generation;
+  return p;
+}
+
+function trimSlash(link: string): string {
+  return link.replace(/^\/|\/$/g, "");
 }

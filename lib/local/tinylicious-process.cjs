@@ -14,11 +14,12 @@ net.Server.prototype.listen = function (...args) {
 
 const keys = JSON.parse(process.env.TB_FLUID_KEYS || "{}");
 const { TenantManager } = require("tinylicious/dist/services/tenantManager");
+const { NetworkError } = require("@fluidframework/server-services-client");
 TenantManager.prototype.verifyToken = async function verifyToken(tenantId, token) {
+  // As routerlicious answers (server-services-client validateTokenClaimsExpiration): 401 for an expired token, so
+  // a client's driver fetches a fresh one; 403 for anything else. A plain Error would surface as a 500.
   const fail = (why) => {
-    const e = new Error(`token rejected: ${why}`);
-    e.code = 403;
-    throw e;
+    throw new NetworkError(why === "expired" ? 401 : 403, `token rejected: ${why}`);
   };
   const parts = String(token).split(".");
   if (parts.length !== 3) fail("malformed");

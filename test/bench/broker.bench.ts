@@ -2,7 +2,7 @@
  * `npm run bench:broker`: the broker against a baseline written as the seed samples would (jsonwebtoken + jwks-rsa
  * to verify, @fluidframework/azure-service-utils generateToken to mint), in one run, all on loopback.
  * Targets (issue #3): fresh exchanges >= 2x baseline, repeat >= 20x; p99 <= 5 ms at 500 req/s over node:http;
- * cold start (require + init) <= 150 ms, bundle <= 1.5 MB; memory bounded after 100,000 distinct subjects;
+ * cold start (require + init) <= 150 ms, bundle <= 1.5 MiB; memory bounded after 100,000 distinct subjects;
  * <= 1 Cosmos round trip per permission per token lifetime.
  */
 import { execFileSync } from "node:child_process";
@@ -140,7 +140,7 @@ async function main() {
     b.handle({method:"GET",path:"/api/health",headers:{}}).then(()=>{const t2=process.hrtime.bigint();process.stdout.write(JSON.stringify([Number(t1-t0)/1e6,Number(t2-t0)/1e6]))});`;
   const cold = Array.from({ length: 5 }, () => JSON.parse(execFileSync(process.execPath, ["-e", probe], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })) as [number, number]).sort((a, b) => a[1] - b[1])[2];
   row("cold start: require / require + init + first request, ms (median of 5)", `${cold[0].toFixed(0)} / ${cold[1].toFixed(0)}`, "", "<= 150 ms");
-  row("bundle / zip, MB", `${(pkg.bundleBytes / 2 ** 20).toFixed(2)} / ${(pkg.bytes / 2 ** 20).toFixed(2)}`, "", "bundle <= 1.5 MB");
+  row("bundle / zip, MiB", `${(pkg.bundleBytes / 2 ** 20).toFixed(2)} / ${(pkg.bytes / 2 ** 20).toFixed(2)}`, "", "bundle <= 1.5 MiB");
 
   // Memory after many distinct subjects (ES256 tokens signed directly, one exchange each).
   const signEs = es256Signer(createPrivateKey({ key: (await exportJWK(ec.privateKey)) as never, format: "jwk" }), server.issuer);
@@ -157,7 +157,7 @@ async function main() {
     if (r.status !== 200) throw new Error(`exchange ${i} answered ${r.status}`);
     if ((i + 1) % (SUBJECTS / 4) === 0) marks.push(`${((i + 1) / 1000).toFixed(0)}k: +${(heap() - base).toFixed(1)}`);
   }
-  row(`heap growth (MB) over ${SUBJECTS.toLocaleString("en")} distinct subjects${gc ? "" : " (no --expose-gc: approximate)"}`, marks.join(", "), "", "bounded");
+  row(`heap growth (MiB) over ${SUBJECTS.toLocaleString("en")} distinct subjects${gc ? "" : " (no --expose-gc: approximate)"}`, marks.join(", "), "", "bounded");
 
   // Cosmos round trips per exchange against the contract double.
   const double = await new CosmosRestContractDouble("db", { items: "/tenantId" }).start();

@@ -33,7 +33,8 @@ import { bundleForBrowser } from "./support/browser-bundle";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`browser test skipped: no Chromium at ${CHROMIUM} (install Debian's chromium; .ci/run does)`);
+if (!haveChromium)
+  console.warn(`browser test skipped: no Chromium at ${CHROMIUM} (install Debian's chromium; .ci/run does)`);
 const describeInBrowser = haveChromium ? describe : describe.skip;
 
 // Fluid 2.x clients on Node 20 need a navigator (facts.md); Node 22 has one.
@@ -55,8 +56,15 @@ function png(width: number, height: number): Buffer {
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header.set([8, 2, 0, 0, 0], 8);
-  const rows = Buffer.concat(Array.from({ length: height }, () => Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3, 0x7f)])));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
+  const rows = Buffer.concat(
+    Array.from({ length: height }, () => Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3, 0x7f)])),
+  );
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(rows)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
 const personas = { "editor-1": { claims: { name: "Editor One", tid: "contoso", roles: ["editor"] } } };
@@ -79,7 +87,9 @@ interface PageServer {
 async function servePage(bundle: string): Promise<PageServer> {
   const server: Server = createServer((req, res) => {
     if (req.url === "/sdk.js") return void res.writeHead(200, { "content-type": "text/javascript" }).end(bundle);
-    res.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><meta charset="utf-8"><title>sdk</title><script src="/sdk.js"></script>');
+    res
+      .writeHead(200, { "content-type": "text/html" })
+      .end('<!doctype html><meta charset="utf-8"><title>sdk</title><script src="/sdk.js"></script>');
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
@@ -107,18 +117,39 @@ environments: { dev: { stage: development, allowedOrigins: ["${origin}"] } }
 
 describeInBrowser("the SDK in a real browser", () => {
   beforeAll(async () => {
-    const sdk = await bundleForBrowser(`export * from "./test/client/support/browser-page";`, { globalName: "sdkPage" });
+    const sdk = await bundleForBrowser(`export * from "./test/client/support/browser-page";`, {
+      globalName: "sdkPage",
+    });
     [allowedPage, otherPage] = await Promise.all([servePage(sdk.code), servePage(sdk.code)]);
-    await Promise.all([issuer.start([await privateJwk("k1")]), tinylicious.start(), azurite.start(), cosmosDouble.start()]);
+    await Promise.all([
+      issuer.start([await privateJwk("k1")]),
+      tinylicious.start(),
+      azurite.start(),
+      cosmosDouble.start(),
+    ]);
     cosmosDouble.corsOrigins = [allowedPage.origin];
 
     const blobs = new BlobServiceClient(azurite.blobEndpoint, new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY));
     // What the stack's blob_properties.cors_rule gives the storage account (lib/constructs/storage.ts).
-    await blobs.setProperties({ cors: [{ allowedOrigins: allowedPage.origin, allowedMethods: "GET,HEAD", allowedHeaders: "range", exposedHeaders: "content-length,content-type", maxAgeInSeconds: 600 }] });
+    await blobs.setProperties({
+      cors: [
+        {
+          allowedOrigins: allowedPage.origin,
+          allowedMethods: "GET,HEAD",
+          allowedHeaders: "range",
+          exposedHeaders: "content-length,content-type",
+          maxAgeInSeconds: 600,
+        },
+      ],
+    });
     const origin = blobs.getContainerClient("cdn-origin");
     await origin.create();
-    await origin.getBlockBlobClient("tenants/contoso/logo.png").uploadData(png(2, 3), { blobHTTPHeaders: { blobContentType: "image/png" } });
-    const admin = new CosmosClient({ endpoint: cosmosDouble.endpoint, key: cosmosDouble.key }).database("db").container("items");
+    await origin
+      .getBlockBlobClient("tenants/contoso/logo.png")
+      .uploadData(png(2, 3), { blobHTTPHeaders: { blobContentType: "image/png" } });
+    const admin = new CosmosClient({ endpoint: cosmosDouble.endpoint, key: cosmosDouble.key })
+      .database("db")
+      .container("items");
     await admin.items.create({ id: "doc-1", tenantId: "contoso", title: "ours" });
 
     const { config } = compilePolicy(loadOk(filesInMemory(policyFor(issuer.issuer, allowedPage.origin))), "dev");
@@ -126,12 +157,24 @@ describeInBrowser("the SDK in a real browser", () => {
       config,
       verifier: new TokenVerifier(config),
       minters: {
-        fluid: createFluidMinter(() => ({ tenantId: "local", endpoint: tinylicious.endpoint, key1: KEYS[0], key2: KEYS[1], active: "key1" })),
-        cdn: createCdnMinter(() => ({ baseUrl: `${azurite.blobEndpoint}/cdn-origin`, container: "cdn-origin", signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } } })),
+        fluid: createFluidMinter(() => ({
+          tenantId: "local",
+          endpoint: tinylicious.endpoint,
+          key1: KEYS[0],
+          key2: KEYS[1],
+          active: "key1",
+        })),
+        cdn: createCdnMinter(() => ({
+          baseUrl: `${azurite.blobEndpoint}/cdn-origin`,
+          container: "cdn-origin",
+          signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } },
+        })),
         cosmos: createCosmosMinter(() => ({ endpoint: cosmosDouble.endpoint, key: cosmosDouble.key, database: "db" })),
       },
     });
-    const watched: Broker = { handle: (req) => (seen.push({ method: req.method, origin: req.headers.origin }), core.handle(req)) };
+    const watched: Broker = {
+      handle: (req) => (seen.push({ method: req.method, origin: req.headers.origin }), core.handle(req)),
+    };
     // "localhost" keeps the broker on another origin than either page (different host, different port).
     broker = await startNodeHttpBroker(watched);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
@@ -140,7 +183,14 @@ describeInBrowser("the SDK in a real browser", () => {
   afterAll(async () => {
     await browser?.close();
     await broker?.close();
-    await Promise.all([allowedPage?.close(), otherPage?.close(), issuer.stop(), tinylicious.stop(), azurite.stop(), cosmosDouble.stop()]);
+    await Promise.all([
+      allowedPage?.close(),
+      otherPage?.close(),
+      issuer.stop(),
+      tinylicious.stop(),
+      azurite.stop(),
+      cosmosDouble.stop(),
+    ]);
   });
 
   it("an allowed page gets credentials across origins and uses them with Fluid, the CDN and Cosmos", async () => {
@@ -155,7 +205,10 @@ describeInBrowser("the SDK in a real browser", () => {
       cdnPath: "/tenants/contoso/logo.png",
       cosmos: { database: "db", container: "items", id: "doc-1", partitionKey: "contoso" },
     };
-    const result = await page.evaluate((o) => (globalThis as unknown as { sdkPage: { run(o: unknown): Promise<any> } }).sdkPage.run(o), options);
+    const result = await page.evaluate(
+      (o) => (globalThis as unknown as { sdkPage: { run(o: unknown): Promise<any> } }).sdkPage.run(o),
+      options,
+    );
     await page.close();
 
     expect(errors).toEqual([]);
@@ -163,11 +216,19 @@ describeInBrowser("the SDK in a real browser", () => {
     expect(result.cosmos).toMatchObject({ id: "doc-1", title: "ours" });
     expect(result.documentId).toMatch(/\S/);
     // The broker was reached cross-origin: preflights from the page's origin, then the POSTs.
-    expect(seen.filter((s) => s.origin === allowedPage.origin).map((s) => s.method)).toEqual(expect.arrayContaining(["OPTIONS", "POST"]));
+    expect(seen.filter((s) => s.origin === allowedPage.origin).map((s) => s.method)).toEqual(
+      expect.arrayContaining(["OPTIONS", "POST"]),
+    );
 
     // The edit the browser made is in the document: read it back through Node with a real AzureClient.
     const nodeBroker = new BrokerClient({ brokerUrl: broker.url, getAccessToken: () => issuer.token("editor-1") });
-    const client = new AzureClient({ connection: { type: "local", endpoint: tinylicious.endpoint, tokenProvider: new BrokerFluidTokenProvider(nodeBroker) } });
+    const client = new AzureClient({
+      connection: {
+        type: "local",
+        endpoint: tinylicious.endpoint,
+        tokenProvider: new BrokerFluidTokenProvider(nodeBroker),
+      },
+    });
     const { container } = await client.getContainer(result.documentId, { initialObjects: { map: SharedMap } }, "2");
     const map = container.initialObjects.map as unknown as { get(k: string): unknown };
     const end = Date.now() + 15_000;
@@ -180,11 +241,21 @@ describeInBrowser("the SDK in a real browser", () => {
     const before = seen.length;
     const page = await browser!.newPage();
     await page.goto(otherPage.origin);
-    const options = { brokerUrl: broker.url, accessToken: await issuer.token("editor-1"), cdnPath: "/tenants/contoso/logo.png" };
-    const result = await page.evaluate((o) => (globalThis as unknown as { sdkPage: { tryBroker(o: unknown): Promise<any> } }).sdkPage.tryBroker(o), options);
+    const options = {
+      brokerUrl: broker.url,
+      accessToken: await issuer.token("editor-1"),
+      cdnPath: "/tenants/contoso/logo.png",
+    };
+    const result = await page.evaluate(
+      (o) => (globalThis as unknown as { sdkPage: { tryBroker(o: unknown): Promise<any> } }).sdkPage.tryBroker(o),
+      options,
+    );
     await page.close();
     expect(result).toEqual({ outcome: "network" });
-    const fromOther = seen.slice(before).filter((s) => s.origin === otherPage.origin).map((s) => s.method);
+    const fromOther = seen
+      .slice(before)
+      .filter((s) => s.origin === otherPage.origin)
+      .map((s) => s.method);
     expect(fromOther).toEqual(["OPTIONS"]); // the preflight got no CORS headers, so the POST was never sent
   }, 60_000);
 });

@@ -25,7 +25,10 @@ afterAll(async () => {
 beforeEach(() => (broker.calls.length = 0));
 
 it("reads with the broker's resource token, learning the endpoint from the credential", async () => {
-  const client = await createCosmosClient(new BrokerClient({ brokerUrl: broker.url, getAccessToken: () => broker.token() }), { containers: ["items"] });
+  const client = await createCosmosClient(
+    new BrokerClient({ brokerUrl: broker.url, getAccessToken: () => broker.token() }),
+    { containers: ["items"] },
+  );
   const items = client.database("db").container("items");
   expect((await items.item("doc-1", "contoso").read()).resource).toMatchObject({ title: "ours" });
   await expect(items.item("doc-2", "fabrikam").read()).rejects.toMatchObject({ code: 403 });
@@ -34,7 +37,11 @@ it("reads with the broker's resource token, learning the endpoint from the crede
 
 it("renews the token before it expires on the same client (no new client per renewal)", async () => {
   let clock = Date.now();
-  const brokerClient = new BrokerClient({ brokerUrl: broker.url, getAccessToken: () => broker.token(), now: () => clock });
+  const brokerClient = new BrokerClient({
+    brokerUrl: broker.url,
+    getAccessToken: () => broker.token(),
+    now: () => clock,
+  });
   const client = await createCosmosClient(brokerClient, { containers: { items: { access: "read" } } });
   const item = client.database("db").container("items").item("doc-1", "contoso");
   await item.read();
@@ -45,7 +52,12 @@ it("renews the token before it expires on the same client (no new client per ren
 });
 
 it("refuses a container it was not built for instead of sending another container's token", async () => {
-  const client = await createCosmosClient(new BrokerClient({ brokerUrl: broker.url, getAccessToken: () => broker.token() }), { containers: ["items"], endpoint: double.endpoint });
-  await expect(client.database("db").container("other").item("x", "contoso").read()).rejects.toThrow(/not one this client was built for/);
+  const client = await createCosmosClient(
+    new BrokerClient({ brokerUrl: broker.url, getAccessToken: () => broker.token() }),
+    { containers: ["items"], endpoint: double.endpoint },
+  );
+  await expect(client.database("db").container("other").item("x", "contoso").read()).rejects.toThrow(
+    /not one this client was built for/,
+  );
   expect(broker.calls).toEqual([]);
 });

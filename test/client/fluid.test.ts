@@ -12,9 +12,12 @@ beforeAll(() => broker.start(), 30_000);
 afterAll(() => broker.stop());
 beforeEach(() => (broker.calls.length = 0));
 
-const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString()) as { documentId: string; jti: string };
+const claimsOf = (jwt: string) =>
+  JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString()) as { documentId: string; jti: string };
 const providerWith = (extra: Partial<ConstructorParameters<typeof BrokerClient>[0]> = {}) =>
-  new BrokerFluidTokenProvider(new BrokerClient({ brokerUrl: broker.url, getAccessToken: () => broker.token(), ...extra }));
+  new BrokerFluidTokenProvider(
+    new BrokerClient({ brokerUrl: broker.url, getAccessToken: () => broker.token(), ...extra }),
+  );
 
 it("fromCache is true only when no broker call was made; orderer and storage share the document's token", async () => {
   const provider = providerWith();
@@ -55,7 +58,10 @@ it("issue 7 item 6: the provider's cache is bounded", async () => {
 it("passes asked-for scopes to the broker and offers documentPostCreateCallback only when given", async () => {
   const created: string[] = [];
   const client = new BrokerClient({ brokerUrl: broker.url, getAccessToken: () => broker.token() });
-  const provider = new BrokerFluidTokenProvider(client, { scopes: ["doc:read"], documentPostCreateCallback: (id) => void created.push(id) });
+  const provider = new BrokerFluidTokenProvider(client, {
+    scopes: ["doc:read"],
+    documentPostCreateCallback: (id) => void created.push(id),
+  });
   const { jwt } = await provider.fetchStorageToken("local", "doc-3");
   expect(JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString()).scopes).toEqual(["doc:read"]);
   await provider.documentPostCreateCallback?.("doc-new", "creation-token");

@@ -37,7 +37,19 @@ beforeAll(async () => {
   issuer.keys = [await makeKey("k1")];
   const { config } = compilePolicy(loadOk(filesInMemory(policyFor(issuer.issuer))), "dev");
   expect(config.cors).toEqual({ allowedOrigins: [ALLOWED, "http://localhost:*"] });
-  core = createBroker({ config, verifier: new TokenVerifier(config), minters: { fluid: createFluidMinter(() => ({ tenantId: "t", endpoint: "http://127.0.0.1:1", key1: "k1-secret", key2: "k2-secret", active: "key1" })) } });
+  core = createBroker({
+    config,
+    verifier: new TokenVerifier(config),
+    minters: {
+      fluid: createFluidMinter(() => ({
+        tenantId: "t",
+        endpoint: "http://127.0.0.1:1",
+        key1: "k1-secret",
+        key2: "k2-secret",
+        active: "key1",
+      })),
+    },
+  });
   http = await startNodeHttpBroker(core);
 });
 afterAll(async () => {
@@ -46,14 +58,27 @@ afterAll(async () => {
 });
 
 const preflight = (origin: string, extra: Record<string, string> = {}) =>
-  fetch(`${http.url}/api/token`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type", ...extra } });
+  fetch(`${http.url}/api/token`, {
+    method: "OPTIONS",
+    headers: {
+      origin,
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "authorization,content-type",
+      ...extra,
+    },
+  });
 const post = async (origin: string | undefined, token?: string) =>
   fetch(`${http.url}/api/token`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...(origin && { origin }), ...(token && { authorization: `Bearer ${token}` }) },
+    headers: {
+      "content-type": "application/json",
+      ...(origin && { origin }),
+      ...(token && { authorization: `Bearer ${token}` }),
+    },
     body: JSON.stringify({ requests: [{ type: "fluid", documentId: "d1" }] }),
   });
-const corsHeaders = (r: Response) => Object.fromEntries([...r.headers].filter(([k]) => k.startsWith("access-control-")));
+const corsHeaders = (r: Response) =>
+  Object.fromEntries([...r.headers].filter(([k]) => k.startsWith("access-control-")));
 
 it("answers a preflight from an allowed origin: POST, Authorization + Content-Type, bounded max-age", async () => {
   const r = await preflight(ALLOWED);
@@ -76,7 +101,12 @@ it("matches a development port pattern on loopback only", async () => {
 });
 
 it("gives a disallowed origin no CORS headers at all, on preflights and answers", async () => {
-  for (const origin of ["https://evil.example", "https://app.contoso.com.evil.example", "null", "https://APP.contoso.com"]) {
+  for (const origin of [
+    "https://evil.example",
+    "https://app.contoso.com.evil.example",
+    "null",
+    "https://APP.contoso.com",
+  ]) {
     expect(corsHeaders(await preflight(origin))).toEqual({});
     const r = await post(origin, await issuer.sign({ sub: "u1", roles: ["editor"], aud: "api://broker" }));
     expect(r.status).toBe(200); // CORS is the browser's check: the server answers, the page cannot read it
@@ -87,14 +117,22 @@ it("gives a disallowed origin no CORS headers at all, on preflights and answers"
 
 it("refuses in the preflight a method or header the broker does not take", async () => {
   expect(corsHeaders(await preflight(ALLOWED, { "access-control-request-method": "PUT" }))).toEqual({});
-  expect(corsHeaders(await preflight(ALLOWED, { "access-control-request-headers": "authorization,x-ms-client-principal" }))).toEqual({});
+  expect(
+    corsHeaders(await preflight(ALLOWED, { "access-control-request-headers": "authorization,x-ms-client-principal" })),
+  ).toEqual({});
 });
 
 it("adds CORS headers to granted answers and to problem+json errors alike, exposing Retry-After and WWW-Authenticate", async () => {
   const ok = await post(ALLOWED, await issuer.sign({ sub: "u1", roles: ["editor"], aud: "api://broker" }));
   expect(ok.status).toBe(200);
-  expect(corsHeaders(ok)).toEqual({ "access-control-allow-origin": ALLOWED, "access-control-expose-headers": "Retry-After, WWW-Authenticate" });
-  for (const [token, status] of [[undefined, 401], [await issuer.sign({ sub: "u2", roles: [], aud: "api://broker" }), 403]] as const) {
+  expect(corsHeaders(ok)).toEqual({
+    "access-control-allow-origin": ALLOWED,
+    "access-control-expose-headers": "Retry-After, WWW-Authenticate",
+  });
+  for (const [token, status] of [
+    [undefined, 401],
+    [await issuer.sign({ sub: "u2", roles: [], aud: "api://broker" }), 403],
+  ] as const) {
     const r = await post(ALLOWED, token);
     expect(r.status).toBe(status);
     expect(r.headers.get("content-type")).toBe("application/problem+json");
@@ -111,8 +149,19 @@ it("a request without Origin (not a browser's cross-origin call) is unchanged ap
 it("the Azure Functions handler registers OPTIONS and answers the preflight the same way", async () => {
   const handlers = new Map<string, HttpHandler>();
   registerBrokerFunctions({ http: (name, o) => void handlers.set(name, o.handler) }, () => core);
-  const request = new HttpRequest({ method: "OPTIONS", url: "https://func.example/api/token", headers: { origin: ALLOWED, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" } });
-  const response = await handlers.get("token")!(request, new InvocationContext({ invocationId: "cors", functionName: "token" }));
+  const request = new HttpRequest({
+    method: "OPTIONS",
+    url: "https://func.example/api/token",
+    headers: {
+      origin: ALLOWED,
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "authorization, content-type",
+    },
+  });
+  const response = await handlers.get("token")!(
+    request,
+    new InvocationContext({ invocationId: "cors", functionName: "token" }),
+  );
   expect(response.status).toBe(204);
   expect((response.headers as Record<string, string>)["access-control-allow-origin"]).toBe(ALLOWED);
 });
@@ -120,5 +169,11 @@ it("the Azure Functions handler registers OPTIONS and answers the preflight the 
 it("an environment with no origins answers no one", () => {
   const none = createCors([]);
   expect(none.allows(ALLOWED)).toBe(false);
-  expect(none.preflight({ method: "OPTIONS", path: "/api/token", headers: { origin: ALLOWED, "access-control-request-method": "POST" } })?.headers["access-control-allow-origin"]).toBeUndefined();
+  expect(
+    none.preflight({
+      method: "OPTIONS",
+      path: "/api/token",
+      headers: { origin: ALLOWED, "access-control-request-method": "POST" },
+    })?.headers["access-control-allow-origin"],
+  ).toBeUndefined();
 });

@@ -14,33 +14,53 @@ roles:
 environments:
 ${envs}
 `;
-const problems = (envs: string) => diagnose(filesInMemory(policy(envs))).map((d) => ({ code: d.code, line: d.line, message: d.message }));
+const problems = (envs: string) =>
+  diagnose(filesInMemory(policy(envs))).map((d) => ({ code: d.code, line: d.line, message: d.message }));
 
 it("development and ephemeral stages may list http origins and loopback port patterns", () => {
-  expect(problems(`  dev: { stage: development, allowedOrigins: ["http://localhost:*", "http://127.0.0.1:5173", "https://dev.contoso.com"] }
-  pr: { stage: ephemeral, allowedOrigins: ["http://localhost:*"] }`)).toEqual([]);
+  expect(
+    problems(`  dev: { stage: development, allowedOrigins: ["http://localhost:*", "http://127.0.0.1:5173", "https://dev.contoso.com"] }
+  pr: { stage: ephemeral, allowedOrigins: ["http://localhost:*"] }`),
+  ).toEqual([]);
 });
 
 it("production refuses an http origin and a port pattern, naming the line and the fix", () => {
-  const found = diagnose(filesInMemory(policy(`  prod:
+  const found = diagnose(
+    filesInMemory(
+      policy(`  prod:
     stage: production
     allowedOrigins:
       - https://app.contoso.com
       - http://app.contoso.com
-      - http://localhost:*`)));
-  expect(found.map((d) => [d.code, d.line])).toEqual([["E_ORIGIN", 12], ["E_ORIGIN", 13]]);
+      - http://localhost:*`),
+    ),
+  );
+  expect(found.map((d) => [d.code, d.line])).toEqual([
+    ["E_ORIGIN", 12],
+    ["E_ORIGIN", 13],
+  ]);
   expect(found[0].hint).toContain("https://app.contoso.com");
 });
 
-it.each([["*"], ["https://*.contoso.com"], ["https://app.contoso.com/"], ["https://App.contoso.com"], ["https://app.contoso.com/path"], ["http://evil.com:*"], ["ftp://x.com"]])(
-  "the schema refuses %s as an origin",
-  (origin) => {
-    expect(problems(`  dev: { stage: development, allowedOrigins: ["${origin}"] }`).map((p) => p.code)).toEqual(["E_SCHEMA"]);
-  },
-);
+it.each([
+  ["*"],
+  ["https://*.contoso.com"],
+  ["https://app.contoso.com/"],
+  ["https://App.contoso.com"],
+  ["https://app.contoso.com/path"],
+  ["http://evil.com:*"],
+  ["ftp://x.com"],
+])("the schema refuses %s as an origin", (origin) => {
+  expect(problems(`  dev: { stage: development, allowedOrigins: ["${origin}"] }`).map((p) => p.code)).toEqual([
+    "E_SCHEMA",
+  ]);
+});
 
 it("the origins reach the runtime config and the infra needs; none means no cors section (hash unchanged)", () => {
-  const withOrigins = compilePolicy(loadOk(filesInMemory(policy(`  dev: { stage: development, allowedOrigins: ["https://a.example"] }`))), "dev");
+  const withOrigins = compilePolicy(
+    loadOk(filesInMemory(policy(`  dev: { stage: development, allowedOrigins: ["https://a.example"] }`))),
+    "dev",
+  );
   expect(withOrigins.config.cors).toEqual({ allowedOrigins: ["https://a.example"] });
   expect(withOrigins.infra.allowedOrigins).toEqual(["https://a.example"]);
   const without = compilePolicy(loadOk(filesInMemory(policy(`  dev: { stage: development }`))), "dev");

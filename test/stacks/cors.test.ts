@@ -18,11 +18,16 @@ describe.each(cases)("%s", (env, exact) => {
   const r = json.resource;
 
   it("carries the environment's origins into the runtime config (patterns included, for the broker itself)", () => {
-    expect(compiled.config.cors?.allowedOrigins).toEqual(env === "prod" ? [...exact] : [...exact, "http://localhost:*"]);
+    expect(compiled.config.cors?.allowedOrigins).toEqual(
+      env === "prod" ? [...exact] : [...exact, "http://localhost:*"],
+    );
   });
 
   it("sets the Function App's platform CORS to the exact origins, without credentials", () => {
-    expect(only(r, "azurerm_function_app_flex_consumption").site_config.cors).toEqual({ allowed_origins: [...exact], support_credentials: false });
+    expect(only(r, "azurerm_function_app_flex_consumption").site_config.cors).toEqual({
+      allowed_origins: [...exact],
+      support_credentials: false,
+    });
   });
 
   it("gives the Cosmos account a cors_rule for the exact origins with a bounded max age", () => {
@@ -39,7 +44,9 @@ describe.each(cases)("%s", (env, exact) => {
   it("has Front Door answer each exact origin with its own Allow-Origin", () => {
     const rules = all(r, "azurerm_cdn_frontdoor_rule").filter((x) => String(x.name).startsWith("CorsOrigin"));
     expect(rules.map((x) => x.conditions.request_header_condition[0].match_values)).toEqual(exact.map((o) => [o]));
-    expect(rules.map((x) => x.actions.response_header_action[0])).toEqual(exact.map((o) => expect.objectContaining({ header_name: "Access-Control-Allow-Origin", value: o })));
+    expect(rules.map((x) => x.actions.response_header_action[0])).toEqual(
+      exact.map((o) => expect.objectContaining({ header_name: "Access-Control-Allow-Origin", value: o })),
+    );
   });
 });
 
@@ -47,10 +54,23 @@ it("no origins, or only development port patterns: no platform CORS, and a warni
   const synthCosmos = (allowedOrigins?: string[]) => {
     let warnings: string[] = [];
     const json = Testing.synthScope((scope) => {
-      const cosmos = new CosmosDb(scope, "cosmos", { name: "cosmos-x", location: "westeurope", resourceGroupName: "rg", database: "db", capacity: { mode: "serverless" }, allowedOrigins, tags: {} });
-      warnings = cosmos.node.metadata.filter((m) => m.type === "aws:cdk:warning" || m.type === "@cdktf/warn" || /warn/i.test(m.type)).map((m) => String(m.data));
+      const cosmos = new CosmosDb(scope, "cosmos", {
+        name: "cosmos-x",
+        location: "westeurope",
+        resourceGroupName: "rg",
+        database: "db",
+        capacity: { mode: "serverless" },
+        allowedOrigins,
+        tags: {},
+      });
+      warnings = cosmos.node.metadata
+        .filter((m) => m.type === "aws:cdk:warning" || m.type === "@cdktf/warn" || /warn/i.test(m.type))
+        .map((m) => String(m.data));
     });
-    return { account: Object.values((JSON.parse(json) as { resource: Resources }).resource.azurerm_cosmosdb_account)[0], warnings };
+    return {
+      account: Object.values((JSON.parse(json) as { resource: Resources }).resource.azurerm_cosmosdb_account)[0],
+      warnings,
+    };
   };
   expect(synthCosmos().account.cors_rule).toBeUndefined();
   const patternsOnly = synthCosmos(["http://localhost:*"]);

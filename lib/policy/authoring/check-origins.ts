@@ -19,9 +19,19 @@ export function checkOrigins(at: JsonPath, entries: Record<string, EnvironmentSo
       if (relaxed) return;
       const path = [...at, name, "allowedOrigins", i];
       if (isOriginPattern(origin)) {
-        c.report("E_ORIGIN", path, `environment '${name}' (stage ${env.stage}) allows the origin pattern ${origin}`, "list exact https origins; port patterns are for development and ephemeral stages");
+        c.report(
+          "E_ORIGIN",
+          path,
+          `environment '${name}' (stage ${env.stage}) allows the origin pattern ${origin}`,
+          "list exact https origins; port patterns are for development and ephemeral stages",
+        );
       } else if (origin.startsWith("http://")) {
-        c.report("E_ORIGIN", path, `environment '${name}' (stage ${env.stage}) allows the http origin ${origin}`, `use ${origin.replace(/^http:/, "https:")}; http origins are for development and ephemeral stages`);
+        c.report(
+          "E_ORIGIN",
+          path,
+          `environment '${name}' (stage ${env.stage}) allows the http origin ${origin}`,
+          `use ${origin.replace(/^http:/, "https:")}; http origins are for development and ephemeral stages`,
+        );
       }
     });
   }

@@ -16,7 +16,10 @@ export interface BrowserBundle {
 }
 
 /** `source` is an ES module (TypeScript allowed) resolved from the repository root, so `azure-token-broker/...` works. */
-export async function bundleForBrowser(source: string, options: { minify?: boolean; globalName?: string } = {}): Promise<BrowserBundle> {
+export async function bundleForBrowser(
+  source: string,
+  options: { minify?: boolean; globalName?: string } = {},
+): Promise<BrowserBundle> {
   const result = await build({
     stdin: { contents: source, loader: "ts", resolveDir: ROOT, sourcefile: "entry.ts" },
     bundle: true,
@@ -31,5 +34,10 @@ export async function bundleForBrowser(source: string, options: { minify?: boole
     define: { "process.env.NODE_ENV": '"production"' },
   });
   const code = result.outputFiles[0].text;
-  return { code, bytes: Buffer.byteLength(code), inputs: Object.keys(result.metafile.inputs), metafile: result.metafile };
+  return {
+    code,
+    bytes: Buffer.byteLength(code),
+    inputs: Object.keys(result.metafile.inputs),
+    metafile: result.metafile,
+  };
 }

@@ -30,7 +30,9 @@ const until = async (cond: () => boolean, ms = 15_000) => {
 export async function run(o: PageOptions) {
   const broker = new BrokerClient({ brokerUrl: o.brokerUrl, getAccessToken: async () => o.accessToken });
 
-  const fluid = new AzureClient({ connection: { type: "local", endpoint: o.fluidEndpoint, tokenProvider: new BrokerFluidTokenProvider(broker) } });
+  const fluid = new AzureClient({
+    connection: { type: "local", endpoint: o.fluidEndpoint, tokenProvider: new BrokerFluidTokenProvider(broker) },
+  });
   const { container } = await fluid.createContainer({ initialObjects: { map: SharedMap } }, "2");
   const map = container.initialObjects.map as unknown as { set(k: string, v: string): void };
   map.set("greeting", "hello from the browser");
@@ -44,7 +46,11 @@ export async function run(o: PageOptions) {
   const bitmap = await createImageBitmap(await response.blob());
 
   const cosmos = await createCosmosClient(broker, { containers: [o.cosmos.container] });
-  const { resource } = await cosmos.database(o.cosmos.database).container(o.cosmos.container).item(o.cosmos.id, o.cosmos.partitionKey).read();
+  const { resource } = await cosmos
+    .database(o.cosmos.database)
+    .container(o.cosmos.container)
+    .item(o.cosmos.id, o.cosmos.partitionKey)
+    .read();
 
   return {
     documentId,
@@ -56,7 +62,11 @@ export async function run(o: PageOptions) {
 
 /** From a page the broker does not allow: what the SDK reports (the browser hides why; the code is `network`). */
 export async function tryBroker(o: Pick<PageOptions, "brokerUrl" | "accessToken" | "cdnPath">) {
-  const broker = new BrokerClient({ brokerUrl: o.brokerUrl, getAccessToken: async () => o.accessToken, retry: { maxRetries: 0 } });
+  const broker = new BrokerClient({
+    brokerUrl: o.brokerUrl,
+    getAccessToken: async () => o.accessToken,
+    retry: { maxRetries: 0 },
+  });
   try {
     await broker.signedUrl(o.cdnPath);
     return { outcome: "granted" };

@@ -48,20 +48,34 @@ export class RealBroker {
   readonly calls: number[] = [];
   url = "";
   private server?: Awaited<ReturnType<typeof startNodeHttpBroker>>;
+  private core?: Broker;
 
   constructor(private readonly options: RealBrokerOptions = {}) {}
 
   async start(): Promise<this> {
     await this.issuer.start();
     this.issuer.keys = [await makeKey("k1")];
-    const { config } = compilePolicy(loadOk(filesInMemory(policyFor(this.issuer.issuer, this.options.fluidTtl ?? "10m"))), "dev");
+    const { config } = compilePolicy(
+      loadOk(filesInMemory(policyFor(this.issuer.issuer, this.options.fluidTtl ?? "10m"))),
+      "dev",
+    );
     const core = createBroker({
       config,
       verifier: new TokenVerifier(config),
       minters: {
-        fluid: createFluidMinter(() => ({ tenantId: "local", endpoint: this.options.fluidEndpoint ?? "http://127.0.0.1:1", key1: FLUID_KEYS[0], key2: FLUID_KEYS[1], active: "key1" })),
+        fluid: createFluidMinter(() => ({
+          tenantId: "local",
+          endpoint: this.options.fluidEndpoint ?? "http://127.0.0.1:1",
+          key1: FLUID_KEYS[0],
+          key2: FLUID_KEYS[1],
+          active: "key1",
+        })),
         ...(this.options.cosmos && { cosmos: createCosmosMinter(this.options.cosmos) }),
-        cdn: createCdnMinter(() => ({ baseUrl: this.options.cdnBaseUrl ?? "http://127.0.0.1:1/cdn-origin", container: "cdn-origin", signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } } })),
+        cdn: createCdnMinter(() => ({
+          baseUrl: this.options.cdnBaseUrl ?? "http://127.0.0.1:1/cdn-origin",
+          container: "cdn-origin",
+          signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } },
+        })),
       },
     });
     const counting: Broker = {
@@ -76,13 +90,25 @@ export class RealBroker {
         return core.handle(req);
       },
     };
-    this.server = await startNodeHttpBroker(counting);
-    this.url = this.server.url;
+    this.core = counting;
+    await this.startHttp();
     return this;
   }
 
-  async stop(): Promise<void> {
+  /** (Re)opens the broker's HTTP server, on `port` when given (to come back where clients expect it). */
+  async startHttp(port?: number): Promise<void> {
+    this.server = await startNodeHttpBroker(this.core!, { port });
+    this.url = this.server.url;
+  }
+
+  /** Takes the broker off the network (connections refused) without forgetting its state. */
+  async stopHttp(): Promise<void> {
     await this.server?.close();
+    this.server = undefined;
+  }
+
+  async stop(): Promise<void> {
+    await this.stopHttp();
     await this.issuer.stop();
   }
 

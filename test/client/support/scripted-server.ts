@@ -6,9 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type ScriptedAnswer =
-  | { status: number; headers?: Record<string, string>; body?: unknown }
-  | "drop"; // destroy the socket without an answer: a network error for the client
+export type ScriptedAnswer = { status: number; headers?: Record<string, string>; body?: unknown } | "drop"; // destroy the socket without an answer: a network error for the client
 
 export class ScriptedServer {
   readonly arrivals: number[] = [];
@@ -26,7 +24,9 @@ export class ScriptedServer {
         const answer = this.next(n);
         if (answer === "drop") return void req.socket.destroy();
         const type = answer.status >= 400 ? "application/problem+json" : "application/json";
-        res.writeHead(answer.status, { "content-type": type, ...answer.headers }).end(JSON.stringify(answer.body ?? {}));
+        res
+          .writeHead(answer.status, { "content-type": type, ...answer.headers })
+          .end(JSON.stringify(answer.body ?? {}));
       });
     });
     await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", r));
@@ -40,10 +40,23 @@ export class ScriptedServer {
   }
 }
 
-export const problem = (code: string, status: number) => ({ type: `urn:azure-token-broker:problem:${code}`, title: code, status, detail: code });
+export const problem = (code: string, status: number) => ({
+  type: `urn:azure-token-broker:problem:${code}`,
+  title: code,
+  status,
+  detail: code,
+});
 
 /** A granted CDN credential as the broker shapes it. */
 export const cdnAnswer = (path: string, expiresAt: number) => ({
   status: 200,
-  body: { policy: "p", subject: "s", roles: ["r"], credentials: [{ type: "cdn", path, url: `http://cdn.test${path}?sig=x`, expiresAt: new Date(expiresAt).toISOString() }], denied: [] },
+  body: {
+    policy: "p",
+    subject: "s",
+    roles: ["r"],
+    credentials: [
+      { type: "cdn", path, url: `http://cdn.test${path}?sig=x`, expiresAt: new Date(expiresAt).toISOString() },
+    ],
+    denied: [],
+  },
 });

@@ -4,7 +4,7 @@
  */
 import { CosmosClient } from "@azure/cosmos";
 import type { GrantedCredential } from "../../../lib/policy/runtime/evaluate";
-import { createCosmosMinter } from "../../../functions-src/mint/cosmos-minter";
+import { cosmosUserPrefix, createCosmosMinter } from "../../../functions-src/mint/cosmos-minter";
 import { BackendUnavailableError, type MintContext } from "../../../functions-src/mint/minter";
 import { CosmosRestContractDouble } from "../../../lib/local/cosmos-rest-contract-double";
 
@@ -40,11 +40,12 @@ it("costs at most one round trip per permission per token lifetime", async () =>
   expect(first).toBe(3);
   for (let i = 0; i < 5; i++) await minter.mint(grant(), ctx({ subject: "bob" }));
   expect(minter.roundTrips()).toBe(first);
-  await minter.mint(grant({ partitionKey: "contoso-2" }), ctx({ subject: "bob" })); // replaces bob's permission on items
-  expect(minter.roundTrips()).toBe(first + 1);
-  // Close to expiry, the cached token is not handed out again.
+  // Another partition is another user with its own permission (issue 7.3): created, not replaced.
+  await minter.mint(grant({ partitionKey: "contoso-2" }), ctx({ subject: "bob" }));
+  expect(minter.roundTrips()).toBe(first + 3);
+  // Close to expiry, the cached token is not handed out again: one GET of the existing permission.
   await minter.mint(grant({ partitionKey: "contoso-2" }), ctx({ subject: "bob", now: Date.now() + 3600_000 - 60_000 }));
-  expect(minter.roundTrips()).toBe(first + 2);
+  expect(minter.roundTrips()).toBe(first + 4);
 });
 
 it("uses the requested lifetime and the documented bounds", async () => {
@@ -81,4 +82,65 @@ it("gives each caller its own Cosmos user, named by a digest", async () => {
   const b = await minter.mint(grant(), ctx({ subject: "grace" }));
   expect(Object.values(a.resourceTokens as object)[0]).not.toBe(Object.values(b.resourceTokens as object)[0]);
   expect(double.calls.filter((c) => c === "POST users").length).toBeGreaterThanOrEqual(2);
+});
+
+describe("issue 7.3 one Cosmos permission per (container, partition key, mode), never overwritten", () => {
+  const read = (credential: Record<string, unknown>, id: string, pk: string) =>
+    new CosmosClient({ endpoint: credential.endpoint as string, resourceTokens: credential.resourceTokens as Record<string, string> })
+      .database("db").container("items").item(id, pk).read();
+
+  it("asks partitions A, B, A (and A with another mode): every token works through the SDK, none replaced", async () => {
+    const minter = createCosmosMinter(() => settings);
+    const caller = ctx({ subject: "ivan@contoso" });
+    const a1 = await minter.mint(grant({ partitionKey: "contoso" }), caller);
+    expect((await read(a1, "doc-1", "contoso")).resource).toMatchObject({ id: "doc-1" });
+    const b = await minter.mint(grant({ partitionKey: "fabrikam" }), caller);
+    expect((await read(b, "doc-2", "fabrikam")).resource).toMatchObject({ id: "doc-2" });
+    const a2 = await minter.mint(grant({ partitionKey: "contoso" }), caller);
+    expect((await read(a2, "doc-1", "contoso")).resource).toMatchObject({ id: "doc-1" });
+    const aAll = await minter.mint(grant({ partitionKey: "contoso", access: "all" }), caller);
+    expect((await read(aAll, "doc-1", "contoso")).resource).toMatchObject({ id: "doc-1" });
+    // Tokens handed out earlier still work: asking for B or for another mode replaced nothing.
+    expect((await read(a1, "doc-1", "contoso")).resource).toMatchObject({ id: "doc-1" });
+    expect((await read(b, "doc-2", "fabrikam")).resource).toMatchObject({ id: "doc-2" });
+    // And each token stays inside its own partition.
+    await expect(read(b, "doc-1", "contoso")).rejects.toMatchObject({ code: 403 });
+  });
+
+  it("keeps the cache coherent with the account: one permission per (container, partition, mode), ids are digests", async () => {
+    const minter = createCosmosMinter(() => settings);
+    const caller = ctx({ subject: "judy@contoso" });
+    for (const [pk, access] of [["contoso", "read"], ["fabrikam", "read"], ["contoso", "all"], ["contoso", "read"]] as const) {
+      await minter.mint(grant({ partitionKey: pk, access }), caller);
+    }
+    const mine = double.userIds().filter((id) => id.startsWith(cosmosUserPrefix("idp", "judy@contoso")));
+    const permissions = mine.flatMap((id) => double.permissionsOf(id));
+    expect(permissions.map((p) => [p.resourcePartitionKey, p.permissionMode]).sort()).toEqual([[["contoso"], "All"], [["contoso"], "Read"], [["fabrikam"], "Read"]]);
+    for (const id of [...mine, ...permissions.map((p) => p.id)]) {
+      expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
+      expect(id).not.toMatch(/judy|contoso|fabrikam|items/);
+    }
+  });
+
+  it("two broker instances minting the same first grant at once both succeed, with one permission in the account", async () => {
+    const [one, two] = [createCosmosMinter(() => settings), createCosmosMinter(() => settings)];
+    const caller = ctx({ subject: "lena" });
+    const [a, b] = await Promise.all([one.mint(grant(), caller), two.mint(grant(), caller)]);
+    for (const c of [a, b]) expect((await read(c, "doc-1", "contoso")).resource).toMatchObject({ id: "doc-1" });
+    const mine = double.userIds().filter((id) => id.startsWith(cosmosUserPrefix("idp", "lena")));
+    expect(mine.flatMap((id) => double.permissionsOf(id))).toHaveLength(1);
+  });
+
+  it("a permission replaced behind the broker's back (the double follows the strict reading) is minted again", async () => {
+    const minter = createCosmosMinter(() => settings);
+    const caller = ctx({ subject: "ken" });
+    const first = await minter.mint(grant(), caller);
+    // Someone (an operator, a GC) deletes the caller's users: the cache must not keep handing out dead tokens.
+    const admin = new CosmosClient({ endpoint: double.endpoint, key: double.key }).database("db");
+    for (const id of double.userIds().filter((u) => u.startsWith(cosmosUserPrefix("idp", "ken")))) await admin.user(id).delete();
+    await expect(read(first, "doc-1", "contoso")).rejects.toMatchObject({ code: 401 });
+    minter.forget("idp", "ken");
+    const again = await minter.mint(grant(), caller);
+    expect((await read(again, "doc-1", "contoso")).resource).toMatchObject({ id: "doc-1" });
+  });
 });

@@ -121,6 +121,14 @@ describe("hostile and broken tokens", () => {
     ["oversized token", async () => server.sign({ ...good, padding: "x".repeat(9000) }), "ERR_TOKEN_TOO_LARGE"],
     ["malformed base64", async () => `${b64({ alg: "RS256" })}.not*base64.sig`, "ERR_TOKEN_MALFORMED"],
     ["non-canonical base64url", async () => `${b64({ alg: "RS256" })}=.${b64(good)}.sig`, "ERR_TOKEN_MALFORMED"],
+    [
+      "a valid signature respelled in its last character's unused low bits (issue 7.5)",
+      async () => {
+        const [h, p, sig] = (await server.sign(good)).split(".");
+        return `${h}.${p}.${respellLastChar(sig)}`;
+      },
+      "ERR_TOKEN_MALFORMED",
+    ],
     ["payload not JSON", async () => `${b64({ alg: "RS256", kid: "k1" })}.${b64("hello")}.sig`, "ERR_TOKEN_MALFORMED"],
     ["duplicate JSON keys in the payload", async () => `${b64({ alg: "RS256", kid: "k1" })}.${b64(`{"sub":"alice","sub":"admin","iss":"${server.issuer}"}`)}.sig`, "ERR_TOKEN_MALFORMED"],
     ["duplicate JSON keys in the header", async () => `${b64('{"alg":"RS256","alg":"none"}')}.${b64(good)}.sig`, "ERR_TOKEN_MALFORMED"],
@@ -182,5 +190,84 @@ describe("keys", () => {
     } finally {
       server.down = false;
     }
+  });
+});
+
+/** Same signature bytes, another spelling: flip the unused low bits of the segment's last base64url character. */
+function respellLastChar(segment: string): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const unusedBits = (6 * segment.length) % 8; // bits the last character carries beyond the decoded bytes
+  const last = alphabet.indexOf(segment[segment.length - 1]);
+  const respelled = segment.slice(0, -1) + alphabet[last ^ ((1 << unusedBits) - 1)];
+  expect(Buffer.from(respelled, "base64url")).toEqual(Buffer.from(segment, "base64url"));
+  expect(respelled).not.toBe(segment);
+  return respelled;
+}
+
+describe("issue 7.5 hostile input: canonical base64url segments and the Easy Auth principal", () => {
+  const principal = (claims: [string, string][], extra: Record<string, unknown> = {}) =>
+    Buffer.from(JSON.stringify({ auth_typ: "idp", claims: claims.map(([typ, val]) => ({ typ, val })), ...extra })).toString("base64");
+  const NAMEID = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier";
+
+  it("refuses a signature whose last character's unused low bits were changed (the token string differs, the bytes not)", async () => {
+    const v = new TokenVerifier(config);
+    const token = await server.sign(good);
+    const [h, p, sig] = token.split(".");
+    const respelled = `${h}.${p}.${respellLastChar(sig)}`;
+    await expectCode(v.verify(respelled), "ERR_TOKEN_MALFORMED");
+    // Also when the canonical spelling was verified (and cached) first.
+    await expect(v.verify(token)).resolves.toMatchObject({ subject: "alice" });
+    await expectCode(v.verify(respelled), "ERR_TOKEN_MALFORMED");
+  });
+
+  it("refuses a header or payload whose last character's unused low bits were changed", async () => {
+    const v = new TokenVerifier(config);
+    // Payload lengths vary; pad the subject until the payload's last character carries unused bits.
+    let token = await server.sign(good);
+    for (let i = 1; (6 * token.split(".")[1].length) % 8 === 0; i++) token = await server.sign({ ...good, pad: "x".repeat(i) });
+    const [h, p, sig] = token.split(".");
+    await expectCode(v.verify(`${h}.${respellLastChar(p)}.${sig}`), "ERR_TOKEN_MALFORMED");
+  });
+
+  const disagreeing: [string, (token: string) => { id?: string; principal?: string }][] = [
+    ["a principal naming another subject", () => ({ principal: principal([["sub", "mallory"], ["iss", server.issuer]]) })],
+    ["a principal naming another subject (long claim type)", () => ({ principal: principal([[NAMEID, "mallory"]]) })],
+    ["a principal naming another subject with a matching -ID header", () => ({ id: "alice", principal: principal([[NAMEID, "mallory"]]) })],
+    ["a principal naming both subjects", () => ({ principal: principal([["sub", "alice"], [NAMEID, "mallory"]]) })],
+    ["a principal naming another issuer", () => ({ principal: principal([["sub", "alice"], ["iss", "https://evil.example"]]) })],
+    ["a principal naming another audience", () => ({ principal: principal([["sub", "alice"], ["aud", "api://other"]]) })],
+    ["a principal naming another tenant", () => ({ principal: principal([["sub", "alice"], ["tid", "fabrikam"]]) })],
+    ["a principal that names no subject", () => ({ principal: principal([["iss", server.issuer]]) })],
+    ["a principal that is not base64", () => ({ principal: "not base64!" })],
+    [
+      "a principal in non-canonical base64 (padding dropped)",
+      () => {
+        let padded = principal([["sub", "alice"]]);
+        for (let i = 1; !padded.endsWith("="); i++) padded = principal([["sub", "alice"]], { pad: "x".repeat(i) });
+        return { principal: padded.replace(/=+$/, "") };
+      },
+    ],
+    ["a principal that is not JSON", () => ({ principal: Buffer.from("alice").toString("base64") })],
+    ["a principal without a claims list", () => ({ principal: Buffer.from(JSON.stringify({ userId: "alice" })).toString("base64") })],
+    ["a principal with duplicate keys", () => ({ principal: Buffer.from('{"claims":[],"claims":[{"typ":"sub","val":"alice"}]}').toString("base64") })],
+    ["an -ID header naming another caller", () => ({ id: "mallory" })],
+  ];
+
+  it.each(disagreeing)("refuses %s with ERR_EASY_AUTH_MISMATCH, also when the token is cached", async (_name, headers) => {
+    const v = new TokenVerifier(config);
+    const token = await server.sign(good);
+    const h = headers(token);
+    const error = await expectCode(v.verify(token, h), "ERR_EASY_AUTH_MISMATCH");
+    expect(error.message).not.toMatch(/mallory|alice|fabrikam|evil/);
+    await v.verify(token); // now cached
+    await expectCode(v.verify(token, h), "ERR_EASY_AUTH_MISMATCH");
+  });
+
+  it("accepts a principal that agrees with the token, in short or long claim types", async () => {
+    const v = new TokenVerifier(config);
+    const token = await server.sign(good);
+    const agreeing = principal([["sub", "alice"], [NAMEID, "alice"], ["iss", server.issuer], ["aud", "api://broker"], ["tid", "contoso"], ["name", "Alice"]]);
+    await expect(v.verify(token, { id: "alice", principal: agreeing })).resolves.toMatchObject({ subject: "alice" });
+    await expect(v.verify(token, { principal: principal([[NAMEID, "alice"]]) })).resolves.toMatchObject({ subject: "alice" });
   });
 });
