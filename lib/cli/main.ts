@@ -1,5 +1,6 @@
 /** `token-broker <group> <command>`: dispatch, usage, and the exit-code contract (0 ok, 1 problems, 2 usage, 3 widened). */
 import { runCdnCommand } from "./cdn-commands";
+import { runDevCommand } from "./dev-commands";
 import { runPolicyCommand } from "./policy-commands";
 import { REVOCATION_USAGE, runCosmosCommand, runRevokeCommand } from "./revocation-commands";
 import { runEnvCommand } from "./env-commands";
@@ -24,6 +25,7 @@ export const USAGE = `usage: token-broker policy <command> [options]
 
        token-broker cdn encrypt --key <key> <ec_params>   ECToken v3 for EdgeCast-compatible CDNs
        token-broker cdn decrypt --key <key> <token>       prints the plaintext; wrong key or altered token: exit 1
+       token-broker dev token <persona> [--port <n>]      a persona's token from the running npm run dev
        token-broker pr comment --pr <n> --body-file <f> [--marker <m>]   create or update the one marked comment
        token-broker pr label --pr <n> <name> (--add | --remove)          (GITHUB_TOKEN, GITHUB_REPOSITORY)
        token-broker env expired --resource-groups <az group list json> [--now <date>] [--json]
@@ -43,6 +45,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   if (group === "pr" && command) return runPrCommand(command, rest, out, err);
   if (group === "env" && command) return runEnvCommand(command, rest, out, err);
   if (group === "smoke" && command) return smokeCommand([command, ...rest], out, err);
+  if (group === "dev" && command) return runDevCommand(command, rest, out, err);
   if (group === "--help" || group === "-h" || group === "help" || (group === "policy" && !command)) {
     out(USAGE);
     return 0;

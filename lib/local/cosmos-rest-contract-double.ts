@@ -63,9 +63,10 @@ export class CosmosRestContractDouble {
     readonly containers: Record<string, string>, // name -> partition key path
   ) {}
 
-  async start(): Promise<this> {
+  /** On `port` (npm run dev) or a free one (tests). */
+  async start(port = 0): Promise<this> {
     this.server = createServer((req, res) => this.handle(req, res).catch(() => send(res, 500, { code: "InternalServerError" })));
-    await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", r));
+    await new Promise<void>((r, reject) => this.server!.once("error", reject).listen(port, "127.0.0.1", r));
     this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
     return this;
   }

@@ -1,5 +1,5 @@
 // A real OIDC issuer (oidc-provider) for tests, run as a child process because oidc-provider is ESM-only.
-// argv: <port> <config.json>; config: { keys: [private JWK...], audience, personas: { id: { claims } } }.
+// argv: <port> <config.json>; config: { keys: [private JWK...], audience, personas: { id: { claims } }, corsOrigins? }.
 // Each persona is a client using the client-credentials grant; its access token is a JWT for `audience` carrying
 // the persona's claims (sub = client id). Prints one JSON line {"issuer": ...} when listening on 127.0.0.1.
 import { readFileSync } from "node:fs";
@@ -29,6 +29,8 @@ const provider = new Provider(issuer, {
     },
   },
   extraTokenClaims: (_ctx, token) => config.personas[token.clientId]?.claims ?? {},
+  // The demo page (npm run dev) asks the token endpoint from the browser; only its own origin may.
+  clientBasedCORS: (_ctx, origin) => (config.corsOrigins ?? []).includes(origin),
 });
 provider.proxy = false;
 const server = provider.listen(Number(port), "127.0.0.1", () => process.stdout.write(`${JSON.stringify({ issuer })}\n`));

@@ -1,6 +1,6 @@
 /** Starts and stops the real OIDC issuer (lib/local/oidc-issuer-process.mjs) and gets persona tokens from it. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFileSync, mkdtempSync } from "node:fs";
+import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, stopChild } from "./child-process";
@@ -13,20 +13,25 @@ export async function privateJwk(kid: string): Promise<JWK> {
 
 export class OidcIssuer {
   private child?: ChildProcess;
+  private dir?: string;
   issuer = "";
   port = 0;
 
   constructor(
     readonly personas: Record<string, { claims: Record<string, unknown> }>,
     readonly audience: string,
+    /** Browser origins allowed to call the token endpoint (the demo page). @default none */
+    readonly corsOrigins: string[] = [],
   ) {}
 
   /** (Re)starts on the same port with these signing keys; the first key signs new tokens. */
   async start(keys: JWK[]): Promise<this> {
     await this.stop();
     this.port ||= await freePort();
-    const file = join(mkdtempSync(join(tmpdir(), "tb-oidc-")), "config.json");
-    writeFileSync(file, JSON.stringify({ keys, audience: this.audience, personas: this.personas }));
+    // The config holds private keys: its directory goes when the issuer stops.
+    this.dir = mkdtempSync(join(tmpdir(), "tb-oidc-"));
+    const file = join(this.dir, "config.json");
+    writeFileSync(file, JSON.stringify({ keys, audience: this.audience, personas: this.personas, corsOrigins: this.corsOrigins }));
     const child = spawn(process.execPath, [join(__dirname, "oidc-issuer-process.mjs"), String(this.port), file], { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     this.issuer = await new Promise<string>((resolve, reject) => {
@@ -42,6 +47,8 @@ export class OidcIssuer {
     const child = this.child;
     this.child = undefined;
     await stopChild(child);
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
   }
 
   /** An access token for a persona, from the issuer's token endpoint (client credentials). */

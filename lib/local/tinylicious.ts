@@ -15,8 +15,9 @@ export class Tinylicious {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<this> {
-    this.port = await freePort();
+  /** On `port` (npm run dev), or a free one (tests). */
+  async start(port?: number): Promise<this> {
+    this.port = port ?? (await freePort());
     const storage = mkdtempSync(join(tmpdir(), "tb-tinylicious-"));
     const child = spawn(process.execPath, ["--dns-result-order=ipv4first", join(__dirname, "tinylicious-process.cjs")], {
       env: { ...process.env, PORT: String(this.port), TB_FLUID_KEYS: JSON.stringify(this.keys), storage, db__path: join(storage, "db"), logger__level: "error" },

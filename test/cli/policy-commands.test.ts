@@ -42,7 +42,7 @@ describe("token-broker policy check", () => {
   it("passes the example policy and summarises it", async () => {
     const r = await run(["policy", "check", "policies/"]);
     expect(r.code).toBe(0);
-    expect(r.out).toBe("ok: policies/policy.yaml: 4 roles, 1 issuer(s), environments dev, prod, pr-<n>, 1 test file(s)");
+    expect(r.out).toBe("ok: policies/policy.yaml: 4 roles, 2 issuer(s), environments local, dev, prod, pr-<n>, 1 test file(s)");
   });
 
   it("reports every error with file:line:column and a hint, and exits 1", async () => {
@@ -76,7 +76,7 @@ describe("token-broker policy check", () => {
     expect((await run(["policy", "compile"])).code).toBe(2);
     expect((await run(["policy", "frobnicate"])).code).toBe(2);
     expect((await run(["policy", "check", "--no-such-flag"])).code).toBe(2);
-    expect((await run(["policy", "compile", "--env", "staging"])).err).toContain("unknown environment 'staging'; known: dev, prod, pr-<n>");
+    expect((await run(["policy", "compile", "--env", "staging"])).err).toContain("unknown environment 'staging'; known: local, dev, prod, pr-<n>");
   });
 });
 
@@ -87,7 +87,7 @@ describe("issue 7.1 template collisions: policy check on a copy of the example",
     edit(dir, (t) =>
       t
         .replace('      - fluid: { documents: "*", scopes: [doc:read], ttl: 1h }', '      - fluid: { documents: "${claims.tid}-*", scopes: [doc:read], ttl: 1h }')
-        .replace("      tid: { type: string, format: uuid }", `      tid: ${tid}`),
+        .replaceAll("      tid: { type: string, format: uuid }", `      tid: ${tid}`), // every issuer's tid
     );
     return dir;
   };
@@ -102,7 +102,7 @@ describe("issue 7.1 template collisions: policy check on a copy of the example",
     }
     expect(failure?.status).toBe(1);
     expect(failure?.stdout).toBe(
-      "policies/policy.yaml:47:30 error E_TEMPLATE_AMBIGUOUS: claim 'tid' (a plain string) may contain '-', the separator after ${claims.tid}, " +
+      "policies/policy.yaml:66:30 error E_TEMPLATE_AMBIGUOUS: claim 'tid' (a plain string) may contain '-', the separator after ${claims.tid}, " +
         "so where its value ends is not fixed: tid 'contoso' and tid 'contoso-evil' both reach 'contoso-evil-doc1'\n" +
         "  hint: declare 'tid' with a pattern that excludes '-' (e.g. \"^[a-z0-9]{1,36}$\") or with a fixed length (format: uuid, or a pattern " +
         "such as \"^[0-9a-f]{32}$\"); or separate with a character no claim value can hold, such as '/'\n1 error(s)\n",
@@ -122,7 +122,7 @@ describe("token-broker policy test", () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/✔ \[prod\] support reads any tenant's documents in production/);
     expect(r.out).toMatch(/✔ \[pr-4711\] support has no access at all outside production/);
-    expect(r.out.split("\n").at(-1)).toBe("22 passed, 0 failed");
+    expect(r.out.split("\n").at(-1)).toBe("28 passed, 0 failed");
   });
 
   it("fails when the policy stops doing what a test expects, and says what differs", async () => {
@@ -192,7 +192,7 @@ describe("token-broker policy diff", () => {
     const md = r.out;
     expect(md).toContain("## Access policy diff: `main:policies` → `policies`");
     expect(md).toContain("**Access widens**");
-    expect(md).toContain("### Environments `dev`, `pr-1`");
+    expect(md).toContain("### Environments `local`, `dev`, `pr-1`");
     expect(md).toContain("### Environment `prod`");
     // Effective access (issue 7.2): what each role can obtain, inherited grants included.
     expect(md).toContain(
@@ -214,7 +214,7 @@ describe("token-broker policy diff", () => {
 
     const json = JSON.parse((await run(["policy", "diff", "main", "policies", "--json"], dir)).out);
     expect(json.widens).toBe(true);
-    expect(json.groups.map((g: { environments: string[] }) => g.environments)).toEqual([["dev", "pr-1"], ["prod"]]);
+    expect(json.groups.map((g: { environments: string[] }) => g.environments)).toEqual([["local", "dev", "pr-1"], ["prod"]]);
     // The typed access change a PR-comment renderer builds on (README "policy diff").
     expect(json.groups[0].changes).toContainEqual({
       scope: "role editor",
@@ -239,7 +239,7 @@ describe("token-broker policy diff", () => {
     const r = await run(["policy", "diff", "main~1", "main", "--fail-on-widen"], dir);
     expect(r.code).toBe(3);
     expect(r.out).toBe(
-      "## Access policy diff: `main~1:policies` → `main:policies`\n\n**Access widens** (1 widening, 0 narrowing).\n\n### Environments `dev`, `prod`, `pr-1`\n\n**CDN edge /tenants/**\n- ⬆ widens: countries no longer denied: IR",
+      "## Access policy diff: `main~1:policies` → `main:policies`\n\n**Access widens** (1 widening, 0 narrowing).\n\n### Environments `local`, `dev`, `prod`, `pr-1`\n\n**CDN edge /tenants/**\n- ⬆ widens: countries no longer denied: IR",
     );
   });
 

@@ -1,5 +1,5 @@
 /**
- * `${...}` references anywhere in the policy: `${env.x}` must be defined by every environment, and `${claims.x}`
+ * `${...}` references anywhere in the policy: `${env.x}` must be defined by every environment that uses it, and `${claims.x}`
  * is allowed only in grant templates (partitionKey, documents, prefix), where it is filled at run time.
  */
 import type { Checker } from "./checker";
@@ -24,7 +24,7 @@ export function checkReferences(doc: PolicyDocument, environments: Record<string
       } else if (part.ref === "claims" && !inTemplate) {
         c.report("E_TEMPLATE", path, `'\${claims.${part.name}}' is only allowed in a grant's partitionKey, documents or prefix`, "conditions compare claims with `claim:` and an operator; issuer settings take literal or ${env.x} values", { offset: part.start });
       } else if (part.ref === "env") {
-        for (const [envName, env] of Object.entries(environments)) {
+        for (const [envName, env] of Object.entries(environmentsUsing(doc, path, environments))) {
           if (BUILT_IN_VALUES.includes(part.name) || (env.values && part.name in env.values)) continue;
           const guess = closest(part.name, [...Object.keys(env.values ?? {}), ...BUILT_IN_VALUES]);
           c.report(
@@ -38,6 +38,12 @@ export function checkReferences(doc: PolicyDocument, environments: Record<string
       }
     }
   });
+}
+
+/** An issuer limited to some environments needs its values there only (check-issuer-environments.ts). */
+function environmentsUsing(doc: PolicyDocument, path: JsonPath, all: Record<string, EnvironmentSource>): Record<string, EnvironmentSource> {
+  const limit = path[0] === "issuers" ? doc.issuers[String(path[1])]?.environments : undefined;
+  return limit ? Object.fromEntries(Object.entries(all).filter(([name]) => limit.includes(name))) : all;
 }
 
 function walkStrings(value: unknown, path: JsonPath, visit: (text: string, path: JsonPath) => void): void {

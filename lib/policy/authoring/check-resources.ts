@@ -61,7 +61,7 @@ export function checkResources(doc: PolicyDocument, envs: ResolvedEnvironment[],
   }
 
   for (const [name, issuer] of Object.entries(doc.issuers)) {
-    for (const env of envs) {
+    for (const env of envs.filter((e) => issuer.environments === undefined || issuer.environments.includes(e.entry))) {
       if (issuer.issuer) {
         const url = substituteEnv(issuer.issuer, env.values);
         if (!url.includes("${") && !isIssuerUrl(url)) {

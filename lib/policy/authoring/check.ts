@@ -1,6 +1,7 @@
 /** Validate: every semantic check over a loaded bundle. All problems at once, in file order. */
 import { Checker } from "./checker";
 import { checkGrants } from "./check-grants";
+import { checkIssuerEnvironments } from "./check-issuer-environments";
 import { checkIssuers } from "./check-issuers";
 import { checkOrigins } from "./check-origins";
 import { checkReferences } from "./check-references";
@@ -19,6 +20,7 @@ export function checkBundle(bundle: PolicyBundle): PolicyDiagnostic[] {
   const envs = representativeEnvironments(entries);
   checkReferences(doc, entries, c);
   checkIssuers(doc, c);
+  checkIssuerEnvironments(doc, entries, c);
   checkRoles(doc, envs, c);
   checkGrants(doc, c);
   checkTemplateCollisions(doc, c);

@@ -5,7 +5,7 @@
  */
 import { checkBundle } from "./check";
 import { PolicyError, type PolicyDiagnostic } from "./errors";
-import { loadPolicy, type PolicyBundle } from "./load";
+import { loadPolicy, type LoadResult, type PolicyBundle } from "./load";
 import type { PolicyFiles } from "./policy-files";
 
 declare const checked: unique symbol;
@@ -20,7 +20,14 @@ export type CheckedLoad =
   | { ok: false; diagnostics: PolicyDiagnostic[] };
 
 export function loadCheckedPolicy(files: PolicyFiles): CheckedLoad {
-  const loaded = loadPolicy(files);
+  return checkLoadedPolicy(loadPolicy(files));
+}
+
+/**
+ * For a caller that must adjust a loaded bundle before it is checked (the local environment fills in the ports it
+ * listens on): the adjusted bundle goes through every check like any other.
+ */
+export function checkLoadedPolicy(loaded: LoadResult): CheckedLoad {
   const diagnostics = loaded.bundle ? [...loaded.diagnostics, ...checkBundle(loaded.bundle)] : loaded.diagnostics;
   if (!loaded.bundle || diagnostics.some((d) => d.severity === "error")) return { ok: false, diagnostics };
   return { ok: true, policy: loaded.bundle as CheckedPolicy, diagnostics };

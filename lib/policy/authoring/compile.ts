@@ -45,7 +45,9 @@ export function compilePolicy(bundle: CheckedPolicy, environment: string): Compi
   const body: Omit<RuntimeConfig, "policyHash"> = {
     format: RUNTIME_CONFIG_FORMAT,
     environment: { name: env.name, stage: env.stage },
-    issuers: Object.entries(doc.issuers).map(([name]) => compileIssuer(doc, name, env)),
+    issuers: Object.entries(doc.issuers)
+      .filter(([, i]) => i.environments === undefined || i.environments.includes(env.entry))
+      .map(([name]) => compileIssuer(doc, name, env)),
     resources: {
       ...(doc.resources?.cosmos && {
         cosmos: {

@@ -112,6 +112,7 @@ export function deployableEnvironments(policy: string | PolicyFiles, pullRequest
   }
   const names: string[] = [];
   for (const [entry, e] of Object.entries(bundle.environments.entries)) {
+    if (e.deploy === false) continue; // `local`: compiled by `npm run dev`, never deployed
     if (e.stage !== "ephemeral") names.push(entry);
     else if (pullRequest) names.push(`${entry}-${pullRequest}`);
   }

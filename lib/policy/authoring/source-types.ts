@@ -21,6 +21,8 @@ export interface PolicyDocument {
 export interface IssuerSource {
   type: "oidc" | "entra";
   issuer?: string;
+  /** Entries of environments.yaml that trust this issuer; absent: all. */
+  environments?: string[];
   tenants?: string[];
   audiences: string[];
   algorithms?: string[];
@@ -114,6 +116,8 @@ export interface CosmosRbacSource {
 export interface EnvironmentSource {
   stage: Stage;
   description?: string;
+  /** false: never synthesized into a stack (the `local` environment of `npm run dev`). */
+  deploy?: boolean;
   values?: Record<string, Scalar>;
   /** Web origins allowed to call from a browser (CORS); see environments.schema.json. */
   allowedOrigins?: string[];

@@ -91,7 +91,8 @@ function runCase(bundle: PolicyBundle, source: YamlSource, file: TestFile, tc: T
   }
   const persona = tc.as ? file.personas?.[tc.as] : undefined;
   if (tc.as && !persona) return fail(`unknown persona '${tc.as}'`);
-  const issuers = Object.keys(bundle.document.issuers);
+  // Only the issuers this environment trusts (`issuers.<name>.environments`) can sign its callers' tokens.
+  const issuers = Object.entries(bundle.document.issuers).filter(([, i]) => i.environments === undefined || i.environments.includes(env.entry)).map(([n]) => n);
   const issuer = tc.issuer ?? persona?.issuer ?? (issuers.length === 1 ? issuers[0] : undefined);
   if (!issuer) return fail("the policy has several issuers: name one with `issuer:`");
   const fill = (v: unknown): unknown =>

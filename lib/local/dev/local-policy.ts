@@ -1,0 +1,88 @@
+/**
+ * The `local` environment's policy, compiled from policies/ with the issuer and demo origin `npm run dev` listens on,
+ * and kept current: on every save it is recompiled; a broken edit is reported with file:line:column and the last good
+ * policy keeps serving; the fix reloads.
+ */
+import { watch, type FSWatcher } from "node:fs";
+import { relative } from "node:path";
+import { checkLoadedPolicy } from "../../policy/authoring/checked-policy";
+import { compilePolicy } from "../../policy/authoring/compile";
+import { formatDiagnostic, type PolicyDiagnostic } from "../../policy/authoring/errors";
+import { loadPolicy, type PolicyBundle } from "../../policy/authoring/load";
+import { filesOnDisk } from "../../policy/authoring/policy-files";
+import type { RuntimeConfig } from "../../policy/runtime/runtime-config";
+
+export const LOCAL_ENVIRONMENT = "local";
+
+export type CompileOutcome = { ok: true; config: RuntimeConfig } | { ok: false; diagnostics: PolicyDiagnostic[] };
+
+/** The issuer URL and the demo page's origin (the broker's CORS) are where `npm run dev` actually listens. */
+export function compileLocal(policyDir: string, issuerUrl: string, demoOrigin: string): CompileOutcome {
+  const loaded = loadPolicy(filesOnDisk(policyDir));
+  if (!loaded.bundle) return { ok: false, diagnostics: loaded.diagnostics.filter((d) => d.severity === "error") };
+  const entry = loaded.bundle.environments.entries[LOCAL_ENVIRONMENT];
+  if (!entry) {
+    const at = {
+      file: relative(process.cwd(), policyDir) || ".",
+      line: 1,
+      column: 1,
+      severity: "error" as const,
+      path: [],
+    };
+    return {
+      ok: false,
+      diagnostics: [
+        {
+          ...at,
+          code: "E_ENVIRONMENT",
+          message: "environments.yaml has no `local` environment",
+          hint: "add `local: { stage: development, values: { localIssuer: ... } }`",
+        },
+      ],
+    };
+  }
+  const bundle: PolicyBundle = {
+    ...loaded.bundle,
+    environments: {
+      ...loaded.bundle.environments,
+      entries: {
+        ...loaded.bundle.environments.entries,
+        [LOCAL_ENVIRONMENT]: {
+          ...entry,
+          allowedOrigins: [demoOrigin],
+          values: { ...entry.values, localIssuer: issuerUrl },
+        },
+      },
+    },
+  };
+  // Checked after the ports are filled in, so the issuer URL and origin the broker trusts pass every check too.
+  const checked = checkLoadedPolicy({ ...loaded, bundle });
+  if (!checked.ok) return { ok: false, diagnostics: checked.diagnostics.filter((d) => d.severity === "error") };
+  return { ok: true, config: compilePolicy(checked.policy, LOCAL_ENVIRONMENT).config };
+}
+
+export interface PolicyWatcher {
+  close(): void;
+}
+
+/** Calls `onChange` (debounced) after any file in the policy directory is saved. */
+export function watchPolicy(policyDir: string, onChange: () => void): PolicyWatcher {
+  let timer: NodeJS.Timeout | undefined;
+  const watchers: FSWatcher[] = [policyDir, `${policyDir}/tests`].flatMap((dir) => {
+    try {
+      return [
+        watch(dir, () => {
+          clearTimeout(timer);
+          timer = setTimeout(onChange, 150);
+        }),
+      ];
+    } catch {
+      return [];
+    }
+  });
+  return { close: () => (clearTimeout(timer), watchers.forEach((w) => w.close())) };
+}
+
+export function describeProblems(diagnostics: PolicyDiagnostic[]): string {
+  return diagnostics.map(formatDiagnostic).join("\n");
+}
