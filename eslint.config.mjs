@@ -35,7 +35,10 @@ export default tseslint.config(
     },
     rules: {
       // `_`-prefixed names are deliberately unused (a required parameter position, a discarded tuple element).
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" },
+      ],
       // `cond ? a++ : b++` as a statement is a style this code uses on purpose.
       "@typescript-eslint/no-unused-expressions": ["error", { allowTernary: true }],
     },

@@ -142,8 +142,10 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
     }
     if (req.method !== "POST") return problem("method-not-allowed", "use POST", { headers: { allow: "POST" } });
     const body = req.body ?? "";
-    if (Buffer.byteLength(body, "utf8") > maxBody) return problem("payload-too-large", `the body may be at most ${maxBody} bytes`);
-    if (!/^application\/json(\s*;.*)?$/i.test(req.headers["content-type"] ?? "")) return problem("unsupported-media-type", "send the requests as application/json");
+    if (Buffer.byteLength(body, "utf8") > maxBody)
+      return problem("payload-too-large", `the body may be at most ${maxBody} bytes`);
+    if (!/^application\/json(\s*;.*)?$/i.test(req.headers["content-type"] ?? ""))
+      return problem("unsupported-media-type", "send the requests as application/json");
 
     const auth = req.headers.authorization;
     // Two Authorization headers are ambiguous (which one did Easy Auth check?). A bearer credential never holds a
@@ -158,7 +160,11 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
       // A token the verifier already holds passed the stricter compact-JWS check: no need to scan it again.
       if (deps.verifier.knows(candidate) || BEARER_TOKEN.test(candidate)) bearer = candidate;
     }
-    if (!bearer) return invalidTokenProblem(auth === undefined ? "send Authorization: Bearer <token>" : "the Authorization header is not a bearer token", auth === undefined ? "invalid_request" : "invalid_token");
+    if (!bearer)
+      return invalidTokenProblem(
+        auth === undefined ? "send Authorization: Bearer <token>" : "the Authorization header is not a bearer token",
+        auth === undefined ? "invalid_request" : "invalid_token",
+      );
     let token;
     try {
       const easyAuth = { id: req.headers["x-ms-client-principal-id"], principal: req.headers["x-ms-client-principal"] };
@@ -178,7 +184,10 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
     }
 
     const wait = (await deps.rateLimiter?.take(identityKey(token))) ?? 0;
-    if (wait > 0) return problem("rate-limited", "slow down: this caller asks too often", { headers: { "retry-after": String(wait) } });
+    if (wait > 0)
+      return problem("rate-limited", "slow down: this caller asks too often", {
+        headers: { "retry-after": String(wait) },
+      });
     if (admin) return admin(token, body);
 
     let requests = parsedBodies.get(body);
@@ -209,9 +218,17 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
       audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason, asked }));
     }
     if (decision.credentials.length === 0) {
-      return problem("forbidden", "the policy allows none of the requests", { members: { policy, denied: decision.denied } });
+      return problem("forbidden", "the policy allows none of the requests", {
+        members: { policy, denied: decision.denied },
+      });
     }
-    const ctx: MintContext = { subject: token.subject, issuer: token.issuer, claims: token.claims, clientIp: req.clientIp, now: now() };
+    const ctx: MintContext = {
+      subject: token.subject,
+      issuer: token.issuer,
+      claims: token.claims,
+      clientIp: req.clientIp,
+      now: now(),
+    };
     // Backends are asked concurrently; one that is down costs its own requests, not the others'.
     const outcomes = await Promise.allSettled(decision.credentials.map((grant) => mintOne(grant, ctx, span)));
     const credentials: IssuedCredential[] = [];
@@ -248,7 +265,8 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
         const reason = "backend-unavailable";
         unavailable.push({ request: grant.request, type: grant.type, reason, message, retryAfterSeconds });
         telemetry.denied(grant.type, reason);
-        if (auditing) audit(record({ ...base, event: "denied", request: grant.request, type: grant.type, reason, asked }));
+        if (auditing)
+          audit(record({ ...base, event: "denied", request: grant.request, type: grant.type, reason, asked }));
       } else failure ??= outcome.reason;
     });
     if (failure !== undefined) throw failure;

@@ -27,9 +27,12 @@ import type { SharedStore } from "./store/shared-store";
 import { storeFromEnvironment } from "./store/store-from-environment";
 import { TokenVerifier } from "./verify/verify-token";
 
-export function loadRuntimeConfig(path = process.env[APP_SETTING.policyFile] ?? join(__dirname, "policy.json")): RuntimeConfig {
+export function loadRuntimeConfig(
+  path = process.env[APP_SETTING.policyFile] ?? join(__dirname, "policy.json"),
+): RuntimeConfig {
   const config = JSON.parse(readFileSync(path, "utf8")) as RuntimeConfig;
-  if (config.format !== RUNTIME_CONFIG_FORMAT) throw new Error(`policy.json is ${config.format}, this broker reads ${RUNTIME_CONFIG_FORMAT}`);
+  if (config.format !== RUNTIME_CONFIG_FORMAT)
+    throw new Error(`policy.json is ${config.format}, this broker reads ${RUNTIME_CONFIG_FORMAT}`);
   const expected = process.env[APP_SETTING.policyHash];
   if (expected && expected !== config.policyHash) {
     // Both hashes are public (every response carries the policy hash); naming them tells the operator which is stale.

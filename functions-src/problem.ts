@@ -38,7 +38,11 @@ export const SECURITY_HEADERS: Record<string, string> = {
   "x-content-type-options": "nosniff",
 };
 
-export function problem(type: ProblemType, detail: string, extra: { headers?: Record<string, string>; members?: Record<string, unknown> } = {}): BrokerResponse {
+export function problem(
+  type: ProblemType,
+  detail: string,
+  extra: { headers?: Record<string, string>; members?: Record<string, unknown> } = {},
+): BrokerResponse {
   const [status, title] = TITLES[type];
   return {
     status,

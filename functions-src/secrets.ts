@@ -10,6 +10,7 @@ export { SecretUnavailableError };
 
 export function requireSecret(settings: Readonly<Record<string, string | undefined>>, name: string): string {
   const value = settings[name];
-  if (value === undefined || value.trim() === "" || /^@Microsoft\.KeyVault\(/i.test(value.trim())) throw new SecretUnavailableError(name);
+  if (value === undefined || value.trim() === "" || /^@Microsoft\.KeyVault\(/i.test(value.trim()))
+    throw new SecretUnavailableError(name);
   return value;
 }

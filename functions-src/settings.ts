@@ -26,7 +26,11 @@ export function fluidSettings(env: Env): (() => FluidSettings) | undefined {
 
 export function cosmosSettings(env: Env): (() => CosmosSettings) | undefined {
   if (!env[APP_SETTING.cosmosEndpoint] || !env[APP_SETTING.cosmosKey]) return undefined;
-  return () => ({ endpoint: env[APP_SETTING.cosmosEndpoint]!, database: env[APP_SETTING.cosmosDatabase] ?? "", key: requireSecret(env, APP_SETTING.cosmosKey) });
+  return () => ({
+    endpoint: env[APP_SETTING.cosmosEndpoint]!,
+    database: env[APP_SETTING.cosmosDatabase] ?? "",
+    key: requireSecret(env, APP_SETTING.cosmosKey),
+  });
 }
 
 export function cdnSettings(env: Env): (() => CdnSettings) | undefined {
@@ -40,7 +44,15 @@ export function cdnSettings(env: Env): (() => CdnSettings) | undefined {
     return () => ({
       baseUrl,
       container,
-      signer: { kind: "account-key", accountName, keys: { primary: requireSecret(env, APP_SETTING.cdnAccountKey), secondary: env[APP_SETTING.cdnAccountKeySecondary], active: env[APP_SETTING.cdnActiveKey] === "secondary" ? "secondary" : "primary" } },
+      signer: {
+        kind: "account-key",
+        accountName,
+        keys: {
+          primary: requireSecret(env, APP_SETTING.cdnAccountKey),
+          secondary: env[APP_SETTING.cdnAccountKeySecondary],
+          active: env[APP_SETTING.cdnActiveKey] === "secondary" ? "secondary" : "primary",
+        },
+      },
     });
   }
   // Default in Azure: keyless, through the function's system identity.

@@ -11,6 +11,8 @@
 type Env = Readonly<Record<string, string | undefined>>;
 export type TelemetryExport = "azure-monitor" | "console" | "none";
 
+// The exporters are optional packages loaded by name at run time, so their module types are not known here.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const load = (specifier: string): Promise<any> => import(specifier);
 
 export async function startTelemetryExport(

@@ -38,10 +38,16 @@ export function buildBrokerPackage(config: RuntimeConfig, outDir: string): Broke
   const files: Record<string, Uint8Array> = {
     "index.js": bundle,
     "policy.json": new TextEncoder().encode(JSON.stringify(config)),
-    "host.json": new TextEncoder().encode(JSON.stringify({ version: "2.0", logging: { logLevel: { default: "Information" } } })),
-    "package.json": new TextEncoder().encode(JSON.stringify({ name: "azure-token-broker-function", version: "1.0.0", main: "index.js", type: "commonjs" })),
+    "host.json": new TextEncoder().encode(
+      JSON.stringify({ version: "2.0", logging: { logLevel: { default: "Information" } } }),
+    ),
+    "package.json": new TextEncoder().encode(
+      JSON.stringify({ name: "azure-token-broker-function", version: "1.0.0", main: "index.js", type: "commonjs" }),
+    ),
   };
-  const zip = zipSync(Object.fromEntries(Object.entries(files).map(([name, data]) => [name, [data, { mtime: FIXED_TIME, level: 9 }]])));
+  const zip = zipSync(
+    Object.fromEntries(Object.entries(files).map(([name, data]) => [name, [data, { mtime: FIXED_TIME, level: 9 }]])),
+  );
   mkdirSync(outDir, { recursive: true });
   const zipPath = join(outDir, `broker-${config.environment.name}.zip`);
   writeFileSync(zipPath, zip);

@@ -25,7 +25,9 @@ export class BrokerStack extends TerraformStack {
     const env = infra.environment;
     const azure = infra.azure;
     new AzurermProvider(this, "azurerm", {
-      features: [{ keyVault: [{ purgeSoftDeleteOnDestroy: env.stage === "ephemeral", recoverSoftDeletedKeyVaults: true }] }],
+      features: [
+        { keyVault: [{ purgeSoftDeleteOnDestroy: env.stage === "ephemeral", recoverSoftDeletedKeyVaults: true }] },
+      ],
       // Storage has shared-key access off, so the provider must use Entra for blob containers.
       storageUseAzuread: true,
     });

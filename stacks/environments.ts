@@ -4,7 +4,11 @@
  * Remote state: an entry's `azure.state`, else TOKEN_BROKER_STATE_RESOURCE_GROUP / _STORAGE_ACCOUNT / _CONTAINER
  * (the ephemeral-env workflow sets them, so the job that destroys a pr-<n> environment later finds its state).
  */
-import { deployableEnvironments, type AzureSettings, type DeployableEnvironment } from "../lib/policy/authoring/infra-needs";
+import {
+  deployableEnvironments,
+  type AzureSettings,
+  type DeployableEnvironment,
+} from "../lib/policy/authoring/infra-needs";
 
 export interface StackEnvironment extends DeployableEnvironment {
   stackId: string;

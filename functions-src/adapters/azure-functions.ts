@@ -9,7 +9,10 @@ import { clientIpFrom } from "./client-ip";
 
 /** The part of `app` this module uses, so tests can capture exactly what is registered. */
 export interface HttpRegistrar {
-  http(name: string, options: { methods: ("GET" | "POST" | "OPTIONS")[]; authLevel: "anonymous"; route: string; handler: HttpHandler }): void;
+  http(
+    name: string,
+    options: { methods: ("GET" | "POST" | "OPTIONS")[]; authLevel: "anonymous"; route: string; handler: HttpHandler },
+  ): void;
 }
 
 export interface AzureFunctionsOptions {
@@ -19,7 +22,11 @@ export interface AzureFunctionsOptions {
   trustedProxyHops?: number;
 }
 
-export function registerBrokerFunctions(app: HttpRegistrar, broker: () => Broker, options: AzureFunctionsOptions = {}): void {
+export function registerBrokerFunctions(
+  app: HttpRegistrar,
+  broker: () => Broker,
+  options: AzureFunctionsOptions = {},
+): void {
   const handler = brokerHandler(broker, options);
   // OPTIONS: the broker answers CORS preflights itself (functions-src/cors.ts).
   app.http("token", { methods: ["POST", "OPTIONS"], authLevel: "anonymous", route: "token", handler });
@@ -45,9 +52,12 @@ export function brokerHandler(broker: () => Broker, options: AzureFunctionsOptio
       const body = request.method === "POST" ? await request.text() : undefined;
       response = instance
         ? await instance.handle(toBrokerRequest(request, body, options.trustedProxyHops ?? 2))
-        : problem("backend-unavailable", "the broker is not configured correctly", { headers: { "retry-after": "60" } });
+        : problem("backend-unavailable", "the broker is not configured correctly", {
+            headers: { "retry-after": "60" },
+          });
     }
-    if (response.status >= 500) context.warn(`token broker answered ${response.status}`, { invocationId: context.invocationId });
+    if (response.status >= 500)
+      context.warn(`token broker answered ${response.status}`, { invocationId: context.invocationId });
     return { status: response.status, headers: response.headers, body: response.body };
   };
 }

@@ -4,7 +4,11 @@
  */
 import { isIP } from "node:net";
 
-export function clientIpFrom(socketAddress: string | undefined, forwardedFor: string | undefined, hops: number): string | undefined {
+export function clientIpFrom(
+  socketAddress: string | undefined,
+  forwardedFor: string | undefined,
+  hops: number,
+): string | undefined {
   const socket = normalize(socketAddress);
   if (hops <= 0 || !forwardedFor) return socket;
   const chain = forwardedFor.split(",").map((s) => normalize(s.trim()));

@@ -7,12 +7,22 @@
  * (local runs; primary/backup for rotation).
  */
 import { isIPv4 } from "node:net";
-import { BlobSASPermissions, generateBlobSASQueryParameters, SASProtocol, StorageSharedKeyCredential, type UserDelegationKey } from "@azure/storage-blob";
+import {
+  BlobSASPermissions,
+  generateBlobSASQueryParameters,
+  SASProtocol,
+  StorageSharedKeyCredential,
+  type UserDelegationKey,
+} from "@azure/storage-blob";
 import { BackendUnavailableError } from "../errors";
 import type { Minter } from "./minter";
 
 export type SasSigner =
-  | { kind: "account-key"; accountName: string; keys: { primary: string; secondary?: string; active: "primary" | "secondary" } }
+  | {
+      kind: "account-key";
+      accountName: string;
+      keys: { primary: string; secondary?: string; active: "primary" | "secondary" };
+    }
   | { kind: "user-delegation"; accountName: string; userDelegationKey(expiresOn: Date): Promise<UserDelegationKey> };
 
 export interface CdnSettings {
@@ -54,8 +64,14 @@ export function createCdnMinter(settings: () => CdnSettings): Minter<"cdn"> {
       };
       let sas: string;
       if (s.signer.kind === "account-key") {
-        const key = s.signer.keys.active === "secondary" && s.signer.keys.secondary ? s.signer.keys.secondary : s.signer.keys.primary;
-        sas = generateBlobSASQueryParameters(options, new StorageSharedKeyCredential(s.signer.accountName, key)).toString();
+        const key =
+          s.signer.keys.active === "secondary" && s.signer.keys.secondary
+            ? s.signer.keys.secondary
+            : s.signer.keys.primary;
+        sas = generateBlobSASQueryParameters(
+          options,
+          new StorageSharedKeyCredential(s.signer.accountName, key),
+        ).toString();
       } else {
         let delegation: UserDelegationKey;
         try {

@@ -63,7 +63,8 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
 
   const clientFor = (s: CosmosSettings) => {
     // A changed key (rotation through Key Vault) gets a new client; no redeploy.
-    if (!client || client.endpoint !== s.endpoint || client.key !== s.key) client = { endpoint: s.endpoint, key: s.key, client: new CosmosClient({ endpoint: s.endpoint, key: s.key }) };
+    if (!client || client.endpoint !== s.endpoint || client.key !== s.key)
+      client = { endpoint: s.endpoint, key: s.key, client: new CosmosClient({ endpoint: s.endpoint, key: s.key }) };
     return client.client;
   };
 
@@ -141,7 +142,8 @@ function digest(text: string): string {
 }
 
 function unavailable(e: unknown): Error {
-  if (e instanceof ErrorResponse && (e.code === 401 || e.code === 403)) return new BackendUnavailableError("cosmos (account key rejected)", 60);
+  if (e instanceof ErrorResponse && (e.code === 401 || e.code === 403))
+    return new BackendUnavailableError("cosmos (account key rejected)", 60);
   if (e instanceof ErrorResponse && e.code === 400) return e; // a bug on our side, not an outage
   return new BackendUnavailableError("cosmos", 5);
 }

@@ -19,7 +19,10 @@ export interface FluidSettings {
   active: "key1" | "key2";
 }
 
-export function createFluidMinter(settings: () => FluidSettings, options: { cacheEntries?: number; minRemainingSeconds?: number } = {}): Minter<"fluid"> {
+export function createFluidMinter(
+  settings: () => FluidSettings,
+  options: { cacheEntries?: number; minRemainingSeconds?: number } = {},
+): Minter<"fluid"> {
   // 10,000 callers per instance: a miss costs one HMAC (microseconds), while each entry holds a token (~1.2 KB).
   const cache = new BoundedCache<{ credential: IssuedCredential; expiresAt: number }>(options.cacheEntries ?? 10_000);
   const minRemaining = (options.minRemainingSeconds ?? 300) * 1000;
@@ -42,7 +45,10 @@ export function createFluidMinter(settings: () => FluidSettings, options: { cach
       const s = settings();
       const key = activeFluidKey(s);
       // Creation tokens are single-use: never cached.
-      const cacheKey = grant.documentId === "" ? undefined : `${identityKey(ctx)}\n${s.tenantId}\n${grant.documentId}\n${grant.scopes.join(" ")}\n${keyId(key)}`;
+      const cacheKey =
+        grant.documentId === ""
+          ? undefined
+          : `${identityKey(ctx)}\n${s.tenantId}\n${grant.documentId}\n${grant.scopes.join(" ")}\n${keyId(key)}`;
       const cached = cacheKey ? cache.get(cacheKey) : undefined;
       if (cached && isReusable(cached.expiresAt, grant, ctx.now, minRemaining)) return cached.credential;
       // The Fluid contract's user is {id, name}, and AzureClient refuses a user without a name: fall back to the subject.

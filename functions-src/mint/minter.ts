@@ -12,7 +12,10 @@ export interface MintContext {
 }
 
 /** A credential as returned to the caller: what it is scoped to, the token or URL, and when it expires. */
-export type IssuedCredential = { type: GrantedCredential["type"]; expiresAt: string; jti?: string } & Record<string, unknown>;
+export type IssuedCredential = { type: GrantedCredential["type"]; expiresAt: string; jti?: string } & Record<
+  string,
+  unknown
+>;
 
 export interface Minter<T extends GrantedCredential["type"]> {
   mint(grant: Extract<GrantedCredential, { type: T }>, ctx: MintContext): Promise<IssuedCredential>;

@@ -8,7 +8,14 @@
  * - Only https (or http on loopback, for local runs) is fetched, and discovery must name the same issuer.
  */
 import { telemetry } from "../telemetry";
-import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWSHeaderParameters, type KeyLike, type FlattenedJWSInput } from "jose";
+import {
+  createLocalJWKSet,
+  errors as joseErrors,
+  type JSONWebKeySet,
+  type JWSHeaderParameters,
+  type KeyLike,
+  type FlattenedJWSInput,
+} from "jose";
 
 import { isHttpsOrLoopbackHttp } from "../../lib/policy/runtime/loopback";
 import { KeysUnavailableError } from "../errors";
@@ -40,7 +47,14 @@ export class IssuerKeys {
     private readonly discoveryUrl: string,
     options: IssuerKeysOptions = {},
   ) {
-    this.o = { cacheSeconds: 600, cooldownSeconds: 30, maxStaleSeconds: 86400, timeoutMs: 3000, now: Date.now, ...options };
+    this.o = {
+      cacheSeconds: 600,
+      cooldownSeconds: 30,
+      maxStaleSeconds: 86400,
+      timeoutMs: 3000,
+      now: Date.now,
+      ...options,
+    };
     assertFetchable(discoveryUrl);
   }
 
@@ -51,7 +65,11 @@ export class IssuerKeys {
     try {
       return await this.resolver!(header, token);
     } catch (e) {
-      if (!(e instanceof joseErrors.JWKSNoMatchingKey) || (this.o.now() - this.fetchedAt) / 1000 < this.o.cooldownSeconds) throw e;
+      if (
+        !(e instanceof joseErrors.JWKSNoMatchingKey) ||
+        (this.o.now() - this.fetchedAt) / 1000 < this.o.cooldownSeconds
+      )
+        throw e;
       // An unknown kid after the cool-down: the issuer may have rotated. Fetch once more.
       await this.refresh(false);
       return this.resolver!(header, token);
@@ -91,14 +109,20 @@ export class IssuerKeys {
     const jwks = (await this.getJson(this.jwksUri)) as JSONWebKeySet;
     if (!jwks || !Array.isArray(jwks.keys)) throw new Error("the JWKS has no keys array");
     // Public keys only: a JWKS that publishes private key material is misconfigured, and none of it is used.
-    const keys = jwks.keys.filter((k) => typeof k === "object" && k !== null && !("d" in k) && ["RSA", "EC", "OKP"].includes(String(k.kty)));
+    const keys = jwks.keys.filter(
+      (k) => typeof k === "object" && k !== null && !("d" in k) && ["RSA", "EC", "OKP"].includes(String(k.kty)),
+    );
     this.resolver = createLocalJWKSet({ keys }) as Resolver;
     this.fetchedAt = this.o.now();
   }
 
   private async getJson(url: string): Promise<unknown> {
     this.fetches++;
-    const res = await fetch(url, { signal: AbortSignal.timeout(this.o.timeoutMs), redirect: "error", headers: { accept: "application/json" } });
+    const res = await fetch(url, {
+      signal: AbortSignal.timeout(this.o.timeoutMs),
+      redirect: "error",
+      headers: { accept: "application/json" },
+    });
     if (!res.ok) throw new Error(`${new URL(url).pathname} answered ${res.status}`);
     const text = await res.text();
     if (text.length > 512 * 1024) throw new Error("the response is too large");

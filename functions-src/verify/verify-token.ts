@@ -38,7 +38,10 @@ const REFUSED_HEADERS = ["jku", "x5u", "jwk", "x5c", "x5t", "crit", "b64", "zip"
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 export class TokenVerifier {
-  private readonly byIss = new Map<string, { config: CompiledIssuer; keys: IssuerKeys; patterns: Map<string, RegExp> }>();
+  private readonly byIss = new Map<
+    string,
+    { config: CompiledIssuer; keys: IssuerKeys; patterns: Map<string, RegExp> }
+  >();
   private readonly cache: BoundedCache<VerifiedToken>;
   private readonly now: () => number;
   private readonly maxTokenBytes: number;
@@ -50,8 +53,14 @@ export class TokenVerifier {
     this.cache = new BoundedCache(options.cacheEntries ?? 10_000, this.now);
     for (const issuer of config.issuers) {
       // Claim patterns are compiled once here, not on every verification.
-      const patterns = new Map(Object.entries(issuer.claims).flatMap(([name, d]) => (d.pattern ? [[name, new RegExp(d.pattern, "u")] as const] : [])));
-      issuer.issuers.forEach((iss, i) => this.byIss.set(iss, { config: issuer, keys: new IssuerKeys(iss, issuer.discovery[i], options), patterns }));
+      const patterns = new Map(
+        Object.entries(issuer.claims).flatMap(([name, d]) =>
+          d.pattern ? [[name, new RegExp(d.pattern, "u")] as const] : [],
+        ),
+      );
+      issuer.issuers.forEach((iss, i) =>
+        this.byIss.set(iss, { config: issuer, keys: new IssuerKeys(iss, issuer.discovery[i], options), patterns }),
+      );
     }
   }
 
@@ -67,7 +76,8 @@ export class TokenVerifier {
 
   async verify(token: unknown, easyAuth?: EasyAuthPrincipal): Promise<VerifiedToken> {
     if (typeof token !== "string" || token.length === 0) throw new TokenError("ERR_TOKEN_MALFORMED", "no bearer token");
-    if (token.length > this.maxTokenBytes) throw new TokenError("ERR_TOKEN_TOO_LARGE", `the token is larger than ${this.maxTokenBytes} bytes`);
+    if (token.length > this.maxTokenBytes)
+      throw new TokenError("ERR_TOKEN_TOO_LARGE", `the token is larger than ${this.maxTokenBytes} bytes`);
     // Keyed by the token itself: a hit needs the exact same string (hashing it first cost more than it saved).
     const cached = this.cache.get(token);
     if (cached && cached.expiresAt * 1000 > this.now()) return this.agreeWithEasyAuth(cached, easyAuth);
@@ -81,23 +91,33 @@ export class TokenVerifier {
     if (Buffer.from(signaturePart, "base64url").toString("base64url") !== signaturePart) {
       throw new TokenError("ERR_TOKEN_MALFORMED", "the token signature is not canonical base64url");
     }
-    for (const h of REFUSED_HEADERS) if (h in header) throw new TokenError("ERR_TOKEN_HEADER", `the token header carries '${h}', which this broker refuses`);
-    if (typeof header.alg !== "string" || !ASYMMETRIC.has(header.alg)) throw new TokenError("ERR_TOKEN_ALGORITHM", "the token is not signed with an allowed asymmetric algorithm");
+    for (const h of REFUSED_HEADERS)
+      if (h in header)
+        throw new TokenError("ERR_TOKEN_HEADER", `the token header carries '${h}', which this broker refuses`);
+    if (typeof header.alg !== "string" || !ASYMMETRIC.has(header.alg))
+      throw new TokenError("ERR_TOKEN_ALGORITHM", "the token is not signed with an allowed asymmetric algorithm");
     const entry = typeof payload.iss === "string" ? this.byIss.get(payload.iss) : undefined;
     if (!entry) throw new TokenError("ERR_TOKEN_UNTRUSTED_ISSUER", "the token's issuer is not trusted by this policy");
     const issuer = entry.config;
-    if (!issuer.algorithms.includes(header.alg)) throw new TokenError("ERR_TOKEN_ALGORITHM", `this issuer's tokens must be signed with ${issuer.algorithms.join(" or ")}`);
+    if (!issuer.algorithms.includes(header.alg))
+      throw new TokenError(
+        "ERR_TOKEN_ALGORITHM",
+        `this issuer's tokens must be signed with ${issuer.algorithms.join(" or ")}`,
+      );
 
     // Signature first, then claims (jose's order): nothing about an unsigned payload is trusted or reported.
     await this.checkSignature(entry.keys, header as JWSHeaderParameters, headerPart, payloadPart, signaturePart);
     const verified = payload as JWTPayload;
     const nowSeconds = this.now() / 1000;
     checkRegisteredClaims(header, verified, issuer, payload.iss as string, nowSeconds);
-    if ((verified.iat as number) > nowSeconds + issuer.clockToleranceSeconds) throw new TokenError("ERR_TOKEN_NOT_YET_VALID", "the token was issued in the future");
+    if ((verified.iat as number) > nowSeconds + issuer.clockToleranceSeconds)
+      throw new TokenError("ERR_TOKEN_NOT_YET_VALID", "the token was issued in the future");
     checkDeclaredClaims(issuer, entry.patterns, verified);
     const subject = verified[issuer.subjectClaim];
-    if (typeof subject !== "string" || subject === "") throw new TokenError("ERR_TOKEN_CLAIMS", `claim '${issuer.subjectClaim}' must be a non-empty string`);
-    if (issuer.type === "entra" && !issuer.tenants?.includes(String(verified.tid))) throw new TokenError("ERR_TOKEN_CLAIMS", "the token's tenant is not allowed");
+    if (typeof subject !== "string" || subject === "")
+      throw new TokenError("ERR_TOKEN_CLAIMS", `claim '${issuer.subjectClaim}' must be a non-empty string`);
+    if (issuer.type === "entra" && !issuer.tenants?.includes(String(verified.tid)))
+      throw new TokenError("ERR_TOKEN_CLAIMS", "the token's tenant is not allowed");
 
     const result: VerifiedToken = { issuer: issuer.name, subject, claims: verified, expiresAt: verified.exp as number };
     this.cache.set(token, result, (verified.exp as number) * 1000);
@@ -175,7 +195,8 @@ function decodeSegment(part: string, what: string): Record<string, unknown> {
   } catch {
     throw new TokenError("ERR_TOKEN_MALFORMED", `the token ${what} is not JSON`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TokenError("ERR_TOKEN_MALFORMED", `the token ${what} is not a JSON object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new TokenError("ERR_TOKEN_MALFORMED", `the token ${what} is not a JSON object`);
   return value as Record<string, unknown>;
 }
 
@@ -200,17 +221,26 @@ function checkDeclaredClaims(issuer: CompiledIssuer, patterns: Map<string, RegEx
 
 function mapJoseError(e: unknown): TokenError {
   if (e instanceof TokenError) return e;
-  if (e instanceof KeysUnavailableError) return new TokenError("ERR_KEYS_UNAVAILABLE", "the issuer's signing keys cannot be fetched right now");
+  if (e instanceof KeysUnavailableError)
+    return new TokenError("ERR_KEYS_UNAVAILABLE", "the issuer's signing keys cannot be fetched right now");
   if (e instanceof joseErrors.JWTExpired) return new TokenError("ERR_TOKEN_EXPIRED", "the token has expired");
   if (e instanceof joseErrors.JWTClaimValidationFailed) {
     if (e.claim === "nbf") return new TokenError("ERR_TOKEN_NOT_YET_VALID", "the token is not valid yet");
-    if (e.claim === "aud") return new TokenError("ERR_TOKEN_AUDIENCE", "the token is not meant for this broker (audience)");
-    if (e.claim === "iss") return new TokenError("ERR_TOKEN_UNTRUSTED_ISSUER", "the token's issuer is not trusted by this policy");
-    if (e.claim === "typ") return new TokenError("ERR_TOKEN_TYPE", "the token's type (typ) is not the one this issuer requires");
+    if (e.claim === "aud")
+      return new TokenError("ERR_TOKEN_AUDIENCE", "the token is not meant for this broker (audience)");
+    if (e.claim === "iss")
+      return new TokenError("ERR_TOKEN_UNTRUSTED_ISSUER", "the token's issuer is not trusted by this policy");
+    if (e.claim === "typ")
+      return new TokenError("ERR_TOKEN_TYPE", "the token's type (typ) is not the one this issuer requires");
     return new TokenError("ERR_TOKEN_CLAIMS", `the token's claim '${e.claim}' is missing or invalid`);
   }
-  if (e instanceof joseErrors.JOSEAlgNotAllowed) return new TokenError("ERR_TOKEN_ALGORITHM", "the token's algorithm is not allowed");
-  if (e instanceof joseErrors.JWKSNoMatchingKey || e instanceof joseErrors.JWSSignatureVerificationFailed || e instanceof joseErrors.JWKSMultipleMatchingKeys) {
+  if (e instanceof joseErrors.JOSEAlgNotAllowed)
+    return new TokenError("ERR_TOKEN_ALGORITHM", "the token's algorithm is not allowed");
+  if (
+    e instanceof joseErrors.JWKSNoMatchingKey ||
+    e instanceof joseErrors.JWSSignatureVerificationFailed ||
+    e instanceof joseErrors.JWKSMultipleMatchingKeys
+  ) {
     return new TokenError("ERR_TOKEN_SIGNATURE", "the token's signature does not verify with the issuer's keys");
   }
   if (e instanceof joseErrors.JOSEError) return new TokenError("ERR_TOKEN_MALFORMED", "the token cannot be verified");

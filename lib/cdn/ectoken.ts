@@ -37,7 +37,9 @@ export function decryptECToken(key: string, token: string): string {
   const decipher = createDecipheriv("aes-256-gcm", keyOf(key), raw.subarray(0, IV_BYTES));
   decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
   try {
-    return Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString("utf8");
+    return Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString(
+      "utf8",
+    );
   } catch {
     throw new ECTokenError();
   }

@@ -14,7 +14,9 @@ export function runCdnCommand(command: string, argv: string[], out: Print, err: 
   }
   const key = parsed.values.key ?? process.env.ECTOKEN_KEY;
   if (!key || parsed.positionals.length !== 1 || (command !== "encrypt" && command !== "decrypt")) {
-    err("usage: token-broker cdn encrypt --key <key> <ec_params>   |   token-broker cdn decrypt --key <key> <token>\n       (or set ECTOKEN_KEY instead of --key, to keep the key out of shell history)");
+    err(
+      "usage: token-broker cdn encrypt --key <key> <ec_params>   |   token-broker cdn decrypt --key <key> <token>\n       (or set ECTOKEN_KEY instead of --key, to keep the key out of shell history)",
+    );
     return 2;
   }
   const [input] = parsed.positionals;

@@ -36,7 +36,11 @@ ${REVOCATION_USAGE}
   Exit codes: 0 ok, 1 policy errors or failing tests, 2 usage, 3 access widened (diff --fail-on-widen,
   review, replay).`;
 
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + "\n"), err: (s: string) => void = (s) => process.stderr.write(s + "\n")): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(s + "\n"),
+  err: (s: string) => void = (s) => process.stderr.write(s + "\n"),
+): Promise<number> {
   const [group, command, ...rest] = argv;
   if (group === "policy" && command) return runPolicyCommand(command, rest, out, err);
   if (group === "cdn" && command) return runCdnCommand(command, rest, out, err);

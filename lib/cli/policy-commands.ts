@@ -6,7 +6,11 @@ import { AccessRequestError, parseAccessRequests } from "../policy/runtime/acces
 import { loadCheckedPolicy, type CheckedPolicy } from "../policy/authoring/checked-policy";
 import { compilePolicy, type CompiledPolicy } from "../policy/authoring/compile";
 import { diffPolicies, formatDiffMarkdown } from "../policy/review/diff";
-import { environmentNames, representativeEnvironments, UnknownEnvironmentError } from "../policy/authoring/environments";
+import {
+  environmentNames,
+  representativeEnvironments,
+  UnknownEnvironmentError,
+} from "../policy/authoring/environments";
 import { formatDiagnostic, type PolicyDiagnostic } from "../policy/authoring/errors";
 import { explain, formatExplanation } from "../policy/review/explain";
 import { filesAtRevision, filesOnDisk, isGitRevision } from "../policy/authoring/policy-files";
@@ -62,7 +66,12 @@ function args<T extends Options>(argv: string[], options: T) {
 }
 
 /** Loads and checks; prints diagnostics; returns the bundle only when there are no errors. */
-function loadChecked(target: string, json: boolean, out: Print, spec = target): { bundle?: CheckedPolicy; diagnostics: PolicyDiagnostic[] } {
+function loadChecked(
+  target: string,
+  json: boolean,
+  out: Print,
+  spec = target,
+): { bundle?: CheckedPolicy; diagnostics: PolicyDiagnostic[] } {
   const files = isGitRevision(spec) ? filesAtRevision(spec, DEFAULT_DIR) : filesOnDisk(target);
   const loaded = loadCheckedPolicy(files);
   if (!json) for (const d of loaded.diagnostics) out(formatDiagnostic(d));
@@ -83,13 +92,19 @@ function check(argv: string[], out: Print): number {
   if (json) out(JSON.stringify({ ok: errors === 0, diagnostics: all }, null, 2));
   else if (bundle && errors === 0) {
     const doc = bundle.document;
-    out(`ok: ${bundle.files.policyFile}: ${Object.keys(doc.roles).length} roles, ${Object.keys(doc.issuers).length} issuer(s), environments ${environmentNames(bundle.environments.entries).join(", ")}, ${bundle.files.testFiles.length} test file(s)`);
+    out(
+      `ok: ${bundle.files.policyFile}: ${Object.keys(doc.roles).length} roles, ${Object.keys(doc.issuers).length} issuer(s), environments ${environmentNames(bundle.environments.entries).join(", ")}, ${bundle.files.testFiles.length} test file(s)`,
+    );
   } else out(`${errors} error(s)`);
   return errors === 0 ? 0 : 1;
 }
 
 function compile(argv: string[], out: Print, err: Print): number {
-  const { values, positionals } = args(argv, { env: { type: "string" }, out: { type: "string" }, infra: { type: "string" } });
+  const { values, positionals } = args(argv, {
+    env: { type: "string" },
+    out: { type: "string" },
+    infra: { type: "string" },
+  });
   if (!values.env) throw new UsageError("policy compile needs --env <name> (e.g. dev, prod, pr-42)");
   const { bundle } = loadChecked(positionals[0] ?? DEFAULT_DIR, false, err);
   if (!bundle) return 1;
@@ -98,8 +113,14 @@ function compile(argv: string[], out: Print, err: Print): number {
   const infraJson = JSON.stringify(compiled.infra, null, 2) + "\n";
   if (values.out) writeFileSync(values.out, configJson);
   if (values.infra) writeFileSync(values.infra, infraJson);
-  if (values.json || !values.out) out(values.json ? JSON.stringify({ config: compiled.config, infra: compiled.infra }, null, 2) : configJson.trimEnd());
-  else out(`wrote ${values.out}${values.infra ? ` and ${values.infra}` : ""} (${compiled.config.environment.name}, ${compiled.config.policyHash})`);
+  if (values.json || !values.out)
+    out(
+      values.json ? JSON.stringify({ config: compiled.config, infra: compiled.infra }, null, 2) : configJson.trimEnd(),
+    );
+  else
+    out(
+      `wrote ${values.out}${values.infra ? ` and ${values.infra}` : ""} (${compiled.config.environment.name}, ${compiled.config.policyHash})`,
+    );
   return 0;
 }
 
@@ -141,8 +162,13 @@ function explainCommand(argv: string[], out: Print, err: Print): number {
   const { bundle } = loadChecked(positionals[0] ?? DEFAULT_DIR, false, err);
   if (!bundle) return 1;
   const { config } = compilePolicy(bundle, values.env);
-  const claims = values.claims ? (parseYaml(readFileSync(values.claims, "utf8")) as Record<string, unknown>) : decodeJwtPayload(values.token ?? readFileSync(values["token-file"]!, "utf8").trim());
-  const issuer = values.issuer ?? config.issuers.find((i) => i.issuers.includes(String(claims.iss)))?.name ?? (config.issuers.length === 1 ? config.issuers[0].name : undefined);
+  const claims = values.claims
+    ? (parseYaml(readFileSync(values.claims, "utf8")) as Record<string, unknown>)
+    : decodeJwtPayload(values.token ?? readFileSync(values["token-file"]!, "utf8").trim());
+  const issuer =
+    values.issuer ??
+    config.issuers.find((i) => i.issuers.includes(String(claims.iss)))?.name ??
+    (config.issuers.length === 1 ? config.issuers[0].name : undefined);
   if (!issuer) throw new UsageError("cannot tell the issuer from the claims' iss; pass --issuer <name>");
   let requests;
   try {
@@ -152,7 +178,8 @@ function explainCommand(argv: string[], out: Print, err: Print): number {
     throw e;
   }
   const explanation = explain(config, { issuer, claims }, requests);
-  if (!values.json && (values.token || values["token-file"])) out("note: the token's signature is NOT verified by explain; the broker verifies it.");
+  if (!values.json && (values.token || values["token-file"]))
+    out("note: the token's signature is NOT verified by explain; the broker verifies it.");
   out(values.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation));
   return 0;
 }
@@ -170,7 +197,8 @@ function decodeJwtPayload(jwt: string): Record<string, unknown> {
 
 function diff(argv: string[], out: Print, err: Print): number {
   const { values, positionals } = args(argv, { env: { type: "string" }, "fail-on-widen": { type: "boolean" } });
-  if (positionals.length !== 2) throw new UsageError("policy diff needs <base> <head> (directories or git revisions such as main, HEAD)");
+  if (positionals.length !== 2)
+    throw new UsageError("policy diff needs <base> <head> (directories or git revisions such as main, HEAD)");
   const [baseSpec, headSpec] = positionals;
   const side = (spec: string) => loadChecked(spec, false, err, spec).bundle;
   const base = side(baseSpec);

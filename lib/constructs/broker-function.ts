@@ -11,7 +11,6 @@ import { easyAuthSettings, type EasyAuthProps } from "./easy-auth";
 import type { Grantee } from "./role-assignments";
 import type { BrokerStorage } from "./storage";
 
-
 export interface BrokerFunctionProps {
   readonly name: string;
   readonly planName: string;
@@ -33,7 +32,6 @@ export interface BrokerFunctionProps {
   readonly allowedOrigins?: string[];
   readonly tags: Record<string, string>;
 }
-
 
 export class BrokerFunction extends Construct implements Grantee {
   readonly app: FunctionAppFlexConsumption;

@@ -9,7 +9,10 @@ import { CORS_MAX_AGE_SECONDS, platformOrigins } from "./cors";
 import type { Grantee } from "./role-assignments";
 
 /** Built-in data-plane roles (learn.microsoft.com/azure/cosmos-db/how-to-setup-rbac). */
-const BUILT_IN_DATA_ROLE = { reader: "00000000-0000-0000-0000-000000000001", contributor: "00000000-0000-0000-0000-000000000002" };
+const BUILT_IN_DATA_ROLE = {
+  reader: "00000000-0000-0000-0000-000000000001",
+  contributor: "00000000-0000-0000-0000-000000000002",
+};
 
 export type CosmosCapacity = { mode: "serverless" } | { mode: "autoscale"; maxThroughput: number };
 
@@ -42,10 +45,16 @@ export class CosmosDb extends Construct {
   readonly endpoint: string;
   private readonly containers = new Map<string, CosmosdbSqlContainer>();
 
-  constructor(scope: Construct, id: string, private readonly props: CosmosDbProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: CosmosDbProps,
+  ) {
     super(scope, id);
     if (props.capacity.mode === "autoscale" && props.capacity.maxThroughput % 1000 !== 0) {
-      throw new Error(`CosmosDbProps.capacity.maxThroughput must be a multiple of 1000, got ${props.capacity.maxThroughput}`);
+      throw new Error(
+        `CosmosDbProps.capacity.maxThroughput must be a multiple of 1000, got ${props.capacity.maxThroughput}`,
+      );
     }
     const origins = platformOrigins(this, props.allowedOrigins, "Cosmos DB cors_rule");
     this.account = new CosmosdbAccount(this, "account", {
@@ -62,7 +71,13 @@ export class CosmosDb extends Construct {
       accessKeyMetadataWritesEnabled: false,
       // The browser SDK sends many x-ms-* headers and reads several back: headers are not where CORS protects.
       ...(origins.length > 0 && {
-        corsRule: { allowedOrigins: origins, allowedMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], allowedHeaders: ["*"], exposedHeaders: ["*"], maxAgeInSeconds: CORS_MAX_AGE_SECONDS },
+        corsRule: {
+          allowedOrigins: origins,
+          allowedMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+          allowedHeaders: ["*"],
+          exposedHeaders: ["*"],
+          maxAgeInSeconds: CORS_MAX_AGE_SECONDS,
+        },
       }),
       tags: props.tags,
     });
@@ -81,7 +96,10 @@ export class CosmosDb extends Construct {
 
   addContainer(name: string, partitionKeyPath: string): CosmosdbSqlContainer {
     if (this.containers.has(name)) throw new Error(`container '${name}' is added twice`);
-    const autoscale = this.props.capacity.mode === "autoscale" ? { autoscaleSettings: { maxThroughput: this.props.capacity.maxThroughput } } : {};
+    const autoscale =
+      this.props.capacity.mode === "autoscale"
+        ? { autoscaleSettings: { maxThroughput: this.props.capacity.maxThroughput } }
+        : {};
     const container = new CosmosdbSqlContainer(this, `container-${name}`, {
       name,
       accountName: this.account.name,
@@ -125,7 +143,8 @@ export class CosmosDb extends Construct {
     if (scope === "account") return this.account.id;
     const db = `${this.account.id}/dbs/${this.props.database}`;
     if (scope === "database") return db;
-    if (!this.containers.has(scope.container)) throw new Error(`grantDataAccess: container '${scope.container}' is not part of this account`);
+    if (!this.containers.has(scope.container))
+      throw new Error(`grantDataAccess: container '${scope.container}' is not part of this account`);
     return `${db}/colls/${scope.container}`;
   }
 }

@@ -4,7 +4,10 @@
  * Country and referrer rules from the policy become WAF custom rules, enforced for every request.
  */
 import { CdnFrontdoorEndpoint } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-endpoint";
-import { CdnFrontdoorFirewallPolicy, type CdnFrontdoorFirewallPolicyCustomRule } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-firewall-policy";
+import {
+  CdnFrontdoorFirewallPolicy,
+  type CdnFrontdoorFirewallPolicyCustomRule,
+} from "@cdktf/provider-azurerm/lib/cdn-frontdoor-firewall-policy";
 import { CdnFrontdoorOrigin } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-origin";
 import { CdnFrontdoorOriginGroup } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-origin-group";
 import { CdnFrontdoorProfile } from "@cdktf/provider-azurerm/lib/cdn-frontdoor-profile";
@@ -45,8 +48,17 @@ export class FrontDoor extends Construct {
   constructor(scope: Construct, id: string, props: FrontDoorProps) {
     super(scope, id);
     const sku = props.sku ?? "Standard_AzureFrontDoor";
-    this.profile = new CdnFrontdoorProfile(this, "profile", { name: props.profileName, resourceGroupName: props.resourceGroupName, skuName: sku, tags: props.tags });
-    this.endpoint = new CdnFrontdoorEndpoint(this, "endpoint", { name: props.endpointName, cdnFrontdoorProfileId: this.profile.id, tags: props.tags });
+    this.profile = new CdnFrontdoorProfile(this, "profile", {
+      name: props.profileName,
+      resourceGroupName: props.resourceGroupName,
+      skuName: sku,
+      tags: props.tags,
+    });
+    this.endpoint = new CdnFrontdoorEndpoint(this, "endpoint", {
+      name: props.endpointName,
+      cdnFrontdoorProfileId: this.profile.id,
+      tags: props.tags,
+    });
     const group = new CdnFrontdoorOriginGroup(this, "origin-group", {
       name: "blob-origin",
       cdnFrontdoorProfileId: this.profile.id,
@@ -62,7 +74,10 @@ export class FrontDoor extends Construct {
       httpsPort: 443,
       enabled: true,
     });
-    const ruleSet = new CdnFrontdoorRuleSet(this, "rule-set", { name: "securityheaders", cdnFrontdoorProfileId: this.profile.id });
+    const ruleSet = new CdnFrontdoorRuleSet(this, "rule-set", {
+      name: "securityheaders",
+      cdnFrontdoorProfileId: this.profile.id,
+    });
     new CdnFrontdoorRule(this, "security-headers", {
       name: "SecurityHeaders",
       cdnFrontdoorRuleSetId: ruleSet.id,
@@ -106,7 +121,11 @@ export class FrontDoor extends Construct {
           httpsRedirectEnabled: false,
           forwardingProtocol: "HttpsOnly",
           linkToDefaultDomain: true,
-          cache: { queryStringCachingBehavior: p.queryStringCaching, compressionEnabled: true, contentTypesToCompress: ["text/css", "text/javascript", "application/json", "image/svg+xml"] },
+          cache: {
+            queryStringCachingBehavior: p.queryStringCaching,
+            compressionEnabled: true,
+            contentTypesToCompress: ["text/css", "text/javascript", "application/json", "image/svg+xml"],
+          },
           dependsOn: [origin],
         }),
       );
@@ -119,7 +138,9 @@ export class FrontDoor extends Construct {
       enabled: true,
       customBlockResponseStatusCode: props.denialStatus ?? 403,
       customRule: edgeRules(props.prefixes),
-      ...(sku === "Premium_AzureFrontDoor" && { managedRule: [{ type: "Microsoft_DefaultRuleSet", version: "2.1", action: "Block" }] }),
+      ...(sku === "Premium_AzureFrontDoor" && {
+        managedRule: [{ type: "Microsoft_DefaultRuleSet", version: "2.1", action: "Block" }],
+      }),
       tags: props.tags,
     });
     new CdnFrontdoorSecurityPolicy(this, "security-policy", {
@@ -140,7 +161,12 @@ export class FrontDoor extends Construct {
 }
 
 function routeSlug(prefix: string): string {
-  return prefix.replace(/^\/|\/$/g, "").replace(/[^A-Za-z0-9]+/g, "-").toLowerCase() || "root";
+  return (
+    prefix
+      .replace(/^\/|\/$/g, "")
+      .replace(/[^A-Za-z0-9]+/g, "-")
+      .toLowerCase() || "root"
+  );
 }
 
 /**
@@ -151,7 +177,11 @@ function routeSlug(prefix: string): string {
 export function edgeRules(prefixes: CdnPrefix[]): CdnFrontdoorFirewallPolicyCustomRule[] {
   const rules: CdnFrontdoorFirewallPolicyCustomRule[] = [];
   for (const p of prefixes) {
-    const onPrefix = { matchVariable: "RequestUri", operator: "RegEx", matchValues: [`^(https?://[^/]+)?${escapeRegex(p.prefix)}`] };
+    const onPrefix = {
+      matchVariable: "RequestUri",
+      operator: "RegEx",
+      matchValues: [`^(https?://[^/]+)?${escapeRegex(p.prefix)}`],
+    };
     const add = (kind: string, condition: Record<string, unknown>) =>
       rules.push({
         name: `${kind}${rules.length + 1}`,
@@ -162,12 +192,34 @@ export function edgeRules(prefixes: CdnPrefix[]): CdnFrontdoorFirewallPolicyCust
         matchCondition: [onPrefix, condition] as CdnFrontdoorFirewallPolicyCustomRule["matchCondition"],
       });
     const countries = p.edge?.countries;
-    if (countries?.deny) add("GeoDeny", { matchVariable: "SocketAddr", operator: "GeoMatch", matchValues: [...countries.deny, "ZZ"] });
-    if (countries?.allow) add("GeoAllow", { matchVariable: "SocketAddr", operator: "GeoMatch", negationCondition: true, matchValues: countries.allow });
+    if (countries?.deny)
+      add("GeoDeny", { matchVariable: "SocketAddr", operator: "GeoMatch", matchValues: [...countries.deny, "ZZ"] });
+    if (countries?.allow)
+      add("GeoAllow", {
+        matchVariable: "SocketAddr",
+        operator: "GeoMatch",
+        negationCondition: true,
+        matchValues: countries.allow,
+      });
     const referrers = p.edge?.referrers;
     // A request without a Referer header fails an allow list: browsers send it for embedded content.
-    if (referrers?.allow) add("RefAllow", { matchVariable: "RequestHeader", selector: "Referer", operator: "BeginsWith", negationCondition: true, matchValues: referrers.allow.map((r) => r.toLowerCase()), transforms: ["Lowercase"] });
-    if (referrers?.deny) add("RefDeny", { matchVariable: "RequestHeader", selector: "Referer", operator: "BeginsWith", matchValues: referrers.deny.map((r) => r.toLowerCase()), transforms: ["Lowercase"] });
+    if (referrers?.allow)
+      add("RefAllow", {
+        matchVariable: "RequestHeader",
+        selector: "Referer",
+        operator: "BeginsWith",
+        negationCondition: true,
+        matchValues: referrers.allow.map((r) => r.toLowerCase()),
+        transforms: ["Lowercase"],
+      });
+    if (referrers?.deny)
+      add("RefDeny", {
+        matchVariable: "RequestHeader",
+        selector: "Referer",
+        operator: "BeginsWith",
+        matchValues: referrers.deny.map((r) => r.toLowerCase()),
+        transforms: ["Lowercase"],
+      });
   }
   return rules;
 }

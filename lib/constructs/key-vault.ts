@@ -29,7 +29,8 @@ export class KeyVault extends Construct {
   constructor(scope: Construct, id: string, props: KeyVaultProps) {
     super(scope, id);
     const retention = props.softDeleteRetentionDays ?? 90;
-    if (retention < 7 || retention > 90) throw new Error(`KeyVaultProps.softDeleteRetentionDays must be 7..90, got ${retention}`);
+    if (retention < 7 || retention > 90)
+      throw new Error(`KeyVaultProps.softDeleteRetentionDays must be 7..90, got ${retention}`);
     const client = new DataAzurermClientConfig(this, "client");
     this.vault = new AzureKeyVault(this, "vault", {
       name: props.name,

@@ -33,20 +33,104 @@ interface NameRule {
 
 /** Sources: learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules, CAF abbreviations. */
 export const NAME_RULES: Record<ResourceKind, NameRule> = {
-  resourceGroup: { abbreviation: "rg", max: 90, global: false, separator: "-", lowercase: true, valid: /^[a-z0-9-]{1,90}$/ },
-  cosmosAccount: { abbreviation: "cosmos", max: 44, global: true, separator: "-", lowercase: true, valid: /^[a-z0-9][a-z0-9-]{1,42}[a-z0-9]$/ },
-  keyVault: { abbreviation: "kv", max: 24, global: true, separator: "-", lowercase: true, valid: /^[a-z](?!.*--)[a-z0-9-]{1,22}[a-z0-9]$/ },
-  storageAccount: { abbreviation: "st", max: 24, global: true, separator: "", lowercase: true, valid: /^[a-z0-9]{3,24}$/ },
-  functionApp: { abbreviation: "func", max: 60, global: true, separator: "-", lowercase: true, valid: /^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$/ },
-  servicePlan: { abbreviation: "asp", max: 60, global: false, separator: "-", lowercase: true, valid: /^[a-z0-9-]{1,60}$/ },
-  fluidRelay: { abbreviation: "frs", max: 50, global: false, separator: "-", lowercase: true, valid: /^[a-z0-9-]{1,50}$/ },
-  logAnalytics: { abbreviation: "log", max: 63, global: false, separator: "-", lowercase: true, valid: /^[a-z0-9][a-z0-9-]{2,61}[a-z0-9]$/ },
-  appInsights: { abbreviation: "appi", max: 255, global: false, separator: "-", lowercase: true, valid: /^[a-z0-9-]{1,255}$/ },
-  frontDoorProfile: { abbreviation: "afd", max: 90, global: false, separator: "-", lowercase: true, valid: /^[a-z0-9][a-z0-9-]{0,88}[a-z0-9]$/ },
+  resourceGroup: {
+    abbreviation: "rg",
+    max: 90,
+    global: false,
+    separator: "-",
+    lowercase: true,
+    valid: /^[a-z0-9-]{1,90}$/,
+  },
+  cosmosAccount: {
+    abbreviation: "cosmos",
+    max: 44,
+    global: true,
+    separator: "-",
+    lowercase: true,
+    valid: /^[a-z0-9][a-z0-9-]{1,42}[a-z0-9]$/,
+  },
+  keyVault: {
+    abbreviation: "kv",
+    max: 24,
+    global: true,
+    separator: "-",
+    lowercase: true,
+    valid: /^[a-z](?!.*--)[a-z0-9-]{1,22}[a-z0-9]$/,
+  },
+  storageAccount: {
+    abbreviation: "st",
+    max: 24,
+    global: true,
+    separator: "",
+    lowercase: true,
+    valid: /^[a-z0-9]{3,24}$/,
+  },
+  functionApp: {
+    abbreviation: "func",
+    max: 60,
+    global: true,
+    separator: "-",
+    lowercase: true,
+    valid: /^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$/,
+  },
+  servicePlan: {
+    abbreviation: "asp",
+    max: 60,
+    global: false,
+    separator: "-",
+    lowercase: true,
+    valid: /^[a-z0-9-]{1,60}$/,
+  },
+  fluidRelay: {
+    abbreviation: "frs",
+    max: 50,
+    global: false,
+    separator: "-",
+    lowercase: true,
+    valid: /^[a-z0-9-]{1,50}$/,
+  },
+  logAnalytics: {
+    abbreviation: "log",
+    max: 63,
+    global: false,
+    separator: "-",
+    lowercase: true,
+    valid: /^[a-z0-9][a-z0-9-]{2,61}[a-z0-9]$/,
+  },
+  appInsights: {
+    abbreviation: "appi",
+    max: 255,
+    global: false,
+    separator: "-",
+    lowercase: true,
+    valid: /^[a-z0-9-]{1,255}$/,
+  },
+  frontDoorProfile: {
+    abbreviation: "afd",
+    max: 90,
+    global: false,
+    separator: "-",
+    lowercase: true,
+    valid: /^[a-z0-9][a-z0-9-]{0,88}[a-z0-9]$/,
+  },
   // Front Door appends its own hash to the endpoint host name, so the endpoint name needs none.
-  frontDoorEndpoint: { abbreviation: "fde", max: 46, global: false, separator: "-", lowercase: true, valid: /^[a-z0-9][a-z0-9-]{0,44}[a-z0-9]$/ },
+  frontDoorEndpoint: {
+    abbreviation: "fde",
+    max: 46,
+    global: false,
+    separator: "-",
+    lowercase: true,
+    valid: /^[a-z0-9][a-z0-9-]{0,44}[a-z0-9]$/,
+  },
   // WAF policy names allow letters and digits only, starting with a letter.
-  wafPolicy: { abbreviation: "waf", max: 128, global: false, separator: "", lowercase: true, valid: /^[a-z][a-z0-9]{0,127}$/ },
+  wafPolicy: {
+    abbreviation: "waf",
+    max: 128,
+    global: false,
+    separator: "",
+    lowercase: true,
+    valid: /^[a-z][a-z0-9]{0,127}$/,
+  },
   // Azure Managed Redis: a DNS name (<name>.<region>.redis.azure.net).
   managedRedis: {
     abbreviation: "amr",
@@ -86,6 +170,7 @@ export function resourceName(kind: ResourceKind, ctx: NamingContext): string {
     name = `${parts.join(sep).slice(0, room).replace(/-+$/, "")}${sep}${hash}`;
   }
   if (rule.lowercase) name = name.toLowerCase();
-  if (!rule.valid.test(name)) throw new Error(`generated ${kind} name '${name}' breaks Azure's naming rule ${rule.valid}`);
+  if (!rule.valid.test(name))
+    throw new Error(`generated ${kind} name '${name}' breaks Azure's naming rule ${rule.valid}`);
   return name;
 }

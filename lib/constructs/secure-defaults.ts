@@ -38,7 +38,8 @@ interface Rule {
 
 /** A setting is secret by its last word: COSMOS_KEY, FLUID_KEY1, DB_PASSWORD (TOKEN_BROKER_ENVIRONMENT is not). */
 const SECRET_NAME = /(^|_)(KEY[0-9]*|SECRET|PASSWORD|CONNECTION_?STRING|TOKEN|SAS)$/i;
-const KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(SecretUri=https:\/\/[^)]+\)$|^@Microsoft\.KeyVault\(SecretUri=\$\{[^}]+\}\/\)$/;
+const KEY_VAULT_REFERENCE =
+  /^@Microsoft\.KeyVault\(SecretUri=https:\/\/[^)]+\)$|^@Microsoft\.KeyVault\(SecretUri=\$\{[^}]+\}\/\)$/;
 const TAGGABLE = new Set([
   "azurerm_resource_group",
   "azurerm_cosmosdb_account",
@@ -60,8 +61,12 @@ const CORS_TYPES = ["azurerm_function_app_flex_consumption", "azurerm_cosmosdb_a
 
 /** Allowed CORS origins as synthesized, wherever the resource type keeps them. */
 function corsOrigins(c: Json, type: string): string[] {
-  const list = (rules: unknown) => (Array.isArray(rules) ? rules : rules ? [rules] : []).flatMap((r) => ((r as Json).allowed_origins as string[]) ?? []);
-  if (type === "azurerm_function_app_flex_consumption") return (first(first(c.site_config).cors).allowed_origins as string[]) ?? [];
+  const list = (rules: unknown) =>
+    (Array.isArray(rules) ? rules : rules ? [rules] : []).flatMap(
+      (r) => ((r as Json).allowed_origins as string[]) ?? [],
+    );
+  if (type === "azurerm_function_app_flex_consumption")
+    return (first(first(c.site_config).cors).allowed_origins as string[]) ?? [];
   if (type === "azurerm_cosmosdb_account") return list(c.cors_rule);
   return list(first(c.blob_properties).cors_rule);
 }
@@ -77,13 +82,19 @@ export const RULES: Rule[] = [
     id: "TB-KV-002",
     description: "Key Vault has purge protection outside ephemeral environments",
     types: ["azurerm_key_vault"],
-    check: (c, ctx) => (ctx.stage === "ephemeral" || c.purge_protection_enabled === true ? undefined : "purge_protection_enabled must be true outside ephemeral environments"),
+    check: (c, ctx) =>
+      ctx.stage === "ephemeral" || c.purge_protection_enabled === true
+        ? undefined
+        : "purge_protection_enabled must be true outside ephemeral environments",
   },
   {
     id: "TB-KV-003",
     description: "Key Vault keeps deleted secrets for at least 7 days",
     types: ["azurerm_key_vault"],
-    check: (c) => (typeof c.soft_delete_retention_days === "number" && c.soft_delete_retention_days >= 7 ? undefined : "soft_delete_retention_days must be 7 or more"),
+    check: (c) =>
+      typeof c.soft_delete_retention_days === "number" && c.soft_delete_retention_days >= 7
+        ? undefined
+        : "soft_delete_retention_days must be 7 or more",
   },
   {
     id: "TB-APP-001",
@@ -91,9 +102,14 @@ export const RULES: Rule[] = [
     types: ["azurerm_function_app_flex_consumption"],
     check: (c) => {
       const bad = Object.entries((c.app_settings as Record<string, string>) ?? {}).filter(
-        ([k, v]) => SECRET_NAME.test(k) && k !== "APPLICATIONINSIGHTS_AUTHENTICATION_STRING" && !KEY_VAULT_REFERENCE.test(String(v)),
+        ([k, v]) =>
+          SECRET_NAME.test(k) &&
+          k !== "APPLICATIONINSIGHTS_AUTHENTICATION_STRING" &&
+          !KEY_VAULT_REFERENCE.test(String(v)),
       );
-      return bad.length ? `app settings ${bad.map(([k]) => k).join(", ")} look secret but are not Key Vault references` : undefined;
+      return bad.length
+        ? `app settings ${bad.map(([k]) => k).join(", ")} look secret but are not Key Vault references`
+        : undefined;
     },
   },
   {
@@ -109,7 +125,9 @@ export const RULES: Rule[] = [
     check: (c) => {
       const site = first(c.site_config);
       const ok = (v: unknown) => v === "1.2" || v === "1.3";
-      return ok(site.minimum_tls_version) && ok(site.scm_minimum_tls_version) ? undefined : "site_config minimum_tls_version and scm_minimum_tls_version must be 1.2 or 1.3";
+      return ok(site.minimum_tls_version) && ok(site.scm_minimum_tls_version)
+        ? undefined
+        : "site_config minimum_tls_version and scm_minimum_tls_version must be 1.2 or 1.3";
     },
   },
   {
@@ -118,11 +136,15 @@ export const RULES: Rule[] = [
     types: ["azurerm_function_app_flex_consumption"],
     check: (c) => {
       const a = first(c.auth_settings_v2);
-      if (a.auth_enabled !== true || a.require_authentication !== true) return "auth_settings_v2 must have auth_enabled and require_authentication";
-      if (a.unauthenticated_action !== "Return401") return "auth_settings_v2.unauthenticated_action must be Return401 (an API has no login page)";
+      if (a.auth_enabled !== true || a.require_authentication !== true)
+        return "auth_settings_v2 must have auth_enabled and require_authentication";
+      if (a.unauthenticated_action !== "Return401")
+        return "auth_settings_v2.unauthenticated_action must be Return401 (an API has no login page)";
       const excluded = (a.excluded_paths as string[]) ?? [];
       const extra = excluded.filter((p) => p !== "/api/health");
-      return extra.length ? `auth_settings_v2 excludes ${extra.join(", ")} from authentication; only /api/health may be` : undefined;
+      return extra.length
+        ? `auth_settings_v2 excludes ${extra.join(", ")} from authentication; only /api/health may be`
+        : undefined;
     },
   },
   {
@@ -131,7 +153,9 @@ export const RULES: Rule[] = [
     types: ["azurerm_function_app_flex_consumption"],
     check: (c) => {
       if (first(c.identity).type === undefined) return "identity must be set (SystemAssigned)";
-      return c.storage_authentication_type === "StorageAccountConnectionString" || c.storage_access_key ? "storage must be reached with the managed identity, not a key" : undefined;
+      return c.storage_authentication_type === "StorageAccountConnectionString" || c.storage_access_key
+        ? "storage must be reached with the managed identity, not a key"
+        : undefined;
     },
   },
   {
@@ -151,7 +175,10 @@ export const RULES: Rule[] = [
     id: "TB-ST-002",
     description: "Storage requires TLS 1.2 and HTTPS",
     types: ["azurerm_storage_account"],
-    check: (c) => (c.min_tls_version === "TLS1_2" && c.https_traffic_only_enabled !== false ? undefined : "min_tls_version must be TLS1_2 and https_traffic_only_enabled true"),
+    check: (c) =>
+      c.min_tls_version === "TLS1_2" && c.https_traffic_only_enabled !== false
+        ? undefined
+        : "min_tls_version must be TLS1_2 and https_traffic_only_enabled true",
   },
   {
     id: "TB-ST-003",
@@ -165,8 +192,10 @@ export const RULES: Rule[] = [
     types: ["azurerm_cosmosdb_account"],
     check: (c, ctx) => {
       const needed = ctx.infra.cosmos?.mintsResourceTokens === true;
-      if (needed && c.local_authentication_disabled === true) return "the policy mints resource tokens, which an account with local auth disabled rejects";
-      if (!needed && c.local_authentication_disabled !== true) return "local_authentication_disabled must be true: no role mints resource tokens";
+      if (needed && c.local_authentication_disabled === true)
+        return "the policy mints resource tokens, which an account with local auth disabled rejects";
+      if (!needed && c.local_authentication_disabled !== true)
+        return "local_authentication_disabled must be true: no role mints resource tokens";
       return undefined;
     },
   },
@@ -180,7 +209,8 @@ export const RULES: Rule[] = [
     id: "TB-AFD-001",
     description: "The WAF policy is enabled in prevention mode",
     types: ["azurerm_cdn_frontdoor_firewall_policy"],
-    check: (c) => (c.mode === "Prevention" && c.enabled !== false ? undefined : "mode must be Prevention and enabled true"),
+    check: (c) =>
+      c.mode === "Prevention" && c.enabled !== false ? undefined : "mode must be Prevention and enabled true",
   },
   {
     id: "TB-AFD-002",
@@ -188,9 +218,15 @@ export const RULES: Rule[] = [
     types: ["azurerm_cdn_frontdoor_route"],
     check: (c, ctx) => {
       const patterns = (c.patterns_to_match as string[]) ?? [];
-      const privateHit = (ctx.infra.cdn?.prefixes ?? []).filter((p) => p.cache === "private" && patterns.some((x) => x.startsWith(p.prefix) || p.prefix.startsWith(x.replace(/\*$/, ""))));
+      const privateHit = (ctx.infra.cdn?.prefixes ?? []).filter(
+        (p) =>
+          p.cache === "private" &&
+          patterns.some((x) => x.startsWith(p.prefix) || p.prefix.startsWith(x.replace(/\*$/, ""))),
+      );
       const behavior = first(c.cache).query_string_caching_behavior;
-      return privateHit.length && behavior !== "UseQueryString" ? `serves private prefix ${privateHit[0].prefix} but caches with ${behavior ?? "no cache setting"}; only UseQueryString keeps a cached copy behind a valid SAS` : undefined;
+      return privateHit.length && behavior !== "UseQueryString"
+        ? `serves private prefix ${privateHit[0].prefix} but caches with ${behavior ?? "no cache setting"}; only UseQueryString keeps a cached copy behind a valid SAS`
+        : undefined;
     },
   },
   {
@@ -199,7 +235,9 @@ export const RULES: Rule[] = [
     types: ["azurerm_cdn_frontdoor_route"],
     check: (c) => {
       const protocols = (c.supported_protocols as string[]) ?? [];
-      return protocols.includes("Http") || c.forwarding_protocol !== "HttpsOnly" ? "supported_protocols must be Https only and forwarding_protocol HttpsOnly (a SAS over HTTP leaks)" : undefined;
+      return protocols.includes("Http") || c.forwarding_protocol !== "HttpsOnly"
+        ? "supported_protocols must be Https only and forwarding_protocol HttpsOnly (a SAS over HTTP leaks)"
+        : undefined;
     },
   },
   {
@@ -207,9 +245,16 @@ export const RULES: Rule[] = [
     description: "Every policy edge rule is present as a WAF custom rule",
     types: ["azurerm_cdn_frontdoor_firewall_policy"],
     check: (c, ctx) => {
-      const expected = (ctx.infra.cdn?.prefixes ?? []).reduce((n, p) => n + Object.values(p.edge?.countries ?? {}).length + Object.values(p.edge?.referrers ?? {}).length, 0);
-      const actual = ((c.custom_rule as Json[]) ?? []).filter((r) => r.enabled !== false && r.action === "Block").length;
-      return actual < expected ? `${expected} edge rules in the policy, ${actual} blocking custom rules in the WAF` : undefined;
+      const expected = (ctx.infra.cdn?.prefixes ?? []).reduce(
+        (n, p) => n + Object.values(p.edge?.countries ?? {}).length + Object.values(p.edge?.referrers ?? {}).length,
+        0,
+      );
+      const actual = ((c.custom_rule as Json[]) ?? []).filter(
+        (r) => r.enabled !== false && r.action === "Block",
+      ).length;
+      return actual < expected
+        ? `${expected} edge rules in the policy, ${actual} blocking custom rules in the WAF`
+        : undefined;
     },
   },
   {
@@ -222,7 +267,10 @@ export const RULES: Rule[] = [
     id: "TB-IAM-001",
     description: "Role assignments are least privilege: never Owner, Contributor or User Access Administrator",
     types: ["azurerm_role_assignment"],
-    check: (c) => (["Owner", "Contributor", "User Access Administrator"].includes(String(c.role_definition_name)) ? `role ${c.role_definition_name} is too broad` : undefined),
+    check: (c) =>
+      ["Owner", "Contributor", "User Access Administrator"].includes(String(c.role_definition_name))
+        ? `role ${c.role_definition_name} is too broad`
+        : undefined,
   },
   {
     id: "TB-CORS-001",
@@ -240,7 +288,9 @@ export const RULES: Rule[] = [
     types: ["azurerm_function_app_flex_consumption"],
     check: (c, _ctx, type) => {
       const credentials = first(first(c.site_config).cors).support_credentials === true;
-      return credentials && corsOrigins(c, type).some((o) => o.includes("*")) ? "cors.support_credentials with a wildcard origin lets any site call with the user's cookies" : undefined;
+      return credentials && corsOrigins(c, type).some((o) => o.includes("*"))
+        ? "cors.support_credentials with a wildcard origin lets any site call with the user's cookies"
+        : undefined;
     },
   },
   {
@@ -250,7 +300,9 @@ export const RULES: Rule[] = [
     check: (c, ctx, type) => {
       if (ctx.stage === "development" || ctx.stage === "ephemeral") return undefined;
       const plain = corsOrigins(c, type).filter((o) => !o.startsWith("https://") && o !== "*");
-      return plain.length ? `CORS allows ${plain.join(", ")}; a page served over http can be altered in transit` : undefined;
+      return plain.length
+        ? `CORS allows ${plain.join(", ")}; a page served over http can be altered in transit`
+        : undefined;
     },
   },
   {
@@ -306,7 +358,11 @@ export const RULES: Rule[] = [
   },
 ];
 
-export function checkSecureDefaults(json: TerraformJson, ctx: RuleContext, suppressions: Suppression[] = []): Violation[] {
+export function checkSecureDefaults(
+  json: TerraformJson,
+  ctx: RuleContext,
+  suppressions: Suppression[] = [],
+): Violation[] {
   const out: Violation[] = [];
   for (const [type, byName] of Object.entries(json.resource ?? {})) {
     for (const [name, config] of Object.entries(byName)) {
@@ -314,7 +370,8 @@ export function checkSecureDefaults(json: TerraformJson, ctx: RuleContext, suppr
       for (const rule of RULES) {
         if (!rule.types.includes("*") && !rule.types.includes(type)) continue;
         const problem = rule.check(config, ctx, type);
-        if (problem && !suppressions.some((s) => s.rule === rule.id && s.resource === address)) out.push({ rule: rule.id, resource: address, message: problem });
+        if (problem && !suppressions.some((s) => s.rule === rule.id && s.resource === address))
+          out.push({ rule: rule.id, resource: address, message: problem });
       }
     }
   }
@@ -337,7 +394,8 @@ export class SecureDefaults {
 
   /** Accept one rule's finding on one resource (a Terraform address); the reason is part of the stack's review. */
   suppress(rule: string, resource: string, reason: string): void {
-    if (reason.trim().length < 10) throw new Error(`suppressing ${rule} on ${resource} needs a reason a reviewer can judge`);
+    if (reason.trim().length < 10)
+      throw new Error(`suppressing ${rule} on ${resource} needs a reason a reviewer can judge`);
     this.suppressions.push({ rule, resource, reason });
   }
 

@@ -50,7 +50,15 @@ export class BrokerStorage extends Construct {
         containerDeleteRetentionPolicy: { days: 7 },
         // Read-only: a signed URL grants GET; nothing else is ever allowed cross-origin.
         ...(origins.length > 0 && {
-          corsRule: [{ allowedOrigins: origins, allowedMethods: ["GET", "HEAD"], allowedHeaders: ["range", "if-none-match", "if-modified-since"], exposedHeaders: ["content-length", "content-type", "etag", "last-modified"], maxAgeInSeconds: CORS_MAX_AGE_SECONDS }],
+          corsRule: [
+            {
+              allowedOrigins: origins,
+              allowedMethods: ["GET", "HEAD"],
+              allowedHeaders: ["range", "if-none-match", "if-modified-since"],
+              exposedHeaders: ["content-length", "content-type", "etag", "last-modified"],
+              maxAgeInSeconds: CORS_MAX_AGE_SECONDS,
+            },
+          ],
         }),
       },
       tags: props.tags,
@@ -73,7 +81,11 @@ export class BrokerStorage extends Construct {
    * A role on one container (or the account, for roles that only exist there, like the delegator).
    * `purpose` tells two grants to the same grantee apart.
    */
-  grant(grantee: Grantee, role: BuiltInRole, options: { container?: StorageContainer; purpose: string }): RoleAssignment {
+  grant(
+    grantee: Grantee,
+    role: BuiltInRole,
+    options: { container?: StorageContainer; purpose: string },
+  ): RoleAssignment {
     const { container, purpose } = options;
     return new RoleAssignment(this, `role-${grantee.granteeName}-${purpose}`, {
       scope: container ? `${this.account.id}/blobServices/default/containers/${container.name}` : this.account.id,
@@ -86,11 +98,17 @@ export class BrokerStorage extends Construct {
   /** What the broker needs to sign CDN URLs without a key: a user delegation key, and read on the origin. */
   grantSigning(grantee: Grantee): void {
     this.grant(grantee, BUILT_IN_ROLE.storageBlobDelegator, { purpose: "delegator" });
-    this.grant(grantee, BUILT_IN_ROLE.storageBlobDataReader, { container: this.originContainer, purpose: "origin-reader" });
+    this.grant(grantee, BUILT_IN_ROLE.storageBlobDataReader, {
+      container: this.originContainer,
+      purpose: "origin-reader",
+    });
   }
 
   /** Flex Consumption reads the app package from the deployment container with the app's identity. */
   grantDeploymentAccess(grantee: Grantee): RoleAssignment {
-    return this.grant(grantee, BUILT_IN_ROLE.storageBlobDataOwner, { container: this.deploymentContainer, purpose: "deployment" });
+    return this.grant(grantee, BUILT_IN_ROLE.storageBlobDataOwner, {
+      container: this.deploymentContainer,
+      purpose: "deployment",
+    });
   }
 }

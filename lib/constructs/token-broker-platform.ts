@@ -46,8 +46,21 @@ export class TokenBrokerPlatform extends Construct {
 
     this.resourceGroup = new ResourceGroup(this, "resource-group", { name: name("resourceGroup"), location, tags });
     const rg = this.resourceGroup.name;
-    const observability = new Observability(this, "observability", { workspaceName: name("logAnalytics"), appInsightsName: name("appInsights"), location, resourceGroupName: rg, tags });
-    this.storage = new BrokerStorage(this, "storage", { name: name("storageAccount"), location, resourceGroupName: rg, replication: ephemeral ? "LRS" : "ZRS", allowedOrigins: infra.cdn ? infra.allowedOrigins : [], tags });
+    const observability = new Observability(this, "observability", {
+      workspaceName: name("logAnalytics"),
+      appInsightsName: name("appInsights"),
+      location,
+      resourceGroupName: rg,
+      tags,
+    });
+    this.storage = new BrokerStorage(this, "storage", {
+      name: name("storageAccount"),
+      location,
+      resourceGroupName: rg,
+      replication: ephemeral ? "LRS" : "ZRS",
+      allowedOrigins: infra.cdn ? infra.allowedOrigins : [],
+      tags,
+    });
     this.keyVault = new KeyVault(this, "key-vault", {
       name: name("keyVault"),
       location,
@@ -68,17 +81,22 @@ export class TokenBrokerPlatform extends Construct {
         location,
         resourceGroupName: rg,
         database: infra.cosmos.database,
-        capacity: ephemeral ? { mode: "serverless" } : { mode: "autoscale", maxThroughput: settings.cosmosAutoscaleMaxThroughput },
+        capacity: ephemeral
+          ? { mode: "serverless" }
+          : { mode: "autoscale", maxThroughput: settings.cosmosAutoscaleMaxThroughput },
         keyAuthentication: !infra.cosmos.localAuthenticationDisabled,
         allowedOrigins: infra.allowedOrigins,
         tags,
       });
       for (const c of infra.cosmos.containers) cosmos.addContainer(c.name, c.partitionKeyPath);
       for (const a of infra.cosmos.rbac) {
-        cosmos.grantDataAccess({ granteeName: a.name, principalId: a.principalId }, {
-          role: a.role ?? { dataActions: a.dataActions! },
-          scope: a.scope === "container" ? { container: a.container! } : a.scope,
-        });
+        cosmos.grantDataAccess(
+          { granteeName: a.name, principalId: a.principalId },
+          {
+            role: a.role ?? { dataActions: a.dataActions! },
+            scope: a.scope === "container" ? { container: a.container! } : a.scope,
+          },
+        );
       }
       appSettings[APP_SETTING.cosmosEndpoint] = cosmos.endpoint;
       appSettings[APP_SETTING.cosmosDatabase] = infra.cosmos.database;

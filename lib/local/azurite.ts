@@ -34,14 +34,28 @@ export class Azurite {
   async start(port?: number, location = mkdtempSync(join(tmpdir(), "tb-azurite-"))): Promise<this> {
     this.port = port ?? (await freePort());
     const main = require.resolve("azurite/dist/src/blob/main.js");
-    const tls = this.tls ? ["--cert", this.tls.cert, "--key", this.tls.key, ...(this.oauth ? ["--oauth", "basic"] : [])] : [];
-    const args = [main, "--blobHost", "127.0.0.1", "--blobPort", String(this.port), "--location", location, "--silent", "--skipApiVersionCheck", ...tls];
+    const tls = this.tls
+      ? ["--cert", this.tls.cert, "--key", this.tls.key, ...(this.oauth ? ["--oauth", "basic"] : [])]
+      : [];
+    const args = [
+      main,
+      "--blobHost",
+      "127.0.0.1",
+      "--blobPort",
+      String(this.port),
+      "--location",
+      location,
+      "--silent",
+      "--skipApiVersionCheck",
+      ...tls,
+    ];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     // Any answer (even a TLS one) means it listens; the probe only waits for the port.
-    const probe = () => new Promise<boolean>((resolve) => {
-      const s = connect(this.port, "127.0.0.1", () => (s.destroy(), resolve(true))).on("error", () => resolve(false));
-    });
+    const probe = () =>
+      new Promise<boolean>((resolve) => {
+        const s = connect(this.port, "127.0.0.1", () => (s.destroy(), resolve(true))).on("error", () => resolve(false));
+      });
     await waitUntilReady("azurite", child, probe, 20_000);
     return this;
   }

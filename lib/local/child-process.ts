@@ -13,7 +13,12 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls `probe` until it answers true; fails fast if the child exits, or after `timeoutMs`. */
-export async function waitUntilReady(name: string, child: ChildProcess, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+export async function waitUntilReady(
+  name: string,
+  child: ChildProcess,
+  probe: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);

@@ -65,7 +65,9 @@ export class CosmosRestContractDouble {
 
   /** On `port` (npm run dev) or a free one (tests). */
   async start(port = 0): Promise<this> {
-    this.server = createServer((req, res) => this.handle(req, res).catch(() => send(res, 500, { code: "InternalServerError" })));
+    this.server = createServer((req, res) =>
+      this.handle(req, res).catch(() => send(res, 500, { code: "InternalServerError" })),
+    );
     await new Promise<void>((r, reject) => this.server!.once("error", reject).listen(port, "127.0.0.1", r));
     this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
     return this;
@@ -114,19 +116,35 @@ export class CosmosRestContractDouble {
     const expected = createHmac("sha256", Buffer.from(this.key, "base64"))
       .update(`${verb}\n${type}\n${link}\n${date.toLowerCase()}\n\n`)
       .digest("base64");
-    if (auth !== `type=master&ver=1.0&sig=${expected}`) return send(res, 401, { code: "Unauthorized", message: "The input authorization token can't serve the request." });
+    if (auth !== `type=master&ver=1.0&sig=${expected}`)
+      return send(res, 401, {
+        code: "Unauthorized",
+        message: "The input authorization token can't serve the request.",
+      });
 
     if (parts.length === 0 && verb === "get") return send(res, 200, this.account());
     if (parts[0] !== "dbs" || parts[1] !== this.database) return send(res, 404, { code: "NotFound" });
     const dbLink = `dbs/${this.database}`;
-    if (parts.length === 2 && verb === "get") return send(res, 200, { id: this.database, _rid: "db", _self: `${dbLink}/` });
+    if (parts.length === 2 && verb === "get")
+      return send(res, 200, { id: this.database, _rid: "db", _self: `${dbLink}/` });
     if (parts[2] === "colls" && parts.length >= 4) {
       const container = parts[3];
       const pkPath = this.containers[container];
       if (!pkPath) return send(res, 404, { code: "NotFound" });
       const collLink = `${dbLink}/colls/${container}`;
-      if (parts.length === 4 && verb === "get") return send(res, 200, { id: container, _rid: container, _self: `${collLink}/`, partitionKey: { paths: [pkPath], kind: "Hash", version: 2 } });
-      if (parts[4] === "pkranges") return send(res, 200, { _rid: container, PartitionKeyRanges: [{ id: "0", minInclusive: "", maxExclusive: "FF" }], _count: 1 });
+      if (parts.length === 4 && verb === "get")
+        return send(res, 200, {
+          id: container,
+          _rid: container,
+          _self: `${collLink}/`,
+          partitionKey: { paths: [pkPath], kind: "Hash", version: 2 },
+        });
+      if (parts[4] === "pkranges")
+        return send(res, 200, {
+          _rid: container,
+          PartitionKeyRanges: [{ id: "0", minInclusive: "", maxExclusive: "FF" }],
+          _count: 1,
+        });
       if (parts[4] === "docs" && parts.length === 5 && verb === "post") {
         const doc = JSON.parse(body) as Record<string, unknown>;
         this.docs.set(`${collLink}|${String(req.headers["x-ms-documentdb-partitionkey"])}|${doc.id}`, doc);
@@ -163,8 +181,12 @@ export class CosmosRestContractDouble {
       const all = [...permissions.values()].map((p) => ({ ...view(p), _self: `${userLink}/permissions/${p.id}/` }));
       return send(res, 200, { _rid: parts[3], Permissions: all, _count: all.length });
     }
-    const expiry = req.headers["x-ms-documentdb-expiry-seconds"] === undefined ? 3600 : Number(req.headers["x-ms-documentdb-expiry-seconds"]);
-    if (!Number.isInteger(expiry) || expiry < 10 || expiry > 18000) return send(res, 400, { code: "BadRequest", message: "x-ms-documentdb-expiry-seconds must be 10..18000" });
+    const expiry =
+      req.headers["x-ms-documentdb-expiry-seconds"] === undefined
+        ? 3600
+        : Number(req.headers["x-ms-documentdb-expiry-seconds"]);
+    if (!Number.isInteger(expiry) || expiry < 10 || expiry > 18000)
+      return send(res, 400, { code: "BadRequest", message: "x-ms-documentdb-expiry-seconds must be 10..18000" });
     if (parts.length === 5 && verb === "post") {
       const p = JSON.parse(body) as PermissionBody;
       const sameResource = [...permissions.values()].find((x) => x.resource === trimSlash(p.resource) && x.id !== p.id);
@@ -279,7 +301,13 @@ export class CosmosRestContractDouble {
   }
 
   /** Data-plane reads with a resource token: container, partition key, mode and expiry must all fit. */
-  private resourceRequest(req: IncomingMessage, res: ServerResponse, parts: string[], auth: string, type: string): void {
+  private resourceRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    parts: string[],
+    auth: string,
+    type: string,
+  ): void {
     const permission = this.permissionOf(auth);
     if (!permission) return send(res, 401, { code: "Unauthorized", message: "resource token invalid or expired" });
     // Any valid resource token may read the database account (the SDK does so first).
@@ -303,8 +331,18 @@ export class CosmosRestContractDouble {
 
   private handleMetadata(res: ServerResponse, parts: string[]): void {
     const container = parts[3];
-    if (parts.length === 4) return send(res, 200, { id: container, _rid: container, _self: `${parts.join("/")}/`, partitionKey: { paths: [this.containers[container]], kind: "Hash", version: 2 } });
-    send(res, 200, { _rid: container, PartitionKeyRanges: [{ id: "0", minInclusive: "", maxExclusive: "FF" }], _count: 1 });
+    if (parts.length === 4)
+      return send(res, 200, {
+        id: container,
+        _rid: container,
+        _self: `${parts.join("/")}/`,
+        partitionKey: { paths: [this.containers[container]], kind: "Hash", version: 2 },
+      });
+    send(res, 200, {
+      _rid: container,
+      PartitionKeyRanges: [{ id: "0", minInclusive: "", maxExclusive: "FF" }],
+      _count: 1,
+    });
   }
 
   private account() {

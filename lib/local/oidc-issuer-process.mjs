@@ -25,7 +25,13 @@ const provider = new Provider(issuer, {
       enabled: true,
       defaultResource: () => config.audience,
       useGrantedResource: () => true,
-      getResourceServerInfo: () => ({ scope: "broker", audience: config.audience, accessTokenFormat: "jwt", accessTokenTTL: 600, jwt: { sign: { alg: "RS256" } } }),
+      getResourceServerInfo: () => ({
+        scope: "broker",
+        audience: config.audience,
+        accessTokenFormat: "jwt",
+        accessTokenTTL: 600,
+        jwt: { sign: { alg: "RS256" } },
+      }),
     },
   },
   extraTokenClaims: (_ctx, token) => config.personas[token.clientId]?.claims ?? {},
@@ -33,5 +39,7 @@ const provider = new Provider(issuer, {
   clientBasedCORS: (_ctx, origin) => (config.corsOrigins ?? []).includes(origin),
 });
 provider.proxy = false;
-const server = provider.listen(Number(port), "127.0.0.1", () => process.stdout.write(`${JSON.stringify({ issuer })}\n`));
+const server = provider.listen(Number(port), "127.0.0.1", () =>
+  process.stdout.write(`${JSON.stringify({ issuer })}\n`),
+);
 process.on("SIGTERM", () => server.close(() => process.exit(0)));

@@ -31,8 +31,13 @@ export class OidcIssuer {
     // The config holds private keys: its directory goes when the issuer stops.
     this.dir = mkdtempSync(join(tmpdir(), "tb-oidc-"));
     const file = join(this.dir, "config.json");
-    writeFileSync(file, JSON.stringify({ keys, audience: this.audience, personas: this.personas, corsOrigins: this.corsOrigins }));
-    const child = spawn(process.execPath, [join(__dirname, "oidc-issuer-process.mjs"), String(this.port), file], { stdio: ["ignore", "pipe", "pipe"] });
+    writeFileSync(
+      file,
+      JSON.stringify({ keys, audience: this.audience, personas: this.personas, corsOrigins: this.corsOrigins }),
+    );
+    const child = spawn(process.execPath, [join(__dirname, "oidc-issuer-process.mjs"), String(this.port), file], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     this.child = child;
     this.issuer = await new Promise<string>((resolve, reject) => {
       let err = "";
@@ -55,11 +60,15 @@ export class OidcIssuer {
   async token(persona: string): Promise<string> {
     const res = await fetch(`${this.issuer}/token`, {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${Buffer.from(`${persona}:secret-${persona}`).toString("base64")}` },
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `Basic ${Buffer.from(`${persona}:secret-${persona}`).toString("base64")}`,
+      },
       body: new URLSearchParams({ grant_type: "client_credentials", resource: this.audience, scope: "broker" }),
     });
     const body = (await res.json()) as { access_token?: string; error?: string; error_description?: string };
-    if (!body.access_token) throw new Error(`token request for ${persona} failed: ${body.error} ${body.error_description}`);
+    if (!body.access_token)
+      throw new Error(`token request for ${persona} failed: ${body.error} ${body.error_description}`);
     return body.access_token;
   }
 }

@@ -9,7 +9,8 @@ const net = require("node:net");
 
 const listen = net.Server.prototype.listen;
 net.Server.prototype.listen = function (...args) {
-  if (typeof args[0] === "number" && (args.length === 1 || typeof args[1] === "function")) return listen.call(this, args[0], "127.0.0.1", ...args.slice(1));
+  if (typeof args[0] === "number" && (args.length === 1 || typeof args[1] === "function"))
+    return listen.call(this, args[0], "127.0.0.1", ...args.slice(1));
   return listen.apply(this, args);
 };
 

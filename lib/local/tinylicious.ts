@@ -19,10 +19,21 @@ export class Tinylicious {
   async start(port?: number): Promise<this> {
     this.port = port ?? (await freePort());
     const storage = mkdtempSync(join(tmpdir(), "tb-tinylicious-"));
-    const child = spawn(process.execPath, ["--dns-result-order=ipv4first", join(__dirname, "tinylicious-process.cjs")], {
-      env: { ...process.env, PORT: String(this.port), TB_FLUID_KEYS: JSON.stringify(this.keys), storage, db__path: join(storage, "db"), logger__level: "error" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--dns-result-order=ipv4first", join(__dirname, "tinylicious-process.cjs")],
+      {
+        env: {
+          ...process.env,
+          PORT: String(this.port),
+          TB_FLUID_KEYS: JSON.stringify(this.keys),
+          storage,
+          db__path: join(storage, "db"),
+          logger__level: "error",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     this.child = child;
     await waitUntilReady("tinylicious", child, async () => (await fetch(this.endpoint)).status < 500);
     return this;

@@ -83,10 +83,29 @@ async function main() {
   const server = await new KeyServer().start();
   const rsa = await makeKey("k1");
   const ec = await generateKeyPair("ES256", { extractable: true });
-  server.keys = [rsa, { kid: "e1", alg: "ES256", privateKey: ec.privateKey, publicJwk: { ...(await exportJWK(ec.publicKey)), kid: "e1", alg: "ES256", use: "sig" } }];
-  const loaded = loadCheckedPolicy({ label: "bench", policyFile: "bench/policy.yaml", testFiles: [], read: () => policy(server.issuer) });
+  server.keys = [
+    rsa,
+    {
+      kid: "e1",
+      alg: "ES256",
+      privateKey: ec.privateKey,
+      publicJwk: { ...(await exportJWK(ec.publicKey)), kid: "e1", alg: "ES256", use: "sig" },
+    },
+  ];
+  const loaded = loadCheckedPolicy({
+    label: "bench",
+    policyFile: "bench/policy.yaml",
+    testFiles: [],
+    read: () => policy(server.issuer),
+  });
   const { config } = compilePolicy(checkedOrThrow(loaded), "bench");
-  const fluid = createFluidMinter(() => ({ tenantId: "bench", endpoint: "http://127.0.0.1:1", key1: FLUID_KEY, key2: FLUID_KEY, active: "key1" }));
+  const fluid = createFluidMinter(() => ({
+    tenantId: "bench",
+    endpoint: "http://127.0.0.1:1",
+    key1: FLUID_KEY,
+    key2: FLUID_KEY,
+    active: "key1",
+  }));
   const core = createBroker({ config, verifier: new TokenVerifier(config), minters: { fluid } });
   const body = JSON.stringify({ requests: [{ type: "fluid", documentId: "doc-1" }] });
   const exchange = (token: string) =>

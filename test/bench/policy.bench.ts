@@ -34,9 +34,9 @@ function generatePolicy(roles: number): string {
     "    audiences: [api://bench]",
     "    claims:",
     "      sub: { type: string }",
-    "      tid: { type: string, pattern: \"[a-z0-9]{1,36}\" }",
-    "      roles: { type: \"string[]\" }",
-    "      groups: { type: \"string[]\" }",
+    '      tid: { type: string, pattern: "[a-z0-9]{1,36}" }',
+    '      roles: { type: "string[]" }',
+    '      groups: { type: "string[]" }',
     "resources:",
     "  cosmos:",
     "    database: db",
@@ -130,15 +130,23 @@ function measure(evaluator: Evaluator, work: ReturnType<typeof workload>) {
 
 function main() {
   const text = generatePolicy(ROLES);
-  const files: PolicyFiles = { label: "generated", policyFile: "generated/policy.yaml", testFiles: [], read: () => text };
+  const files: PolicyFiles = {
+    label: "generated",
+    policyFile: "generated/policy.yaml",
+    testFiles: [],
+    read: () => text,
+  };
   const [loaded, loadAndCheckMs] = time(() => loadCheckedPolicy(files));
-  if (!loaded.ok || loaded.diagnostics.length > 0) throw new Error(`generated policy has problems: ${JSON.stringify(loaded.diagnostics.slice(0, 3))}`);
+  if (!loaded.ok || loaded.diagnostics.length > 0)
+    throw new Error(`generated policy has problems: ${JSON.stringify(loaded.diagnostics.slice(0, 3))}`);
   const bundle = loaded.policy;
   // The checks alone, timed again on the loaded bundle, so load and check are reported apart.
   const [, checkMs] = time(() => checkBundle(bundle));
   const loadMs = loadAndCheckMs - checkMs;
   compilePolicy(bundle, "bench"); // warm-up
-  const compileRuns = Array.from({ length: 5 }, () => time(() => compilePolicy(bundle, "bench"))[1]).sort((a, b) => a - b);
+  const compileRuns = Array.from({ length: 5 }, () => time(() => compilePolicy(bundle, "bench"))[1]).sort(
+    (a, b) => a - b,
+  );
   const { config } = compilePolicy(bundle, "bench");
   const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
 

@@ -158,7 +158,10 @@ function renderMarkdown(r: Report): string {
       lines.push(`${e.status}: ${e.error ?? ""} (${e.ranAt})`, "");
       continue;
     }
-    lines.push(`Ran ${e.ranAt}${e.result.quick ? " (quick)" : ""}${e.seconds === undefined ? "" : `, ${e.seconds} s`}.`, "");
+    lines.push(
+      `Ran ${e.ranAt}${e.result.quick ? " (quick)" : ""}${e.seconds === undefined ? "" : `, ${e.seconds} s`}.`,
+      "",
+    );
     lines.push("| measure | value | baseline | target | ratio | met |", "| --- | --- | --- | --- | --- | --- |");
     for (const f of e.result.figures) {
       lines.push(

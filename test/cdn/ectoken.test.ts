@@ -2,7 +2,11 @@ import { decryptECToken, ECTokenError, ecTokenPlaintext, encryptECToken } from "
 import { main } from "../../lib/cli/main";
 
 // Published vector (github.com/VerizonDigital/ectoken, ECToken v3).
-const VECTOR = { key: "MY_SECRET_KEY", token: "fVSYBBTynMkvQECGV-Kdfp333R-MGY2fsrrpVyuqd7OiuAUsQ8ITrL0", plaintext: "MY_COOL_TOKEN" };
+const VECTOR = {
+  key: "MY_SECRET_KEY",
+  token: "fVSYBBTynMkvQECGV-Kdfp333R-MGY2fsrrpVyuqd7OiuAUsQ8ITrL0",
+  plaintext: "MY_COOL_TOKEN",
+};
 
 describe("ECToken v3", () => {
   it("decrypts the published vector", () => {
@@ -15,8 +19,16 @@ describe("ECToken v3", () => {
   });
 
   it("round-trips ec_* parameters, with a fresh IV each time", () => {
-    const plaintext = ecTokenPlaintext({ expiresAt: 1_900_000_000, urlAllow: ["/tenants/t1/"], clientIp: "203.0.113.7", countryDeny: ["KP", "IR"], protoAllow: ["https"] });
-    expect(plaintext).toBe("ec_expire=1900000000&ec_url_allow=/tenants/t1/&ec_clientip=203.0.113.7&ec_country_deny=KP,IR&ec_proto_allow=https");
+    const plaintext = ecTokenPlaintext({
+      expiresAt: 1_900_000_000,
+      urlAllow: ["/tenants/t1/"],
+      clientIp: "203.0.113.7",
+      countryDeny: ["KP", "IR"],
+      protoAllow: ["https"],
+    });
+    expect(plaintext).toBe(
+      "ec_expire=1900000000&ec_url_allow=/tenants/t1/&ec_clientip=203.0.113.7&ec_country_deny=KP,IR&ec_proto_allow=https",
+    );
     const a = encryptECToken("k", plaintext);
     const b = encryptECToken("k", plaintext);
     expect(a).not.toBe(b);
@@ -32,7 +44,8 @@ describe("ECToken v3", () => {
       return copy.toString("base64url");
     };
     const bad = ["WRONG", VECTOR.key.toLowerCase()].map((k) => () => decryptECToken(k, VECTOR.token));
-    for (const i of [0, 11, 12, raw.length - 17, raw.length - 1]) bad.push(() => decryptECToken(VECTOR.key, flipped(i)));
+    for (const i of [0, 11, 12, raw.length - 17, raw.length - 1])
+      bad.push(() => decryptECToken(VECTOR.key, flipped(i)));
     bad.push(() => decryptECToken(VECTOR.key, VECTOR.token.slice(0, 20)));
     bad.push(() => decryptECToken(VECTOR.key, `${VECTOR.token}=`));
     bad.push(() => decryptECToken(VECTOR.key, ""));
@@ -47,12 +60,20 @@ describe("token-broker cdn", () => {
   const run = async (argv: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(argv, (s) => out.push(s), (s) => err.push(s));
+    const code = await main(
+      argv,
+      (s) => out.push(s),
+      (s) => err.push(s),
+    );
     return { code, out: out.join("\n"), err: err.join("\n") };
   };
 
   it("decrypt prints the plaintext and exits 0", async () => {
-    expect(await run(["cdn", "decrypt", "--key", VECTOR.key, VECTOR.token])).toEqual({ code: 0, out: VECTOR.plaintext, err: "" });
+    expect(await run(["cdn", "decrypt", "--key", VECTOR.key, VECTOR.token])).toEqual({
+      code: 0,
+      out: VECTOR.plaintext,
+      err: "",
+    });
   });
 
   it("decrypt with a wrong key or an altered token exits 1 and prints no plaintext", async () => {
@@ -66,7 +87,9 @@ describe("token-broker cdn", () => {
   it("encrypt output decrypts back", async () => {
     const enc = await run(["cdn", "encrypt", "--key", "s3cret", "ec_expire=1900000000&ec_url_allow=/a/"]);
     expect(enc.code).toBe(0);
-    expect((await run(["cdn", "decrypt", "--key", "s3cret", enc.out])).out).toBe("ec_expire=1900000000&ec_url_allow=/a/");
+    expect((await run(["cdn", "decrypt", "--key", "s3cret", enc.out])).out).toBe(
+      "ec_expire=1900000000&ec_url_allow=/a/",
+    );
   });
 
   it("reads the key from ECTOKEN_KEY, and exits 2 on bad usage", async () => {

@@ -12,7 +12,11 @@ async function run(argv: string[], cwd = ROOT) {
   const before = process.cwd();
   process.chdir(cwd);
   try {
-    const code = await main(argv, (s) => out.push(s), (s) => err.push(s));
+    const code = await main(
+      argv,
+      (s) => out.push(s),
+      (s) => err.push(s),
+    );
     return { code, out: out.join("\n"), err: err.join("\n") };
   } finally {
     process.chdir(before);
@@ -42,33 +46,50 @@ describe("token-broker policy check", () => {
   it("passes the example policy and summarises it", async () => {
     const r = await run(["policy", "check", "policies/"]);
     expect(r.code).toBe(0);
-    expect(r.out).toBe("ok: policies/policy.yaml: 4 roles, 2 issuer(s), environments local, dev, prod, pr-<n>, 1 test file(s)");
+    expect(r.out).toBe(
+      "ok: policies/policy.yaml: 4 roles, 2 issuer(s), environments local, dev, prod, pr-<n>, 1 test file(s)",
+    );
   });
 
   it("reports every error with file:line:column and a hint, and exits 1", async () => {
     const r = await run(["policy", "check", "test/policy/broken/cosmos-ttl-over-5h.yaml"]);
     expect(r.code).toBe(1);
-    expect(r.out).toContain("test/policy/broken/cosmos-ttl-over-5h.yaml:30:91 error E_TTL_LIMIT: ttl 6h (21600 s) is above the Cosmos DB resource-token limit of 5h\n  hint: use a ttl of at most 5h (18000 s)");
+    expect(r.out).toContain(
+      "test/policy/broken/cosmos-ttl-over-5h.yaml:30:91 error E_TTL_LIMIT: ttl 6h (21600 s) is above the Cosmos DB resource-token limit of 5h\n  hint: use a ttl of at most 5h (18000 s)",
+    );
   });
 
   it("answers --json with the diagnostics", async () => {
     const r = await run(["policy", "check", "test/policy/broken/unknown-container.yaml", "--json"]);
     expect(JSON.parse(r.out)).toEqual({
       ok: false,
-      diagnostics: [expect.objectContaining({ code: "E_UNKNOWN_CONTAINER", line: 30, column: 30, hint: "did you mean 'documents'?" })],
+      diagnostics: [
+        expect.objectContaining({
+          code: "E_UNKNOWN_CONTAINER",
+          line: 30,
+          column: 30,
+          hint: "did you mean 'documents'?",
+        }),
+      ],
     });
   });
 
   it("checks the test files' schema too, without running them", async () => {
     const dir = gitRepoWithPolicies();
-    writeFileSync(join(dir, "policies", "tests", "bad.yaml"), "cases:\n  - name: empty\n    requests: []\n    expect: {}\n");
+    writeFileSync(
+      join(dir, "policies", "tests", "bad.yaml"),
+      "cases:\n  - name: empty\n    requests: []\n    expect: {}\n",
+    );
     const r = await run(["policy", "check"], dir);
     expect(r.code).toBe(1);
     expect(r.out).toContain("policies/tests/bad.yaml:3:15 error E_SCHEMA: cases[0].requests must not be empty");
   });
 
   it("runs as the installed binary", () => {
-    const out = execFileSync(process.execPath, [join(ROOT, "lib", "cli", "token-broker.cjs"), "policy", "check"], { cwd: ROOT, encoding: "utf8" });
+    const out = execFileSync(process.execPath, [join(ROOT, "lib", "cli", "token-broker.cjs"), "policy", "check"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
     expect(out).toContain("ok: policies/policy.yaml");
   });
 
@@ -76,7 +97,9 @@ describe("token-broker policy check", () => {
     expect((await run(["policy", "compile"])).code).toBe(2);
     expect((await run(["policy", "frobnicate"])).code).toBe(2);
     expect((await run(["policy", "check", "--no-such-flag"])).code).toBe(2);
-    expect((await run(["policy", "compile", "--env", "staging"])).err).toContain("unknown environment 'staging'; known: local, dev, prod, pr-<n>");
+    expect((await run(["policy", "compile", "--env", "staging"])).err).toContain(
+      "unknown environment 'staging'; known: local, dev, prod, pr-<n>",
+    );
   });
 });
 
@@ -84,10 +107,15 @@ describe("issue 7.1 template collisions: policy check on a copy of the example",
   // The example with tenant-scoped Fluid documents, as `policy check` used to recommend.
   const withTenantDocuments = (tid: string) => {
     const dir = gitRepoWithPolicies();
-    edit(dir, (t) =>
-      t
-        .replace('      - fluid: { documents: "*", scopes: [doc:read], ttl: 1h }', '      - fluid: { documents: "${claims.tid}-*", scopes: [doc:read], ttl: 1h }')
-        .replaceAll("      tid: { type: string, format: uuid }", `      tid: ${tid}`), // every issuer's tid
+    edit(
+      dir,
+      (t) =>
+        t
+          .replace(
+            '      - fluid: { documents: "*", scopes: [doc:read], ttl: 1h }',
+            '      - fluid: { documents: "${claims.tid}-*", scopes: [doc:read], ttl: 1h }',
+          )
+          .replaceAll("      tid: { type: string, format: uuid }", `      tid: ${tid}`), // every issuer's tid
     );
     return dir;
   };
@@ -96,7 +124,11 @@ describe("issue 7.1 template collisions: policy check on a copy of the example",
     const dir = withTenantDocuments("{ type: string }");
     let failure: { status: number; stdout: string } | undefined;
     try {
-      execFileSync(process.execPath, [join(ROOT, "lib", "cli", "token-broker.cjs"), "policy", "check", "policies/"], { cwd: dir, encoding: "utf8", stdio: "pipe" });
+      execFileSync(process.execPath, [join(ROOT, "lib", "cli", "token-broker.cjs"), "policy", "check", "policies/"], {
+        cwd: dir,
+        encoding: "utf8",
+        stdio: "pipe",
+      });
     } catch (e) {
       failure = e as { status: number; stdout: string };
     }
@@ -127,7 +159,12 @@ describe("token-broker policy test", () => {
 
   it("fails when the policy stops doing what a test expects, and says what differs", async () => {
     const dir = gitRepoWithPolicies();
-    edit(dir, (t) => t.replace('partitionKey: "${claims.tid}", access: read, ttl: 1h', 'partitionKey: "${claims.tid}", access: read, ttl: 2h'));
+    edit(dir, (t) =>
+      t.replace(
+        'partitionKey: "${claims.tid}", access: read, ttl: 1h',
+        'partitionKey: "${claims.tid}", access: read, ttl: 2h',
+      ),
+    );
     const r = await run(["policy", "test"], dir);
     expect(r.code).toBe(1);
     expect(r.out).toContain("✘ [dev] a reader reads its own tenant's documents and writes only its own profile");
@@ -137,17 +174,35 @@ describe("token-broker policy test", () => {
 
 describe("token-broker policy explain", () => {
   const claims = join(mkdtempSync(join(tmpdir(), "tb-explain-")), "claims.yaml");
-  writeFileSync(claims, "oid: 0b5e3a10-0000-4000-8000-0000000000e1\ntid: 6a1b2c3d-0000-4000-8000-00000000d001\nroles: [Docs.Editor]\n");
+  writeFileSync(
+    claims,
+    "oid: 0b5e3a10-0000-4000-8000-0000000000e1\ntid: 6a1b2c3d-0000-4000-8000-00000000d001\nroles: [Docs.Editor]\n",
+  );
 
   it("shows which roles match, why, what they grant and what the requests get", async () => {
-    const r = await run(["policy", "explain", "--env", "dev", "--claims", claims, "--request", '{"type":"fluid","create":true}', "--request", '{"type":"cosmos","container":"documents","access":"all"}']);
+    const r = await run([
+      "policy",
+      "explain",
+      "--env",
+      "dev",
+      "--claims",
+      claims,
+      "--request",
+      '{"type":"fluid","create":true}',
+      "--request",
+      '{"type":"cosmos","container":"documents","access":"all"}',
+    ]);
     expect(r.code).toBe(0);
-    expect(r.out).toContain("✘ role reader\n    ✘ roles contains \"Docs.Reader\"");
-    expect(r.out).toContain("✔ role editor\n    ✔ roles contains \"Docs.Editor\"\n    grants Cosmos `documents` partition `${claims.tid}`, all, 1h  [editor#0]");
+    expect(r.out).toContain('✘ role reader\n    ✘ roles contains "Docs.Reader"');
+    expect(r.out).toContain(
+      '✔ role editor\n    ✔ roles contains "Docs.Editor"\n    grants Cosmos `documents` partition `${claims.tid}`, all, 1h  [editor#0]',
+    );
     expect(r.out).toContain("grants CDN `/tenants/${claims.tid}/`, 15m  [reader#3]");
     expect(r.out).not.toContain("role support"); // not compiled into dev
     expect(r.out).toContain("request 0: denied (insufficient-access): no role allows creating Fluid documents");
-    expect(r.out).toContain('request 1: granted by editor#0: {"type":"cosmos","database":"docs","container":"documents","partitionKeyPath":"/tenantId","partitionKey":"6a1b2c3d-0000-4000-8000-00000000d001","access":"all","ttlSeconds":3600}');
+    expect(r.out).toContain(
+      'request 1: granted by editor#0: {"type":"cosmos","database":"docs","container":"documents","partitionKeyPath":"/tenantId","partitionKey":"6a1b2c3d-0000-4000-8000-00000000d001","access":"all","ttlSeconds":3600}',
+    );
   });
 
   it("reads the claims of a JWT, and says the signature was not verified", async () => {
@@ -156,9 +211,13 @@ describe("token-broker policy explain", () => {
     const r = await run(["policy", "explain", "--env", "prod", "--token", jwt, "--json"]);
     const e = JSON.parse(r.out);
     expect(e.issuer).toBe("entra");
-    expect(e.roles.filter((x: { matched: boolean }) => x.matched).map((x: { role: string }) => x.role)).toEqual(["support"]);
+    expect(e.roles.filter((x: { matched: boolean }) => x.matched).map((x: { role: string }) => x.role)).toEqual([
+      "support",
+    ]);
     const text = await run(["policy", "explain", "--env", "prod", "--token", jwt]);
-    expect(text.out.split("\n")[0]).toBe("note: the token's signature is NOT verified by explain; the broker verifies it.");
+    expect(text.out.split("\n")[0]).toBe(
+      "note: the token's signature is NOT verified by explain; the broker verifies it.",
+    );
   });
 });
 
@@ -167,7 +226,9 @@ describe("token-broker policy diff", () => {
     const dir = gitRepoWithPolicies();
     const r = await run(["policy", "diff", "main", "HEAD", "--fail-on-widen"], dir);
     expect(r.code).toBe(0);
-    expect(r.out).toBe("## Access policy diff: `main:policies` → `HEAD:policies`\n\nunchanged: no one gains or loses access.");
+    expect(r.out).toBe(
+      "## Access policy diff: `main:policies` → `HEAD:policies`\n\nunchanged: no one gains or loses access.",
+    );
   });
 
   it("shows who gains and loses what, per role and environment, and exits 3 with --fail-on-widen", async () => {
@@ -175,7 +236,10 @@ describe("token-broker policy diff", () => {
     edit(dir, (t) =>
       t
         // widened partition template: editors now write every tenant's documents
-        .replace('- cosmos: { container: documents, partitionKey: "${claims.tid}", access: all, ttl: 1h }', "- cosmos: { container: documents, access: all, ttl: 1h }")
+        .replace(
+          '- cosmos: { container: documents, partitionKey: "${claims.tid}", access: all, ttl: 1h }',
+          "- cosmos: { container: documents, access: all, ttl: 1h }",
+        )
         // removed scope: editors lose summary:write
         .replace("scopes: [doc:read, doc:write, summary:write], ttl: 1h }", "scopes: [doc:read, doc:write], ttl: 1h }")
         // TTL change on the tenant CDN prefix
@@ -183,9 +247,15 @@ describe("token-broker policy diff", () => {
         // edge rule change: IR no longer denied, CU denied
         .replace("countries: { deny: [KP, IR] }", "countries: { deny: [KP, CU] }")
         // a prod-only change: support reads for 1h instead of 30m
-        .replace("- cosmos: { container: documents, access: read, ttl: 30m }", "- cosmos: { container: documents, access: read, ttl: 1h }")
+        .replace(
+          "- cosmos: { container: documents, access: read, ttl: 30m }",
+          "- cosmos: { container: documents, access: read, ttl: 1h }",
+        )
         // added role
-        .replace("cosmosRbac:", "  auditor:\n    when: { claim: roles, contains: Docs.Auditor }\n    grants:\n      - cosmos: { container: profiles, access: read, ttl: 15m }\n\ncosmosRbac:"),
+        .replace(
+          "cosmosRbac:",
+          "  auditor:\n    when: { claim: roles, contains: Docs.Auditor }\n    grants:\n      - cosmos: { container: profiles, access: read, ttl: 15m }\n\ncosmosRbac:",
+        ),
     );
     const r = await run(["policy", "diff", "main", "policies", "--fail-on-widen"], dir);
     expect(r.code).toBe(3);
@@ -209,12 +279,19 @@ describe("token-broker policy diff", () => {
     expect(md).toContain("**role support**\n- ⬆ widens: Cosmos `documents` (every partition): read, 30m → read, 1h");
     expect(md.indexOf("**role support**")).toBeGreaterThan(md.indexOf("### Environment `prod`"));
     expect(md).toContain("**role reader**\n- ⬆ widens: CDN `/tenants/${claims.tid}/`: 15m → 1h");
-    expect(md).toContain('**role auditor**\n- ⬆ widens: **new role** for callers where roles contains "Docs.Auditor"\n- ⬆ widens: gains Cosmos `profiles` (every partition): read, 15m');
-    expect(md).toContain("**CDN edge /tenants/**\n- ⬇ narrows: countries now denied: CU\n- ⬆ widens: countries no longer denied: IR");
+    expect(md).toContain(
+      '**role auditor**\n- ⬆ widens: **new role** for callers where roles contains "Docs.Auditor"\n- ⬆ widens: gains Cosmos `profiles` (every partition): read, 15m',
+    );
+    expect(md).toContain(
+      "**CDN edge /tenants/**\n- ⬇ narrows: countries now denied: CU\n- ⬆ widens: countries no longer denied: IR",
+    );
 
     const json = JSON.parse((await run(["policy", "diff", "main", "policies", "--json"], dir)).out);
     expect(json.widens).toBe(true);
-    expect(json.groups.map((g: { environments: string[] }) => g.environments)).toEqual([["local", "dev", "pr-1"], ["prod"]]);
+    expect(json.groups.map((g: { environments: string[] }) => g.environments)).toEqual([
+      ["local", "dev", "pr-1"],
+      ["prod"],
+    ]);
     // The typed access change a PR-comment renderer builds on (README "policy diff").
     expect(json.groups[0].changes).toContainEqual({
       scope: "role editor",
@@ -235,7 +312,9 @@ describe("token-broker policy diff", () => {
   it("compares two committed revisions", async () => {
     const dir = gitRepoWithPolicies();
     edit(dir, (t) => t.replace("countries: { deny: [KP, IR] }", "countries: { deny: [KP] }"));
-    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-am", "drop IR"], { cwd: dir });
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-am", "drop IR"], {
+      cwd: dir,
+    });
     const r = await run(["policy", "diff", "main~1", "main", "--fail-on-widen"], dir);
     expect(r.code).toBe(3);
     expect(r.out).toBe(
@@ -245,7 +324,9 @@ describe("token-broker policy diff", () => {
 
   it("exits 0 with --fail-on-widen when access only narrows", async () => {
     const dir = gitRepoWithPolicies();
-    edit(dir, (t) => t.replace('prefix: "/tenants/${claims.tid}/", ttl: 15m }', 'prefix: "/tenants/${claims.tid}/", ttl: 5m }'));
+    edit(dir, (t) =>
+      t.replace('prefix: "/tenants/${claims.tid}/", ttl: 15m }', 'prefix: "/tenants/${claims.tid}/", ttl: 5m }'),
+    );
     const r = await run(["policy", "diff", "HEAD", "policies", "--fail-on-widen", "--env", "prod"], dir);
     expect(r.code).toBe(0);
     expect(r.out).toContain("Access only narrows or stays the same (3 narrowing).");

@@ -113,8 +113,8 @@ it("refuses to revoke when the policy does not turn revocation on", async () => 
   writeFileSync(
     plain,
     readFileSync(policyFile, "utf8")
-      .replace(/revocation:\n(  .*\n)+/, "")
-      .replace(/  responder:\n.*\n/, ""),
+      .replace(/revocation:\n( {2}.*\n)+/, "")
+      .replace(/ {2}responder:\n.*\n/, ""),
   );
   const r = await run("revoke", "--env", "dev", "--subject", "a", "--store", redis.url, plain);
   expect([r.code, r.err]).toEqual([1, expect.stringContaining("revocation is not on")]);

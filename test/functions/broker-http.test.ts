@@ -38,7 +38,11 @@ environments: { dev: { stage: development } }
 let server: KeyServer;
 let broker: Awaited<ReturnType<typeof startNodeHttpBroker>>;
 const auditLog: AuditRecord[] = [];
-const settings: Record<string, string> = { FLUID_KEY1: "fluid-key-one", FLUID_KEY2: "fluid-key-two", FLUID_ACTIVE_KEY: "key1" };
+const settings: Record<string, string> = {
+  FLUID_KEY1: "fluid-key-one",
+  FLUID_KEY2: "fluid-key-two",
+  FLUID_ACTIVE_KEY: "key1",
+};
 const fluidSettings = (): FluidSettings => ({
   tenantId: "local-tenant",
   endpoint: "http://127.0.0.1:7070",
@@ -67,50 +71,96 @@ afterAll(async () => {
 
 const editor = (sub = "ed") => server.sign({ sub, tid: "contoso", name: "Ed", roles: ["editor"], aud: "api://broker" });
 async function post(body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${broker.url}/api/token`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  const res = await fetch(`${broker.url}/api/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
 }
 
 describe("POST /api/token", () => {
   it("issues a Fluid token for an allowed document, verifiable with the active key, and lists denials", async () => {
-    const r = await post({ requests: [{ type: "fluid", documentId: "contoso-doc1" }, { type: "fluid", documentId: "fabrikam-doc1" }] }, { authorization: `Bearer ${await editor()}` });
+    const r = await post(
+      {
+        requests: [
+          { type: "fluid", documentId: "contoso-doc1" },
+          { type: "fluid", documentId: "fabrikam-doc1" },
+        ],
+      },
+      { authorization: `Bearer ${await editor()}` },
+    );
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toBe("application/json");
     expect(r.headers.get("cache-control")).toBe("no-store");
     expect(r.body).toMatchObject({ subject: "ed", roles: ["editor"], policy: expect.stringMatching(/^sha256:/) });
     expect(r.body.credentials).toEqual([
-      { type: "fluid", tenantId: "local-tenant", endpoint: "http://127.0.0.1:7070", documentId: "contoso-doc1", scopes: ["doc:read", "doc:write"], token: expect.any(String), jti: expect.any(String), expiresAt: expect.any(String) },
+      {
+        type: "fluid",
+        tenantId: "local-tenant",
+        endpoint: "http://127.0.0.1:7070",
+        documentId: "contoso-doc1",
+        scopes: ["doc:read", "doc:write"],
+        token: expect.any(String),
+        jti: expect.any(String),
+        expiresAt: expect.any(String),
+      },
     ]);
-    expect(r.body.denied).toEqual([{ request: 1, type: "fluid", reason: "not-granted", message: "no role grants this Fluid document" }]);
+    expect(r.body.denied).toEqual([
+      { request: 1, type: "fluid", reason: "not-granted", message: "no role grants this Fluid document" },
+    ]);
     const { payload } = await jwtVerify(r.body.credentials[0].token, new TextEncoder().encode("fluid-key-one"));
-    expect(payload).toMatchObject({ documentId: "contoso-doc1", tenantId: "local-tenant", user: { id: "ed", name: "Ed" }, ver: "1.0" });
+    expect(payload).toMatchObject({
+      documentId: "contoso-doc1",
+      tenantId: "local-tenant",
+      user: { id: "ed", name: "Ed" },
+      ver: "1.0",
+    });
     expect((payload.exp as number) - (payload.iat as number)).toBe(600);
   });
 
   it("signs with key2 after rotation, without a redeploy of the policy", async () => {
     settings.FLUID_ACTIVE_KEY = "key2";
     try {
-      const r = await post({ requests: [{ type: "fluid", documentId: "contoso-doc1" }] }, { authorization: `Bearer ${await editor("ed-rot")}` });
-      await expect(jwtVerify(r.body.credentials[0].token, new TextEncoder().encode("fluid-key-two"))).resolves.toBeDefined();
+      const r = await post(
+        { requests: [{ type: "fluid", documentId: "contoso-doc1" }] },
+        { authorization: `Bearer ${await editor("ed-rot")}` },
+      );
+      await expect(
+        jwtVerify(r.body.credentials[0].token, new TextEncoder().encode("fluid-key-two")),
+      ).resolves.toBeDefined();
     } finally {
       settings.FLUID_ACTIVE_KEY = "key1";
     }
   });
 
   it("answers 403 with every denial when nothing is allowed", async () => {
-    const r = await post({ requests: [{ type: "cdn", path: "/x/y" }] }, { authorization: `Bearer ${await editor("ed-403")}` });
+    const r = await post(
+      { requests: [{ type: "cdn", path: "/x/y" }] },
+      { authorization: `Bearer ${await editor("ed-403")}` },
+    );
     expect(r.status).toBe(403);
     expect(r.headers.get("content-type")).toBe("application/problem+json");
-    expect(r.body).toMatchObject({ type: "urn:azure-token-broker:problem:forbidden", status: 403, denied: [{ request: 0, reason: "not-granted" }] });
+    expect(r.body).toMatchObject({
+      type: "urn:azure-token-broker:problem:forbidden",
+      status: 403,
+      denied: [{ request: 0, reason: "not-granted" }],
+    });
   });
 
   it("answers 503 with Retry-After when a backend cannot mint (no Cosmos minter here) or a key did not resolve", async () => {
-    const r = await post({ requests: [{ type: "cosmos", container: "items" }] }, { authorization: `Bearer ${await editor("ed-503")}` });
+    const r = await post(
+      { requests: [{ type: "cosmos", container: "items" }] },
+      { authorization: `Bearer ${await editor("ed-503")}` },
+    );
     expect(r.status).toBe(503);
     expect(r.headers.get("retry-after")).toBe("60");
     settings.FLUID_KEY1 = "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/fluid-key1/)";
     try {
-      const k = await post({ requests: [{ type: "fluid", documentId: "contoso-x" }] }, { authorization: `Bearer ${await editor("ed-503b")}` });
+      const k = await post(
+        { requests: [{ type: "fluid", documentId: "contoso-x" }] },
+        { authorization: `Bearer ${await editor("ed-503b")}` },
+      );
       expect(k.status).toBe(503);
       expect(k.headers.get("retry-after")).toBe("30");
       expect(JSON.stringify(k.body)).not.toContain("vault.azure.net");
@@ -121,35 +171,106 @@ describe("POST /api/token", () => {
 });
 
 describe("error answers are precise problem+json and leak nothing", () => {
-  const cases: [string, () => Promise<{ status: number; headers: Headers; body: Record<string, any> }>, number, string][] = [
+  const cases: [
+    string,
+    () => Promise<{ status: number; headers: Headers; body: Record<string, any> }>,
+    number,
+    string,
+  ][] = [
     ["no Authorization header", () => post({ requests: [] }), 401, "invalid-token"],
-    ["a Basic Authorization header", () => post({ requests: [] }, { authorization: "Basic YWxpY2U6cHc=" }), 401, "invalid-token"],
-    ["a forged token", async () => post({ requests: [{ type: "fluid", create: true }] }, { authorization: `Bearer ${await server.sign({ sub: "x", aud: "api://broker" }, { key: await makeKey("forged") })}` }), 401, "invalid-token"],
-    ["a spoofed Easy Auth principal", async () => post({ requests: [{ type: "fluid", documentId: "contoso-a" }] }, { authorization: `Bearer ${await editor("ed-spoof")}`, "x-ms-client-principal-id": "admin" }), 401, "invalid-token"],
-    ["invalid JSON", async () => post("{not json", { authorization: `Bearer ${await editor("ed-json")}` }), 400, "bad-request"],
-    ["an unknown request type", async () => post({ requests: [{ type: "blob", path: "/x" }] }, { authorization: `Bearer ${await editor("ed-type")}` }), 400, "bad-request"],
-    ["an unknown field", async () => post({ requests: [{ type: "fluid", documentId: "contoso-a", userId: "admin" }] }, { authorization: `Bearer ${await editor("ed-field")}` }), 400, "bad-request"],
-    ["a body over the limit", async () => post({ requests: [{ type: "cdn", path: `/${"a".repeat(20_000)}` }] }, { authorization: `Bearer ${await editor("ed-big")}` }), 413, "payload-too-large"],
+    [
+      "a Basic Authorization header",
+      () => post({ requests: [] }, { authorization: "Basic YWxpY2U6cHc=" }),
+      401,
+      "invalid-token",
+    ],
+    [
+      "a forged token",
+      async () =>
+        post(
+          { requests: [{ type: "fluid", create: true }] },
+          {
+            authorization: `Bearer ${await server.sign({ sub: "x", aud: "api://broker" }, { key: await makeKey("forged") })}`,
+          },
+        ),
+      401,
+      "invalid-token",
+    ],
+    [
+      "a spoofed Easy Auth principal",
+      async () =>
+        post(
+          { requests: [{ type: "fluid", documentId: "contoso-a" }] },
+          { authorization: `Bearer ${await editor("ed-spoof")}`, "x-ms-client-principal-id": "admin" },
+        ),
+      401,
+      "invalid-token",
+    ],
+    [
+      "invalid JSON",
+      async () => post("{not json", { authorization: `Bearer ${await editor("ed-json")}` }),
+      400,
+      "bad-request",
+    ],
+    [
+      "an unknown request type",
+      async () =>
+        post({ requests: [{ type: "blob", path: "/x" }] }, { authorization: `Bearer ${await editor("ed-type")}` }),
+      400,
+      "bad-request",
+    ],
+    [
+      "an unknown field",
+      async () =>
+        post(
+          { requests: [{ type: "fluid", documentId: "contoso-a", userId: "admin" }] },
+          { authorization: `Bearer ${await editor("ed-field")}` },
+        ),
+      400,
+      "bad-request",
+    ],
+    [
+      "a body over the limit",
+      async () =>
+        post(
+          { requests: [{ type: "cdn", path: `/${"a".repeat(20_000)}` }] },
+          { authorization: `Bearer ${await editor("ed-big")}` },
+        ),
+      413,
+      "payload-too-large",
+    ],
   ];
 
   it.each(cases)("%s", async (_name, send, status, type) => {
     const r = await send();
     expect(r.status).toBe(status);
     expect(r.headers.get("content-type")).toBe("application/problem+json");
-    expect(r.body).toMatchObject({ type: `urn:azure-token-broker:problem:${type}`, status, title: expect.any(String), detail: expect.any(String) });
+    expect(r.body).toMatchObject({
+      type: `urn:azure-token-broker:problem:${type}`,
+      status,
+      title: expect.any(String),
+      detail: expect.any(String),
+    });
     if (status === 401) expect(r.headers.get("www-authenticate")).toMatch(/^Bearer error="invalid_(token|request)"$/);
     const text = JSON.stringify(r.body);
     expect(text).not.toMatch(/eyJ|contoso|stack|at \w+ \(/);
   });
 
   it("names the offending field of a bad request by JSON pointer", async () => {
-    const r = await post({ requests: [{ type: "fluid", documentId: "../etc" }] }, { authorization: `Bearer ${await editor("ed-ptr")}` });
+    const r = await post(
+      { requests: [{ type: "fluid", documentId: "../etc" }] },
+      { authorization: `Bearer ${await editor("ed-ptr")}` },
+    );
     expect(r.body).toMatchObject({ status: 400, pointer: "/requests/0/documentId" });
     expect(JSON.stringify(r.body)).not.toContain("../etc");
   });
 
   it("answers 415 without application/json, 405 on GET, 404 elsewhere", async () => {
-    const res415 = await fetch(`${broker.url}/api/token`, { method: "POST", headers: { authorization: `Bearer ${await editor("ed-415")}`, "content-type": "text/plain" }, body: "{}" });
+    const res415 = await fetch(`${broker.url}/api/token`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${await editor("ed-415")}`, "content-type": "text/plain" },
+      body: "{}",
+    });
     expect(res415.status).toBe(415);
     const res405 = await fetch(`${broker.url}/api/token`);
     expect([res405.status, res405.headers.get("allow")]).toEqual([405, "POST"]);
@@ -161,14 +282,24 @@ describe("error answers are precise problem+json and leak nothing", () => {
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 7; i++) {
-      const r = await post({ requests: [{ type: "fluid", documentId: "contoso-a" }] }, { authorization: `Bearer ${token}` });
+      const r = await post(
+        { requests: [{ type: "fluid", documentId: "contoso-a" }] },
+        { authorization: `Bearer ${token}` },
+      );
       statuses.push(r.status);
       if (r.status === 429) retryAfter = r.headers.get("retry-after");
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
     expect(Number(retryAfter)).toBeGreaterThan(0);
     // Another subject is unaffected.
-    expect((await post({ requests: [{ type: "fluid", documentId: "contoso-a" }] }, { authorization: `Bearer ${await editor("ed-other")}` })).status).toBe(200);
+    expect(
+      (
+        await post(
+          { requests: [{ type: "fluid", documentId: "contoso-a" }] },
+          { authorization: `Bearer ${await editor("ed-other")}` },
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it("GET /api/health is open and says nothing else", async () => {
@@ -181,10 +312,37 @@ describe("audit", () => {
   it("records each issuance and denial with subject, roles, scope, ttl, policy and jti, and never a token", async () => {
     auditLog.length = 0;
     const token = await editor("ed-audit");
-    const r = await post({ requests: [{ type: "fluid", documentId: "contoso-d" }, { type: "fluid", create: true }] }, { authorization: `Bearer ${token}` });
+    const r = await post(
+      {
+        requests: [
+          { type: "fluid", documentId: "contoso-d" },
+          { type: "fluid", create: true },
+        ],
+      },
+      { authorization: `Bearer ${token}` },
+    );
     expect(auditLog).toEqual([
-      expect.objectContaining({ event: "denied", subject: "ed-audit", roles: ["editor"], request: 1, type: "fluid", reason: "insufficient-access" }),
-      expect.objectContaining({ event: "issued", subject: "ed-audit", roles: ["editor"], request: 0, type: "fluid", scope: "contoso-d", access: "doc:read doc:write", ttlSeconds: 600, grant: "editor#0", jti: r.body.credentials[0].jti, policy: r.body.policy }),
+      expect.objectContaining({
+        event: "denied",
+        subject: "ed-audit",
+        roles: ["editor"],
+        request: 1,
+        type: "fluid",
+        reason: "insufficient-access",
+      }),
+      expect.objectContaining({
+        event: "issued",
+        subject: "ed-audit",
+        roles: ["editor"],
+        request: 0,
+        type: "fluid",
+        scope: "contoso-d",
+        access: "doc:read doc:write",
+        ttlSeconds: 600,
+        grant: "editor#0",
+        jti: r.body.credentials[0].jti,
+        policy: r.body.policy,
+      }),
     ]);
     const text = JSON.stringify(auditLog);
     expect(text).not.toContain(token.split(".")[2]);

@@ -27,12 +27,19 @@ environments: { dev: { stage: development } }
 beforeAll(async () => {
   await Promise.all([azurite.start(), issuer.start()]);
   issuer.keys = [await makeKey("k1")];
-  const container = new BlobServiceClient(azurite.blobEndpoint, new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY)).getContainerClient("cdn-origin");
+  const container = new BlobServiceClient(
+    azurite.blobEndpoint,
+    new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY),
+  ).getContainerClient("cdn-origin");
   await container.create();
   await container.getBlockBlobClient("tenants/contoso/report.pdf").upload("CONTOSO-REPORT", 14);
   await container.getBlockBlobClient("tenants/fabrikam/report.pdf").upload("FABRIKAM-REPORT", 15);
   const { config } = compilePolicy(loadOk(filesInMemory(policyFor(issuer.issuer))), "dev");
-  const cdn = createCdnMinter(() => ({ baseUrl: `${azurite.blobEndpoint}/cdn-origin`, container: "cdn-origin", signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } } }));
+  const cdn = createCdnMinter(() => ({
+    baseUrl: `${azurite.blobEndpoint}/cdn-origin`,
+    container: "cdn-origin",
+    signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } },
+  }));
   broker = await startNodeHttpBroker(createBroker({ config, verifier: new TokenVerifier(config), minters: { cdn } }));
 }, 60_000);
 afterAll(async () => {
@@ -45,10 +52,18 @@ it("a caller gets a URL for its own tenant's blob that azurite serves, and nothi
   const res = await fetch(`${broker.url}/api/token`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify({ requests: [{ type: "cdn", path: "/tenants/contoso/report.pdf" }, { type: "cdn", path: "/tenants/fabrikam/report.pdf" }] }),
+    body: JSON.stringify({
+      requests: [
+        { type: "cdn", path: "/tenants/contoso/report.pdf" },
+        { type: "cdn", path: "/tenants/fabrikam/report.pdf" },
+      ],
+    }),
   });
   expect(res.status).toBe(200);
-  const body = (await res.json()) as { credentials: { url: string; path: string }[]; denied: { request: number; reason: string }[] };
+  const body = (await res.json()) as {
+    credentials: { url: string; path: string }[];
+    denied: { request: number; reason: string }[];
+  };
   expect(body.credentials.map((c) => c.path)).toEqual(["/tenants/contoso/report.pdf"]);
   expect(body.denied).toEqual([expect.objectContaining({ request: 1, reason: "not-granted" })]);
   const blob = await fetch(body.credentials[0].url);

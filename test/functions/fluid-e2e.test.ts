@@ -58,7 +58,10 @@ function rawClient(sign: (documentId: string) => string) {
 }
 
 /** Whether the container's delta connection is established within `ms` (tinylicious verifies tokens on connect). */
-function connects(container: { connectionState: number; on(e: string, f: () => void): void }, ms = 8000): Promise<boolean> {
+function connects(
+  container: { connectionState: number; on(e: string, f: () => void): void },
+  ms = 8000,
+): Promise<boolean> {
   if (container.connectionState === 2) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
@@ -88,7 +91,15 @@ beforeAll(async () => {
   const core = createBroker({
     config,
     verifier: new TokenVerifier(config),
-    minters: { fluid: createFluidMinter(() => ({ tenantId: "local", endpoint: tinylicious.endpoint, key1: KEYS[0], key2: KEYS[1], active: "key1" })) },
+    minters: {
+      fluid: createFluidMinter(() => ({
+        tenantId: "local",
+        endpoint: tinylicious.endpoint,
+        key1: KEYS[0],
+        key2: KEYS[1],
+        active: "key1",
+      })),
+    },
   });
   broker = await startNodeHttpBroker(core);
 }, 60_000);
@@ -140,18 +151,49 @@ async function refused(client: AzureClient, why: RegExp): Promise<boolean> {
 }
 
 it("the service refuses a token signed with the wrong key", async () => {
-  const forged = rawClient((doc) => mintFluidToken({ tenantId: "local", documentId: doc, scopes: ["doc:read", "doc:write", "summary:write"], user: { id: "mallory", name: "Mallory" }, ttlSeconds: 600, key: "not-the-tenant-key" }).jwt);
+  const forged = rawClient(
+    (doc) =>
+      mintFluidToken({
+        tenantId: "local",
+        documentId: doc,
+        scopes: ["doc:read", "doc:write", "summary:write"],
+        user: { id: "mallory", name: "Mallory" },
+        ttlSeconds: 600,
+        key: "not-the-tenant-key",
+      }).jwt,
+  );
   expect(await refused(forged, /token rejected: signature/)).toBe(true);
 }, 60_000);
 
 it("the service refuses an expired token", async () => {
-  const expired = rawClient((doc) => mintFluidToken({ tenantId: "local", documentId: doc, scopes: ["doc:read"], user: { id: "late", name: "Late" }, ttlSeconds: 60, key: KEYS[0], now: Math.floor(Date.now() / 1000) - 3600 }).jwt);
+  const expired = rawClient(
+    (doc) =>
+      mintFluidToken({
+        tenantId: "local",
+        documentId: doc,
+        scopes: ["doc:read"],
+        user: { id: "late", name: "Late" },
+        ttlSeconds: 60,
+        key: KEYS[0],
+        now: Math.floor(Date.now() / 1000) - 3600,
+      }).jwt,
+  );
   expect(await refused(expired, /token rejected: expired/)).toBe(true);
 }, 60_000);
 
 it("the service accepts tokens signed with key1 and with key2 (rotation)", async () => {
   for (const key of KEYS) {
-    const client = rawClient((doc) => mintFluidToken({ tenantId: "local", documentId: doc, scopes: ["doc:read"], user: { id: "rot", name: "Rot" }, ttlSeconds: 600, key }).jwt);
+    const client = rawClient(
+      (doc) =>
+        mintFluidToken({
+          tenantId: "local",
+          documentId: doc,
+          scopes: ["doc:read"],
+          user: { id: "rot", name: "Rot" },
+          ttlSeconds: 600,
+          key,
+        }).jwt,
+    );
     const { container } = await client.getContainer(documentId, schema, "2");
     expect(await connects(container)).toBe(true);
     const map = container.initialObjects.map as { get(k: string): unknown };

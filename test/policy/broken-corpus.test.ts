@@ -9,7 +9,9 @@ import { filesOnDisk } from "../../lib/policy/authoring/policy-files";
 import { diagnose, ROOT } from "./helpers";
 
 const DIR = join(__dirname, "broken");
-const files = readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
 
 describe("broken policy corpus", () => {
   it("has at least 25 broken files", () => {

@@ -16,7 +16,12 @@ describe("compiler", () => {
     expect(a).toBe(b);
     const dir = mkdtempSync(join(tmpdir(), "tb-compile-"));
     const bin = join(ROOT, "lib", "cli", "token-broker.cjs");
-    for (const n of [1, 2]) execFileSync(process.execPath, [bin, "policy", "compile", "policies", "--env", "prod", "--out", join(dir, `c${n}.json`)], { cwd: ROOT });
+    for (const n of [1, 2])
+      execFileSync(
+        process.execPath,
+        [bin, "policy", "compile", "policies", "--env", "prod", "--out", join(dir, `c${n}.json`)],
+        { cwd: ROOT },
+      );
     const first = readFileSync(join(dir, "c1.json"), "utf8");
     expect(readFileSync(join(dir, "c2.json"), "utf8")).toBe(first);
     expect(JSON.parse(first)).toEqual(JSON.parse(JSON.stringify(compileExample("prod").config)));
@@ -34,7 +39,9 @@ describe("compiler", () => {
     const { config } = compileExample("dev");
     expect(config.issuers[0]).toMatchObject({
       issuers: ["https://login.microsoftonline.com/6a1b2c3d-0000-4000-8000-00000000d001/v2.0"],
-      discovery: ["https://login.microsoftonline.com/6a1b2c3d-0000-4000-8000-00000000d001/v2.0/.well-known/openid-configuration"],
+      discovery: [
+        "https://login.microsoftonline.com/6a1b2c3d-0000-4000-8000-00000000d001/v2.0/.well-known/openid-configuration",
+      ],
       audiences: ["api://token-broker-dev"],
       algorithms: ["RS256"],
       clockToleranceSeconds: 60,
@@ -42,31 +49,80 @@ describe("compiler", () => {
       requiredClaims: ["oid", "tid"],
     });
     const reader = config.roles.find((r) => r.name === "reader")!;
-    expect(reader.grants[0]).toEqual({ type: "cosmos", id: "reader#0", container: "documents", partitionKey: [{ claim: "tid" }], access: "read", ttlSeconds: 3600 });
-    expect(reader.grants[3]).toEqual({ type: "cdn", id: "reader#3", prefix: ["/tenants/", { claim: "tid" }, "/"], bindClientIp: false, protocol: "https", ttlSeconds: 900 });
+    expect(reader.grants[0]).toEqual({
+      type: "cosmos",
+      id: "reader#0",
+      container: "documents",
+      partitionKey: [{ claim: "tid" }],
+      access: "read",
+      ttlSeconds: 3600,
+    });
+    expect(reader.grants[3]).toEqual({
+      type: "cdn",
+      id: "reader#3",
+      prefix: ["/tenants/", { claim: "tid" }, "/"],
+      bindClientIp: false,
+      protocol: "https",
+      ttlSeconds: 900,
+    });
     const admin = config.roles.find((r) => r.name === "admin")!;
-    expect(admin.grants.map((g) => g.id)).toEqual(["admin#0", "editor#0", "editor#1", "reader#0", "reader#1", "reader#2", "reader#3", "reader#4"]);
-    expect(config.index).toEqual({ byClaim: { roles: { "s:Docs.Reader": [0], "s:Docs.Editor": [1], "s:Docs.Admin": [2] } }, unindexed: [] });
+    expect(admin.grants.map((g) => g.id)).toEqual([
+      "admin#0",
+      "editor#0",
+      "editor#1",
+      "reader#0",
+      "reader#1",
+      "reader#2",
+      "reader#3",
+      "reader#4",
+    ]);
+    expect(config.index).toEqual({
+      byClaim: { roles: { "s:Docs.Reader": [0], "s:Docs.Editor": [1], "s:Docs.Admin": [2] } },
+      unindexed: [],
+    });
   });
 
   it("derives the infrastructure needs: Cosmos local auth stays on only because resource tokens are minted", () => {
     const { infra } = compileExample("prod");
     expect(infra.cosmos).toMatchObject({ mintsResourceTokens: true, localAuthenticationDisabled: false });
-    expect(infra.cosmos!.rbac).toEqual([{ name: "operations", principalId: "6a1b2c3d-0000-4000-8000-00000000f0b1", principalType: "group", role: "reader", scope: "database" }]);
+    expect(infra.cosmos!.rbac).toEqual([
+      {
+        name: "operations",
+        principalId: "6a1b2c3d-0000-4000-8000-00000000f0b1",
+        principalType: "group",
+        role: "reader",
+        scope: "database",
+      },
+    ]);
     expect(infra.cdn!.prefixes).toEqual([
       { prefix: "/public/", cache: "shared", queryStringCaching: "IgnoreQueryString" },
-      { prefix: "/tenants/", cache: "private", queryStringCaching: "UseQueryString", edge: { countries: { deny: ["KP", "IR"] }, referrers: { allow: ["https://docs.example.com/"] } } },
+      {
+        prefix: "/tenants/",
+        cache: "private",
+        queryStringCaching: "UseQueryString",
+        edge: { countries: { deny: ["KP", "IR"] }, referrers: { allow: ["https://docs.example.com/"] } },
+      },
     ]);
     expect(infra.secrets).toEqual(["cosmos-account-key", "fluid-key1", "fluid-key2"]);
 
     const text = readFileSync(join(ROOT, "policies", "policy.yaml"), "utf8").replace(/ {6}- cosmos: .*\n/g, "");
-    const noCosmos = compilePolicy(checkedOrThrow(loadCheckedPolicy({ ...example().files, read: (f) => (f.endsWith("policy.yaml") ? text : readFileSync(f, "utf8")) })), "prod");
+    const noCosmos = compilePolicy(
+      checkedOrThrow(
+        loadCheckedPolicy({
+          ...example().files,
+          read: (f) => (f.endsWith("policy.yaml") ? text : readFileSync(f, "utf8")),
+        }),
+      ),
+      "prod",
+    );
     expect(noCosmos.infra.cosmos).toMatchObject({ mintsResourceTokens: false, localAuthenticationDisabled: true });
     expect(noCosmos.infra.secrets).toEqual(["fluid-key1", "fluid-key2"]);
   });
 
   it("gives no checked policy to compile for an invalid one, and lists every error", () => {
-    const bad = readFileSync(join(ROOT, "test", "policy", "fixtures", "minimal.yaml"), "utf8").replace("ttl: 1h }", "ttl: 9h }").replace("ttl: 15m }", "ttl: 9d }");
+    const bad = readFileSync(join(ROOT, "test", "policy", "fixtures", "minimal.yaml"), "utf8")
+      .replace("ttl: 1h }", "ttl: 9h }")
+      .replace("ttl: 15m }", "ttl: 9d }");
     const loaded = loadCheckedPolicy(filesInMemory(bad));
     expect(loaded.ok).toBe(false);
     expect(() => checkedOrThrow(loaded)).toThrow(PolicyError);
@@ -79,6 +135,7 @@ describe("compiler", () => {
 
   it("resolves ephemeral environments by name and refuses unknown ones", () => {
     expect(compileExample("pr-123").config.environment).toEqual({ name: "pr-123", stage: "ephemeral" });
-    for (const name of ["pr", "pr-0", "pr-123456", "staging", "dev-1"]) expect(() => compileExample(name)).toThrow(UnknownEnvironmentError);
+    for (const name of ["pr", "pr-0", "pr-123456", "staging", "dev-1"])
+      expect(() => compileExample(name)).toThrow(UnknownEnvironmentError);
   });
 });

@@ -23,7 +23,12 @@ describe("evaluator on the example policy", () => {
 
   it("gives the access asked for, not the grant's: read under an `all` grant stays read", () => {
     const d = decide("dev", editor, [{ type: "cosmos", container: "documents" }]);
-    expect(d.credentials[0]).toMatchObject({ access: "read", partitionKey: TENANT, grant: "editor#0", ttlSeconds: 3600 });
+    expect(d.credentials[0]).toMatchObject({
+      access: "read",
+      partitionKey: TENANT,
+      grant: "editor#0",
+      ttlSeconds: 3600,
+    });
   });
 
   it("honours a shorter ttl and never extends one", () => {
@@ -54,13 +59,17 @@ describe("evaluator on the example policy", () => {
 
   it("only gives the prod-only support role in production", () => {
     const support = { oid: USER, tid: TENANT, groups: ["6a1b2c3d-0000-4000-8000-00000000f0a1"] };
-    expect(decide("prod", support, [{ type: "cosmos", container: "documents", partitionKey: "*" }]).credentials).toHaveLength(1);
+    expect(
+      decide("prod", support, [{ type: "cosmos", container: "documents", partitionKey: "*" }]).credentials,
+    ).toHaveLength(1);
     const devSupport = { ...support, groups: ["6a1b2c3d-0000-4000-8000-00000000d0a1"] };
     for (const env of ["dev", "pr-1", "pr-99999"]) {
       const { config } = compileExample(env);
       expect(config.roles.map((r) => r.name)).not.toContain("support");
       expect(JSON.stringify(config)).not.toContain("support#");
-      expect(decide(env, devSupport, [{ type: "cosmos", container: "documents", partitionKey: "*" }]).denied[0].reason).toBe("no-role");
+      expect(
+        decide(env, devSupport, [{ type: "cosmos", container: "documents", partitionKey: "*" }]).denied[0].reason,
+      ).toBe("no-role");
     }
   });
 });
@@ -77,7 +86,8 @@ roles:
 ${roles}
 environments: { dev: { stage: development } }
 `;
-  const evaluatorFor = (roles: string) => createEvaluator(compilePolicy(loadOk(filesInMemory(policy(roles))), "dev").config);
+  const evaluatorFor = (roles: string) =>
+    createEvaluator(compilePolicy(loadOk(filesInMemory(policy(roles))), "dev").config);
 
   it("asks the caller to name a partition when two grants give different ones", () => {
     const ev = evaluatorFor(`  a:
@@ -140,7 +150,9 @@ environments: { dev: { stage: development } }
     grants:
       - cdn: { prefix: /files/, ttl: 1h }
       - cdn: { prefix: "/files/\${claims.tid}/", ttl: 10m, bindClientIp: true }`);
-    const d = ev.evaluate({ issuer: "idp", claims: { sub: "s", tid: "t1", roles: ["r"] } }, [{ type: "cdn", path: "/files/t1/a.txt" }]);
+    const d = ev.evaluate({ issuer: "idp", claims: { sub: "s", tid: "t1", roles: ["r"] } }, [
+      { type: "cdn", path: "/files/t1/a.txt" },
+    ]);
     expect(d.credentials[0]).toMatchObject({ prefix: "/files/t1/", bindClientIp: true, ttlSeconds: 600, grant: "r#1" });
   });
 
@@ -167,13 +179,33 @@ environments: { dev: { stage: development } }
 });
 
 describe("template values", () => {
-  it.each(["", "a/b", "..", "a..b", "a,b", "*", "a?", "#x", "50%", "a b", "tab\t", "nl\n", "nul\u0000", "a\\b", "k=v", "a&b", "x".repeat(257), "\u2028", "Ünïcødé"])(
-    "rejects %j",
-    (v) => {
-      expect(unsafeValueReason(v)).toBeDefined();
-      expect(expandTemplate(["/t/", { claim: "tid" }, "/"], { tid: v })).toEqual({ claim: "tid", reason: expect.any(String) });
-    },
-  );
+  it.each([
+    "",
+    "a/b",
+    "..",
+    "a..b",
+    "a,b",
+    "*",
+    "a?",
+    "#x",
+    "50%",
+    "a b",
+    "tab\t",
+    "nl\n",
+    "nul\u0000",
+    "a\\b",
+    "k=v",
+    "a&b",
+    "x".repeat(257),
+    "\u2028",
+    "Ünïcødé",
+  ])("rejects %j", (v) => {
+    expect(unsafeValueReason(v)).toBeDefined();
+    expect(expandTemplate(["/t/", { claim: "tid" }, "/"], { tid: v })).toEqual({
+      claim: "tid",
+      reason: expect.any(String),
+    });
+  });
 
   it.each(["contoso", "6a1b2c3d-0000-4000-8000-00000000d001", "a.b_c-d", "x".repeat(256)])("accepts %j", (v) => {
     expect(unsafeValueReason(v)).toBeUndefined();

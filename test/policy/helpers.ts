@@ -20,7 +20,10 @@ export function diagnose(files: PolicyFiles): PolicyDiagnostic[] {
 export function loadOk(files: PolicyFiles): CheckedPolicy {
   const loaded = loadCheckedPolicy(files);
   const problems = loaded.diagnostics;
-  if (problems.length > 0 || !loaded.ok) throw new Error(`expected a valid policy, got:\n${problems.map((p) => `${p.line}:${p.column} ${p.message}`).join("\n")}`);
+  if (problems.length > 0 || !loaded.ok)
+    throw new Error(
+      `expected a valid policy, got:\n${problems.map((p) => `${p.line}:${p.column} ${p.message}`).join("\n")}`,
+    );
   return loaded.policy;
 }
 
@@ -38,6 +41,7 @@ export function compileExample(env: string) {
  */
 export function compileUnchecked(files: PolicyFiles, env: string) {
   const loaded = loadPolicy(files);
-  if (!loaded.bundle) throw new Error(`the policy does not load: ${loaded.diagnostics.map((d) => d.message).join("; ")}`);
+  if (!loaded.bundle)
+    throw new Error(`the policy does not load: ${loaded.diagnostics.map((d) => d.message).join("; ")}`);
   return compilePolicy(loaded.bundle as CheckedPolicy, env);
 }

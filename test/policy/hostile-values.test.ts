@@ -87,7 +87,9 @@ describe("issue 7.5 Unicode lookalikes", () => {
 
   it("a policy whose own CDN prefix holds fullwidth dots is refused by policy check", () => {
     const found = diagnose(filesOnDisk(`${__dirname}/broken/cdn-prefix-with-fullwidth-dots.yaml`));
-    expect(found.map((d) => [d.code, d.line, d.column, d.message])).toEqual([["E_TEMPLATE", 32, 48, `prefix ${NFKC_REASON}`]]);
+    expect(found.map((d) => [d.code, d.line, d.column, d.message])).toEqual([
+      ["E_TEMPLATE", 32, 48, `prefix ${NFKC_REASON}`],
+    ]);
   });
 
   it("plain ASCII paths and values still pass", () => {

@@ -36,17 +36,37 @@ const evaluator = createEvaluator(compileUnchecked(filesInMemory(POLICY), "dev")
 // Hostile-looking text: path and pattern characters, unicode, controls, and plain ids.
 const nasty = fc.oneof(
   fc.string({ unit: "grapheme", maxLength: 40 }),
-  fc.string({ unit: fc.constantFrom("/", ".", "..", ",", "*", "?", "#", "%", " ", "\u0000", "\n", "a", "b", "-", "\\", "&", "="), maxLength: 12 }),
+  fc.string({
+    unit: fc.constantFrom("/", ".", "..", ",", "*", "?", "#", "%", " ", "\u0000", "\n", "a", "b", "-", "\\", "&", "="),
+    maxLength: 12,
+  }),
   fc.stringMatching(/^[a-z0-9-]{1,12}$/),
 );
-const claimsArb = fc.record({ sub: fc.constant("user-1"), tid: nasty, team: nasty, roles: fc.subarray(["member", "lead", "other"]) });
+const claimsArb = fc.record({
+  sub: fc.constant("user-1"),
+  tid: nasty,
+  team: nasty,
+  roles: fc.subarray(["member", "lead", "other"]),
+});
 const requestArb: fc.Arbitrary<AccessRequest> = fc.oneof(
-  fc.record({ type: fc.constant("cosmos" as const), container: fc.constant("items"), partitionKey: fc.option(nasty, { nil: undefined }) }).map((r) => {
-    if (r.partitionKey === undefined || (r.partitionKey !== "*" && unsafeValueReason(r.partitionKey))) delete r.partitionKey;
-    return r;
-  }),
+  fc
+    .record({
+      type: fc.constant("cosmos" as const),
+      container: fc.constant("items"),
+      partitionKey: fc.option(nasty, { nil: undefined }),
+    })
+    .map((r) => {
+      if (r.partitionKey === undefined || (r.partitionKey !== "*" && unsafeValueReason(r.partitionKey)))
+        delete r.partitionKey;
+      return r;
+    }),
   fc.record({ type: fc.constant("fluid" as const), documentId: nasty.filter((d) => !unsafeValueReason(d)) }),
-  fc.array(fc.stringMatching(/^[A-Za-z0-9_.-]{1,10}$/).filter((s) => s !== "." && s !== ".."), { minLength: 1, maxLength: 5 }).map((segs) => ({ type: "cdn" as const, path: `/${segs.join("/")}` })),
+  fc
+    .array(
+      fc.stringMatching(/^[A-Za-z0-9_.-]{1,10}$/).filter((s) => s !== "." && s !== ".."),
+      { minLength: 1, maxLength: 5 },
+    )
+    .map((segs) => ({ type: "cdn" as const, path: `/${segs.join("/")}` })),
 );
 // The rule from the spec, written independently of lib/policy/runtime/template.ts so the properties can catch a regression
 // there: non-empty, no '/', '..', ',', '*', '?', '#', '%', whitespace or control characters.
@@ -73,7 +93,10 @@ describe("no claim value can widen a scope", () => {
     fc.assert(
       fc.property(claimsArb, nasty, (claims, suffix) => {
         // The caller asks for "its own" document even when its tid is hostile: the evaluator must refuse.
-        const requests: AccessRequest[] = [{ type: "fluid", documentId: `${claims.tid}-${suffix}` }, { type: "fluid", documentId: "victim-doc" }];
+        const requests: AccessRequest[] = [
+          { type: "fluid", documentId: `${claims.tid}-${suffix}` },
+          { type: "fluid", documentId: "victim-doc" },
+        ];
         for (const c of evaluator.evaluate({ issuer: "idp", claims }, requests).credentials) {
           if (c.type !== "fluid") continue;
           expect(safe(claims.tid)).toBe(true);
@@ -118,7 +141,9 @@ describe("evaluation is deterministic", () => {
     fc.assert(
       fc.property(claimsArb, (claims) => {
         const indexed = evaluator.matchRoles({ issuer: "idp", claims }).map((r) => r.name);
-        expect(indexed).toEqual(evaluator.config.roles.filter((r) => conditionHolds(r.when, claims)).map((r) => r.name));
+        expect(indexed).toEqual(
+          evaluator.config.roles.filter((r) => conditionHolds(r.when, claims)).map((r) => r.name),
+        );
       }),
       { numRuns: 500 },
     );
@@ -131,7 +156,12 @@ describe("issue 7.1 template collisions: two distinct claim values never yield o
     fc.constantFrom("contoso", "contoso-evil", "a", "a-b", "a-b-c", "b", "b-c", "t", "t-1"),
     fc.stringMatching(/^[a-c-]{1,5}$/),
   );
-  const callerArb = fc.record({ sub: fc.constant("u"), tid: colliding, team: colliding, roles: fc.constant(["member", "lead"]) });
+  const callerArb = fc.record({
+    sub: fc.constant("u"),
+    tid: colliding,
+    team: colliding,
+    roles: fc.constant(["member", "lead"]),
+  });
   const TEMPLATED = new Set(["member#0", "member#1", "member#2", "lead#0"]); // member#3 is the shared /public/
 
   it("the evaluator never gives two callers with different values the same templated resource", () => {
@@ -139,7 +169,10 @@ describe("issue 7.1 template collisions: two distinct claim values never yield o
       fc.property(callerArb, callerArb, colliding, (a, b, suffix) => {
         const wanted: unknown[] = [];
         for (const c of [a, b]) {
-          wanted.push({ type: "fluid", documentId: `${c.tid}-${suffix}` }, { type: "cosmos", container: "items", partitionKey: `t-${c.tid}` });
+          wanted.push(
+            { type: "fluid", documentId: `${c.tid}-${suffix}` },
+            { type: "cosmos", container: "items", partitionKey: `t-${c.tid}` },
+          );
           wanted.push({ type: "cdn", path: `/tenants/${c.tid}/${c.team}/${suffix}` });
         }
         for (const body of wanted) {
@@ -149,7 +182,8 @@ describe("issue 7.1 template collisions: two distinct claim values never yield o
           } catch {
             continue; // not a request the broker would take
           }
-          const got = (claims: typeof a) => evaluator.evaluate({ issuer: "idp", claims }, [request]).credentials.find((x) => TEMPLATED.has(x.grant));
+          const got = (claims: typeof a) =>
+            evaluator.evaluate({ issuer: "idp", claims }, [request]).credentials.find((x) => TEMPLATED.has(x.grant));
           const ca = got(a);
           const cb = got(b);
           if (!ca || !cb) continue;
@@ -201,7 +235,9 @@ environments: { dev: { stage: development } }
 `;
   // Which (declaration, template) pairs `policy check` accepts, computed once.
   const accepted = DECLARATIONS.flatMap((decl) =>
-    TEMPLATES.filter(([kind, t]) => diagnose(filesInMemory(policyFor(decl, kind, t))).length === 0).map(([kind, t]) => ({ decl, kind, t })),
+    TEMPLATES.filter(([kind, t]) => diagnose(filesInMemory(policyFor(decl, kind, t))).length === 0).map(
+      ([kind, t]) => ({ decl, kind, t }),
+    ),
   );
   // What a token may carry under each declaration, written here independently of the code under test.
   const UUIDS = ["6a1b2c3d-0000-4000-8000-00000000d001", "6a1b2c3d-0000-4000-8000-00000000d00a"];
@@ -221,17 +257,36 @@ environments: { dev: { stage: development } }
 
   it("a template the check accepts never gives two different value pairs overlapping scopes", () => {
     fc.assert(
-      fc.property(fc.constantFrom(...accepted), valueArb, valueArb, valueArb, valueArb, (c, tidA, teamA, tidB, teamB) => {
-        if (![tidA, teamA, tidB, teamB].every((v) => admits(c.decl, v))) return;
-        if (tidA === tidB && (teamA === teamB || !c.t.includes("team"))) return;
-        const fill = (tid: string, team: string) => c.t.replace("${claims.tid}", tid).replace("${claims.team}", team);
-        const a = fill(tidA, teamA);
-        const b = fill(tidB, teamB);
-        // A resource in B's scope (wildcards filled in), and whether A's scope covers it too.
-        const resource = c.kind === "fluid" ? b.replace(/\*/g, "x") : c.kind === "cdn" ? `${b}f` : b;
-        const overlap = c.kind === "fluid" ? matchesDocumentPattern(a, resource) : c.kind === "cdn" ? resource.startsWith(a) : a === b;
-        expect({ ...c, tidA, teamA, tidB, teamB, overlap }).toEqual({ ...c, tidA, teamA, tidB, teamB, overlap: false });
-      }),
+      fc.property(
+        fc.constantFrom(...accepted),
+        valueArb,
+        valueArb,
+        valueArb,
+        valueArb,
+        (c, tidA, teamA, tidB, teamB) => {
+          if (![tidA, teamA, tidB, teamB].every((v) => admits(c.decl, v))) return;
+          if (tidA === tidB && (teamA === teamB || !c.t.includes("team"))) return;
+          const fill = (tid: string, team: string) => c.t.replace("${claims.tid}", tid).replace("${claims.team}", team);
+          const a = fill(tidA, teamA);
+          const b = fill(tidB, teamB);
+          // A resource in B's scope (wildcards filled in), and whether A's scope covers it too.
+          const resource = c.kind === "fluid" ? b.replace(/\*/g, "x") : c.kind === "cdn" ? `${b}f` : b;
+          const overlap =
+            c.kind === "fluid"
+              ? matchesDocumentPattern(a, resource)
+              : c.kind === "cdn"
+                ? resource.startsWith(a)
+                : a === b;
+          expect({ ...c, tidA, teamA, tidB, teamB, overlap }).toEqual({
+            ...c,
+            tidA,
+            teamA,
+            tidB,
+            teamB,
+            overlap: false,
+          });
+        },
+      ),
       { numRuns: 3000 },
     );
   });

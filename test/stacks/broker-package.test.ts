@@ -40,7 +40,9 @@ it("runs: the unzipped bundle, in a fresh Node process, serves health and refuse
       broker.handle({ method: "POST", path: "/api/token", headers: { "content-type": "application/json" }, body: "{}" }),
     ]).then((r) => process.stdout.write(JSON.stringify(r.map((x) => [x.status, JSON.parse(x.body).status ?? JSON.parse(x.body)]))));
   `;
-  const result = JSON.parse(execFileSync(process.execPath, ["-e", script], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
+  const result = JSON.parse(
+    execFileSync(process.execPath, ["-e", script], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }),
+  );
   expect(result).toEqual([
     [200, "ok"],
     [401, 401],

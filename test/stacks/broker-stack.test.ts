@@ -6,11 +6,21 @@ describe("each construct's secure defaults (prod)", () => {
   const r = json.resource;
 
   it("Key Vault: RBAC mode, purge protection, 90-day soft delete; secrets wait for the deployer's role", () => {
-    expect(only(r, "azurerm_key_vault")).toMatchObject({ rbac_authorization_enabled: true, purge_protection_enabled: true, soft_delete_retention_days: 90, sku_name: "standard" });
+    expect(only(r, "azurerm_key_vault")).toMatchObject({
+      rbac_authorization_enabled: true,
+      purge_protection_enabled: true,
+      soft_delete_retention_days: 90,
+      sku_name: "standard",
+    });
     const roles = all(r, "azurerm_role_assignment").map((a) => a.role_definition_name);
     expect(roles).toEqual(expect.arrayContaining(["Key Vault Secrets Officer", "Key Vault Secrets User"]));
-    for (const s of all(r, "azurerm_key_vault_secret")) expect(s.depends_on).toEqual([expect.stringContaining("deployer-secrets-officer")]);
-    expect(all(r, "azurerm_key_vault_secret").map((s) => s.name).sort()).toEqual(["cosmos-account-key", "fluid-key1", "fluid-key2"]);
+    for (const s of all(r, "azurerm_key_vault_secret"))
+      expect(s.depends_on).toEqual([expect.stringContaining("deployer-secrets-officer")]);
+    expect(
+      all(r, "azurerm_key_vault_secret")
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["cosmos-account-key", "fluid-key1", "fluid-key2"]);
   });
 
   it("Storage: no public access, TLS 1.2, HTTPS, no shared key; private containers", () => {
@@ -56,7 +66,10 @@ describe("each construct's secure defaults (prod)", () => {
       },
     });
     for (const [k, v] of Object.entries(app.app_settings as Record<string, string>)) {
-      if (/KEY/.test(k)) expect(v).toMatch(/^@Microsoft\.KeyVault\(SecretUri=\$\{azurerm_key_vault_secret\.[^}]+\.versionless_id\}\/\)$/);
+      if (/KEY/.test(k))
+        expect(v).toMatch(
+          /^@Microsoft\.KeyVault\(SecretUri=\$\{azurerm_key_vault_secret\.[^}]+\.versionless_id\}\/\)$/,
+        );
     }
   });
 
@@ -76,15 +89,34 @@ describe("each construct's secure defaults (prod)", () => {
   });
 
   it("Observability: workspace-based Application Insights with local auth disabled", () => {
-    expect(only(r, "azurerm_application_insights")).toMatchObject({ application_type: "web", local_authentication_disabled: true, workspace_id: expect.stringContaining("azurerm_log_analytics_workspace") });
+    expect(only(r, "azurerm_application_insights")).toMatchObject({
+      application_type: "web",
+      local_authentication_disabled: true,
+      workspace_id: expect.stringContaining("azurerm_log_analytics_workspace"),
+    });
   });
 
   it("state: azurerm backend with Entra auth for prod", () => {
-    expect(json.terraform.backend).toEqual({ azurerm: { resource_group_name: "rg-tfstate", storage_account_name: "sttfstatedocs", container_name: "tfstate-prod", key: "broker-prod.tfstate", use_azuread_auth: true } });
+    expect(json.terraform.backend).toEqual({
+      azurerm: {
+        resource_group_name: "rg-tfstate",
+        storage_account_name: "sttfstatedocs",
+        container_name: "tfstate-prod",
+        key: "broker-prod.tfstate",
+        use_azuread_auth: true,
+      },
+    });
   });
 
   it("outputs what a client needs", () => {
-    expect(Object.keys(json.output).sort()).toEqual(["broker_url", "cdn_endpoint", "cosmos_endpoint", "fluid_endpoint", "fluid_tenant_id", "policy_hash"]);
+    expect(Object.keys(json.output).sort()).toEqual([
+      "broker_url",
+      "cdn_endpoint",
+      "cosmos_endpoint",
+      "fluid_endpoint",
+      "fluid_tenant_id",
+      "policy_hash",
+    ]);
   });
 });
 
@@ -103,21 +135,35 @@ describe("what the policy decides", () => {
     const a = only(synthEnvironment("prod").json.resource, "azurerm_cosmosdb_sql_role_assignment");
     expect(a).toMatchObject({
       principal_id: "6a1b2c3d-0000-4000-8000-00000000f0b1",
-      role_definition_id: "${azurerm_cosmosdb_account.platform_cosmos_account_BDF90DE5.id}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000001",
+      role_definition_id:
+        "${azurerm_cosmosdb_account.platform_cosmos_account_BDF90DE5.id}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000001",
       scope: "${azurerm_cosmosdb_account.platform_cosmos_account_BDF90DE5.id}/dbs/docs",
     });
   });
 
   it("creates a custom SQL role for dataActions scoped to a container", () => {
-    const text = examplePolicyText().replace("    role: reader\n    scope: database", "    dataActions: [Microsoft.DocumentDB/databaseAccounts/readMetadata]\n    scope: container\n    container: profiles");
+    const text = examplePolicyText().replace(
+      "    role: reader\n    scope: database",
+      "    dataActions: [Microsoft.DocumentDB/databaseAccounts/readMetadata]\n    scope: container\n    container: profiles",
+    );
     const r = synthEnvironment("dev", { policyText: text }).json.resource;
     const def = only(r, "azurerm_cosmosdb_sql_role_definition");
-    expect(def).toMatchObject({ type: "CustomRole", permissions: [{ data_actions: ["Microsoft.DocumentDB/databaseAccounts/readMetadata"] }], assignable_scopes: [expect.stringMatching(/\/dbs\/docs\/colls\/profiles$/)] });
-    expect(only(r, "azurerm_cosmosdb_sql_role_assignment").role_definition_id).toContain("azurerm_cosmosdb_sql_role_definition");
+    expect(def).toMatchObject({
+      type: "CustomRole",
+      permissions: [{ data_actions: ["Microsoft.DocumentDB/databaseAccounts/readMetadata"] }],
+      assignable_scopes: [expect.stringMatching(/\/dbs\/docs\/colls\/profiles$/)],
+    });
+    expect(only(r, "azurerm_cosmosdb_sql_role_assignment").role_definition_id).toContain(
+      "azurerm_cosmosdb_sql_role_definition",
+    );
   });
 
   it("creates the containers with their partition keys", () => {
-    const containers = all(synthEnvironment("prod").json.resource, "azurerm_cosmosdb_sql_container").map((c) => [c.name, c.partition_key_paths, c.autoscale_settings]);
+    const containers = all(synthEnvironment("prod").json.resource, "azurerm_cosmosdb_sql_container").map((c) => [
+      c.name,
+      c.partition_key_paths,
+      c.autoscale_settings,
+    ]);
     expect(containers).toEqual([
       ["documents", ["/tenantId"], { max_throughput: 4000 }],
       ["profiles", ["/userId"], { max_throughput: 4000 }],
@@ -134,25 +180,68 @@ describe("what the policy decides", () => {
       forwarding: r.forwarding_protocol,
     }));
     expect(routes).toEqual([
-      { name: "route-public", patterns: ["/public/*"], caching: "IgnoreQueryString", protocols: ["Https"], origin: "/<container origin>", forwarding: "HttpsOnly" },
-      { name: "route-tenants", patterns: ["/tenants/*"], caching: "UseQueryString", protocols: ["Https"], origin: "/<container origin>", forwarding: "HttpsOnly" },
+      {
+        name: "route-public",
+        patterns: ["/public/*"],
+        caching: "IgnoreQueryString",
+        protocols: ["Https"],
+        origin: "/<container origin>",
+        forwarding: "HttpsOnly",
+      },
+      {
+        name: "route-tenants",
+        patterns: ["/tenants/*"],
+        caching: "UseQueryString",
+        protocols: ["Https"],
+        origin: "/<container origin>",
+        forwarding: "HttpsOnly",
+      },
     ]);
   });
 
   it("compiles the edge rules into WAF custom rules in prevention mode, with the policy's block status", () => {
     const waf = only(synthEnvironment("prod").json.resource, "azurerm_cdn_frontdoor_firewall_policy");
-    expect(waf).toMatchObject({ mode: "Prevention", enabled: true, custom_block_response_status_code: 403, sku_name: "Premium_AzureFrontDoor" });
+    expect(waf).toMatchObject({
+      mode: "Prevention",
+      enabled: true,
+      custom_block_response_status_code: 403,
+      sku_name: "Premium_AzureFrontDoor",
+    });
     expect(waf.managed_rule).toEqual([{ type: "Microsoft_DefaultRuleSet", version: "2.1", action: "Block" }]);
-    const onTenants = { match_variable: "RequestUri", operator: "RegEx", match_values: ["^(https?://[^/]+)?/tenants/"] };
+    const onTenants = {
+      match_variable: "RequestUri",
+      operator: "RegEx",
+      match_values: ["^(https?://[^/]+)?/tenants/"],
+    };
     expect(waf.custom_rule).toEqual([
-      { name: "GeoDeny1", type: "MatchRule", action: "Block", enabled: true, priority: 10, match_condition: [onTenants, { match_variable: "SocketAddr", operator: "GeoMatch", match_values: ["KP", "IR", "ZZ"] }] },
+      {
+        name: "GeoDeny1",
+        type: "MatchRule",
+        action: "Block",
+        enabled: true,
+        priority: 10,
+        match_condition: [
+          onTenants,
+          { match_variable: "SocketAddr", operator: "GeoMatch", match_values: ["KP", "IR", "ZZ"] },
+        ],
+      },
       {
         name: "RefAllow2",
         type: "MatchRule",
         action: "Block",
         enabled: true,
         priority: 20,
-        match_condition: [onTenants, { match_variable: "RequestHeader", selector: "Referer", operator: "BeginsWith", negation_condition: true, match_values: ["https://docs.example.com/"], transforms: ["Lowercase"] }],
+        match_condition: [
+          onTenants,
+          {
+            match_variable: "RequestHeader",
+            selector: "Referer",
+            operator: "BeginsWith",
+            negation_condition: true,
+            match_values: ["https://docs.example.com/"],
+            transforms: ["Lowercase"],
+          },
+        ],
       },
     ]);
     const policy = only(synthEnvironment("prod").json.resource, "azurerm_cdn_frontdoor_security_policy");
@@ -168,10 +257,19 @@ describe("ephemeral and production environments differ where they should", () =>
     const r = pr.json.resource;
     expect(only(r, "azurerm_cosmosdb_account").capabilities).toEqual([{ name: "EnableServerless" }]);
     expect(all(r, "azurerm_cosmosdb_sql_container").every((c) => c.autoscale_settings === undefined)).toBe(true);
-    expect(only(r, "azurerm_key_vault")).toMatchObject({ purge_protection_enabled: false, soft_delete_retention_days: 7 });
+    expect(only(r, "azurerm_key_vault")).toMatchObject({
+      purge_protection_enabled: false,
+      soft_delete_retention_days: 7,
+    });
     expect(only(r, "azurerm_storage_account").account_replication_type).toBe("LRS");
     expect(pr.json.terraform.backend).toEqual({ local: { path: "terraform.broker-pr-42.tfstate" } });
-    expect(only(r, "azurerm_resource_group").tags).toEqual({ env: "pr-42", owner: "platform-team", "policy-hash": pr.compiled.config.policyHash, "managed-by": "cdktf", "expires-on": "2026-11-25" });
+    expect(only(r, "azurerm_resource_group").tags).toEqual({
+      env: "pr-42",
+      owner: "platform-team",
+      "policy-hash": pr.compiled.config.policyHash,
+      "managed-by": "cdktf",
+      "expires-on": "2026-11-25",
+    });
     expect(json(pr)).toContain('"purge_soft_delete_on_destroy": true');
   });
 
@@ -186,7 +284,8 @@ describe("ephemeral and production environments differ where they should", () =>
   it("the prod-only support grant is absent from ephemeral environments, down to the deployed policy hash", () => {
     expect(pr.compiled.config.roles.map((r) => r.name)).toEqual(["reader", "editor", "admin"]);
     expect(prod.compiled.config.roles.map((r) => r.name)).toContain("support");
-    const setting = only(pr.json.resource, "azurerm_function_app_flex_consumption").app_settings.TOKEN_BROKER_POLICY_HASH;
+    const setting = only(pr.json.resource, "azurerm_function_app_flex_consumption").app_settings
+      .TOKEN_BROKER_POLICY_HASH;
     expect(setting).toBe(pr.compiled.config.policyHash);
     expect(JSON.stringify(pr.compiled.config)).not.toContain("support");
   });

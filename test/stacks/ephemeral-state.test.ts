@@ -19,7 +19,10 @@ function synthPr(pr: string, environ: NodeJS.ProcessEnv, now: Date) {
   const envs = stackEnvironments(join(ROOT, "policies"), pr, environ);
   const s = envs.find((e) => e.stackId === `broker-pr-${pr}`)!;
   const stack = new BrokerStack(Testing.app(), s.stackId, { infra: s.infra, now });
-  return { json: JSON.parse(Testing.synth(stack, true)) as { terraform: Record<string, any>; resource: Resources }, envs };
+  return {
+    json: JSON.parse(Testing.synth(stack, true)) as { terraform: Record<string, any>; resource: Resources },
+    envs,
+  };
 }
 
 describe("broker-pr-<n> state and expiry", () => {

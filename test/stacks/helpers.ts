@@ -10,7 +10,10 @@ export const NOW = new Date("2026-11-22T00:00:00Z");
 export type Resources = Record<string, Record<string, Record<string, any>>>;
 
 /** Synthesizes the stack for one environment of the example policy (or of a policy text) and parses the JSON. */
-export function synthEnvironment(env: string, options: { policyText?: string; build?: (stack: BrokerStack) => void } = {}) {
+export function synthEnvironment(
+  env: string,
+  options: { policyText?: string; build?: (stack: BrokerStack) => void } = {},
+) {
   const pr = /^pr-(\d+)$/.exec(env)?.[1];
   const dir = join(ROOT, "policies");
   const envs = options.policyText ? withPolicyText(options.policyText, pr) : stackEnvironments(dir, pr);
@@ -19,7 +22,12 @@ export function synthEnvironment(env: string, options: { policyText?: string; bu
   const stack = new BrokerStack(Testing.app(), s.stackId, { infra: s.infra, now: NOW });
   options.build?.(stack);
   // `true`: run the construct validations (the secure-default rules), as `app.synth()` does.
-  const json = JSON.parse(Testing.synth(stack, true)) as { resource: Resources; output: Record<string, unknown>; terraform: Record<string, unknown>; provider: Record<string, unknown> };
+  const json = JSON.parse(Testing.synth(stack, true)) as {
+    resource: Resources;
+    output: Record<string, unknown>;
+    terraform: Record<string, unknown>;
+    provider: Record<string, unknown>;
+  };
   return { stack, json, compiled: { config: s.runtimeConfig, infra: s.infra } };
 }
 

@@ -5,7 +5,10 @@ const KINDS = Object.keys(NAME_RULES) as ResourceKind[];
 // Everything environments.schema.json admits: entry names ^[a-z][a-z0-9]{0,7}$, instances <entry>-1..99999;
 // workloads ^[a-z][a-z0-9]{1,7}$.
 const entry = fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/);
-const environment = fc.oneof(entry, fc.tuple(entry, fc.integer({ min: 1, max: 99999 })).map(([e, n]) => `${e}-${n}`));
+const environment = fc.oneof(
+  entry,
+  fc.tuple(entry, fc.integer({ min: 1, max: 99999 })).map(([e, n]) => `${e}-${n}`),
+);
 const workload = fc.stringMatching(/^[a-z][a-z0-9]{1,7}$/);
 
 describe("resource names", () => {
@@ -27,7 +30,9 @@ describe("resource names", () => {
       fc.property(workload, environment, environment, (w, a, b) => {
         fc.pre(a !== b);
         for (const kind of KINDS.filter((k) => NAME_RULES[k].global)) {
-          expect(resourceName(kind, { workload: w, environment: a })).not.toBe(resourceName(kind, { workload: w, environment: b }));
+          expect(resourceName(kind, { workload: w, environment: a })).not.toBe(
+            resourceName(kind, { workload: w, environment: b }),
+          );
         }
       }),
       { numRuns: 2000 },

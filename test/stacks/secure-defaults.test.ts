@@ -14,7 +14,9 @@ const prod = synthEnvironment("prod");
 const pr = synthEnvironment("pr-7");
 // The example policy with revocation on: the stack that has the shared store (Azure Managed Redis).
 const revocationOn = (m: string) => `\nrevocation:\n  adminRoles: [admin]\n${m}`;
-const withStore = synthEnvironment("prod", { policyText: examplePolicyText().replace(/\nenvironments:|$/, revocationOn) });
+const withStore = synthEnvironment("prod", {
+  policyText: examplePolicyText().replace(/\nenvironments:|$/, revocationOn),
+});
 const ctx = (s: typeof prod) => ({ stage: s.compiled.config.environment.stage, infra: s.compiled.infra });
 
 /** A deep copy of the stack's JSON with `mutate` applied to the first resource of `type`. */
@@ -29,26 +31,55 @@ const fixtures: [string, string, (r: Record<string, any>) => void, typeof prod?]
   ["TB-KV-001", "azurerm_key_vault", (r) => (r.rbac_authorization_enabled = false)],
   ["TB-KV-002", "azurerm_key_vault", (r) => (r.purge_protection_enabled = false)],
   ["TB-KV-003", "azurerm_key_vault", (r) => (r.soft_delete_retention_days = 3)],
-  ["TB-APP-001", "azurerm_function_app_flex_consumption", (r) => (r.app_settings.COSMOS_KEY = "c2VjcmV0LWtleS1saXRlcmFs")],
+  [
+    "TB-APP-001",
+    "azurerm_function_app_flex_consumption",
+    (r) => (r.app_settings.COSMOS_KEY = "c2VjcmV0LWtleS1saXRlcmFs"),
+  ],
   ["TB-APP-002", "azurerm_function_app_flex_consumption", (r) => (r.https_only = false)],
   ["TB-APP-003", "azurerm_function_app_flex_consumption", (r) => (r.site_config.minimum_tls_version = "1.0")],
-  ["TB-APP-004", "azurerm_function_app_flex_consumption", (r) => (r.auth_settings_v2.unauthenticated_action = "AllowAnonymous")],
-  ["TB-APP-005", "azurerm_function_app_flex_consumption", (r) => (r.storage_authentication_type = "StorageAccountConnectionString")],
+  [
+    "TB-APP-004",
+    "azurerm_function_app_flex_consumption",
+    (r) => (r.auth_settings_v2.unauthenticated_action = "AllowAnonymous"),
+  ],
+  [
+    "TB-APP-005",
+    "azurerm_function_app_flex_consumption",
+    (r) => (r.storage_authentication_type = "StorageAccountConnectionString"),
+  ],
   ["TB-ST-001", "azurerm_storage_account", (r) => (r.allow_nested_items_to_be_public = true)],
   ["TB-ST-002", "azurerm_storage_account", (r) => (r.min_tls_version = "TLS1_0")],
   ["TB-ST-003", "azurerm_storage_account", (r) => (r.shared_access_key_enabled = true)],
   ["TB-COSMOS-001", "azurerm_cosmosdb_account", (r) => (r.local_authentication_disabled = true)],
   ["TB-COSMOS-002", "azurerm_cosmosdb_account", (r) => (r.minimal_tls_version = "Tls")],
   ["TB-AFD-001", "azurerm_cdn_frontdoor_firewall_policy", (r) => (r.mode = "Detection")],
-  ["TB-AFD-002", "azurerm_cdn_frontdoor_route", (r) => ((r.patterns_to_match = ["/tenants/*"]), (r.cache.query_string_caching_behavior = "IgnoreQueryString"))],
+  [
+    "TB-AFD-002",
+    "azurerm_cdn_frontdoor_route",
+    (r) => ((r.patterns_to_match = ["/tenants/*"]), (r.cache.query_string_caching_behavior = "IgnoreQueryString")),
+  ],
   ["TB-AFD-003", "azurerm_cdn_frontdoor_route", (r) => (r.supported_protocols = ["Http", "Https"])],
   ["TB-AFD-004", "azurerm_cdn_frontdoor_firewall_policy", (r) => r.custom_rule.pop()],
   ["TB-AI-001", "azurerm_application_insights", (r) => (r.local_authentication_disabled = false)],
   ["TB-IAM-001", "azurerm_role_assignment", (r) => (r.role_definition_name = "Owner")],
-  ["TB-CORS-001", "azurerm_function_app_flex_consumption", (r) => (r.site_config.cors.allowed_origins = ["https://docs.contoso.com", "*"])],
+  [
+    "TB-CORS-001",
+    "azurerm_function_app_flex_consumption",
+    (r) => (r.site_config.cors.allowed_origins = ["https://docs.contoso.com", "*"]),
+  ],
   ["TB-CORS-001", "azurerm_cosmosdb_account", (r) => (r.cors_rule.allowed_origins = ["*"])],
-  ["TB-CORS-002", "azurerm_function_app_flex_consumption", (r) => ((r.site_config.cors.allowed_origins = ["*"]), (r.site_config.cors.support_credentials = true)), pr],
-  ["TB-CORS-003", "azurerm_storage_account", (r) => (r.blob_properties.cors_rule[0].allowed_origins = ["http://docs.contoso.com"])],
+  [
+    "TB-CORS-002",
+    "azurerm_function_app_flex_consumption",
+    (r) => ((r.site_config.cors.allowed_origins = ["*"]), (r.site_config.cors.support_credentials = true)),
+    pr,
+  ],
+  [
+    "TB-CORS-003",
+    "azurerm_storage_account",
+    (r) => (r.blob_properties.cors_rule[0].allowed_origins = ["http://docs.contoso.com"]),
+  ],
   ["TB-CORS-003", "azurerm_cosmosdb_account", (r) => (r.cors_rule.allowed_origins = ["http://docs.contoso.com"])],
   ["TB-TAG-001", "azurerm_storage_account", (r) => delete r.tags.owner],
   ["TB-TAG-001", "azurerm_resource_group", (r) => delete r.tags["expires-on"], pr],
@@ -74,13 +105,23 @@ describe("secure-default rules", () => {
     expect(checkSecureDefaults(s.json, ctx(s))).toEqual([]);
   });
 
-  it.each(fixtures.map(([id, type, mutate, on]) => [id, type, mutate, on ?? prod] as const))("%s fails on a violating %s", (id, type, mutate, s) => {
-    const violations = checkSecureDefaults(violate(s, type, mutate), ctx(s));
-    expect(violations).toEqual([{ rule: id, resource: expect.stringMatching(new RegExp(`^${type}\\.`)), message: expect.any(String) }]);
-  });
+  it.each(fixtures.map(([id, type, mutate, on]) => [id, type, mutate, on ?? prod] as const))(
+    "%s fails on a violating %s",
+    (id, type, mutate, s) => {
+      const violations = checkSecureDefaults(violate(s, type, mutate), ctx(s));
+      expect(violations).toEqual([
+        { rule: id, resource: expect.stringMatching(new RegExp(`^${type}\\.`)), message: expect.any(String) },
+      ]);
+    },
+  );
 
   it("purge protection may be off in an ephemeral environment", () => {
-    expect(checkSecureDefaults(violate(pr, "azurerm_key_vault", (r) => (r.purge_protection_enabled = false)), ctx(pr))).toEqual([]);
+    expect(
+      checkSecureDefaults(
+        violate(pr, "azurerm_key_vault", (r) => (r.purge_protection_enabled = false)),
+        ctx(pr),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -90,14 +131,18 @@ describe("synth enforces the rules", () => {
       synthEnvironment("dev", {
         build: (stack) => stack.platform.storage.account.addOverride("allow_nested_items_to_be_public", true),
       }),
-    ).toThrow("TB-ST-001 azurerm_storage_account.platform_storage_account_19068438: allow_nested_items_to_be_public must be false");
+    ).toThrow(
+      "TB-ST-001 azurerm_storage_account.platform_storage_account_19068438: allow_nested_items_to_be_public must be false",
+    );
   });
 
   it("fails app.synth() (what `cdktf synth` runs), not only Testing.synth", () => {
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), "tb-synth-")) });
     const stack = new BrokerStack(app, "broker-dev", { infra: prod.compiled.infra });
     stack.platform.keyVault.vault.addOverride("rbac_authorization_enabled", false);
-    expect(() => app.synth()).toThrow(/TB-KV-001 azurerm_key_vault\.platform_key-vault_\w+: rbac_authorization_enabled must be true/);
+    expect(() => app.synth()).toThrow(
+      /TB-KV-001 azurerm_key_vault\.platform_key-vault_\w+: rbac_authorization_enabled must be true/,
+    );
   });
 
   it("accepts a documented suppression, and refuses one without a reason", () => {
@@ -106,10 +151,16 @@ describe("synth enforces the rules", () => {
       synthEnvironment("dev", {
         build: (stack) => {
           stack.platform.storage.account.addOverride("shared_access_key_enabled", true);
-          stack.suppress("TB-ST-003", address, "the local SAS signer needs the account key until issue 3 ships user delegation");
+          stack.suppress(
+            "TB-ST-003",
+            address,
+            "the local SAS signer needs the account key until issue 3 ships user delegation",
+          );
         },
       }),
     ).not.toThrow();
-    expect(() => synthEnvironment("dev", { build: (stack) => stack.suppress("TB-ST-003", address, "because") })).toThrow(/needs a reason/);
+    expect(() =>
+      synthEnvironment("dev", { build: (stack) => stack.suppress("TB-ST-003", address, "because") }),
+    ).toThrow(/needs a reason/);
   });
 });

@@ -42,11 +42,15 @@ export class KeyServer {
         return;
       }
       if (req.url === "/.well-known/openid-configuration") {
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ issuer: this.issuer, jwks_uri: `${this.issuer}/jwks` }));
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ issuer: this.issuer, jwks_uri: `${this.issuer}/jwks` }));
       } else if (req.url === "/jwks" && this.garbage) {
         res.writeHead(200, { "content-type": "application/json" }).end("<html>maintenance</html>");
       } else if (req.url === "/jwks") {
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: this.keys.map((k) => k.publicJwk) }));
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ keys: this.keys.map((k) => k.publicJwk) }));
       } else {
         res.writeHead(404).end();
       }
@@ -65,10 +69,16 @@ export class KeyServer {
   signRaw(header: Record<string, unknown>, payload: Record<string, unknown>, key: TestKey = this.keys[0]): string {
     const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
     const unsigned = `${b64(header)}.${b64(payload)}`;
-    return `${unsigned}.${createSign("RSA-SHA256").update(unsigned).sign(key.privateKey as unknown as KeyObject).toString("base64url")}`;
+    return `${unsigned}.${createSign("RSA-SHA256")
+      .update(unsigned)
+      .sign(key.privateKey as unknown as KeyObject)
+      .toString("base64url")}`;
   }
 
-  sign(claims: Record<string, unknown>, options: { key?: TestKey; header?: Record<string, unknown>; iat?: number; exp?: number } = {}): Promise<string> {
+  sign(
+    claims: Record<string, unknown>,
+    options: { key?: TestKey; header?: Record<string, unknown>; iat?: number; exp?: number } = {},
+  ): Promise<string> {
     const key = options.key ?? this.keys[0];
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ iss: this.issuer, iat: options.iat ?? now, exp: options.exp ?? now + 600, ...claims })

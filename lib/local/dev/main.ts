@@ -17,6 +17,8 @@ async function main(): Promise<void> {
     process.env.COSMOS_ENDPOINT && process.env.COSMOS_KEY
       ? { endpoint: process.env.COSMOS_ENDPOINT, key: process.env.COSMOS_KEY }
       : undefined;
+  // Assigned once the environment is up; the shutdown handler reads it before that.
+  // eslint-disable-next-line prefer-const
   let env: DevEnvironment | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {

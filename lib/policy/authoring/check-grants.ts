@@ -16,13 +16,23 @@ export function checkGrants(doc: PolicyDocument, c: Checker): void {
       const at = ["roles", name, "grants", i];
       const key = canonicalJson(grant);
       if (seen.has(key)) {
-        c.report("E_DUPLICATE", at, `this grant repeats grant ${seen.get(key)} of role '${name}'`, "remove one of them");
+        c.report(
+          "E_DUPLICATE",
+          at,
+          `this grant repeats grant ${seen.get(key)} of role '${name}'`,
+          "remove one of them",
+        );
         return;
       }
       seen.set(key, i);
       const inherited = inheritedFrom(doc, name, key);
       if (inherited) {
-        c.report("E_DUPLICATE", at, `role '${name}' already inherits this exact grant from '${inherited}'`, "remove it here; inheritance already gives it");
+        c.report(
+          "E_DUPLICATE",
+          at,
+          `role '${name}' already inherits this exact grant from '${inherited}'`,
+          "remove it here; inheritance already gives it",
+        );
         return;
       }
       checkGrant(doc, role, grant, at, c);
@@ -50,16 +60,41 @@ function checkGrant(doc: PolicyDocument, role: RoleSource, grant: GrantSource, a
     const cosmos = doc.resources?.cosmos;
     const container = body.container as string;
     if (!cosmos) {
-      c.report("E_UNKNOWN_RESOURCE", [...where], "a cosmos grant, but the policy declares no Cosmos DB resources", "declare resources.cosmos with its database and containers", { key: true });
+      c.report(
+        "E_UNKNOWN_RESOURCE",
+        [...where],
+        "a cosmos grant, but the policy declares no Cosmos DB resources",
+        "declare resources.cosmos with its database and containers",
+        { key: true },
+      );
     } else if (!cosmos.containers[container]) {
       const guess = closest(container, Object.keys(cosmos.containers));
-      c.report("E_UNKNOWN_CONTAINER", [...where, "container"], `container '${container}' is not declared in resources.cosmos.containers`, guess ? `did you mean '${guess}'?` : `declare it with its partition key, or use one of: ${Object.keys(cosmos.containers).join(", ")}`);
+      c.report(
+        "E_UNKNOWN_CONTAINER",
+        [...where, "container"],
+        `container '${container}' is not declared in resources.cosmos.containers`,
+        guess
+          ? `did you mean '${guess}'?`
+          : `declare it with its partition key, or use one of: ${Object.keys(cosmos.containers).join(", ")}`,
+      );
     }
     if (template !== undefined && template.trim() === "") {
-      c.report("E_TEMPLATE", [...where, "partitionKey"], "an empty partitionKey would name no partition", "write a template such as ${claims.tid}, or omit partitionKey to grant the whole container");
+      c.report(
+        "E_TEMPLATE",
+        [...where, "partitionKey"],
+        "an empty partitionKey would name no partition",
+        "write a template such as ${claims.tid}, or omit partitionKey to grant the whole container",
+      );
     }
   } else if (type === "fluid") {
-    if (!doc.resources?.fluid) c.report("E_UNKNOWN_RESOURCE", [...where], "a fluid grant, but the policy declares no Fluid resource", "add `fluid: {}` under resources", { key: true });
+    if (!doc.resources?.fluid)
+      c.report(
+        "E_UNKNOWN_RESOURCE",
+        [...where],
+        "a fluid grant, but the policy declares no Fluid resource",
+        "add `fluid: {}` under resources",
+        { key: true },
+      );
     checkDocumentPattern(template!, [...where, "documents"], c);
   } else {
     checkCdnPrefix(doc, template!, [...where, "prefix"], c);
@@ -71,9 +106,19 @@ function checkTtl(type: keyof typeof BACKEND_TTL_LIMIT, ttl: string | number, at
   if (seconds === undefined) return; // the schema reported it
   const limit = BACKEND_TTL_LIMIT[type];
   if (seconds > limit.max) {
-    c.report("E_TTL_LIMIT", at, `ttl ${ttl} (${seconds} s) is above ${limit.why} of ${formatDuration(limit.max)}`, `use a ttl of at most ${formatDuration(limit.max)} (${limit.max} s); clients refresh before expiry`);
+    c.report(
+      "E_TTL_LIMIT",
+      at,
+      `ttl ${ttl} (${seconds} s) is above ${limit.why} of ${formatDuration(limit.max)}`,
+      `use a ttl of at most ${formatDuration(limit.max)} (${limit.max} s); clients refresh before expiry`,
+    );
   } else if (seconds < MIN_TTL_SECONDS) {
-    c.report("E_TTL_LIMIT", at, `ttl ${ttl} is below the ${MIN_TTL_SECONDS} s minimum`, "use at least 1m; a shorter credential expires before a client can use it across normal clock skew");
+    c.report(
+      "E_TTL_LIMIT",
+      at,
+      `ttl ${ttl} is below the ${MIN_TTL_SECONDS} s minimum`,
+      "use at least 1m; a shorter credential expires before a client can use it across normal clock skew",
+    );
   }
 }
 
@@ -85,11 +130,25 @@ function checkTemplateClaims(doc: PolicyDocument, role: RoleSource, template: st
       const decl = claims[part.name];
       if (!decl) {
         const guess = closest(part.name, Object.keys(claims));
-        c.report("E_UNDECLARED_CLAIM", at, `template uses claim '${part.name}', which issuer '${issuerName}' does not declare`, guess ? `did you mean '\${claims.${guess}}'?` : `declare it under issuers.${issuerName}.claims`, { offset: part.start });
+        c.report(
+          "E_UNDECLARED_CLAIM",
+          at,
+          `template uses claim '${part.name}', which issuer '${issuerName}' does not declare`,
+          guess ? `did you mean '\${claims.${guess}}'?` : `declare it under issuers.${issuerName}.claims`,
+          { offset: part.start },
+        );
         return;
       }
       if (decl.type !== "string" && decl.type !== "number") {
-        c.report("E_CLAIM_TYPE", at, `template uses claim '${part.name}' of type ${decl.type}; only a single string or number can name a scope`, decl.type === "string[]" ? "a list cannot fill a template: test it in `when` with contains, and template a single-valued claim" : "use a string claim", { offset: part.start });
+        c.report(
+          "E_CLAIM_TYPE",
+          at,
+          `template uses claim '${part.name}' of type ${decl.type}; only a single string or number can name a scope`,
+          decl.type === "string[]"
+            ? "a list cannot fill a template: test it in `when` with contains, and template a single-valued claim"
+            : "use a string claim",
+          { offset: part.start },
+        );
         return;
       }
     }
@@ -101,16 +160,30 @@ function checkDocumentPattern(pattern: string, at: JsonPath, c: Checker): void {
   const parsed = parseTemplate(pattern);
   parsed.parts.forEach((p, i) => {
     if (!("ref" in p)) {
-      if (p.text.includes("?")) c.report("E_TEMPLATE", at, "'?' is not a wildcard in document patterns", "use '*' (one or more characters other than '/')");
+      if (p.text.includes("?"))
+        c.report(
+          "E_TEMPLATE",
+          at,
+          "'?' is not a wildcard in document patterns",
+          "use '*' (one or more characters other than '/')",
+        );
       return;
     }
     const before = parsed.parts[i - 1];
     const after = parsed.parts[i + 1];
-    const touches = (before && "text" in before && before.text.endsWith("*")) || (after && "text" in after && after.text.startsWith("*"));
+    const touches =
+      (before && "text" in before && before.text.endsWith("*")) ||
+      (after && "text" in after && after.text.startsWith("*"));
     if (touches) {
       const ref = `\${${p.ref}.${p.name}}`;
       const fix = `put a separator between them, e.g. ${ref}-*, with '${p.name}' declared so it cannot hold '-' (format: uuid, or a pattern without '-')`;
-      c.report("E_TEMPLATE", at, `'*' directly beside ${ref} lets one caller's value match another caller's documents`, fix, { offset: p.start });
+      c.report(
+        "E_TEMPLATE",
+        at,
+        `'*' directly beside ${ref} lets one caller's value match another caller's documents`,
+        fix,
+        { offset: p.start },
+      );
     }
   });
 }
@@ -121,15 +194,31 @@ function checkDocumentPattern(pattern: string, at: JsonPath, c: Checker): void {
  */
 function checkCdnPrefix(doc: PolicyDocument, prefix: string, at: JsonPath, c: Checker): void {
   if (!doc.resources?.cdn) {
-    c.report("E_UNKNOWN_RESOURCE", at.slice(0, -1), "a cdn grant, but the policy declares no CDN resources", "declare resources.cdn.prefixes", { key: true });
+    c.report(
+      "E_UNKNOWN_RESOURCE",
+      at.slice(0, -1),
+      "a cdn grant, but the policy declares no CDN resources",
+      "declare resources.cdn.prefixes",
+      { key: true },
+    );
     return;
   }
   if (!prefix.endsWith("/")) {
-    c.report("E_TEMPLATE", at, `prefix '${prefix}' does not end in '/', so it also covers paths that merely start the same way`, `end it with '/': '${prefix}/'`);
+    c.report(
+      "E_TEMPLATE",
+      at,
+      `prefix '${prefix}' does not end in '/', so it also covers paths that merely start the same way`,
+      `end it with '/': '${prefix}/'`,
+    );
     return;
   }
   if (/[*?]/.test(prefix) || /\/\.{1,2}\//.test(prefix) || prefix.includes("//")) {
-    c.report("E_TEMPLATE", at, `prefix '${prefix}' holds a wildcard, an empty segment or a '.'/'..' segment`, "a prefix is literal path segments and ${claims.x} placeholders, ending in '/'");
+    c.report(
+      "E_TEMPLATE",
+      at,
+      `prefix '${prefix}' holds a wildcard, an empty segment or a '.'/'..' segment`,
+      "a prefix is literal path segments and ${claims.x} placeholders, ending in '/'",
+    );
     return;
   }
   const parts = parseTemplate(prefix).parts;
@@ -138,7 +227,12 @@ function checkCdnPrefix(doc: PolicyDocument, prefix: string, at: JsonPath, c: Ch
   const under = declared.find((d) => head.startsWith(d));
   if (!under) {
     const guess = closest(head, declared);
-    c.report("E_UNKNOWN_PATH", at, `prefix '${prefix}' is not under any declared CDN prefix (${declared.join(", ")})`, guess ? `did you mean '${guess}...'?` : "declare the prefix under resources.cdn.prefixes");
+    c.report(
+      "E_UNKNOWN_PATH",
+      at,
+      `prefix '${prefix}' is not under any declared CDN prefix (${declared.join(", ")})`,
+      guess ? `did you mean '${guess}...'?` : "declare the prefix under resources.cdn.prefixes",
+    );
   }
 }
 

@@ -14,48 +14,104 @@ export function checkResources(doc: PolicyDocument, envs: ResolvedEnvironment[],
     for (const kind of ["countries", "referrers"] as const) {
       const rule = p.edge?.[kind];
       if (rule?.allow && rule?.deny) {
-        c.report("E_EDGE_ALLOW_AND_DENY", [...at, kind], `edge ${kind} for '${prefix}' has both allow and deny`, "use one: `allow` blocks everything not listed, `deny` blocks only what is listed", { key: true });
+        c.report(
+          "E_EDGE_ALLOW_AND_DENY",
+          [...at, kind],
+          `edge ${kind} for '${prefix}' has both allow and deny`,
+          "use one: `allow` blocks everything not listed, `deny` blocks only what is listed",
+          { key: true },
+        );
       }
     }
     (p.edge?.referrers?.allow ?? p.edge?.referrers?.deny ?? []).forEach((r, i) => {
       if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(r)) {
-        c.report("E_EDGE_REFERRER", [...at, "referrers", p.edge!.referrers!.allow ? "allow" : "deny", i], `referrer '${r}' is not an http(s) URL prefix`, "write the origin and optional path, e.g. https://docs.example.com/");
+        c.report(
+          "E_EDGE_REFERRER",
+          [...at, "referrers", p.edge!.referrers!.allow ? "allow" : "deny", i],
+          `referrer '${r}' is not an http(s) URL prefix`,
+          "write the origin and optional path, e.g. https://docs.example.com/",
+        );
       }
     });
     if (p.edge?.denialStatus !== undefined) {
       if (firstStatus && firstStatus.status !== p.edge.denialStatus) {
-        c.report("E_EDGE_DENIAL_STATUS", [...at, "denialStatus"], `denialStatus ${p.edge.denialStatus} differs from ${firstStatus.status} on '${firstStatus.prefix}'`, "Front Door has one block status per WAF policy: use the same denialStatus on every prefix");
+        c.report(
+          "E_EDGE_DENIAL_STATUS",
+          [...at, "denialStatus"],
+          `denialStatus ${p.edge.denialStatus} differs from ${firstStatus.status} on '${firstStatus.prefix}'`,
+          "Front Door has one block status per WAF policy: use the same denialStatus on every prefix",
+        );
       }
       firstStatus ??= { prefix, status: p.edge.denialStatus };
     }
     if (p.cache === "shared" && p.edge) {
-      c.report("E_EDGE_ON_SHARED_PREFIX", [...at], `prefix '${prefix}' is cached as shared but has edge rules`, "a shared copy is served from cache to anyone; use cache: private (the default) where edge rules must hold", { key: true });
+      c.report(
+        "E_EDGE_ON_SHARED_PREFIX",
+        [...at],
+        `prefix '${prefix}' is cached as shared but has edge rules`,
+        "a shared copy is served from cache to anyone; use cache: private (the default) where edge rules must hold",
+        { key: true },
+      );
     }
   }
 
   for (const [name, a] of Object.entries(doc.cosmosRbac ?? {})) {
     const at = ["cosmosRbac", name];
     if ((a.role === undefined) === (a.dataActions === undefined)) {
-      c.report("E_RBAC_ROLE", at, `cosmosRbac '${name}' must have exactly one of role and dataActions`, "use `role: reader|contributor` for a built-in role, or `dataActions: [...]` for a custom one", { key: true });
+      c.report(
+        "E_RBAC_ROLE",
+        at,
+        `cosmosRbac '${name}' must have exactly one of role and dataActions`,
+        "use `role: reader|contributor` for a built-in role, or `dataActions: [...]` for a custom one",
+        { key: true },
+      );
     }
     if (a.scope === "container") {
       const containers = Object.keys(doc.resources?.cosmos?.containers ?? {});
-      if (!a.container) c.report("E_RBAC_SCOPE", [...at, "scope"], `cosmosRbac '${name}' has scope container but names no container`, "add `container: <name>`");
+      if (!a.container)
+        c.report(
+          "E_RBAC_SCOPE",
+          [...at, "scope"],
+          `cosmosRbac '${name}' has scope container but names no container`,
+          "add `container: <name>`",
+        );
       else if (!containers.includes(a.container)) {
         const guess = closest(a.container, containers);
-        c.report("E_UNKNOWN_CONTAINER", [...at, "container"], `container '${a.container}' is not declared in resources.cosmos.containers`, guess ? `did you mean '${guess}'?` : "declare it under resources.cosmos.containers");
+        c.report(
+          "E_UNKNOWN_CONTAINER",
+          [...at, "container"],
+          `container '${a.container}' is not declared in resources.cosmos.containers`,
+          guess ? `did you mean '${guess}'?` : "declare it under resources.cosmos.containers",
+        );
       }
     } else if (a.container) {
-      c.report("E_RBAC_SCOPE", [...at, "container"], `cosmosRbac '${name}' names a container but its scope is ${a.scope}`, "set `scope: container`, or remove `container`", { key: true });
+      c.report(
+        "E_RBAC_SCOPE",
+        [...at, "container"],
+        `cosmosRbac '${name}' names a container but its scope is ${a.scope}`,
+        "set `scope: container`, or remove `container`",
+        { key: true },
+      );
     }
     for (const env of envs) {
       if (!a.principal.includes("${env.")) {
-        if (!UUID.test(a.principal)) c.report("E_RBAC_PRINCIPAL", [...at, "principal"], `principal of cosmosRbac '${name}' is not an Entra object id (a uuid)`, "use the object id of the user, group or service principal");
+        if (!UUID.test(a.principal))
+          c.report(
+            "E_RBAC_PRINCIPAL",
+            [...at, "principal"],
+            `principal of cosmosRbac '${name}' is not an Entra object id (a uuid)`,
+            "use the object id of the user, group or service principal",
+          );
         break;
       }
       const value = substituteEnv(a.principal, env.values);
       if (!value.includes("${") && !UUID.test(value)) {
-        c.report("E_ENV_VALUE", [...at, "principal"], `in environment '${env.entry}', the principal of cosmosRbac '${name}' is not an Entra object id (a uuid)`, `set environments.${env.entry}.values to a real object id`);
+        c.report(
+          "E_ENV_VALUE",
+          [...at, "principal"],
+          `in environment '${env.entry}', the principal of cosmosRbac '${name}' is not an Entra object id (a uuid)`,
+          `set environments.${env.entry}.values to a real object id`,
+        );
       }
     }
   }
@@ -65,13 +121,23 @@ export function checkResources(doc: PolicyDocument, envs: ResolvedEnvironment[],
       if (issuer.issuer) {
         const url = substituteEnv(issuer.issuer, env.values);
         if (!url.includes("${") && !isIssuerUrl(url)) {
-          c.report("E_ENV_VALUE", ["issuers", name, "issuer"], `in environment '${env.entry}', issuer '${name}' is not an https URL`, "an issuer is https://... (http is accepted only for 127.0.0.1 and localhost, for local runs)");
+          c.report(
+            "E_ENV_VALUE",
+            ["issuers", name, "issuer"],
+            `in environment '${env.entry}', issuer '${name}' is not an https URL`,
+            "an issuer is https://... (http is accepted only for 127.0.0.1 and localhost, for local runs)",
+          );
         }
       }
       (issuer.tenants ?? []).forEach((t, i) => {
         const tid = substituteEnv(t, env.values);
         if (!tid.includes("${") && !UUID.test(tid)) {
-          c.report("E_ENV_VALUE", ["issuers", name, "tenants", i], `in environment '${env.entry}', tenant ${JSON.stringify(tid)} of issuer '${name}' is not a tenant id (a uuid)`, "use the Entra tenant id (a uuid), not its domain name");
+          c.report(
+            "E_ENV_VALUE",
+            ["issuers", name, "tenants", i],
+            `in environment '${env.entry}', tenant ${JSON.stringify(tid)} of issuer '${name}' is not a tenant id (a uuid)`,
+            "use the Entra tenant id (a uuid), not its domain name",
+          );
         }
       });
     }

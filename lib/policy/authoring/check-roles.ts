@@ -2,7 +2,14 @@
 import type { Checker } from "./checker";
 import { canonicalJson } from "./canonical-json";
 import type { ResolvedEnvironment } from "./environments";
-import { COMBINATORS, OPERATORS, type ClaimDeclaration, type ConditionSource, type PolicyDocument, type Scalar } from "./source-types";
+import {
+  COMBINATORS,
+  OPERATORS,
+  type ClaimDeclaration,
+  type ConditionSource,
+  type PolicyDocument,
+  type Scalar,
+} from "./source-types";
 import { roleIssuers } from "./document-queries";
 import { closest } from "./spelling";
 import { substituteEnv, UUID } from "../runtime/template";
@@ -16,15 +23,31 @@ export function checkRoles(doc: PolicyDocument, envs: ResolvedEnvironment[], c: 
     (role.issuers ?? []).forEach((iss, i) => {
       if (!doc.issuers[iss]) {
         const guess = closest(iss, Object.keys(doc.issuers));
-        c.report("E_UNKNOWN_ISSUER", [...at, "issuers", i], `role '${name}' names issuer '${iss}', which the policy does not define`, guess ? `did you mean '${guess}'?` : `define it under issuers, or remove it`);
+        c.report(
+          "E_UNKNOWN_ISSUER",
+          [...at, "issuers", i],
+          `role '${name}' names issuer '${iss}', which the policy does not define`,
+          guess ? `did you mean '${guess}'?` : `define it under issuers, or remove it`,
+        );
       }
     });
     const never = checkCondition(role.when, [...at, "when"], roleIssuers(doc, role), envs, c);
-    if (never) c.report("E_NEVER_MATCHES", [...at, "when"], `role '${name}' can never match: ${never}`, "fix the value so a real token can carry it, or remove the role");
+    if (never)
+      c.report(
+        "E_NEVER_MATCHES",
+        [...at, "when"],
+        `role '${name}' can never match: ${never}`,
+        "fix the value so a real token can carry it, or remove the role",
+      );
     (role.inherits ?? []).forEach((parent, i) => {
       if (!doc.roles[parent]) {
         const guess = closest(parent, names);
-        c.report("E_UNKNOWN_ROLE", [...at, "inherits", i], `role '${name}' inherits '${parent}', which does not exist`, guess ? `did you mean '${guess}'?` : `known roles: ${names.join(", ")}`);
+        c.report(
+          "E_UNKNOWN_ROLE",
+          [...at, "inherits", i],
+          `role '${name}' inherits '${parent}', which does not exist`,
+          guess ? `did you mean '${guess}'?` : `known roles: ${names.join(", ")}`,
+        );
       }
     });
     // A revocation admin role needs no grants: revoking is what it is for.
@@ -39,13 +62,24 @@ export function checkRoles(doc: PolicyDocument, envs: ResolvedEnvironment[], c: 
 }
 
 /** Returns why the condition can never match, or undefined. Reports structural and claim problems on the way. */
-function checkCondition(cond: ConditionSource, at: JsonPath, issuers: [string, Record<string, ClaimDeclaration>][], envs: ResolvedEnvironment[], c: Checker): string | undefined {
+function checkCondition(
+  cond: ConditionSource,
+  at: JsonPath,
+  issuers: [string, Record<string, ClaimDeclaration>][],
+  envs: ResolvedEnvironment[],
+  c: Checker,
+): string | undefined {
   const keys = Object.keys(cond);
   const combinators = keys.filter((k) => (COMBINATORS as readonly string[]).includes(k));
   const operators = keys.filter((k) => (OPERATORS as readonly string[]).includes(k));
   if (combinators.length > 0) {
     if (keys.length > 1) {
-      c.report("E_CONDITION_FORM", at, `a condition holds either one of all/any/not or one claim test, this one holds ${keys.join(", ")}`, "wrap the parts in `all: [ ... ]` (every one must hold) or `any: [ ... ]`");
+      c.report(
+        "E_CONDITION_FORM",
+        at,
+        `a condition holds either one of all/any/not or one claim test, this one holds ${keys.join(", ")}`,
+        "wrap the parts in `all: [ ... ]` (every one must hold) or `any: [ ... ]`",
+      );
       return undefined;
     }
     if (cond.not) {
@@ -62,7 +96,11 @@ function checkCondition(cond: ConditionSource, at: JsonPath, issuers: [string, R
     c.report(
       "E_CONDITION_FORM",
       at,
-      cond.claim === undefined ? "a claim test needs `claim:`" : operators.length === 0 ? `the test on claim '${cond.claim}' has no operator` : `the test on claim '${cond.claim}' has ${operators.length} operators (${operators.join(", ")})`,
+      cond.claim === undefined
+        ? "a claim test needs `claim:`"
+        : operators.length === 0
+          ? `the test on claim '${cond.claim}' has no operator`
+          : `the test on claim '${cond.claim}' has ${operators.length} operators (${operators.join(", ")})`,
       "write one claim and one operator: equals, in, contains, prefix, glob or exists; combine tests with all/any",
     );
     return undefined;
@@ -73,12 +111,25 @@ function checkCondition(cond: ConditionSource, at: JsonPath, issuers: [string, R
     const decl = claims[cond.claim];
     if (!decl) {
       const guess = closest(cond.claim, Object.keys(claims));
-      c.report("E_UNDECLARED_CLAIM", [...at, "claim"], `claim '${cond.claim}' is not declared by issuer '${issuerName}'`, guess ? `did you mean '${guess}'? Only declared claims can be used` : `declare it under issuers.${issuerName}.claims with its type`);
+      c.report(
+        "E_UNDECLARED_CLAIM",
+        [...at, "claim"],
+        `claim '${cond.claim}' is not declared by issuer '${issuerName}'`,
+        guess
+          ? `did you mean '${guess}'? Only declared claims can be used`
+          : `declare it under issuers.${issuerName}.claims with its type`,
+      );
       return undefined;
     }
     const misfit = operatorMisfit(op, decl);
     if (misfit) {
-      c.report("E_CLAIM_TYPE", [...at, op], `'${op}' does not apply to claim '${cond.claim}' of type ${decl.type}`, misfit, { key: true });
+      c.report(
+        "E_CLAIM_TYPE",
+        [...at, op],
+        `'${op}' does not apply to claim '${cond.claim}' of type ${decl.type}`,
+        misfit,
+        { key: true },
+      );
       return undefined;
     }
     if (op === "exists") continue;
@@ -86,7 +137,12 @@ function checkCondition(cond: ConditionSource, at: JsonPath, issuers: [string, R
     const fits = values.map((v) => valueFits(v, decl, op, envs));
     const wrongType = fits.find((f) => f.wrongType);
     if (wrongType) {
-      c.report("E_CLAIM_TYPE", [...at, op], `${JSON.stringify(wrongType.value)} is not a ${elementType(decl)}, the type of claim '${cond.claim}'`, `write a ${elementType(decl)} value`);
+      c.report(
+        "E_CLAIM_TYPE",
+        [...at, op],
+        `${JSON.stringify(wrongType.value)} is not a ${elementType(decl)}, the type of claim '${cond.claim}'`,
+        `write a ${elementType(decl)} value`,
+      );
       return undefined;
     }
     if (fits.every((f) => f.never)) never = `claim '${cond.claim}' ${fits[0].never}`;
@@ -96,7 +152,8 @@ function checkCondition(cond: ConditionSource, at: JsonPath, issuers: [string, R
 
 function operatorMisfit(op: string, decl: ClaimDeclaration): string | undefined {
   const list = decl.type === "string[]";
-  if (op === "contains" && !list) return `use 'equals' (or 'in') on a single-valued claim; 'contains' tests list claims (string[])`;
+  if (op === "contains" && !list)
+    return `use 'equals' (or 'in') on a single-valued claim; 'contains' tests list claims (string[])`;
   if ((op === "equals" || op === "in") && list) return `use 'contains' to test whether the list holds a value`;
   if ((op === "prefix" || op === "glob") && decl.type !== "string") return `'${op}' tests string claims only`;
   return undefined;
@@ -107,16 +164,26 @@ function elementType(decl: ClaimDeclaration): string {
 }
 
 /** Whether a condition value can ever equal a claim value of this declaration (per environment for ${env.x}). */
-function valueFits(value: Scalar, decl: ClaimDeclaration, op: string, envs: ResolvedEnvironment[]): { value: Scalar; wrongType?: boolean; never?: string } {
+function valueFits(
+  value: Scalar,
+  decl: ClaimDeclaration,
+  op: string,
+  envs: ResolvedEnvironment[],
+): { value: Scalar; wrongType?: boolean; never?: string } {
   if (typeof value !== elementType(decl)) return { value, wrongType: true };
   if (typeof value !== "string" || op === "prefix" || op === "glob") return { value };
   const variants = value.includes("${env.") ? envs.map((e) => substituteEnv(value, e.values)) : [value];
   for (const v of variants) {
-    if (decl.format === "uuid" && !UUID.test(v)) return { value, never: `is declared as a uuid, and ${JSON.stringify(value)} is not one` };
+    if (decl.format === "uuid" && !UUID.test(v))
+      return { value, never: `is declared as a uuid, and ${JSON.stringify(value)} is not one` };
     if (decl.pattern && safeRegex(decl.pattern) && !new RegExp(`^(?:${decl.pattern})$`, "u").test(v)) {
-      return { value, never: `is declared with pattern ${decl.pattern}, which ${JSON.stringify(value)} does not match` };
+      return {
+        value,
+        never: `is declared with pattern ${decl.pattern}, which ${JSON.stringify(value)} does not match`,
+      };
     }
-    if (decl.enum && !decl.enum.includes(v)) return { value, never: `is declared as one of ${decl.enum.join(", ")}, not ${JSON.stringify(value)}` };
+    if (decl.enum && !decl.enum.includes(v))
+      return { value, never: `is declared as one of ${decl.enum.join(", ")}, not ${JSON.stringify(value)}` };
   }
   return { value };
 }
@@ -135,7 +202,8 @@ function contradictoryEquals(list: ConditionSource[]): string | undefined {
   for (const x of list) {
     if (x.claim === undefined || x.equals === undefined) continue;
     const prev = seen.get(x.claim);
-    if (prev !== undefined && prev !== x.equals) return `claim '${x.claim}' cannot equal both ${JSON.stringify(prev)} and ${JSON.stringify(x.equals)}`;
+    if (prev !== undefined && prev !== x.equals)
+      return `claim '${x.claim}' cannot equal both ${JSON.stringify(prev)} and ${JSON.stringify(x.equals)}`;
     seen.set(x.claim, x.equals);
   }
   return undefined;
@@ -153,7 +221,12 @@ function checkCycles(doc: PolicyDocument, c: Checker): void {
       if (!reported.has(key)) {
         reported.add(key);
         const i = doc.roles[from].inherits!.indexOf(name);
-        c.report("E_INHERITANCE_CYCLE", ["roles", from, "inherits", i], `roles inherit in a cycle: ${cycle.join(" -> ")}`, `remove '${name}' from the inherits of '${from}'; inheritance must form a tree`);
+        c.report(
+          "E_INHERITANCE_CYCLE",
+          ["roles", from, "inherits", i],
+          `roles inherit in a cycle: ${cycle.join(" -> ")}`,
+          `remove '${name}' from the inherits of '${from}'; inheritance must form a tree`,
+        );
       }
       return;
     }
@@ -171,7 +244,12 @@ function checkShadowing(doc: PolicyDocument, c: Checker): void {
     const key = canonicalJson({ when: role.when, issuers: role.issuers ?? null, stages: role.stages ?? null });
     const earlier = first.get(key);
     if (earlier) {
-      c.report("E_SHADOWED", ["roles", name, "when"], `role '${name}' has the same condition, issuers and stages as role '${earlier}'`, `merge the two: move the grants of '${name}' into '${earlier}' (or make '${name}' inherit it with a narrower condition)`);
+      c.report(
+        "E_SHADOWED",
+        ["roles", name, "when"],
+        `role '${name}' has the same condition, issuers and stages as role '${earlier}'`,
+        `merge the two: move the grants of '${name}' into '${earlier}' (or make '${name}' inherit it with a narrower condition)`,
+      );
     } else {
       first.set(key, name);
     }

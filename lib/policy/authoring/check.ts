@@ -32,5 +32,7 @@ export function checkBundle(bundle: PolicyBundle): PolicyDiagnostic[] {
 }
 
 export function sortDiagnostics(list: PolicyDiagnostic[]): PolicyDiagnostic[] {
-  return [...list].sort((a, b) => (a.file === b.file ? a.line - b.line || a.column - b.column : a.file < b.file ? -1 : 1));
+  return [...list].sort((a, b) =>
+    a.file === b.file ? a.line - b.line || a.column - b.column : a.file < b.file ? -1 : 1,
+  );
 }

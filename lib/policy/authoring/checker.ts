@@ -14,8 +14,9 @@ export class Checker {
     options: { key?: boolean; severity?: Severity; offset?: number } = {},
   ): void {
     const at =
-      options.offset !== undefined ? this.source.positionInString(path, options.offset) : this.source.positionOf(path, { key: options.key });
+      options.offset !== undefined
+        ? this.source.positionInString(path, options.offset)
+        : this.source.positionOf(path, { key: options.key });
     this.diagnostics.push({ ...at, code, severity: options.severity ?? "error", message, hint, path });
   }
 }
-

@@ -7,7 +7,12 @@ import type { RuntimeConfig } from "../runtime/runtime-config";
 import type { AzureEnvironmentSource, EdgeRulesSource, PolicyDocument } from "./source-types";
 import { substituteEnv } from "../runtime/template";
 
-export function buildInfraNeeds(doc: PolicyDocument, env: ResolvedEnvironment, azure: AzureEnvironmentSource, config: RuntimeConfig): InfraNeeds {
+export function buildInfraNeeds(
+  doc: PolicyDocument,
+  env: ResolvedEnvironment,
+  azure: AzureEnvironmentSource,
+  config: RuntimeConfig,
+): InfraNeeds {
   const grantTypes = new Set(config.roles.flatMap((r) => r.grants.map((g) => g.type)));
   const mintsResourceTokens = grantTypes.has("cosmos");
   const secrets: string[] = [];

@@ -52,12 +52,18 @@ export function compilePolicy(bundle: CheckedPolicy, environment: string): Compi
       ...(doc.resources?.cosmos && {
         cosmos: {
           database: doc.resources.cosmos.database,
-          containers: Object.fromEntries(Object.entries(doc.resources.cosmos.containers).map(([c, v]) => [c, { partitionKeyPath: v.partitionKey }])),
+          containers: Object.fromEntries(
+            Object.entries(doc.resources.cosmos.containers).map(([c, v]) => [c, { partitionKeyPath: v.partitionKey }]),
+          ),
         },
       }),
       fluid: doc.resources?.fluid !== undefined,
       ...(doc.resources?.cdn && {
-        cdn: { prefixes: Object.fromEntries(Object.entries(doc.resources.cdn.prefixes).map(([p, v]) => [p, { cache: v.cache ?? "private" }])) },
+        cdn: {
+          prefixes: Object.fromEntries(
+            Object.entries(doc.resources.cdn.prefixes).map(([p, v]) => [p, { cache: v.cache ?? "private" }]),
+          ),
+        },
       }),
     },
     roles,
@@ -76,7 +82,9 @@ function compileIssuer(doc: PolicyDocument, name: string, env: ResolvedEnvironme
   const src = doc.issuers[name];
   const tenants = src.tenants?.map((t) => substituteEnv(t, env.values));
   const issuers =
-    src.type === "entra" ? tenants!.map((t) => `https://login.microsoftonline.com/${t}/v2.0`) : [substituteEnv(src.issuer!, env.values)];
+    src.type === "entra"
+      ? tenants!.map((t) => `https://login.microsoftonline.com/${t}/v2.0`)
+      : [substituteEnv(src.issuer!, env.values)];
   return {
     name,
     type: src.type,
@@ -85,14 +93,18 @@ function compileIssuer(doc: PolicyDocument, name: string, env: ResolvedEnvironme
     ...(tenants && { tenants }),
     audiences: src.audiences.map((a) => substituteEnv(a, env.values)),
     algorithms: src.algorithms ?? DEFAULT_ALGORITHMS,
-    clockToleranceSeconds: src.clockTolerance === undefined ? DEFAULT_CLOCK_TOLERANCE_SECONDS : parseDuration(src.clockTolerance)!,
+    clockToleranceSeconds:
+      src.clockTolerance === undefined ? DEFAULT_CLOCK_TOLERANCE_SECONDS : parseDuration(src.clockTolerance)!,
     subjectClaim: src.subject ?? defaultSubject(src),
     ...(src.tokenType && { tokenType: src.tokenType }),
     requiredClaims: src.requiredClaims ?? [],
     claims: Object.fromEntries(
       Object.entries(src.claims).map(([claim, d]) => {
         const pattern = d.format === "uuid" ? UUID_PATTERN : d.pattern;
-        return [claim, { type: d.type, ...(pattern && { pattern: `^(?:${pattern})$` }), ...(d.enum && { enum: d.enum }) }];
+        return [
+          claim,
+          { type: d.type, ...(pattern && { pattern: `^(?:${pattern})$` }), ...(d.enum && { enum: d.enum }) },
+        ];
       }),
     ),
   };
@@ -113,7 +125,12 @@ function compileCondition(c: ConditionSource, env: ResolvedEnvironment): Compile
 }
 
 /** Own grants, then inherited ones (depth-first, parents present in this stage only), each once. */
-function flattenGrants(doc: PolicyDocument, role: string, present: Set<string>, env: ResolvedEnvironment): CompiledGrant[] {
+function flattenGrants(
+  doc: PolicyDocument,
+  role: string,
+  present: Set<string>,
+  env: ResolvedEnvironment,
+): CompiledGrant[] {
   const out: CompiledGrant[] = [];
   const seenGrants = new Set<string>();
   const visited = new Set<string>();
@@ -155,11 +172,25 @@ function compileGrant(
   if ("fluid" in g) {
     const s = g.fluid;
     const documents = fix(resolveEnv(s.documents, env.values));
-    return { type: "fluid", id, documents, create: s.create ?? false, scopes: [...s.scopes].sort(), ttlSeconds: parseDuration(s.ttl)! };
+    return {
+      type: "fluid",
+      id,
+      documents,
+      create: s.create ?? false,
+      scopes: [...s.scopes].sort(),
+      ttlSeconds: parseDuration(s.ttl)!,
+    };
   }
   const s = g.cdn;
   const prefix = fix(resolveEnv(s.prefix, env.values));
-  return { type: "cdn", id, prefix, bindClientIp: s.bindClientIp ?? false, protocol: s.protocol ?? "https", ttlSeconds: parseDuration(s.ttl)! };
+  return {
+    type: "cdn",
+    id,
+    prefix,
+    bindClientIp: s.bindClientIp ?? false,
+    protocol: s.protocol ?? "https",
+    ttlSeconds: parseDuration(s.ttl)!,
+  };
 }
 
 /** See RoleIndex. A role is listed under every (claim, value) in its necessary keys, else tested every time. */

@@ -4,7 +4,9 @@ import type { ClaimDeclaration, IssuerSource, PolicyDocument, RoleSource } from 
 
 /** The issuers a role accepts (all of them when it names none), with their declared claims. */
 export function roleIssuers(doc: PolicyDocument, role: RoleSource): [string, Record<string, ClaimDeclaration>][] {
-  return (role.issuers ?? Object.keys(doc.issuers)).filter((n) => doc.issuers[n]).map((n) => [n, doc.issuers[n].claims]);
+  return (role.issuers ?? Object.keys(doc.issuers))
+    .filter((n) => doc.issuers[n])
+    .map((n) => [n, doc.issuers[n].claims]);
 }
 
 /** The claim that names the caller when the issuer does not say: Entra's stable object id, else `sub`. */

@@ -11,7 +11,10 @@ export function parseDuration(value: unknown): number | undefined {
   if (!m) return undefined;
   const [, d, h, mi, s] = m;
   return (
-    Number(d ?? 0) * UNIT_SECONDS.d + Number(h ?? 0) * UNIT_SECONDS.h + Number(mi ?? 0) * UNIT_SECONDS.m + Number(s ?? 0)
+    Number(d ?? 0) * UNIT_SECONDS.d +
+    Number(h ?? 0) * UNIT_SECONDS.h +
+    Number(mi ?? 0) * UNIT_SECONDS.m +
+    Number(s ?? 0)
   );
 }
 

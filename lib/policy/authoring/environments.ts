@@ -46,5 +46,11 @@ export function representativeEnvironments(entries: Record<string, EnvironmentSo
 }
 
 function build(name: string, entry: string, source: EnvironmentSource): ResolvedEnvironment {
-  return { name, entry, stage: source.stage, values: { ...source.values, name, stage: source.stage }, allowedOrigins: source.allowedOrigins ?? [] };
+  return {
+    name,
+    entry,
+    stage: source.stage,
+    values: { ...source.values, name, stage: source.stage },
+    allowedOrigins: source.allowedOrigins ?? [],
+  };
 }

@@ -62,9 +62,7 @@ export function formatDiagnostic(d: PolicyDiagnostic): string {
 export class PolicyError extends Error {
   readonly code = "ERR_POLICY_INVALID";
   constructor(readonly diagnostics: PolicyDiagnostic[]) {
-    super(
-      `the policy has ${diagnostics.length} error(s):\n` + diagnostics.map(formatDiagnostic).join("\n"),
-    );
+    super(`the policy has ${diagnostics.length} error(s):\n` + diagnostics.map(formatDiagnostic).join("\n"));
     this.name = "PolicyError";
   }
 }

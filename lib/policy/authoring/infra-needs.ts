@@ -94,7 +94,6 @@ export interface InfraNeeds {
   sharedStore?: { reasons: ("revocation" | "global-rate-limit")[] };
 }
 
-
 /** One deployable environment: what its infrastructure needs, and the compiled policy its broker ships with. */
 export interface DeployableEnvironment {
   infra: InfraNeeds;

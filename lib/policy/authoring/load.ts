@@ -20,22 +20,39 @@ export interface LoadResult {
 export function loadPolicy(files: PolicyFiles): LoadResult {
   const diagnostics: PolicyDiagnostic[] = [];
   const policy = loadFile(files, files.policyFile, "policy", diagnostics);
-  const envFile = files.environmentsFile ? loadFile(files, files.environmentsFile, "environments", diagnostics) : undefined;
+  const envFile = files.environmentsFile
+    ? loadFile(files, files.environmentsFile, "environments", diagnostics)
+    : undefined;
   if (!policy || (files.environmentsFile && !envFile) || diagnostics.length > 0) return { diagnostics };
 
   const document = policy.value as PolicyDocument;
   let environments: PolicyBundle["environments"] | undefined;
   if (document.environments && envFile) {
     diagnostics.push(
-      fileProblem(policy, ["environments"], `environments are defined twice: here and in ${envFile.file}`, "keep one home for environment values: remove this section or the file", true),
+      fileProblem(
+        policy,
+        ["environments"],
+        `environments are defined twice: here and in ${envFile.file}`,
+        "keep one home for environment values: remove this section or the file",
+        true,
+      ),
     );
   } else if (document.environments) {
     environments = { source: policy, path: ["environments"], entries: document.environments };
   } else if (envFile) {
-    environments = { source: envFile, path: ["environments"], entries: (envFile.value as { environments: Record<string, EnvironmentSource> }).environments };
+    environments = {
+      source: envFile,
+      path: ["environments"],
+      entries: (envFile.value as { environments: Record<string, EnvironmentSource> }).environments,
+    };
   } else {
     diagnostics.push(
-      fileProblem(policy, [], "the policy defines no environments", "add environments.yaml beside the policy (see policies/environments.yaml), or an `environments:` section"),
+      fileProblem(
+        policy,
+        [],
+        "the policy defines no environments",
+        "add environments.yaml beside the policy (see policies/environments.yaml), or an `environments:` section",
+      ),
     );
   }
   if (!environments) return { diagnostics };
@@ -43,7 +60,12 @@ export function loadPolicy(files: PolicyFiles): LoadResult {
 }
 
 /** Parses and schema-validates one file; problems go to `diagnostics`. */
-export function loadFile(files: PolicyFiles, file: string, kind: SchemaKind, diagnostics: PolicyDiagnostic[]): YamlSource | undefined {
+export function loadFile(
+  files: PolicyFiles,
+  file: string,
+  kind: SchemaKind,
+  diagnostics: PolicyDiagnostic[],
+): YamlSource | undefined {
   let text: string;
   try {
     text = files.read(file);

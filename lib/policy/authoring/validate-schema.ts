@@ -32,7 +32,9 @@ function compiledValidators(): Record<SchemaKind, ValidateFunction> {
 export function validateSchema(source: YamlSource, kind: SchemaKind): PolicyDiagnostic[] {
   const validate = compiledValidators()[kind];
   if (validate(source.value)) return [];
-  const errors = (validate.errors ?? []).filter((e) => e.keyword !== "if" && !isEchoOfPropertyNames(e, validate.errors!));
+  const errors = (validate.errors ?? []).filter(
+    (e) => e.keyword !== "if" && !isEchoOfPropertyNames(e, validate.errors!),
+  );
   const seen = new Set<string>();
   const out: PolicyDiagnostic[] = [];
   for (const e of errors) {
@@ -49,7 +51,9 @@ export function validateSchema(source: YamlSource, kind: SchemaKind): PolicyDiag
 /** ajv reports a bad property name twice (the name's own `pattern`, then `propertyNames`); keep the second. */
 function isEchoOfPropertyNames(e: ErrorObject, all: ErrorObject[]): boolean {
   return (
-    e.propertyName !== undefined && e.keyword !== "propertyNames" && all.some((o) => o.keyword === "propertyNames" && o.instancePath === e.instancePath)
+    e.propertyName !== undefined &&
+    e.keyword !== "propertyNames" &&
+    all.some((o) => o.keyword === "propertyNames" && o.instancePath === e.instancePath)
   );
 }
 
@@ -105,7 +109,8 @@ function toDiagnostic(source: YamlSource, e: ErrorObject): PolicyDiagnostic {
     case "pattern":
       message = `${where} is not in the expected form`;
       hint = schema?.description ?? `it must match ${e.params.pattern}`;
-      if (path.includes("ttl") || path.includes("clockTolerance")) hint = "write a duration such as 90s, 15m, 1h or 1h30m";
+      if (path.includes("ttl") || path.includes("clockTolerance"))
+        hint = "write a duration such as 90s, 15m, 1h or 1h30m";
       break;
     case "maxProperties":
     case "minProperties":
@@ -138,8 +143,10 @@ function toDiagnostic(source: YamlSource, e: ErrorObject): PolicyDiagnostic {
 
 function nameHint(path: JsonPath): string {
   const section = path[path.length - 1];
-  if (section === "prefixes") return "a CDN prefix starts and ends with '/' and holds only letters, digits, '_', '.', '-' between slashes";
-  if (section === "environments") return "environment names are lowercase letters and digits, at most 8 characters (they end up in Azure resource names)";
+  if (section === "prefixes")
+    return "a CDN prefix starts and ends with '/' and holds only letters, digits, '_', '.', '-' between slashes";
+  if (section === "environments")
+    return "environment names are lowercase letters and digits, at most 8 characters (they end up in Azure resource names)";
   return "names start with a letter and hold letters, digits, '_', '.', '-' (at most 64 characters)";
 }
 

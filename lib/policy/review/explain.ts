@@ -55,7 +55,11 @@ export function explain(config: RuntimeConfig, identity: VerifiedIdentity, reque
 function trace(c: CompiledCondition, claims: Readonly<Record<string, unknown>>): ConditionTrace {
   if (c.op === "all" || c.op === "any") {
     const children = c.of.map((x) => trace(x, claims));
-    return { test: c.op === "all" ? "all of" : "any of", holds: c.op === "all" ? children.every((x) => x.holds) : children.some((x) => x.holds), children };
+    return {
+      test: c.op === "all" ? "all of" : "any of",
+      holds: c.op === "all" ? children.every((x) => x.holds) : children.some((x) => x.holds),
+      children,
+    };
   }
   if (c.op === "not") {
     const inner = trace(c.of, claims);
@@ -65,7 +69,11 @@ function trace(c: CompiledCondition, claims: Readonly<Record<string, unknown>>):
 }
 
 export function formatExplanation(e: Explanation): string {
-  const lines = [`policy ${e.policy.slice(0, 19)}… environment ${e.environment}`, `issuer ${e.issuer}, subject ${e.subject || "(missing)"}`, ""];
+  const lines = [
+    `policy ${e.policy.slice(0, 19)}… environment ${e.environment}`,
+    `issuer ${e.issuer}, subject ${e.subject || "(missing)"}`,
+    "",
+  ];
   for (const r of e.roles) {
     lines.push(`${r.matched ? "✔" : "✘"} role ${r.role}${r.issuerMismatch ? " (not for this issuer)" : ""}`);
     const walk = (t: ConditionTrace, depth: number) => {
@@ -77,7 +85,10 @@ export function formatExplanation(e: Explanation): string {
   }
   if (e.decision) {
     lines.push("");
-    for (const c of e.decision.credentials) lines.push(`request ${c.request}: granted by ${c.grant}: ${JSON.stringify({ ...c, request: undefined, grant: undefined })}`);
+    for (const c of e.decision.credentials)
+      lines.push(
+        `request ${c.request}: granted by ${c.grant}: ${JSON.stringify({ ...c, request: undefined, grant: undefined })}`,
+      );
     for (const d of e.decision.denied) lines.push(`request ${d.request}: denied (${d.reason}): ${d.message}`);
   }
   return lines.join("\n");

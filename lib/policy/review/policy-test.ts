@@ -62,7 +62,10 @@ export function runPolicyTests(bundle: CheckedPolicy): PolicyTestReport {
   for (const source of loadTestFiles(bundle, diagnostics)) {
     const tests = source.value as TestFile;
     tests.cases.forEach((tc, i) => {
-      const envs = tc.environments ?? tests.environments ?? representativeEnvironments(bundle.environments.entries).map((e) => e.name);
+      const envs =
+        tc.environments ??
+        tests.environments ??
+        representativeEnvironments(bundle.environments.entries).map((e) => e.name);
       for (const env of envs) results.push(runCase(bundle, source, tests, tc, i, env, evaluatorFor));
     });
   }
@@ -72,12 +75,29 @@ export function runPolicyTests(bundle: CheckedPolicy): PolicyTestReport {
 
 /** Parses and schema-validates the test files without running them (what `policy check` needs). */
 export function loadTestFiles(bundle: PolicyBundle, diagnostics: PolicyDiagnostic[]): YamlSource[] {
-  return bundle.files.testFiles.map((file) => loadFile(bundle.files, file, "policy-test", diagnostics)).filter((s): s is YamlSource => s !== undefined);
+  return bundle.files.testFiles
+    .map((file) => loadFile(bundle.files, file, "policy-test", diagnostics))
+    .filter((s): s is YamlSource => s !== undefined);
 }
 
-function runCase(bundle: PolicyBundle, source: YamlSource, file: TestFile, tc: TestCase, index: number, envName: string, evaluatorFor: (env: string) => Evaluator): CaseResult {
+function runCase(
+  bundle: PolicyBundle,
+  source: YamlSource,
+  file: TestFile,
+  tc: TestCase,
+  index: number,
+  envName: string,
+  evaluatorFor: (env: string) => Evaluator,
+): CaseResult {
   const at = source.positionOf(["cases", index]);
-  const result: CaseResult = { file: at.file, line: at.line, name: tc.name, environment: envName, passed: false, problems: [] };
+  const result: CaseResult = {
+    file: at.file,
+    line: at.line,
+    name: tc.name,
+    environment: envName,
+    passed: false,
+    problems: [],
+  };
   const fail = (p: string) => {
     result.problems.push(p);
     return result;
@@ -92,11 +112,19 @@ function runCase(bundle: PolicyBundle, source: YamlSource, file: TestFile, tc: T
   const persona = tc.as ? file.personas?.[tc.as] : undefined;
   if (tc.as && !persona) return fail(`unknown persona '${tc.as}'`);
   // Only the issuers this environment trusts (`issuers.<name>.environments`) can sign its callers' tokens.
-  const issuers = Object.entries(bundle.document.issuers).filter(([, i]) => i.environments === undefined || i.environments.includes(env.entry)).map(([n]) => n);
+  const issuers = Object.entries(bundle.document.issuers)
+    .filter(([, i]) => i.environments === undefined || i.environments.includes(env.entry))
+    .map(([n]) => n);
   const issuer = tc.issuer ?? persona?.issuer ?? (issuers.length === 1 ? issuers[0] : undefined);
   if (!issuer) return fail("the policy has several issuers: name one with `issuer:`");
   const fill = (v: unknown): unknown =>
-    typeof v === "string" ? substituteEnv(v, env.values) : Array.isArray(v) ? v.map(fill) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)])) : v;
+    typeof v === "string"
+      ? substituteEnv(v, env.values)
+      : Array.isArray(v)
+        ? v.map(fill)
+        : v && typeof v === "object"
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]))
+          : v;
   const claims = fill({ ...persona?.claims, ...tc.claims }) as Record<string, unknown>;
 
   let requests;
@@ -114,7 +142,9 @@ function runCase(bundle: PolicyBundle, source: YamlSource, file: TestFile, tc: T
   const expected = (fill(tc.expect.credentials ?? []) as Record<string, unknown>[]).map(normalizeExpected);
   const actual = decision.credentials.map(shapeOf);
   if (canonicalJson(expected) !== canonicalJson(actual)) {
-    result.problems.push(`credentials:\n      expected ${canonicalJson(expected)}\n      got      ${canonicalJson(actual)}`);
+    result.problems.push(
+      `credentials:\n      expected ${canonicalJson(expected)}\n      got      ${canonicalJson(actual)}`,
+    );
   }
   const expectedDenied = (tc.expect.denied ?? []).map((d) => ({ request: d.request, reason: d.reason }));
   const actualDenied = decision.denied.map((d) => ({ request: d.request, reason: d.reason }));
@@ -129,7 +159,13 @@ function runCase(bundle: PolicyBundle, source: YamlSource, file: TestFile, tc: T
 export function shapeOf(c: GrantedCredential): Record<string, unknown> {
   switch (c.type) {
     case "cosmos":
-      return { type: c.type, container: c.container, partitionKey: c.partitionKey, access: c.access, ttl: c.ttlSeconds };
+      return {
+        type: c.type,
+        container: c.container,
+        partitionKey: c.partitionKey,
+        access: c.access,
+        ttl: c.ttlSeconds,
+      };
     case "fluid":
       return { type: c.type, documentId: c.documentId, scopes: c.scopes, ttl: c.ttlSeconds };
     case "cdn":

@@ -31,7 +31,8 @@ export function parseAccessRequests(body: unknown): AccessRequest[] {
   onlyKeys(body, ["requests"], "");
   const list = body.requests;
   if (!Array.isArray(list) || list.length === 0) throw new AccessRequestError("/requests", "must be a non-empty array");
-  if (list.length > MAX_REQUESTS) throw new AccessRequestError("/requests", `at most ${MAX_REQUESTS} requests per call`);
+  if (list.length > MAX_REQUESTS)
+    throw new AccessRequestError("/requests", `at most ${MAX_REQUESTS} requests per call`);
   return list.map((item, i) => parseOne(item, `/requests/${i}`));
 }
 
@@ -53,7 +54,8 @@ function parseOne(item: unknown, at: string): AccessRequest {
     }
     case "fluid": {
       onlyKeys(item, ["type", "documentId", "create", "scopes", "ttl"], at);
-      if (item.create !== undefined && typeof item.create !== "boolean") throw new AccessRequestError(`${at}/create`, "must be a boolean");
+      if (item.create !== undefined && typeof item.create !== "boolean")
+        throw new AccessRequestError(`${at}/create`, "must be a boolean");
       const creating = item.create === true || item.documentId === "";
       if (item.create === true && item.documentId !== undefined && item.documentId !== "") {
         throw new AccessRequestError(`${at}/documentId`, "must be absent or empty when create is true");
@@ -61,7 +63,11 @@ function parseOne(item: unknown, at: string): AccessRequest {
       const documentId = creating ? undefined : safeValue(item.documentId, `${at}/documentId`);
       let scopes: FluidScope[] | undefined;
       if (item.scopes !== undefined) {
-        if (!Array.isArray(item.scopes) || item.scopes.length === 0 || item.scopes.some((s) => !FLUID_SCOPES.includes(s as string))) {
+        if (
+          !Array.isArray(item.scopes) ||
+          item.scopes.length === 0 ||
+          item.scopes.some((s) => !FLUID_SCOPES.includes(s as string))
+        ) {
           throw new AccessRequestError(`${at}/scopes`, `must be a non-empty array of ${FLUID_SCOPES.join(", ")}`);
         }
         scopes = [...new Set(item.scopes as FluidScope[])];
@@ -79,7 +85,8 @@ function parseOne(item: unknown, at: string): AccessRequest {
 
 /** A CDN path: absolute, canonical (no '.', '..' or empty segments) and free of characters a URL would reinterpret. */
 function cdnPath(value: unknown, at: string): string {
-  if (typeof value !== "string" || !value.startsWith("/")) throw new AccessRequestError(at, "must be a string starting with '/'");
+  if (typeof value !== "string" || !value.startsWith("/"))
+    throw new AccessRequestError(at, "must be a string starting with '/'");
   if (value.length > MAX_PATH) throw new AccessRequestError(at, `must be at most ${MAX_PATH} characters`);
   // Checked on the whole path before splitting: a fullwidth '/' (U+FF0F) is not a segment break here but may be
   // one after a layer applies NFKC, and U+2025 may become '..'. Refused, never normalized (issue 7, item 5).
@@ -88,10 +95,15 @@ function cdnPath(value: unknown, at: string): string {
   const segments = value.slice(1).split("/");
   segments.forEach((s, i) => {
     const last = i === segments.length - 1;
-    if (s === "") throw new AccessRequestError(at, last ? "must name a file, not end in '/'" : "must not contain an empty segment ('//')");
+    if (s === "")
+      throw new AccessRequestError(
+        at,
+        last ? "must name a file, not end in '/'" : "must not contain an empty segment ('//')",
+      );
     if (s === "." || s === "..") throw new AccessRequestError(at, "must not contain '.' or '..' segments");
     // eslint-disable-next-line no-control-regex
-    if (/[\\%?#*\s\u0000-\u001f\u007f]/.test(s)) throw new AccessRequestError(at, "must not contain '\\', '%', '?', '#', '*', whitespace or control characters");
+    if (/[\\%?#*\s\u0000-\u001f\u007f]/.test(s))
+      throw new AccessRequestError(at, "must not contain '\\', '%', '?', '#', '*', whitespace or control characters");
   });
   return value;
 }
@@ -105,21 +117,29 @@ function safeValue(value: unknown, at: string): string {
 
 function requiredName(value: unknown, at: string): string {
   if (typeof value !== "string" || !/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(value)) {
-    throw new AccessRequestError(at, "must be a container name (a letter, then letters, digits, '_', '.', '-'; at most 64)");
+    throw new AccessRequestError(
+      at,
+      "must be a container name (a letter, then letters, digits, '_', '.', '-'; at most 64)",
+    );
   }
   return value;
 }
 
 function optionalTtl(value: unknown, at: string): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new AccessRequestError(at, "must be a positive whole number of seconds");
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1)
+    throw new AccessRequestError(at, "must be a positive whole number of seconds");
   return value;
 }
 
 function onlyKeys(obj: Record<string, unknown>, allowed: string[], at: string): void {
   for (const k of Object.keys(obj)) {
     // The pointer names the unknown field (capped: it is caller-supplied text), never its value.
-    if (!allowed.includes(k)) throw new AccessRequestError(`${at}/${k.slice(0, 64).replace(/~/g, "~0").replace(/\//g, "~1")}`, `is not a known field (allowed: ${allowed.join(", ")})`);
+    if (!allowed.includes(k))
+      throw new AccessRequestError(
+        `${at}/${k.slice(0, 64).replace(/~/g, "~0").replace(/\//g, "~1")}`,
+        `is not a known field (allowed: ${allowed.join(", ")})`,
+      );
   }
 }
 

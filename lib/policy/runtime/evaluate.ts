@@ -34,9 +34,36 @@ export interface VerifiedIdentity {
 }
 
 export type GrantedCredential =
-  | { request: number; type: "cosmos"; grant: string; database: string; container: string; partitionKeyPath: string; partitionKey: string | null; access: CosmosAccess; ttlSeconds: number }
-  | { request: number; type: "fluid"; grant: string; documentId: string; create: boolean; scopes: FluidScope[]; ttlSeconds: number }
-  | { request: number; type: "cdn"; grant: string; path: string; prefix: string; bindClientIp: boolean; protocol: "https" | "https,http"; ttlSeconds: number };
+  | {
+      request: number;
+      type: "cosmos";
+      grant: string;
+      database: string;
+      container: string;
+      partitionKeyPath: string;
+      partitionKey: string | null;
+      access: CosmosAccess;
+      ttlSeconds: number;
+    }
+  | {
+      request: number;
+      type: "fluid";
+      grant: string;
+      documentId: string;
+      create: boolean;
+      scopes: FluidScope[];
+      ttlSeconds: number;
+    }
+  | {
+      request: number;
+      type: "cdn";
+      grant: string;
+      path: string;
+      prefix: string;
+      bindClientIp: boolean;
+      protocol: "https" | "https,http";
+      ttlSeconds: number;
+    };
 
 export type DenialReason =
   | "no-subject" // the token has no subject claim
@@ -113,7 +140,11 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
     while (h < hits.length || u < unindexed.length) {
       const i = u >= unindexed.length || (h < hits.length && hits[h] < unindexed[u]) ? hits[h++] : unindexed[u++];
       const role = config.roles[i];
-      if ((role.issuers === null || role.issuers.includes(identity.issuer)) && conditionHolds(role.when, identity.claims, regex)) matched.push(role);
+      if (
+        (role.issuers === null || role.issuers.includes(identity.issuer)) &&
+        conditionHolds(role.when, identity.claims, regex)
+      )
+        matched.push(role);
     }
     return matched;
   }
@@ -135,16 +166,24 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
     const rawSubject = issuer ? identity.claims[issuer.subjectClaim] : undefined;
     const subject = typeof rawSubject === "string" ? rawSubject : "";
     const roles = subject && issuer ? matchRoles(identity) : [];
-    const decision: Decision = { policy: config.policyHash, subject, roles: roles.map((r) => r.name), credentials: [], denied: [] };
+    const decision: Decision = {
+      policy: config.policyHash,
+      subject,
+      roles: roles.map((r) => r.name),
+      credentials: [],
+      denied: [],
+    };
     for (let i = 0; i < requests.length; i++) {
       const request = requests[i];
       let result: Outcome;
-      if (!subject) result = { reason: "no-subject", message: "the token does not carry the subject claim this issuer requires" };
+      if (!subject)
+        result = { reason: "no-subject", message: "the token does not carry the subject claim this issuer requires" };
       else if (roles.length === 0) result = { reason: "no-role", message: "the caller holds no role in this policy" };
       else if (request.type === "cosmos") result = decideCosmos(i, request, roles, identity.claims);
       else if (request.type === "fluid") result = decideFluid(i, request, roles, identity.claims);
       else result = decideCdn(i, request, roles, identity.claims);
-      if ("reason" in result) decision.denied.push({ request: i, type: request.type, reason: result.reason, message: result.message });
+      if ("reason" in result)
+        decision.denied.push({ request: i, type: request.type, reason: result.reason, message: result.message });
       else decision.credentials.push(result);
     }
     return decision;
@@ -152,13 +191,23 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
 
   type Outcome = GrantedCredential | { reason: DenialReason; message: string };
 
-  function decideCosmos(i: number, req: Extract<AccessRequest, { type: "cosmos" }>, roles: CompiledRole[], claims: ClaimValues): Outcome {
+  function decideCosmos(
+    i: number,
+    req: Extract<AccessRequest, { type: "cosmos" }>,
+    roles: CompiledRole[],
+    claims: ClaimValues,
+  ): Outcome {
     const container = config.resources.cosmos?.containers[req.container];
     const grants = grantsOf(roles, "cosmos").filter((g) => g.container === req.container);
-    if (!container || grants.length === 0) return { reason: "not-granted", message: `no role grants access to this container` };
+    if (!container || grants.length === 0)
+      return { reason: "not-granted", message: `no role grants access to this container` };
     const access = req.access ?? "read";
     const strongEnough = grants.filter((g) => ACCESS_RANK[g.access] >= ACCESS_RANK[access]);
-    if (strongEnough.length === 0) return { reason: "insufficient-access", message: `the caller's roles grant read access only, '${access}' was asked` };
+    if (strongEnough.length === 0)
+      return {
+        reason: "insufficient-access",
+        message: `the caller's roles grant read access only, '${access}' was asked`,
+      };
     const options: { grant: CompiledCosmosGrant; partition: string | null }[] = [];
     let unusable: string | undefined;
     for (const g of strongEnough) {
@@ -170,7 +219,8 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
       if (req.partitionKey === "*") {
         if (scope.value === null) options.push({ grant: g, partition: null });
       } else if (req.partitionKey !== undefined) {
-        if (scope.value === null || scope.value === req.partitionKey) options.push({ grant: g, partition: req.partitionKey });
+        if (scope.value === null || scope.value === req.partitionKey)
+          options.push({ grant: g, partition: req.partitionKey });
       } else {
         options.push({ grant: g, partition: scope.value });
       }
@@ -179,14 +229,21 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
       if (unusable) return { reason: "claim-unusable", message: unusable };
       return {
         reason: "partition-not-granted",
-        message: req.partitionKey === "*" ? "no role grants the whole container" : "no role grants this partition of the container",
+        message:
+          req.partitionKey === "*"
+            ? "no role grants the whole container"
+            : "no role grants this partition of the container",
       };
     }
     // Narrowest scope first (a partition before the whole container), then the longest ttl, then policy order.
     const narrow = options.filter((o) => o.partition !== null);
     const pool = narrow.length > 0 ? narrow : options;
     const partitions = new Set(pool.map((o) => o.partition));
-    if (partitions.size > 1) return { reason: "ambiguous", message: "the caller's roles grant several partitions of this container; name one in partitionKey" };
+    if (partitions.size > 1)
+      return {
+        reason: "ambiguous",
+        message: "the caller's roles grant several partitions of this container; name one in partitionKey",
+      };
     const best = longestTtl(pool.map((o) => o.grant));
     return {
       request: i,
@@ -201,14 +258,21 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
     };
   }
 
-  function decideFluid(i: number, req: Extract<AccessRequest, { type: "fluid" }>, roles: CompiledRole[], claims: ClaimValues): Outcome {
+  function decideFluid(
+    i: number,
+    req: Extract<AccessRequest, { type: "fluid" }>,
+    roles: CompiledRole[],
+    claims: ClaimValues,
+  ): Outcome {
     const all = grantsOf(roles, "fluid");
-    if (all.length === 0 || !config.resources.fluid) return { reason: "not-granted", message: "no role grants Fluid documents" };
+    if (all.length === 0 || !config.resources.fluid)
+      return { reason: "not-granted", message: "no role grants Fluid documents" };
     let unusable: string | undefined;
     let covering: CompiledFluidGrant[];
     if (req.create) {
       covering = all.filter((g) => g.create);
-      if (covering.length === 0) return { reason: "insufficient-access", message: "no role allows creating Fluid documents" };
+      if (covering.length === 0)
+        return { reason: "insufficient-access", message: "no role allows creating Fluid documents" };
     } else {
       covering = all.filter((g) => {
         const pattern = expandTemplate(g.documents, claims);
@@ -219,12 +283,15 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
         return matchesDocumentPattern(pattern.value, req.documentId!);
       });
       if (covering.length === 0) {
-        return unusable ? { reason: "claim-unusable", message: unusable } : { reason: "not-granted", message: "no role grants this Fluid document" };
+        return unusable
+          ? { reason: "claim-unusable", message: unusable }
+          : { reason: "not-granted", message: "no role grants this Fluid document" };
       }
     }
     const wanted = req.scopes;
     const usable = wanted ? covering.filter((g) => wanted.every((s) => g.scopes.includes(s))) : covering;
-    if (usable.length === 0) return { reason: "insufficient-access", message: "no single role grants every Fluid scope asked for" };
+    if (usable.length === 0)
+      return { reason: "insufficient-access", message: "no single role grants every Fluid scope asked for" };
     const most = Math.max(...usable.map((g) => g.scopes.length));
     const best = longestTtl(wanted ? usable : usable.filter((g) => g.scopes.length === most));
     const scopes = (wanted ?? best.scopes).slice().sort();
@@ -239,7 +306,12 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
     };
   }
 
-  function decideCdn(i: number, req: Extract<AccessRequest, { type: "cdn" }>, roles: CompiledRole[], claims: ClaimValues): Outcome {
+  function decideCdn(
+    i: number,
+    req: Extract<AccessRequest, { type: "cdn" }>,
+    roles: CompiledRole[],
+    claims: ClaimValues,
+  ): Outcome {
     const all = grantsOf(roles, "cdn");
     let unusable: string | undefined;
     const covering: { grant: CompiledCdnGrant; prefix: string }[] = [];
@@ -250,10 +322,13 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
         continue;
       }
       // Prefixes end in '/', and the path is canonical (no '..'), so startsWith cannot escape the prefix.
-      if (req.path.startsWith(prefix.value) && req.path.length > prefix.value.length) covering.push({ grant: g, prefix: prefix.value });
+      if (req.path.startsWith(prefix.value) && req.path.length > prefix.value.length)
+        covering.push({ grant: g, prefix: prefix.value });
     }
     if (covering.length === 0) {
-      return unusable ? { reason: "claim-unusable", message: unusable } : { reason: "not-granted", message: "no role grants this CDN path" };
+      return unusable
+        ? { reason: "claim-unusable", message: unusable }
+        : { reason: "not-granted", message: "no role grants this CDN path" };
     }
     const longest = Math.max(...covering.map((c) => c.prefix.length));
     const pool = covering.filter((c) => c.prefix.length === longest);
@@ -274,7 +349,11 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
 }
 
 /** Whether a compiled condition holds for these claims. `regex` lets a caller cache compiled globs. */
-export function conditionHolds(c: CompiledCondition, claims: ClaimValues, regex: (source: string) => RegExp = (s) => new RegExp(s, "u")): boolean {
+export function conditionHolds(
+  c: CompiledCondition,
+  claims: ClaimValues,
+  regex: (source: string) => RegExp = (s) => new RegExp(s, "u"),
+): boolean {
   switch (c.op) {
     case "all":
       for (const x of c.of) if (!conditionHolds(x, claims, regex)) return false;
@@ -318,6 +397,10 @@ function longestTtl<G extends { ttlSeconds: number }>(grants: G[]): G {
 }
 
 /** Convenience for one-off use (CLI, tests). The broker keeps one Evaluator per config. */
-export function evaluate(config: RuntimeConfig, identity: VerifiedIdentity, requests: readonly AccessRequest[]): Decision {
+export function evaluate(
+  config: RuntimeConfig,
+  identity: VerifiedIdentity,
+  requests: readonly AccessRequest[],
+): Decision {
   return createEvaluator(config).evaluate(identity, requests);
 }

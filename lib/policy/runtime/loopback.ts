@@ -4,5 +4,8 @@
  */
 export function isHttpsOrLoopbackHttp(url: URL): boolean {
   if (url.protocol === "https:") return true;
-  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]");
+  return (
+    url.protocol === "http:" &&
+    (url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]")
+  );
 }

@@ -75,7 +75,10 @@ export function unsafeValueReason(value: string): string | undefined {
   if (value.includes("..")) return "contains '..'";
   // eslint-disable-next-line no-control-regex
   const bad = /[/\\,*?#%&=+"'`<>\s\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(value);
-  if (bad) return bad[0].trim() === "" || bad[0].charCodeAt(0) < 32 ? "contains whitespace or a control character" : `contains '${bad[0]}'`;
+  if (bad)
+    return bad[0].trim() === "" || bad[0].charCodeAt(0) < 32
+      ? "contains whitespace or a control character"
+      : `contains '${bad[0]}'`;
   return nonAsciiReason(value);
 }
 
@@ -102,7 +105,10 @@ export type ClaimValues = Readonly<Record<string, unknown>>;
  * a value must not contain the separator that follows it in the template, so `${claims.tid}-*` never lets tenant
  * `contoso` reach `contoso-evil-doc`; where the check relied on a fixed length instead, the length must match.
  */
-export function expandTemplate(parts: readonly TemplatePart[], claims: ClaimValues): { value: string } | { claim: string; reason: string } {
+export function expandTemplate(
+  parts: readonly TemplatePart[],
+  claims: ClaimValues,
+): { value: string } | { claim: string; reason: string } {
   let value = "";
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i];
@@ -112,7 +118,8 @@ export function expandTemplate(parts: readonly TemplatePart[], claims: ClaimValu
     }
     const raw = claims[part.claim];
     if (raw === undefined || raw === null) return { claim: part.claim, reason: "is missing" };
-    if (typeof raw !== "string" && !(typeof raw === "number" && Number.isFinite(raw))) return { claim: part.claim, reason: "is not a string" };
+    if (typeof raw !== "string" && !(typeof raw === "number" && Number.isFinite(raw)))
+      return { claim: part.claim, reason: "is not a string" };
     const text = String(raw);
     const unsafe = unsafeValueReason(text);
     if (unsafe) return { claim: part.claim, reason: unsafe };
@@ -124,7 +131,10 @@ export function expandTemplate(parts: readonly TemplatePart[], claims: ClaimValu
     } else if (typeof next === "string") {
       // A Fluid wildcard right after a value would let tenant "ab" match tenant "abc"'s documents.
       if (next[0] === "*") {
-        return { claim: part.claim, reason: "is followed directly by a wildcard in the template, so its end is not fixed" };
+        return {
+          claim: part.claim,
+          reason: "is followed directly by a wildcard in the template, so its end is not fixed",
+        };
       }
       if (text.includes(next[0])) {
         return { claim: part.claim, reason: `contains '${next[0]}', the separator that follows it in the template` };

@@ -6,7 +6,6 @@
  */
 import { readFileSync } from "node:fs";
 // autocannon ships no types; only its documented programmatic API is used here.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require("autocannon") as (
   options: object,
   done: (err: Error | null, result: Record<string, any>) => void,

@@ -30,7 +30,15 @@ beforeAll(async () => {
   const broker = createBroker({
     config,
     verifier: new TokenVerifier(config),
-    minters: { fluid: createFluidMinter(() => ({ tenantId: "t", endpoint: "https://fluid.example", key1: "k-one", key2: "k-two", active: "key1" })) },
+    minters: {
+      fluid: createFluidMinter(() => ({
+        tenantId: "t",
+        endpoint: "https://fluid.example",
+        key1: "k-one",
+        key2: "k-two",
+        active: "key1",
+      })),
+    },
   });
   const recorder: HttpRegistrar = { http: (name, options) => void registered.set(name, options) };
   registerBrokerFunctions(recorder, () => broker);
@@ -57,7 +65,11 @@ it("mints a creation token through the registered handler", async () => {
   const response = await registered.get("token")!.handler(request, context());
   expect(response.status).toBe(200);
   const body = JSON.parse(String(response.body));
-  expect(body.credentials[0]).toMatchObject({ type: "fluid", documentId: "", scopes: ["doc:read", "doc:write", "summary:write"] });
+  expect(body.credentials[0]).toMatchObject({
+    type: "fluid",
+    documentId: "",
+    scopes: ["doc:read", "doc:write", "summary:write"],
+  });
   const { payload } = await jwtVerify(body.credentials[0].token, new TextEncoder().encode("k-one"));
   expect(payload).toMatchObject({ documentId: "", user: { id: "w1" } });
 });
@@ -67,7 +79,11 @@ it("refuses a request whose Easy Auth principal disagrees with the token, and an
   const request = new HttpRequest({
     method: "POST",
     url: "https://func-docs-dev.azurewebsites.net/api/token",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "x-ms-client-principal-id": "someone-else" },
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      "x-ms-client-principal-id": "someone-else",
+    },
     body: { string: JSON.stringify({ requests: [{ type: "fluid", create: true }] }) },
   });
   const response = await registered.get("token")!.handler(request, context());
@@ -77,11 +93,18 @@ it("refuses a request whose Easy Auth principal disagrees with the token, and an
 });
 
 it("refuses an oversized body by its declared length without reading it", async () => {
-  const request = new HttpRequest({ method: "POST", url: "https://x.example/api/token", headers: { "content-length": "999999", "content-type": "application/json" }, body: { string: "{}" } });
+  const request = new HttpRequest({
+    method: "POST",
+    url: "https://x.example/api/token",
+    headers: { "content-length": "999999", "content-type": "application/json" },
+    body: { string: "{}" },
+  });
   expect((await registered.get("token")!.handler(request, context())).status).toBe(413);
 });
 
 it("answers the health check", async () => {
-  const response = await registered.get("health")!.handler(new HttpRequest({ method: "GET", url: "https://x.example/api/health" }), context());
+  const response = await registered
+    .get("health")!
+    .handler(new HttpRequest({ method: "GET", url: "https://x.example/api/health" }), context());
   expect([response.status, JSON.parse(String(response.body))]).toEqual([200, { status: "ok" }]);
 });

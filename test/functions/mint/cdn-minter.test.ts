@@ -18,7 +18,11 @@ beforeAll(async () => {
   await container.create();
   await container.getBlockBlobClient("tenants/contoso/logo.png").upload("PNG-CONTOSO", 11);
   await container.getBlockBlobClient("tenants/fabrikam/secret.txt").upload("FABRIKAM", 8);
-  settings = { baseUrl: `${azurite.blobEndpoint}/cdn-origin`, container: "cdn-origin", signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } } };
+  settings = {
+    baseUrl: `${azurite.blobEndpoint}/cdn-origin`,
+    container: "cdn-origin",
+    signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: DEV_KEY, active: "primary" } },
+  };
 }, 30_000);
 afterAll(() => azurite.stop());
 
@@ -35,14 +39,23 @@ const grant = (over: Partial<CdnGrant> = {}): CdnGrant => ({
   ttlSeconds: 600,
   ...over,
 });
-const ctx = (over: Partial<MintContext> = {}): MintContext => ({ subject: "u1", issuer: "idp", claims: {}, clientIp: "127.0.0.1", now: Date.now(), ...over });
+const ctx = (over: Partial<MintContext> = {}): MintContext => ({
+  subject: "u1",
+  issuer: "idp",
+  claims: {},
+  clientIp: "127.0.0.1",
+  now: Date.now(),
+  ...over,
+});
 const mint = async (g = grant(), c = ctx()) => String((await createCdnMinter(() => settings).mint(g, c)).url);
 
 it("serves the granted blob, with Cache-Control from rscc", async () => {
   const url = await mint();
   const u = new URL(url);
   expect(u.pathname).toBe(`/${DEV_ACCOUNT}/cdn-origin/tenants/contoso/logo.png`);
-  expect(Object.fromEntries([...u.searchParams].filter(([k]) => ["sp", "sr", "spr", "rscc", "sv"].includes(k)))).toEqual({ sp: "r", sr: "b", spr: "https,http", rscc: "max-age=600", sv: "2025-11-05" });
+  expect(
+    Object.fromEntries([...u.searchParams].filter(([k]) => ["sp", "sr", "spr", "rscc", "sv"].includes(k))),
+  ).toEqual({ sp: "r", sr: "b", spr: "https,http", rscc: "max-age=600", sv: "2025-11-05" });
   const res = await fetch(url);
   expect(res.status).toBe(200);
   expect(await res.text()).toBe("PNG-CONTOSO");
@@ -78,8 +91,12 @@ it("binds the URL to the client IP when the grant says so", async () => {
   expect(theirs.searchParams.get("sip")).toBe("203.0.113.7");
   theirs.searchParams.set("sip", "127.0.0.1");
   expect((await fetch(theirs)).status).toBe(403);
-  await expect(createCdnMinter(() => settings).mint(grant({ bindClientIp: true }), ctx({ clientIp: undefined }))).rejects.toBeInstanceOf(BackendUnavailableError);
-  await expect(createCdnMinter(() => settings).mint(grant({ bindClientIp: true }), ctx({ clientIp: "2001:db8::1" }))).rejects.toBeInstanceOf(BackendUnavailableError);
+  await expect(
+    createCdnMinter(() => settings).mint(grant({ bindClientIp: true }), ctx({ clientIp: undefined })),
+  ).rejects.toBeInstanceOf(BackendUnavailableError);
+  await expect(
+    createCdnMinter(() => settings).mint(grant({ bindClientIp: true }), ctx({ clientIp: "2001:db8::1" })),
+  ).rejects.toBeInstanceOf(BackendUnavailableError);
 });
 
 it("makes HTTPS-only URLs by default, which the storage service refuses over plain HTTP", async () => {
@@ -89,7 +106,14 @@ it("makes HTTPS-only URLs by default, which the storage service refuses over pla
 });
 
 it("signs with the secondary key after rotation, and the URL still verifies", async () => {
-  const rotated: CdnSettings = { ...settings, signer: { kind: "account-key", accountName: DEV_ACCOUNT, keys: { primary: "bm90LXRoZS1rZXk=", secondary: DEV_KEY, active: "secondary" } } };
+  const rotated: CdnSettings = {
+    ...settings,
+    signer: {
+      kind: "account-key",
+      accountName: DEV_ACCOUNT,
+      keys: { primary: "bm90LXRoZS1rZXk=", secondary: DEV_KEY, active: "secondary" },
+    },
+  };
   const url = String((await createCdnMinter(() => rotated).mint(grant(), ctx())).url);
   expect((await fetch(url)).status).toBe(200);
 });

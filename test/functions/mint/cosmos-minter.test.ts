@@ -10,8 +10,25 @@ import { CosmosRestContractDouble } from "../../../lib/local/cosmos-rest-contrac
 
 const double = new CosmosRestContractDouble("db", { items: "/tenantId" });
 type CosmosGrant = Extract<GrantedCredential, { type: "cosmos" }>;
-const grant = (over: Partial<CosmosGrant> = {}): CosmosGrant => ({ request: 0, type: "cosmos", grant: "reader#0", database: "db", container: "items", partitionKeyPath: "/tenantId", partitionKey: "contoso", access: "read", ttlSeconds: 3600, ...over });
-const ctx = (over: Partial<MintContext> = {}): MintContext => ({ subject: "alice", issuer: "idp", claims: {}, now: Date.now(), ...over });
+const grant = (over: Partial<CosmosGrant> = {}): CosmosGrant => ({
+  request: 0,
+  type: "cosmos",
+  grant: "reader#0",
+  database: "db",
+  container: "items",
+  partitionKeyPath: "/tenantId",
+  partitionKey: "contoso",
+  access: "read",
+  ttlSeconds: 3600,
+  ...over,
+});
+const ctx = (over: Partial<MintContext> = {}): MintContext => ({
+  subject: "alice",
+  issuer: "idp",
+  claims: {},
+  now: Date.now(),
+  ...over,
+});
 let settings: { endpoint: string; key: string; database: string };
 
 beforeAll(async () => {
@@ -25,8 +42,19 @@ afterAll(() => double.stop());
 
 it("mints a resource token that CosmosClient uses to read inside the granted partition, and nowhere else", async () => {
   const credential = await createCosmosMinter(() => settings).mint(grant(), ctx());
-  expect(credential).toMatchObject({ type: "cosmos", endpoint: double.endpoint, database: "db", container: "items", partitionKey: "contoso", access: "read", resourceTokens: { "dbs/db/colls/items": expect.stringMatching(/^type=resource&ver=1\.0&sig=/) } });
-  const client = new CosmosClient({ endpoint: credential.endpoint as string, resourceTokens: credential.resourceTokens as Record<string, string> });
+  expect(credential).toMatchObject({
+    type: "cosmos",
+    endpoint: double.endpoint,
+    database: "db",
+    container: "items",
+    partitionKey: "contoso",
+    access: "read",
+    resourceTokens: { "dbs/db/colls/items": expect.stringMatching(/^type=resource&ver=1\.0&sig=/) },
+  });
+  const client = new CosmosClient({
+    endpoint: credential.endpoint as string,
+    resourceTokens: credential.resourceTokens as Record<string, string>,
+  });
   const items = client.database("db").container("items");
   const { resource } = await items.item("doc-1", "contoso").read();
   expect(resource).toMatchObject({ id: "doc-1", title: "ours" });
@@ -54,7 +82,9 @@ it("uses the requested lifetime and the documented bounds", async () => {
   const c = await minter.mint(grant({ ttlSeconds: 18000 }), ctx({ subject: "carol", now }));
   expect(Date.parse(String(c.expiresAt)) - now).toBe(18000 * 1000);
   // A caller with nothing cached, so the request reaches the service, which refuses more than 5 h.
-  await expect(minter.mint(grant({ ttlSeconds: 18001 }), ctx({ subject: "carol-2" }))).rejects.toMatchObject({ code: 400 });
+  await expect(minter.mint(grant({ ttlSeconds: 18001 }), ctx({ subject: "carol-2" }))).rejects.toMatchObject({
+    code: 400,
+  });
 });
 
 it("never hands out a cached token that outlives the ttl the grant allows", async () => {
@@ -86,8 +116,14 @@ it("gives each caller its own Cosmos user, named by a digest", async () => {
 
 describe("issue 7.3 one Cosmos permission per (container, partition key, mode), never overwritten", () => {
   const read = (credential: Record<string, unknown>, id: string, pk: string) =>
-    new CosmosClient({ endpoint: credential.endpoint as string, resourceTokens: credential.resourceTokens as Record<string, string> })
-      .database("db").container("items").item(id, pk).read();
+    new CosmosClient({
+      endpoint: credential.endpoint as string,
+      resourceTokens: credential.resourceTokens as Record<string, string>,
+    })
+      .database("db")
+      .container("items")
+      .item(id, pk)
+      .read();
 
   it("asks partitions A, B, A (and A with another mode): every token works through the SDK, none replaced", async () => {
     const minter = createCosmosMinter(() => settings);
@@ -110,12 +146,21 @@ describe("issue 7.3 one Cosmos permission per (container, partition key, mode), 
   it("keeps the cache coherent with the account: one permission per (container, partition, mode), ids are digests", async () => {
     const minter = createCosmosMinter(() => settings);
     const caller = ctx({ subject: "judy@contoso" });
-    for (const [pk, access] of [["contoso", "read"], ["fabrikam", "read"], ["contoso", "all"], ["contoso", "read"]] as const) {
+    for (const [pk, access] of [
+      ["contoso", "read"],
+      ["fabrikam", "read"],
+      ["contoso", "all"],
+      ["contoso", "read"],
+    ] as const) {
       await minter.mint(grant({ partitionKey: pk, access }), caller);
     }
     const mine = double.userIds().filter((id) => id.startsWith(cosmosUserPrefix("idp", "judy@contoso")));
     const permissions = mine.flatMap((id) => double.permissionsOf(id));
-    expect(permissions.map((p) => [p.resourcePartitionKey, p.permissionMode]).sort()).toEqual([[["contoso"], "All"], [["contoso"], "Read"], [["fabrikam"], "Read"]]);
+    expect(permissions.map((p) => [p.resourcePartitionKey, p.permissionMode]).sort()).toEqual([
+      [["contoso"], "All"],
+      [["contoso"], "Read"],
+      [["fabrikam"], "Read"],
+    ]);
     for (const id of [...mine, ...permissions.map((p) => p.id)]) {
       expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
       expect(id).not.toMatch(/judy|contoso|fabrikam|items/);
@@ -137,7 +182,8 @@ describe("issue 7.3 one Cosmos permission per (container, partition key, mode), 
     const first = await minter.mint(grant(), caller);
     // Someone (an operator, a GC) deletes the caller's users: the cache must not keep handing out dead tokens.
     const admin = new CosmosClient({ endpoint: double.endpoint, key: double.key }).database("db");
-    for (const id of double.userIds().filter((u) => u.startsWith(cosmosUserPrefix("idp", "ken")))) await admin.user(id).delete();
+    for (const id of double.userIds().filter((u) => u.startsWith(cosmosUserPrefix("idp", "ken"))))
+      await admin.user(id).delete();
     await expect(read(first, "doc-1", "contoso")).rejects.toMatchObject({ code: 401 });
     minter.forget("idp", "ken");
     const again = await minter.mint(grant(), caller);

@@ -4,11 +4,32 @@ import { createFluidMinter, type FluidSettings } from "../../../functions-src/mi
 import type { MintContext } from "../../../functions-src/mint/minter";
 
 type FluidGrant = Extract<GrantedCredential, { type: "fluid" }>;
-const grant = (over: Partial<FluidGrant> = {}): FluidGrant => ({ request: 0, type: "fluid", grant: "editor#0", documentId: "doc-1", create: false, scopes: ["doc:read", "doc:write"], ttlSeconds: 3600, ...over });
-const ctx = (over: Partial<MintContext> = {}): MintContext => ({ subject: "ed", issuer: "idp", claims: { name: "Ed" }, now: 1_900_000_000_000, ...over });
+const grant = (over: Partial<FluidGrant> = {}): FluidGrant => ({
+  request: 0,
+  type: "fluid",
+  grant: "editor#0",
+  documentId: "doc-1",
+  create: false,
+  scopes: ["doc:read", "doc:write"],
+  ttlSeconds: 3600,
+  ...over,
+});
+const ctx = (over: Partial<MintContext> = {}): MintContext => ({
+  subject: "ed",
+  issuer: "idp",
+  claims: { name: "Ed" },
+  now: 1_900_000_000_000,
+  ...over,
+});
 
 describe("Fluid minter cache", () => {
-  const settings: FluidSettings = { tenantId: "t", endpoint: "https://fluid.example", key1: "key-one", key2: "key-two", active: "key1" };
+  const settings: FluidSettings = {
+    tenantId: "t",
+    endpoint: "https://fluid.example",
+    key1: "key-one",
+    key2: "key-two",
+    active: "key1",
+  };
   let current = settings;
   const minter = () => createFluidMinter(() => current);
 
@@ -39,7 +60,11 @@ describe("Fluid minter cache", () => {
     try {
       const after = await m.mint(grant(), ctx());
       expect(after.token).not.toBe(before.token);
-      await expect(jwtVerify(String(after.token), new TextEncoder().encode("key-two"), { currentDate: new Date(1_900_000_001_000) })).resolves.toBeDefined();
+      await expect(
+        jwtVerify(String(after.token), new TextEncoder().encode("key-two"), {
+          currentDate: new Date(1_900_000_001_000),
+        }),
+      ).resolves.toBeDefined();
     } finally {
       current = settings;
     }

@@ -67,7 +67,9 @@ it("verifies each persona's token and gives it exactly its roles", async () => {
     { type: "cdn", path: "/tenants/contoso/drafts/a.md" },
     { type: "cdn", path: "/tenants/fabrikam/a.md" },
   ]);
-  expect(d.credentials.map((c) => c.type === "cdn" && [c.path, c.ttlSeconds])).toEqual([["/tenants/contoso/drafts/a.md", 300]]);
+  expect(d.credentials.map((c) => c.type === "cdn" && [c.path, c.ttlSeconds])).toEqual([
+    ["/tenants/contoso/drafts/a.md", 300],
+  ]);
   expect(d.denied.map((x) => x.reason)).toEqual(["not-granted"]);
 });
 
@@ -95,9 +97,10 @@ it("refuses the issuer's tokens minted for another audience", async () => {
   try {
     const { config } = compilePolicy(loadOk(filesInMemory(policy(other.issuer))), "dev");
     await expect(new TokenVerifier(config).verify(await other.token("reader-1"))).rejects.toBeInstanceOf(TokenError);
-    await expect(new TokenVerifier(config).verify(await other.token("reader-1"))).rejects.toMatchObject({ code: "ERR_TOKEN_AUDIENCE" });
+    await expect(new TokenVerifier(config).verify(await other.token("reader-1"))).rejects.toMatchObject({
+      code: "ERR_TOKEN_AUDIENCE",
+    });
   } finally {
     await other.stop();
   }
 }, 30_000);
-

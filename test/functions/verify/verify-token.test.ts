@@ -59,7 +59,11 @@ describe("a valid token", () => {
   it("verifies through discovery + JWKS and returns the claims", async () => {
     const v = new TokenVerifier(config);
     const t = await v.verify(await server.sign(good));
-    expect(t).toMatchObject({ issuer: "idp", subject: "alice", claims: expect.objectContaining({ tid: "contoso", roles: ["member"] }) });
+    expect(t).toMatchObject({
+      issuer: "idp",
+      subject: "alice",
+      claims: expect.objectContaining({ tid: "contoso", roles: ["member"] }),
+    });
   });
 
   it("is cached by digest: a repeat verification fetches nothing and skips the signature check", async () => {
@@ -86,8 +90,17 @@ describe("a valid token", () => {
 describe("hostile and broken tokens", () => {
   const now = () => Math.floor(Date.now() / 1000);
   const cases: [string, () => Promise<string>, TokenErrorCode][] = [
-    ["alg none", async () => `${b64({ alg: "none", typ: "JWT" })}.${b64({ ...good, iss: server.issuer, iat: now(), exp: now() + 60 })}.`, "ERR_TOKEN_MALFORMED"],
-    ["alg none with a fake signature", async () => `${b64({ alg: "none" })}.${b64({ ...good, iss: server.issuer, iat: now(), exp: now() + 60 })}.AAAA`, "ERR_TOKEN_ALGORITHM"],
+    [
+      "alg none",
+      async () =>
+        `${b64({ alg: "none", typ: "JWT" })}.${b64({ ...good, iss: server.issuer, iat: now(), exp: now() + 60 })}.`,
+      "ERR_TOKEN_MALFORMED",
+    ],
+    [
+      "alg none with a fake signature",
+      async () => `${b64({ alg: "none" })}.${b64({ ...good, iss: server.issuer, iat: now(), exp: now() + 60 })}.AAAA`,
+      "ERR_TOKEN_ALGORITHM",
+    ],
     [
       "HS256 signed with the issuer's public key",
       async () => {
@@ -98,24 +111,84 @@ describe("hostile and broken tokens", () => {
       },
       "ERR_TOKEN_ALGORITHM",
     ],
-    ["an algorithm the issuer does not allow (PS256)", async () => server.sign(good, { key: await makeKey("k1", "PS256") }), "ERR_TOKEN_ALGORITHM"],
+    [
+      "an algorithm the issuer does not allow (PS256)",
+      async () => server.sign(good, { key: await makeKey("k1", "PS256") }),
+      "ERR_TOKEN_ALGORITHM",
+    ],
     ["an unknown kid", async () => server.sign(good, { key: await makeKey("nope") }), "ERR_TOKEN_SIGNATURE"],
-    ["a known kid, signed with another key", async () => server.sign(good, { key: { ...(await makeKey("k1")), kid: "k1" } }), "ERR_TOKEN_SIGNATURE"],
-    ["jku header injection", async () => server.sign(good, { header: { jku: "https://evil.example/jwks" } }), "ERR_TOKEN_HEADER"],
-    ["x5u header injection", async () => server.sign(good, { header: { x5u: "https://evil.example/cert" } }), "ERR_TOKEN_HEADER"],
+    [
+      "a known kid, signed with another key",
+      async () => server.sign(good, { key: { ...(await makeKey("k1")), kid: "k1" } }),
+      "ERR_TOKEN_SIGNATURE",
+    ],
+    [
+      "jku header injection",
+      async () => server.sign(good, { header: { jku: "https://evil.example/jwks" } }),
+      "ERR_TOKEN_HEADER",
+    ],
+    [
+      "x5u header injection",
+      async () => server.sign(good, { header: { x5u: "https://evil.example/cert" } }),
+      "ERR_TOKEN_HEADER",
+    ],
     ["embedded jwk header", async () => server.sign(good, { header: { jwk: key.publicJwk } }), "ERR_TOKEN_HEADER"],
-    ["crit header", async () => server.signRaw({ alg: "RS256", kid: "k1", crit: ["urn:x"], "urn:x": 1 }, { ...good, iss: server.issuer, iat: now(), exp: now() + 60 }), "ERR_TOKEN_HEADER"],
+    [
+      "crit header",
+      async () =>
+        server.signRaw(
+          { alg: "RS256", kid: "k1", crit: ["urn:x"], "urn:x": 1 },
+          { ...good, iss: server.issuer, iat: now(), exp: now() + 60 },
+        ),
+      "ERR_TOKEN_HEADER",
+    ],
     ["wrong issuer", async () => server.sign({ ...good, iss: "https://evil.example" }), "ERR_TOKEN_UNTRUSTED_ISSUER"],
-    ["issuer with a trailing slash", async () => server.sign({ ...good, iss: `${server.issuer}/` }), "ERR_TOKEN_UNTRUSTED_ISSUER"],
+    [
+      "issuer with a trailing slash",
+      async () => server.sign({ ...good, iss: `${server.issuer}/` }),
+      "ERR_TOKEN_UNTRUSTED_ISSUER",
+    ],
     ["wrong audience", async () => server.sign({ ...good, aud: "api://other" }), "ERR_TOKEN_AUDIENCE"],
-    ["expired beyond the tolerance", async () => server.sign(good, { iat: now() - 600, exp: now() - 31 }), "ERR_TOKEN_EXPIRED"],
+    [
+      "expired beyond the tolerance",
+      async () => server.sign(good, { iat: now() - 600, exp: now() - 31 }),
+      "ERR_TOKEN_EXPIRED",
+    ],
     ["nbf in the future", async () => server.sign({ ...good, nbf: now() + 120 }), "ERR_TOKEN_NOT_YET_VALID"],
-    ["iat in the future", async () => server.sign(good, { iat: now() + 120, exp: now() + 600 }), "ERR_TOKEN_NOT_YET_VALID"],
-    ["no exp", async () => server.signRaw({ alg: "RS256", kid: "k1" }, { ...good, iss: server.issuer, iat: now() }), "ERR_TOKEN_CLAIMS"],
-    ["an audience list that does not include this broker", async () => server.signRaw({ alg: "RS256", kid: "k1", typ: "JWT" }, { ...good, iss: server.issuer, iat: now(), exp: now() + 60, aud: ["api://other"] }), "ERR_TOKEN_AUDIENCE"],
-    ["missing subject", async () => server.sign({ tid: "contoso", aud: "api://broker", roles: ["member"] }), "ERR_TOKEN_CLAIMS"],
-    ["missing required claim tid", async () => server.sign({ sub: "alice", aud: "api://broker", roles: ["member"] }), "ERR_TOKEN_CLAIMS"],
-    ["a claim outside its declared pattern (tid with '/')", async () => server.sign({ ...good, tid: "contoso/../fabrikam" }), "ERR_TOKEN_CLAIMS"],
+    [
+      "iat in the future",
+      async () => server.sign(good, { iat: now() + 120, exp: now() + 600 }),
+      "ERR_TOKEN_NOT_YET_VALID",
+    ],
+    [
+      "no exp",
+      async () => server.signRaw({ alg: "RS256", kid: "k1" }, { ...good, iss: server.issuer, iat: now() }),
+      "ERR_TOKEN_CLAIMS",
+    ],
+    [
+      "an audience list that does not include this broker",
+      async () =>
+        server.signRaw(
+          { alg: "RS256", kid: "k1", typ: "JWT" },
+          { ...good, iss: server.issuer, iat: now(), exp: now() + 60, aud: ["api://other"] },
+        ),
+      "ERR_TOKEN_AUDIENCE",
+    ],
+    [
+      "missing subject",
+      async () => server.sign({ tid: "contoso", aud: "api://broker", roles: ["member"] }),
+      "ERR_TOKEN_CLAIMS",
+    ],
+    [
+      "missing required claim tid",
+      async () => server.sign({ sub: "alice", aud: "api://broker", roles: ["member"] }),
+      "ERR_TOKEN_CLAIMS",
+    ],
+    [
+      "a claim outside its declared pattern (tid with '/')",
+      async () => server.sign({ ...good, tid: "contoso/../fabrikam" }),
+      "ERR_TOKEN_CLAIMS",
+    ],
     ["a list claim that is not a list", async () => server.sign({ ...good, roles: "member" }), "ERR_TOKEN_CLAIMS"],
     ["an empty subject", async () => server.sign({ ...good, sub: "" }), "ERR_TOKEN_CLAIMS"],
     ["oversized token", async () => server.sign({ ...good, padding: "x".repeat(9000) }), "ERR_TOKEN_TOO_LARGE"],
@@ -130,8 +203,17 @@ describe("hostile and broken tokens", () => {
       "ERR_TOKEN_MALFORMED",
     ],
     ["payload not JSON", async () => `${b64({ alg: "RS256", kid: "k1" })}.${b64("hello")}.sig`, "ERR_TOKEN_MALFORMED"],
-    ["duplicate JSON keys in the payload", async () => `${b64({ alg: "RS256", kid: "k1" })}.${b64(`{"sub":"alice","sub":"admin","iss":"${server.issuer}"}`)}.sig`, "ERR_TOKEN_MALFORMED"],
-    ["duplicate JSON keys in the header", async () => `${b64('{"alg":"RS256","alg":"none"}')}.${b64(good)}.sig`, "ERR_TOKEN_MALFORMED"],
+    [
+      "duplicate JSON keys in the payload",
+      async () =>
+        `${b64({ alg: "RS256", kid: "k1" })}.${b64(`{"sub":"alice","sub":"admin","iss":"${server.issuer}"}`)}.sig`,
+      "ERR_TOKEN_MALFORMED",
+    ],
+    [
+      "duplicate JSON keys in the header",
+      async () => `${b64('{"alg":"RS256","alg":"none"}')}.${b64(good)}.sig`,
+      "ERR_TOKEN_MALFORMED",
+    ],
     ["a JWE (five parts)", async () => "a.b.c.d.e", "ERR_TOKEN_MALFORMED"],
     ["an empty string", async () => "", "ERR_TOKEN_MALFORMED"],
   ];
@@ -206,7 +288,9 @@ function respellLastChar(segment: string): string {
 
 describe("issue 7.5 hostile input: canonical base64url segments and the Easy Auth principal", () => {
   const principal = (claims: [string, string][], extra: Record<string, unknown> = {}) =>
-    Buffer.from(JSON.stringify({ auth_typ: "idp", claims: claims.map(([typ, val]) => ({ typ, val })), ...extra })).toString("base64");
+    Buffer.from(
+      JSON.stringify({ auth_typ: "idp", claims: claims.map(([typ, val]) => ({ typ, val })), ...extra }),
+    ).toString("base64");
   const NAMEID = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier";
 
   it("refuses a signature whose last character's unused low bits were changed (the token string differs, the bytes not)", async () => {
@@ -224,19 +308,63 @@ describe("issue 7.5 hostile input: canonical base64url segments and the Easy Aut
     const v = new TokenVerifier(config);
     // Payload lengths vary; pad the subject until the payload's last character carries unused bits.
     let token = await server.sign(good);
-    for (let i = 1; (6 * token.split(".")[1].length) % 8 === 0; i++) token = await server.sign({ ...good, pad: "x".repeat(i) });
+    for (let i = 1; (6 * token.split(".")[1].length) % 8 === 0; i++)
+      token = await server.sign({ ...good, pad: "x".repeat(i) });
     const [h, p, sig] = token.split(".");
     await expectCode(v.verify(`${h}.${respellLastChar(p)}.${sig}`), "ERR_TOKEN_MALFORMED");
   });
 
   const disagreeing: [string, (token: string) => { id?: string; principal?: string }][] = [
-    ["a principal naming another subject", () => ({ principal: principal([["sub", "mallory"], ["iss", server.issuer]]) })],
+    [
+      "a principal naming another subject",
+      () => ({
+        principal: principal([
+          ["sub", "mallory"],
+          ["iss", server.issuer],
+        ]),
+      }),
+    ],
     ["a principal naming another subject (long claim type)", () => ({ principal: principal([[NAMEID, "mallory"]]) })],
-    ["a principal naming another subject with a matching -ID header", () => ({ id: "alice", principal: principal([[NAMEID, "mallory"]]) })],
-    ["a principal naming both subjects", () => ({ principal: principal([["sub", "alice"], [NAMEID, "mallory"]]) })],
-    ["a principal naming another issuer", () => ({ principal: principal([["sub", "alice"], ["iss", "https://evil.example"]]) })],
-    ["a principal naming another audience", () => ({ principal: principal([["sub", "alice"], ["aud", "api://other"]]) })],
-    ["a principal naming another tenant", () => ({ principal: principal([["sub", "alice"], ["tid", "fabrikam"]]) })],
+    [
+      "a principal naming another subject with a matching -ID header",
+      () => ({ id: "alice", principal: principal([[NAMEID, "mallory"]]) }),
+    ],
+    [
+      "a principal naming both subjects",
+      () => ({
+        principal: principal([
+          ["sub", "alice"],
+          [NAMEID, "mallory"],
+        ]),
+      }),
+    ],
+    [
+      "a principal naming another issuer",
+      () => ({
+        principal: principal([
+          ["sub", "alice"],
+          ["iss", "https://evil.example"],
+        ]),
+      }),
+    ],
+    [
+      "a principal naming another audience",
+      () => ({
+        principal: principal([
+          ["sub", "alice"],
+          ["aud", "api://other"],
+        ]),
+      }),
+    ],
+    [
+      "a principal naming another tenant",
+      () => ({
+        principal: principal([
+          ["sub", "alice"],
+          ["tid", "fabrikam"],
+        ]),
+      }),
+    ],
     ["a principal that names no subject", () => ({ principal: principal([["iss", server.issuer]]) })],
     ["a principal that is not base64", () => ({ principal: "not base64!" })],
     [
@@ -248,26 +376,44 @@ describe("issue 7.5 hostile input: canonical base64url segments and the Easy Aut
       },
     ],
     ["a principal that is not JSON", () => ({ principal: Buffer.from("alice").toString("base64") })],
-    ["a principal without a claims list", () => ({ principal: Buffer.from(JSON.stringify({ userId: "alice" })).toString("base64") })],
-    ["a principal with duplicate keys", () => ({ principal: Buffer.from('{"claims":[],"claims":[{"typ":"sub","val":"alice"}]}').toString("base64") })],
+    [
+      "a principal without a claims list",
+      () => ({ principal: Buffer.from(JSON.stringify({ userId: "alice" })).toString("base64") }),
+    ],
+    [
+      "a principal with duplicate keys",
+      () => ({ principal: Buffer.from('{"claims":[],"claims":[{"typ":"sub","val":"alice"}]}').toString("base64") }),
+    ],
     ["an -ID header naming another caller", () => ({ id: "mallory" })],
   ];
 
-  it.each(disagreeing)("refuses %s with ERR_EASY_AUTH_MISMATCH, also when the token is cached", async (_name, headers) => {
-    const v = new TokenVerifier(config);
-    const token = await server.sign(good);
-    const h = headers(token);
-    const error = await expectCode(v.verify(token, h), "ERR_EASY_AUTH_MISMATCH");
-    expect(error.message).not.toMatch(/mallory|alice|fabrikam|evil/);
-    await v.verify(token); // now cached
-    await expectCode(v.verify(token, h), "ERR_EASY_AUTH_MISMATCH");
-  });
+  it.each(disagreeing)(
+    "refuses %s with ERR_EASY_AUTH_MISMATCH, also when the token is cached",
+    async (_name, headers) => {
+      const v = new TokenVerifier(config);
+      const token = await server.sign(good);
+      const h = headers(token);
+      const error = await expectCode(v.verify(token, h), "ERR_EASY_AUTH_MISMATCH");
+      expect(error.message).not.toMatch(/mallory|alice|fabrikam|evil/);
+      await v.verify(token); // now cached
+      await expectCode(v.verify(token, h), "ERR_EASY_AUTH_MISMATCH");
+    },
+  );
 
   it("accepts a principal that agrees with the token, in short or long claim types", async () => {
     const v = new TokenVerifier(config);
     const token = await server.sign(good);
-    const agreeing = principal([["sub", "alice"], [NAMEID, "alice"], ["iss", server.issuer], ["aud", "api://broker"], ["tid", "contoso"], ["name", "Alice"]]);
+    const agreeing = principal([
+      ["sub", "alice"],
+      [NAMEID, "alice"],
+      ["iss", server.issuer],
+      ["aud", "api://broker"],
+      ["tid", "contoso"],
+      ["name", "Alice"],
+    ]);
     await expect(v.verify(token, { id: "alice", principal: agreeing })).resolves.toMatchObject({ subject: "alice" });
-    await expect(v.verify(token, { principal: principal([[NAMEID, "alice"]]) })).resolves.toMatchObject({ subject: "alice" });
+    await expect(v.verify(token, { principal: principal([[NAMEID, "alice"]]) })).resolves.toMatchObject({
+      subject: "alice",
+    });
   });
 });

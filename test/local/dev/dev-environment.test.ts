@@ -122,7 +122,9 @@ it("`token-broker dev token <persona>` prints the persona's token from the runni
   });
   const unknown = await promisify(execFile)(process.execPath, [cli, "dev", "token", "nobody"], { env }).catch((e) => e);
   expect(unknown.code).toBe(2);
-  expect(unknown.stderr).toContain("unknown persona 'nobody'; personas: reader, editor, admin, support, outsider, fabrikam");
+  expect(unknown.stderr).toContain(
+    "unknown persona 'nobody'; personas: reader, editor, admin, support, outsider, fabrikam",
+  );
 }, 30_000);
 
 it("reports a broken policy at file:line:column, keeps serving the last good one, and reloads the fix", async () => {
