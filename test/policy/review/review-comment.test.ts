@@ -33,7 +33,7 @@ describe("policy review comment", () => {
     );
     expect(r.verdict).toBe("widens");
     expect(
-      r.markdown.startsWith(`${REVIEW_MARKER}\n## 🔺 Access policy review: **widens** access in 3 environment(s)`),
+      r.markdown.startsWith(`${REVIEW_MARKER}\n## 🔺 Access policy review: **widens** access in 4 environment(s)`),
     ).toBe(true);
     expect(r.markdown).toContain("<summary>role auditor: 🔺");
     expect(r.markdown).toContain('🔺 **widens**: **new role** for callers where roles contains "Docs.Auditor"');
@@ -93,7 +93,7 @@ describe("policy review comment", () => {
     );
     expect(down.verdict).toBe("narrows");
     expect(down.markdown).toContain("- role reader: 🔽 narrows: CDN `/tenants/${claims.tid}/`: 15m → 5m");
-    expect(down.markdown).toMatch(/\| `dev`, `prod`, `pr-\*` \| \d+ \| 0 \| 0 \| 0 \/ \d+ \| 0 \| 0 \|/);
+    expect(down.markdown).toMatch(/\| `local`, `dev`, `prod`, `pr-\*` \| \d+ \| 0 \| 0 \| 0 \/ \d+ \| 0 \| 0 \|/);
   });
 
   it("a newly allowed country is an edge-rule widening", () => {
@@ -101,7 +101,7 @@ describe("policy review comment", () => {
     expect(r.verdict).toBe("widens");
     expect(r.markdown).toContain("#### Edge rules (Front Door / WAF)");
     expect(r.markdown).toContain("- CDN edge /tenants/: 🔺 **widens**: countries no longer denied: IR");
-    expect(r.markdown).toContain("| `dev`, `prod`, `pr-*` | 0 | 0 | 0 | 0 / 0 | 1 | 0 |");
+    expect(r.markdown).toContain("| `local`, `dev`, `prod`, `pr-*` | 0 | 0 | 0 | 0 / 0 | 1 | 0 |");
   });
 
   it("a production-only grant leaking into pr-* environments widens there, not in prod", () => {
@@ -122,7 +122,7 @@ describe("policy review comment", () => {
     const r = review((p) => addRoles(p, roles.join("")));
     expect(r.verdict).toBe("widens");
     expect(r.markdown.length).toBeLessThanOrEqual(65_536);
-    expect(r.markdown).toContain("| `dev`, `prod`, `pr-*` | 200 | 🔺 400 | 0 |");
+    expect(r.markdown).toContain("| `local`, `dev`, `prod`, `pr-*` | 200 | 🔺 400 | 0 |");
     expect(r.markdown).not.toContain("<details open>");
     expect((r.markdown.match(/<details>/g) ?? []).length).toBeGreaterThan(100);
   });
@@ -136,7 +136,7 @@ describe("policy review comment", () => {
     const r = review((p) => addRoles(p, roles.join("")), { budget: 6_000 });
     expect(r.markdown.length).toBeLessThanOrEqual(6_000);
     expect(r.markdown).toMatch(/✂️ \d+ more section\(s\) not shown \(\d+ of them widen\)/);
-    expect(r.markdown).toContain("| `dev`, `prod`, `pr-*` | 50 |");
+    expect(r.markdown).toContain("| `local`, `dev`, `prod`, `pr-*` | 50 |");
   });
 
   it("an unchanged policy says so in one line and passes", () => {
@@ -163,9 +163,9 @@ describe("policy review comment", () => {
     const r = review((p) => replaceOnce(p, READER_DOCS, READER_DOCS.replace("ttl: 1h", "ttl: 30m")));
     expect(r.checksPassed).toBe(false);
     expect(r.markdown).toContain(
-      "## 🔽 Access policy review: narrows access in 3 environment(s), widens none · ❌ policy tests fail",
+      "## 🔽 Access policy review: narrows access in 4 environment(s), widens none · ❌ policy tests fail",
     );
-    expect(r.markdown).toContain("<details><summary><b>Failing policy tests</b> (3)</summary>");
+    expect(r.markdown).toContain("<details><summary><b>Failing policy tests</b> (4)</summary>");
     expect(r.markdown).toMatch(/tests: ✘ \d+ failed/);
   });
 });
