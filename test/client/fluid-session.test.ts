@@ -41,6 +41,12 @@ function session() {
   provider.fetchOrdererToken = (t, d, refresh) => (refreshes.push(refresh === true), fetchOrderer(t, d, refresh));
   const client = new AzureClient({
     connection: { type: "local", endpoint: tinylicious.endpoint, tokenProvider: provider },
+    // No summarizer: under jest (no --experimental-vm-modules) each summarizer container Fluid spawns fails to load
+    // (its runtime is a dynamic import), and every failed one leaves its GC session-expiry timer (a chained 2^31 ms
+    // setTimeout) and SummaryManager's retry delay pending: jest then never exits. Summaries are not under test here.
+    configProvider: {
+      getRawConfig: (name) => (name === "Fluid.ContainerRuntime.Test.DisableSummaries" ? true : undefined),
+    },
   });
   return { brokerClient, client, refreshes };
 }
