@@ -4,7 +4,8 @@
  * - a token that expires mid-session is refreshed on reconnect, and the container is not disposed;
  * - the broker down for a few seconds while a container reconnects does not dispose it: the provider's errors
  *   say `canRetry`, so Fluid keeps trying, and the container reconnects once the broker is back.
- * Fluid tokens live at least 60 s (the policy's minimum), so the test waits for one to expire.
+ * Fluid tokens live at least 60 s (the policy's minimum): the sessions open with tokens minted 55 s in the past (the
+ * broker's clock set back), so they really expire ~5 s later and the test waits seconds, not a minute.
  */
 import { AzureClient } from "@fluidframework/azure-client";
 import { SharedMap } from "fluid-framework/legacy";
@@ -76,11 +77,13 @@ const write = async (c: Container, key: string) => {
 it("refreshes an expired token on reconnect, and survives the broker being down during a reconnect", async () => {
   const a = session();
   const b = session();
+  broker.clockOffsetMs = -55_000;
   const [sa, sb] = await Promise.all([open(a), open(b)]);
+  broker.clockOffsetMs = 0; // from now on the broker mints (and judges its own cache) at real time
   const callsA = a.brokerClient.brokerCalls;
 
-  // Both sessions' tokens expire (60 s lifetime + margin for clock rounding).
-  await new Promise((r) => setTimeout(r, 63_000));
+  // Both sessions' tokens expire (60 s lifetime minted 55 s back, so ≤ 5 s from now; + margin for clock rounding).
+  await new Promise((r) => setTimeout(r, 8_000));
 
   // 1. Broker up: the driver's cached orderer token is refused, it asks again with refresh=true, and reconnects.
   sa.container.disconnect();

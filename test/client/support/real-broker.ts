@@ -47,6 +47,8 @@ export class RealBroker {
   /** Requests per broker call, in arrival order. */
   readonly calls: number[] = [];
   url = "";
+  /** Added to the broker's clock (the core's `now`: what credentials are minted at); the key server keeps real time. */
+  clockOffsetMs = 0;
   private server?: Awaited<ReturnType<typeof startNodeHttpBroker>>;
   private core?: Broker;
 
@@ -61,6 +63,7 @@ export class RealBroker {
     );
     const core = createBroker({
       config,
+      now: () => Date.now() + this.clockOffsetMs,
       verifier: new TokenVerifier(config),
       minters: {
         fluid: createFluidMinter(() => ({
