@@ -227,6 +227,10 @@ describeInBrowser("the SDK in a real browser", () => {
         endpoint: tinylicious.endpoint,
         tokenProvider: new BrokerFluidTokenProvider(nodeBroker),
       },
+      // No summarizer: under jest it fails to load (a dynamic import) and leaves timers pending (fluid-session.test.ts).
+      configProvider: {
+        getRawConfig: (name) => (name === "Fluid.ContainerRuntime.Test.DisableSummaries" ? true : undefined),
+      },
     });
     const { container } = await client.getContainer(result.documentId, { initialObjects: { map: SharedMap } }, "2");
     const map = container.initialObjects.map as unknown as { get(k: string): unknown };
