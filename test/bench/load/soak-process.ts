@@ -4,17 +4,13 @@
  * signed here (the cheapest asymmetric signature, so a million exchanges finish in minutes). Resident memory is
  * sampled after a forced GC at TB_SAMPLES evenly spaced points. Prints one JSON line.
  */
-import { openSync, writeSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { exportJWK, generateKeyPair } from "jose";
 import type { KeyObject } from "node:crypto";
-import { createBroker } from "../../../functions-src/core";
-import { createFluidMinter } from "../../../functions-src/mint/fluid-minter";
-import { SubjectRateLimiter } from "../../../functions-src/rate-limit";
-import { TokenVerifier } from "../../../functions-src/verify/verify-token";
 import { compilePolicy } from "../../../lib/policy/authoring/compile";
 import { checkedOrThrow, loadCheckedPolicy as load } from "../../../lib/policy/authoring/checked-policy";
 import { KeyServer } from "../../support/key-server";
+import { benchBroker } from "./bench-broker";
 import { loadPolicy, tokenSigner } from "./bench-policy";
 
 const SUBJECTS = Number(process.env.TB_SUBJECTS ?? 1_000_000);
@@ -37,22 +33,7 @@ async function main() {
     ),
     "bench",
   );
-  const devNull = openSync("/dev/null", "w");
-  const core = createBroker({
-    config,
-    verifier: new TokenVerifier(config),
-    minters: {
-      fluid: createFluidMinter(() => ({
-        tenantId: "bench",
-        endpoint: "http://127.0.0.1:1",
-        key1: "bench-key-1",
-        key2: "bench-key-2",
-        active: "key1",
-      })),
-    },
-    rateLimiter: new SubjectRateLimiter(),
-    audit: (r) => writeSync(devNull, `${JSON.stringify({ audit: r })}\n`),
-  });
+  const core = benchBroker(config);
   const sign = tokenSigner(ed.privateKey as KeyObject, "EdDSA", "d1", server.issuer);
   const body = JSON.stringify({ requests: [{ type: "fluid", documentId: "doc-1" }] });
   const gc = (globalThis as { gc?: () => void }).gc;
