@@ -1,6 +1,9 @@
 /** Per-subject token bucket. Buckets live in a bounded cache, so memory stays flat however many callers there are. */
 import { BoundedCache } from "./bounded-cache";
 
+/** The limits a caller gets when nothing else is configured (the load benchmark sizes its caller pools from them). */
+export const RATE_LIMIT_DEFAULTS = { burst: 20, perSecond: 2, maxSubjects: 100_000 } as const;
+
 export interface RateLimitOptions {
   /** Requests allowed in a burst. @default 20 */
   burst?: number;
@@ -21,7 +24,7 @@ export class SubjectRateLimiter implements RateLimiter {
   private readonly o: Required<RateLimitOptions>;
 
   constructor(options: RateLimitOptions = {}) {
-    this.o = { burst: 20, perSecond: 2, maxSubjects: 100_000, now: Date.now, ...options };
+    this.o = { ...RATE_LIMIT_DEFAULTS, now: Date.now, ...options };
     this.buckets = new BoundedCache(this.o.maxSubjects, this.o.now);
   }
 

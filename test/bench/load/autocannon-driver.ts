@@ -1,10 +1,12 @@
 /**
  * The load generator, in its own process (so it does not share a CPU budget with the broker's event loop):
  * autocannon's programmatic API against TB_URL on loopback. Tokens come from TB_TOKENS (a JSON file
- * {fresh: string[], repeat: string[]}): every FRESH_EVERY-th request takes the next never-used token, the others
- * cycle through the repeat pool. Prints one JSON line with autocannon's result.
+ * {fresh: string[], repeat: string[]}), sent in TokenSequence's order (every TB_FRESH_EVERY-th request a never-used
+ * token, the others the repeat callers in turn). Prints one JSON line: autocannon's result, the fresh tokens used
+ * and every non-2xx answer counted by status and problem type.
  */
 import { readFileSync } from "node:fs";
+import { TokenSequence } from "./token-pools";
 // autocannon ships no types; only its documented programmatic API is used here.
 const autocannon = require("autocannon") as (
   options: object,
@@ -14,10 +16,10 @@ const autocannon = require("autocannon") as (
 const url = new URL(process.env.TB_URL!);
 if (url.hostname !== "127.0.0.1") throw new Error("the load test targets 127.0.0.1 only");
 const tokens = JSON.parse(readFileSync(process.env.TB_TOKENS!, "utf8")) as { fresh: string[]; repeat: string[] };
-const freshEvery = Number(process.env.TB_FRESH_EVERY ?? 10);
+const sequence = new TokenSequence(tokens, Number(process.env.TB_FRESH_EVERY ?? 10));
 const body = JSON.stringify({ requests: [{ type: "fluid", documentId: "doc-1" }] });
-let n = 0;
-let nextFresh = 0;
+// Every request is meant to be valid, so every non-2xx is a finding: counted as "<status> <problem type>".
+const refused: Record<string, number> = {};
 
 const instance = autocannon(
   {
@@ -28,10 +30,14 @@ const instance = autocannon(
       {
         method: "POST",
         setupRequest: (req: Record<string, unknown>) => {
-          const i = n++;
-          const fresh = i % freshEvery === 0 && nextFresh < tokens.fresh.length;
-          const token = fresh ? tokens.fresh[nextFresh++] : tokens.repeat[i % tokens.repeat.length];
-          return { ...req, body, headers: { "content-type": "application/json", authorization: `Bearer ${token}` } };
+          const authorization = `Bearer ${sequence.next()}`;
+          return { ...req, body, headers: { "content-type": "application/json", authorization } };
+        },
+        onResponse: (status: number, responseBody: string) => {
+          if (status >= 200 && status < 300) return;
+          const type =
+            /"type":"urn:azure-token-broker:problem:([a-z-]+)"/.exec(responseBody)?.[1] ?? "(no problem type)";
+          refused[`${status} ${type}`] = (refused[`${status} ${type}`] ?? 0) + 1;
         },
       },
     ],
@@ -41,7 +47,7 @@ const instance = autocannon(
       process.stderr.write(`${err.message}\n`);
       process.exit(1);
     }
-    process.stdout.write(`${JSON.stringify({ ...result, freshUsed: nextFresh })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...result, freshUsed: sequence.freshUsed, refused })}\n`);
   },
 );
 process.once("SIGTERM", () => instance.stop());
