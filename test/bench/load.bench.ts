@@ -92,6 +92,9 @@ async function main() {
       }),
       LIMIT_SECONDS,
     );
+    // A broker that died mid-run leaves autocannon counting connection errors: that is a crash, not a figure.
+    if (broker.exitCode !== null || broker.signalCode !== null)
+      throw new Error("the broker exited during the load run");
   } finally {
     await stopChild(broker);
     await server.stop();
@@ -108,6 +111,7 @@ async function main() {
     { label: "latency p50", value: load.latency.p50, unit: "ms" },
     { label: "latency p99", value: load.latency.p99, unit: "ms" },
     { label: "latency p99.9", value: load.latency.p99_9, unit: "ms" },
+    { label: "latency max", value: load.latency.max, unit: "ms" },
     { label: "non-2xx + errors + timeouts for valid requests", value: errors, target: "0", met: errors === 0 },
     { label: "fresh tokens used", value: load.freshUsed, unit: "tokens" },
     {
