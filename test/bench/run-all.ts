@@ -7,7 +7,8 @@
  * (bench-result.ts). `--quick`: small counts, to prove the benches run; it writes to a temporary directory unless
  * --out says otherwise, so it never replaces the real report. `--from <name>=<file>`: take that bench's result
  * from a file it wrote (BENCH_RESULT_FILE, or its `BENCH_RESULT {...}` line) instead of running it again, e.g. after
- * a long load run started by hand.
+ * a long load run started by hand. BENCH_DIR: where the benches are (default: this folder; the runner's own test
+ * points it at fixture benches).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -30,7 +31,8 @@ const named = args.filter(
   (a, i) => !a.startsWith("--") && (outIndex < 0 || i !== outIndex + 1) && args[i - 1] !== "--from",
 );
 const ORDER = ["policy", "synth", "broker", "client", "replay", "load"];
-const available = readdirSync(__dirname)
+const BENCH_DIR = process.env.BENCH_DIR ?? __dirname;
+const available = readdirSync(BENCH_DIR)
   .filter((f) => f.endsWith(".bench.ts"))
   .map((f) => f.replace(/\.bench\.ts$/, ""))
   .sort((a, b) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b));
@@ -75,7 +77,7 @@ for (const spec of fromArgs) {
 }
 
 for (const name of wanted) {
-  const file = join(__dirname, `${name}.bench.ts`);
+  const file = join(BENCH_DIR, `${name}.bench.ts`);
   if (!existsSync(file)) {
     console.log(`bench ${name}: absent, skipped`);
     entries.set(name, {
