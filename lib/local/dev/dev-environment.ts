@@ -119,6 +119,7 @@ async function start(
   const cosmosMint: typeof import("../../../functions-src/mint/cosmos-minter") = require("../../../functions-src/mint/cosmos-minter");
   const fluidMint: typeof import("../../../functions-src/mint/fluid-minter") = require("../../../functions-src/mint/fluid-minter");
   const verify: typeof import("../../../functions-src/verify/verify-token") = require("../../../functions-src/verify/verify-token");
+  const telemetryExport: typeof import("../../../functions-src/telemetry-export") = require("../../../functions-src/telemetry-export");
   const seed: typeof import("./seed") = require("./seed");
   const edgeMod: typeof import("./cdn-edge") = require("./cdn-edge");
   const demoMod: typeof import("./demo-server") = require("./demo-server");
@@ -175,6 +176,10 @@ async function start(
   // The server keeps one Broker; each reload swaps what it delegates to.
   const broker = await startNodeHttpBroker({ handle: (r) => current.broker.handle(r) }, { port: ports.broker });
   stops.push(() => broker.close());
+  // TOKEN_BROKER_TELEMETRY=console|otlp (or OTEL_EXPORTER_OTLP_ENDPOINT): the local broker's spans and metrics too.
+  const exporting = await telemetryExport.startTelemetryExport(process.env, o.log);
+  if (exporting.kind !== "none") o.log(`telemetry: ${exporting.kind}`);
+  stops.push(() => exporting.shutdown());
 
   const watcher = watchPolicy(o.policyDir, () => {
     compiled = compileLocal(o.policyDir, issuerUrl, demoOrigin);
