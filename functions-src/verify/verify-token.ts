@@ -7,6 +7,7 @@ import { KeyObject } from "node:crypto";
 import { errors as joseErrors, type JWSHeaderParameters, type JWTPayload } from "jose";
 import type { CompiledIssuer, RuntimeConfig } from "../../lib/policy/runtime/runtime-config";
 import { BoundedCache } from "../bounded-cache";
+import { CACHE_BUDGET } from "../memory-budget";
 import { hasDuplicateKeys } from "./duplicate-keys";
 import { KeysUnavailableError, TokenError } from "../errors";
 import { checkEasyAuthPrincipal, EasyAuthMismatch, type EasyAuthPrincipal } from "./easy-auth-principal";
@@ -50,7 +51,7 @@ export class TokenVerifier {
   constructor(config: RuntimeConfig, options: VerifierOptions = {}) {
     this.now = options.now ?? Date.now;
     this.maxTokenBytes = options.maxTokenBytes ?? 8192;
-    this.cache = new BoundedCache(options.cacheEntries ?? 10_000, this.now);
+    this.cache = new BoundedCache<VerifiedToken>(options.cacheEntries ?? 10_000, this.now, CACHE_BUDGET.verifiedTokens);
     for (const issuer of config.issuers) {
       // Claim patterns are compiled once here, not on every verification.
       const patterns = new Map(
