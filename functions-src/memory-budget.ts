@@ -39,4 +39,9 @@ export const CACHE_BUDGET = {
     sizeOf: (v: { credential: Record<string, unknown> }, key: string) =>
       3 * String(v.credential.token).length + 2 * key.length + 768,
   },
+  /** Cosmos resource tokens (a few hundred characters each): 50,000 of them could hold ~50 MB without this. */
+  cosmosTokens: {
+    maxBytes: 16 * MiB,
+    sizeOf: (v: { token: string }, key: string) => 2 * (v.token.length + key.length) + 256,
+  },
 } as const;
