@@ -24,7 +24,7 @@ import { BackendUnavailableError, BrokerError, SecretUnavailableError, TokenErro
 import { identityKey } from "./identity-key";
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "./mint/circuit-breaker";
 import type { IssuedCredential, Minter, MintContext, Minters } from "./mint/minter";
-import { json, problem, SECURITY_HEADERS, type BrokerResponse } from "./problem";
+import { answerHeaders, json, problem, type BrokerResponse } from "./problem";
 import type { RateLimiter } from "./rate-limit";
 import { ADMIN_REVOCATIONS_PATH } from "./revocation/admin-route";
 import type { RevocationCheck } from "./revocation/revocation-check";
@@ -86,8 +86,17 @@ interface UnavailableDenial {
 const BEARER_TOKEN = /^[A-Za-z0-9._~+/=-]+$/;
 /** Request bodies seen recently, parsed and checked: repeat callers send the same few bodies again and again. */
 const PARSED_BODIES_MAX = 512;
-/** Credentials come back from minter caches as the same objects: each is serialised once. */
-const credentialJson = new WeakMap<object, string>();
+/**
+ * Credentials come back from minter caches as the same objects: each is serialised once, its JSON kept on the object
+ * under a symbol (JSON.stringify skips symbol keys). A WeakMap did the same but made every fresh credential an
+ * ephemeron the garbage collector must trace: measured as the largest single cost of the exchange outside
+ * verification (issue 12).
+ */
+const SERIALISED: unique symbol = Symbol("credential JSON");
+type Serialisable = IssuedCredential & { [SERIALISED]?: string };
+/** Marks a 200 answer in which some backend could not issue (for the exchange metric), without scanning its body. */
+const PARTIAL: unique symbol = Symbol("partial answer");
+type Answer = BrokerResponse & { [PARTIAL]?: true };
 
 export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "backendStates">> {
   const evaluator = createEvaluator(deps.config);
@@ -117,7 +126,7 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
     if (req.path !== "/api/token") return cors.decorate(req, await answer(req, undefined));
     const span = telemetry.startExchange();
     const response = await answer(req, span);
-    telemetry.endExchange(span, outcomeOf(response), response.status);
+    telemetry.endExchange(span, outcomeOf(response as Answer), response.status);
     return cors.decorate(req, response);
   }
 
@@ -177,13 +186,14 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
       throw e;
     }
 
-    const revoked = await deps.revocation?.check(token);
+    // Optional steps are awaited only when configured: even `await undefined` costs a turn of the microtask queue.
+    const revoked = deps.revocation ? await deps.revocation.check(token) : undefined;
     if (revoked?.refused) {
       audit(record({ event: "rejected", subject: token.subject, issuer: token.issuer, reason: revoked.reason }));
       return revoked.refused;
     }
 
-    const wait = (await deps.rateLimiter?.take(identityKey(token))) ?? 0;
+    const wait = deps.rateLimiter ? await deps.rateLimiter.take(identityKey(token)) : 0;
     if (wait > 0)
       return problem("rate-limited", "slow down: this caller asks too often", {
         headers: { "retry-after": String(wait) },
@@ -278,8 +288,10 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
         headers: { "retry-after": String(retry) },
       });
     }
-    const headers = { ...SECURITY_HEADERS, "content-type": "application/json" };
-    return { status: 200, headers, body: responseBody(decision, credentials, unavailable) };
+    const headers = answerHeaders("application/json");
+    const answer: Answer = { status: 200, headers, body: responseBody(decision, credentials, unavailable) };
+    if (unavailable.length > 0) answer[PARTIAL] = true;
+    return answer;
   }
 
   /** "degraded" when a backend's settings do not resolve or its breaker is open; never why (callers are anonymous). */
@@ -366,10 +378,10 @@ function isoTime(ms: number): string {
   return lastIso;
 }
 
-function outcomeOf(r: BrokerResponse): ExchangeOutcome {
+function outcomeOf(r: Answer): ExchangeOutcome {
   switch (r.status) {
     case 200:
-      return r.body.includes('"reason":"backend-unavailable"') ? "partial" : "issued";
+      return r[PARTIAL] ? "partial" : "issued";
     case 401:
       return "rejected";
     case 403:
@@ -391,13 +403,14 @@ function responseBody(decision: Decision, credentials: IssuedCredential[], unava
     unavailable.length === 0
       ? decision.denied
       : [...decision.denied, ...unavailable].sort((a, b) => a.request - b.request);
-  const parts = credentials.map((c) => {
-    let text = credentialJson.get(c);
-    if (text === undefined) credentialJson.set(c, (text = JSON.stringify(c)));
-    return text;
-  });
+  let parts = "";
+  for (const c of credentials as Serialisable[]) {
+    if (parts !== "") parts += ",";
+    parts += c[SERIALISED] ??= JSON.stringify(c);
+  }
   const head = JSON.stringify({ policy: decision.policy, subject: decision.subject, roles: decision.roles });
-  return `${head.slice(0, -1)},"credentials":[${parts.join(",")}],"denied":${JSON.stringify(denied)}}`;
+  const deniedJson = denied.length === 0 ? "[]" : JSON.stringify(denied);
+  return `${head.slice(0, -1)},"credentials":[${parts}],"denied":${deniedJson}}`;
 }
 
 function deepFreeze<T>(value: T): T {

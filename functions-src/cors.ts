@@ -22,7 +22,7 @@ export interface CorsRequest {
 export interface Cors {
   /** The answer to a CORS preflight, or undefined when the request is not one. */
   preflight(req: CorsRequest): BrokerResponse | undefined;
-  /** The response with CORS headers added when the request's origin is allowed (and `Vary: Origin` always). */
+  /** Adds CORS headers to the response when the request's origin is allowed (and `Vary: Origin` always). */
   decorate(req: CorsRequest, res: BrokerResponse): BrokerResponse;
   allows(origin: string | undefined): boolean;
 }
@@ -67,16 +67,17 @@ export function createCors(allowedOrigins: readonly string[]): Cors {
   }
 
   function decorate(req: CorsRequest, res: BrokerResponse): BrokerResponse {
-    const headers: Record<string, string> = {
-      ...res.headers,
-      vary: res.headers.vary ? `${res.headers.vary}, Origin` : "Origin",
-    };
+    // In place: every answer is built for its request alone, and copying the headers showed up in profiles.
+    const headers = res.headers;
+    const vary = headers.vary;
+    if (vary === undefined) headers.vary = "Origin";
+    else if (!/(^|,\s*)Origin$/.test(vary)) headers.vary = `${vary}, Origin`;
     if (allows(req.headers.origin)) {
       headers["access-control-allow-origin"] = req.headers.origin!;
       // Cross-origin scripts read only safelisted headers; the client needs these to back off and re-authenticate.
       headers["access-control-expose-headers"] = "Retry-After, WWW-Authenticate";
     }
-    return { ...res, headers };
+    return res;
   }
 
   return { preflight, decorate, allows };

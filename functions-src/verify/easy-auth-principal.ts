@@ -6,7 +6,7 @@
  * forwards client headers, they are whatever the caller wrote: a disagreement means someone is lying.
  * Errors name the header and never a claim value.
  */
-import { hasDuplicateKeys } from "./duplicate-keys";
+import { parseWithoutDuplicateKeys } from "./duplicate-keys";
 
 /** The raw headers, when present. */
 export interface EasyAuthPrincipal {
@@ -64,10 +64,9 @@ function decodePrincipal(header: string): Map<string, string[]> {
   const bytes = Buffer.from(header, "base64");
   if (bytes.toString("base64") !== header) throw unreadable();
   const text = bytes.toString("utf8");
-  if (hasDuplicateKeys(text)) throw unreadable();
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseWithoutDuplicateKeys(text);
   } catch {
     throw unreadable();
   }

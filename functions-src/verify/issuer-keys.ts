@@ -41,6 +41,8 @@ export class IssuerKeys {
   private readonly o: Required<IssuerKeysOptions>;
   /** Fetches made, for tests and metrics. */
   fetches = 0;
+  /** Bumped whenever a fetched key set replaces the previous one: keys remembered from an older set are stale. */
+  generation = 0;
 
   constructor(
     readonly issuer: string,
@@ -56,6 +58,11 @@ export class IssuerKeys {
       ...options,
     };
     assertFetchable(discoveryUrl);
+  }
+
+  /** Whether the cached key set is within `cacheSeconds` of its fetch, so a lookup would not refresh it. */
+  fresh(): boolean {
+    return this.resolver !== undefined && this.o.now() - this.fetchedAt <= this.o.cacheSeconds * 1000;
   }
 
   /** A key resolver for jose's jwtVerify. */
@@ -113,6 +120,7 @@ export class IssuerKeys {
       (k) => typeof k === "object" && k !== null && !("d" in k) && ["RSA", "EC", "OKP"].includes(String(k.kty)),
     );
     this.resolver = createLocalJWKSet({ keys }) as Resolver;
+    this.generation++;
     this.fetchedAt = this.o.now();
   }
 

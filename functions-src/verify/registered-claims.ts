@@ -13,6 +13,8 @@ export function checkRegisteredClaims(
   header: Record<string, unknown>,
   claims: JWTPayload,
   issuer: CompiledIssuer,
+  /** The claims that must be present, in the order a missing one is reported (built once per issuer). */
+  required: readonly string[],
   iss: string,
   nowSeconds: number,
 ): void {
@@ -22,7 +24,7 @@ export function checkRegisteredClaims(
   }
   if (!("aud" in claims))
     throw new TokenError("ERR_TOKEN_AUDIENCE", "the token is not meant for this broker (audience)");
-  for (const claim of [...issuer.requiredClaims, issuer.subjectClaim, "iat", "exp"].reverse()) {
+  for (const claim of required) {
     if (!(claim in claims))
       throw new TokenError("ERR_TOKEN_CLAIMS", `the token's claim '${claim}' is missing or invalid`);
   }

@@ -8,7 +8,7 @@ import { errors as joseErrors, type JWSHeaderParameters, type JWTPayload } from 
 import type { CompiledIssuer, RuntimeConfig } from "../../lib/policy/runtime/runtime-config";
 import { BoundedCache } from "../bounded-cache";
 import { CACHE_BUDGET } from "../memory-budget";
-import { hasDuplicateKeys } from "./duplicate-keys";
+import { DuplicateKeyError, parseWithoutDuplicateKeys } from "./duplicate-keys";
 import { KeysUnavailableError, TokenError } from "../errors";
 import { checkEasyAuthPrincipal, EasyAuthMismatch, type EasyAuthPrincipal } from "./easy-auth-principal";
 import { IssuerKeys, type IssuerKeysOptions } from "./issuer-keys";
@@ -38,11 +38,25 @@ const ASYMMETRIC = new Set(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"
 const REFUSED_HEADERS = ["jku", "x5u", "jwk", "x5c", "x5t", "crit", "b64", "zip"];
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
+/** What the verifier keeps per trusted `iss`: the issuer's config, its keys, and checks compiled once. */
+interface IssuerEntry {
+  config: CompiledIssuer;
+  keys: IssuerKeys;
+  /** The claims the payload must hold, in the order jose reports a missing one. */
+  required: readonly string[];
+  /** One check per declared claim (type, pattern, enum), built from the policy once. */
+  declared: readonly (readonly [name: string, ok: (value: unknown) => boolean])[];
+  /**
+   * The key that verified tokens with this exact header (the encoded text), and the key set it came from. A token
+   * with a known header is checked synchronously with that key while the set is unchanged and fresh, which is what
+   * jose's resolver would pick again; anything else (a new header, a refresh due, several matching keys) takes
+   * the resolver.
+   */
+  keyByHeader: Map<string, { key: KeyObject; generation: number }>;
+}
+
 export class TokenVerifier {
-  private readonly byIss = new Map<
-    string,
-    { config: CompiledIssuer; keys: IssuerKeys; patterns: Map<string, RegExp> }
-  >();
+  private readonly byIss = new Map<string, IssuerEntry>();
   private readonly cache: BoundedCache<VerifiedToken>;
   private readonly now: () => number;
   private readonly maxTokenBytes: number;
@@ -53,14 +67,16 @@ export class TokenVerifier {
     this.maxTokenBytes = options.maxTokenBytes ?? 8192;
     this.cache = new BoundedCache<VerifiedToken>(options.cacheEntries ?? 10_000, this.now, CACHE_BUDGET.verifiedTokens);
     for (const issuer of config.issuers) {
-      // Claim patterns are compiled once here, not on every verification.
-      const patterns = new Map(
-        Object.entries(issuer.claims).flatMap(([name, d]) =>
-          d.pattern ? [[name, new RegExp(d.pattern, "u")] as const] : [],
-        ),
-      );
+      const required = [...issuer.requiredClaims, issuer.subjectClaim, "iat", "exp"].reverse();
+      const declared = Object.entries(issuer.claims).map(([name, decl]) => [name, claimCheck(decl)] as const);
       issuer.issuers.forEach((iss, i) =>
-        this.byIss.set(iss, { config: issuer, keys: new IssuerKeys(iss, issuer.discovery[i], options), patterns }),
+        this.byIss.set(iss, {
+          config: issuer,
+          keys: new IssuerKeys(iss, issuer.discovery[i], options),
+          required,
+          declared,
+          keyByHeader: new Map(),
+        }),
       );
     }
   }
@@ -84,12 +100,15 @@ export class TokenVerifier {
     if (cached && cached.expiresAt * 1000 > this.now()) return this.agreeWithEasyAuth(cached, easyAuth);
 
     if (!COMPACT_JWS.test(token)) throw new TokenError("ERR_TOKEN_MALFORMED", "the token is not a compact signed JWT");
-    const [headerPart, payloadPart, signaturePart] = token.split(".");
+    const firstDot = token.indexOf(".");
+    const lastDot = token.lastIndexOf(".");
+    const headerPart = token.slice(0, firstDot);
+    const signaturePart = token.slice(lastDot + 1);
     const header = this.decodeHeader(headerPart);
-    const payload = decodeSegment(payloadPart, "payload");
+    const payload = decodeSegment(token.slice(firstDot + 1, lastDot), "payload");
     // The last base64url character can carry unused low bits: flipping them spells another token string for the same
     // signature bytes, which anything keyed on the string (the cache, a deny-list) would treat as a new token.
-    if (Buffer.from(signaturePart, "base64url").toString("base64url") !== signaturePart) {
+    if (!isCanonicalBase64url(signaturePart)) {
       throw new TokenError("ERR_TOKEN_MALFORMED", "the token signature is not canonical base64url");
     }
     for (const h of REFUSED_HEADERS)
@@ -107,13 +126,24 @@ export class TokenVerifier {
       );
 
     // Signature first, then claims (jose's order): nothing about an unsigned payload is trusted or reported.
-    await this.checkSignature(entry.keys, header as JWSHeaderParameters, headerPart, payloadPart, signaturePart);
+    const signingInput = token.slice(0, lastDot);
+    const signature = Buffer.from(signaturePart, "base64url");
+    const known = entry.keyByHeader.get(headerPart);
+    if (known && known.generation === entry.keys.generation && entry.keys.fresh()) {
+      if (!this.signedWith(header.alg, known.key, signingInput, signature)) throw badSignature();
+    } else {
+      await this.checkSignature(entry, header as JWSHeaderParameters, headerPart, signingInput, signature);
+    }
     const verified = payload as JWTPayload;
     const nowSeconds = this.now() / 1000;
-    checkRegisteredClaims(header, verified, issuer, payload.iss as string, nowSeconds);
+    checkRegisteredClaims(header, verified, issuer, entry.required, payload.iss as string, nowSeconds);
     if ((verified.iat as number) > nowSeconds + issuer.clockToleranceSeconds)
       throw new TokenError("ERR_TOKEN_NOT_YET_VALID", "the token was issued in the future");
-    checkDeclaredClaims(issuer, entry.patterns, verified);
+    for (const [name, ok] of entry.declared) {
+      const v = verified[name];
+      if (v !== undefined && !ok(v))
+        throw new TokenError("ERR_TOKEN_CLAIMS", `claim '${name}' does not match its declaration in the policy`);
+    }
     const subject = verified[issuer.subjectClaim];
     if (typeof subject !== "string" || subject === "")
       throw new TokenError("ERR_TOKEN_CLAIMS", `claim '${issuer.subjectClaim}' must be a non-empty string`);
@@ -126,6 +156,8 @@ export class TokenVerifier {
   }
 
   private agreeWithEasyAuth(token: VerifiedToken, easyAuth?: EasyAuthPrincipal): VerifiedToken {
+    // Nothing to compare when no Easy Auth principal came with the request (local runs, the node:http adapter).
+    if (easyAuth === undefined || (easyAuth.id === undefined && easyAuth.principal === undefined)) return token;
     const entry = this.byIss.get(String(token.claims.iss));
     try {
       checkEasyAuthPrincipal(easyAuth, entry!.config.subjectClaim, token.claims);
@@ -150,50 +182,80 @@ export class TokenVerifier {
     return header;
   }
 
+  private signedWith(alg: string, key: KeyObject, signingInput: string, signature: Buffer): boolean {
+    try {
+      return verifyJwsSignature(alg, key, signingInput, signature);
+    } catch (e) {
+      if (e instanceof UnusableKeyError) return false;
+      throw e;
+    }
+  }
+
+  /** The key from the issuer's resolver (fetching or refreshing the key set when due), then the check. */
   private async checkSignature(
-    keys: IssuerKeys,
+    entry: IssuerEntry,
     header: JWSHeaderParameters,
-    h: string,
-    p: string,
-    sig: string,
+    headerPart: string,
+    signingInput: string,
+    signature: Buffer,
   ): Promise<void> {
-    const signature = Buffer.from(sig, "base64url");
-    let candidates: Iterable<unknown> | AsyncIterable<unknown>;
+    const { keys } = entry;
+    const dot = signingInput.indexOf(".");
+    const input = { protected: headerPart, payload: signingInput.slice(dot + 1), signature: "" };
+    let key: unknown;
     try {
-      candidates = [await keys.getKey(header, { protected: h, payload: p, signature: sig })];
+      key = await keys.getKey(header, input);
     } catch (e) {
-      // Several keys match the header (no kid, or a reused kid): try each, as jose does.
+      // Several keys match the header (no kid, or a reused kid): try each, as jose does. Never remembered.
       if (!(e instanceof joseErrors.JWKSMultipleMatchingKeys)) throw mapJoseError(e);
-      candidates = e as unknown as AsyncIterable<unknown>;
-    }
-    try {
-      for await (const key of candidates) {
-        try {
-          if (key instanceof KeyObject && verifyJwsSignature(header.alg!, key, `${h}.${p}`, signature)) return;
-        } catch (e) {
-          if (!(e instanceof UnusableKeyError)) throw e;
-        }
+      try {
+        for await (const candidate of e as unknown as AsyncIterable<unknown>)
+          if (candidate instanceof KeyObject && this.signedWith(header.alg!, candidate, signingInput, signature))
+            return;
+      } catch (e) {
+        throw mapJoseError(e);
       }
-    } catch (e) {
-      throw mapJoseError(e);
+      throw badSignature();
     }
-    throw new TokenError("ERR_TOKEN_SIGNATURE", "the token's signature does not verify with the issuer's keys");
+    if (!(key instanceof KeyObject) || !this.signedWith(header.alg!, key, signingInput, signature))
+      throw badSignature();
+    if (entry.keyByHeader.size >= 256) entry.keyByHeader.clear();
+    entry.keyByHeader.set(headerPart, { key, generation: keys.generation });
   }
 }
 
+const badSignature = () =>
+  new TokenError("ERR_TOKEN_SIGNATURE", "the token's signature does not verify with the issuer's keys");
+
+/** base64url values of the characters COMPACT_JWS admits, by char code. */
+const B64URL = new Int8Array(128).fill(-1);
+[..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"].forEach(
+  (c, i) => (B64URL[c.charCodeAt(0)] = i),
+);
+
+/**
+ * Whether decoding then encoding gives back this exact text (RFC 4648 §3.5): no length that leaves a lone character,
+ * and no bits set in the last character beyond the ones the data uses. The alphabet was checked by COMPACT_JWS.
+ */
+function isCanonicalBase64url(part: string): boolean {
+  const tail = part.length % 4;
+  if (tail === 1) return false;
+  if (tail === 0) return true;
+  const last = B64URL[part.charCodeAt(part.length - 1)];
+  return (last & (tail === 2 ? 0x0f : 0x03)) === 0;
+}
+
 function decodeSegment(part: string, what: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = Buffer.from(part, "base64url").toString("utf8");
-    if (Buffer.from(text, "utf8").toString("base64url") !== part) throw new Error("not canonical base64url");
-  } catch {
+  const text = Buffer.from(part, "base64url").toString("utf8");
+  // Bytes that are not UTF-8 decode to U+FFFD; only then can re-encoding differ (a real U+FFFD re-encodes exactly).
+  if (!isCanonicalBase64url(part) || (text.includes("\uFFFD") && Buffer.from(text).toString("base64url") !== part)) {
     throw new TokenError("ERR_TOKEN_MALFORMED", `the token ${what} is not base64url`);
   }
-  if (hasDuplicateKeys(text)) throw new TokenError("ERR_TOKEN_MALFORMED", `the token ${what} repeats a key`);
   let value: unknown;
   try {
-    value = JSON.parse(text);
-  } catch {
+    value = parseWithoutDuplicateKeys(text);
+  } catch (e) {
+    if (e instanceof DuplicateKeyError) throw new TokenError("ERR_TOKEN_MALFORMED", `the token ${what} repeats a key`);
     throw new TokenError("ERR_TOKEN_MALFORMED", `the token ${what} is not JSON`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value))
@@ -201,23 +263,13 @@ function decodeSegment(part: string, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Declared claims that are present must have their declared type, pattern and enum (conditions rely on them). */
-function checkDeclaredClaims(issuer: CompiledIssuer, patterns: Map<string, RegExp>, claims: JWTPayload): void {
-  for (const [name, decl] of Object.entries(issuer.claims)) {
-    const v = claims[name];
-    if (v === undefined) continue;
-    const values = decl.type === "string[]" ? v : [v];
-    const ok =
-      Array.isArray(values) &&
-      values.every((x) => {
-        const t = decl.type === "string[]" ? "string" : decl.type;
-        if (typeof x !== t) return false;
-        const pattern = patterns.get(name);
-        if (pattern && !pattern.test(String(x))) return false;
-        return !decl.enum || decl.enum.includes(x as never);
-      });
-    if (!ok) throw new TokenError("ERR_TOKEN_CLAIMS", `claim '${name}' does not match its declaration in the policy`);
-  }
+/** A declared claim that is present must have its declared type, pattern and enum (conditions rely on them). */
+function claimCheck(decl: CompiledIssuer["claims"][string]): (value: unknown) => boolean {
+  const type = decl.type === "string[]" ? "string" : decl.type;
+  const pattern = decl.pattern ? new RegExp(decl.pattern, "u") : undefined;
+  const one = (x: unknown) =>
+    typeof x === type && (!pattern || pattern.test(String(x))) && (!decl.enum || decl.enum.includes(x as never));
+  return decl.type === "string[]" ? (v) => Array.isArray(v) && v.every(one) : one;
 }
 
 function mapJoseError(e: unknown): TokenError {

@@ -259,6 +259,28 @@ describe("keys", () => {
     server.keys = [key];
   });
 
+  it("issue 12: a header seen before is checked with the key it resolved to only while that key set is current", async () => {
+    // The verifier remembers which key verified each header, to skip the resolver on the hot path. When the issuer
+    // replaces the key behind the same kid, the next fetch must win: tokens of the new key verify, the old key's fail.
+    let now = Date.now();
+    const v = new TokenVerifier(config, { now: () => now, cacheSeconds: 60 });
+    const first = await server.sign({ ...good, sub: "a1" });
+    await v.verify(first);
+    const reused = await makeKey("k1"); // the same kid, another key
+    server.keys = [reused];
+    const byNewKey = await server.sign({ ...good, sub: "a2" }, { key: reused });
+    // Before the key set is refreshed, the remembered key is the issuer's key as far as the broker knows.
+    await expectCode(v.verify(byNewKey), "ERR_TOKEN_SIGNATURE");
+    now += 61_000; // past cacheSeconds: the next verification refreshes the key set
+    await expect(v.verify(byNewKey)).resolves.toMatchObject({ subject: "a2" });
+    await expectCode(v.verify(await server.sign({ ...good, sub: "a3" }, { key })), "ERR_TOKEN_SIGNATURE");
+    // The same header text again, now with the refreshed key remembered.
+    await expect(v.verify(await server.sign({ ...good, sub: "a4" }, { key: reused }))).resolves.toMatchObject({
+      subject: "a4",
+    });
+    server.keys = [key];
+  });
+
   it("keeps serving cached keys while the JWKS endpoint is down, and says so when it has none", async () => {
     let now = Date.now();
     const v = new TokenVerifier(config, { now: () => now, cacheSeconds: 60 });
