@@ -4,16 +4,36 @@
  * evicted with `map.keys().next()`, which in V8 walks over every deleted slot left at the front of the table:
  * measured here at 30-40 µs per insert once full, against about 3 µs with lru-cache (issue 12).
  * Expiry is checked against the injected clock, so tests can move time without timers.
+ *
+ * A count alone does not bound memory when entries differ in size (a verified token is 0.3-8 KB): caches of such
+ * entries also take `maxBytes` and an estimate of each entry's heap cost, and evict by whichever bound binds first.
  */
 import { LRUCache } from "lru-cache";
 
+export interface ByteBound<V> {
+  /** Total estimated heap bytes of the entries held. */
+  maxBytes: number;
+  /** Estimated heap bytes of one entry, key included (a positive integer; an over-estimate is the safe side). */
+  sizeOf: (value: V, key: string) => number;
+}
+
+type Entry<V> = { value: V; expiresAt: number };
+
 export class BoundedCache<V> {
-  private readonly lru: LRUCache<string, { value: V; expiresAt: number }>;
+  private readonly lru: LRUCache<string, Entry<V>>;
   constructor(
     maxEntries: number,
     private readonly now: () => number = Date.now,
+    bytes?: ByteBound<V>,
   ) {
-    this.lru = new LRUCache({ max: maxEntries });
+    this.lru = new LRUCache<string, Entry<V>>({
+      max: maxEntries,
+      ...(bytes && {
+        maxSize: bytes.maxBytes,
+        // An entry larger than the whole budget is not cached (lru-cache refuses it) rather than flushing the rest.
+        sizeCalculation: (entry: Entry<V>, key: string) => Math.max(1, Math.ceil(bytes.sizeOf(entry.value, key))),
+      }),
+    });
   }
 
   get(key: string): V | undefined {
@@ -36,5 +56,10 @@ export class BoundedCache<V> {
 
   get size(): number {
     return this.lru.size;
+  }
+
+  /** Estimated bytes held (0 for a cache bounded by count only). */
+  get bytes(): number {
+    return this.lru.calculatedSize ?? 0;
   }
 }

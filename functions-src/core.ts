@@ -24,7 +24,7 @@ import { BackendUnavailableError, BrokerError, SecretUnavailableError, TokenErro
 import { identityKey } from "./identity-key";
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "./mint/circuit-breaker";
 import type { IssuedCredential, Minter, MintContext, Minters } from "./mint/minter";
-import { json, problem, SECURITY_HEADERS, type BrokerResponse } from "./problem";
+import { answerHeaders, json, problem, type BrokerResponse } from "./problem";
 import type { RateLimiter } from "./rate-limit";
 import { ADMIN_REVOCATIONS_PATH } from "./revocation/admin-route";
 import type { RevocationCheck } from "./revocation/revocation-check";
@@ -288,7 +288,7 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
         headers: { "retry-after": String(retry) },
       });
     }
-    const headers = { ...SECURITY_HEADERS, "content-type": "application/json" };
+    const headers = answerHeaders("application/json");
     const answer: Answer = { status: 200, headers, body: responseBody(decision, credentials, unavailable) };
     if (unavailable.length > 0) answer[PARTIAL] = true;
     return answer;

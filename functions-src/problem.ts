@@ -33,10 +33,14 @@ const TITLES: Record<ProblemType, [number, string]> = {
   internal: [500, "Internal error"],
 };
 
-export const SECURITY_HEADERS: Record<string, string> = {
-  "cache-control": "no-store",
-  "x-content-type-options": "nosniff",
-};
+/**
+ * The headers of every answer: never cached, never sniffed. Built as an object literal on each call: spreading a
+ * shared constant (`{...SECURITY_HEADERS, ...}`) measured about 4 µs per answer in V8 here, a literal about 0.15 µs
+ * (issue 12). Each answer gets its own object, so CORS can add to it in place.
+ */
+export function answerHeaders(contentType: string): Record<string, string> {
+  return { "cache-control": "no-store", "x-content-type-options": "nosniff", "content-type": contentType };
+}
 
 export function problem(
   type: ProblemType,
@@ -44,13 +48,15 @@ export function problem(
   extra: { headers?: Record<string, string>; members?: Record<string, unknown> } = {},
 ): BrokerResponse {
   const [status, title] = TITLES[type];
+  const headers = answerHeaders("application/problem+json");
+  if (extra.headers) Object.assign(headers, extra.headers);
   return {
     status,
-    headers: { ...SECURITY_HEADERS, "content-type": "application/problem+json", ...extra.headers },
+    headers,
     body: JSON.stringify({ type: `urn:azure-token-broker:problem:${type}`, title, status, detail, ...extra.members }),
   };
 }
 
 export function json(status: number, value: unknown): BrokerResponse {
-  return { status, headers: { ...SECURITY_HEADERS, "content-type": "application/json" }, body: JSON.stringify(value) };
+  return { status, headers: answerHeaders("application/json"), body: JSON.stringify(value) };
 }

@@ -18,6 +18,7 @@
 import { createHash } from "node:crypto";
 import { CosmosClient, ErrorResponse, type PermissionDefinition } from "@azure/cosmos";
 import { BoundedCache } from "../bounded-cache";
+import { CACHE_BUDGET } from "../memory-budget";
 import { BackendUnavailableError } from "../errors";
 import { identityKey } from "../identity-key";
 import type { Minter } from "./minter";
@@ -53,7 +54,7 @@ export interface CosmosMinter extends Minter<"cosmos"> {
 
 export function createCosmosMinter(settings: () => CosmosSettings, options: CosmosMinterOptions = {}): CosmosMinter {
   type Cached = { token: string; expiresAt: number; issuedAt: number };
-  const cache = new BoundedCache<Cached>(options.cacheEntries ?? 50_000);
+  const cache = new BoundedCache<Cached>(options.cacheEntries ?? 50_000, Date.now, CACHE_BUDGET.cosmosTokens);
   // Caller prefix -> when its users were deleted; entries cached before then are dead. Kept for the longest token
   // lifetime (5 h), after which every token issued before the deletion has expired anyway.
   const forgotten = new BoundedCache<number>(options.cacheEntries ?? 50_000);

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { BoundedCache } from "../bounded-cache";
+import { CACHE_BUDGET } from "../memory-budget";
 import { activeFluidKey, mintFluidToken } from "./fluid-token";
 import type { IssuedCredential, Minter } from "./minter";
 import { identityKey } from "../identity-key";
@@ -23,8 +24,12 @@ export function createFluidMinter(
   settings: () => FluidSettings,
   options: { cacheEntries?: number; minRemainingSeconds?: number } = {},
 ): Minter<"fluid"> {
-  // 10,000 callers per instance: a miss costs one HMAC (microseconds), while each entry holds a token (~1.2 KB).
-  const cache = new BoundedCache<{ credential: IssuedCredential; expiresAt: number }>(options.cacheEntries ?? 10_000);
+  // 10,000 callers per instance or 8 MiB (memory-budget.ts): a miss costs one HMAC, an entry ~1.2 KB or more.
+  const cache = new BoundedCache<{ credential: IssuedCredential; expiresAt: number }>(
+    options.cacheEntries ?? 10_000,
+    Date.now,
+    CACHE_BUDGET.fluidCredentials,
+  );
   const minRemaining = (options.minRemainingSeconds ?? 300) * 1000;
   // Cache keys name the signing key by a digest (recomputed only when the key changes), never by its text.
   let lastKey: string | undefined;

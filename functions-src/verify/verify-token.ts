@@ -7,6 +7,7 @@ import { KeyObject } from "node:crypto";
 import { errors as joseErrors, type JWSHeaderParameters, type JWTPayload } from "jose";
 import type { CompiledIssuer, RuntimeConfig } from "../../lib/policy/runtime/runtime-config";
 import { BoundedCache } from "../bounded-cache";
+import { CACHE_BUDGET } from "../memory-budget";
 import { DuplicateKeyError, parseWithoutDuplicateKeys } from "./duplicate-keys";
 import { KeysUnavailableError, TokenError } from "../errors";
 import { checkEasyAuthPrincipal, EasyAuthMismatch, type EasyAuthPrincipal } from "./easy-auth-principal";
@@ -64,7 +65,7 @@ export class TokenVerifier {
   constructor(config: RuntimeConfig, options: VerifierOptions = {}) {
     this.now = options.now ?? Date.now;
     this.maxTokenBytes = options.maxTokenBytes ?? 8192;
-    this.cache = new BoundedCache(options.cacheEntries ?? 10_000, this.now);
+    this.cache = new BoundedCache<VerifiedToken>(options.cacheEntries ?? 10_000, this.now, CACHE_BUDGET.verifiedTokens);
     for (const issuer of config.issuers) {
       const required = [...issuer.requiredClaims, issuer.subjectClaim, "iat", "exp"].reverse();
       const declared = Object.entries(issuer.claims).map(([name, decl]) => [name, claimCheck(decl)] as const);

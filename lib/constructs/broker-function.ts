@@ -6,10 +6,14 @@
 import { FunctionAppFlexConsumption } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
 import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
 import { Construct } from "constructs";
+import { NODE_WORKER_ARGUMENTS } from "../../functions-src/memory-budget";
 import { platformOrigins } from "./cors";
 import { easyAuthSettings, type EasyAuthProps } from "./easy-auth";
 import type { Grantee } from "./role-assignments";
 import type { BrokerStorage } from "./storage";
+
+/** The app setting whose value the Functions host passes to `node` when it starts the language worker. */
+export const NODE_ARGUMENTS_SETTING = "languageWorkers__node__arguments";
 
 export interface BrokerFunctionProps {
   readonly name: string;
@@ -78,6 +82,10 @@ export class BrokerFunction extends Construct implements Grantee {
         ...props.appSettings,
         // App Insights with local auth disabled takes telemetry only with an Entra token of the app's identity.
         APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=AAD",
+        // V8 heap sizing for the broker's bounded caches (functions-src/memory-budget.ts; the soak runs with the
+        // same flags). Functions starts the Node worker with these arguments (functions-reference-node,
+        // "languageWorkers__node__arguments"); the setting is not on Flex Consumption's deprecation list.
+        [NODE_ARGUMENTS_SETTING]: NODE_WORKER_ARGUMENTS,
       },
       authSettingsV2: easyAuthSettings(props.easyAuth),
       tags: props.tags,

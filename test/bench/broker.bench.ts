@@ -198,12 +198,17 @@ async function main() {
     return JSON.stringify({ subject: claims.sub, credentials: [{ type: "fluid", token: minted.jwt, expiresAt }] });
   };
   let nextFloor = 0;
+  // Verification alone, by a verifier of its own (so its cache has seen none of these tokens): the share of the
+  // exchange that is token checking, beside the raw signature check and the whole exchange.
+  const verifyOnly = new TokenVerifier(config);
+  let nextVerify = 50;
   let nextFresh = 50;
   let nextBaseline = 50 + ROUNDS * FRESH_PER_ROUND;
   for (let round = 0; round < ROUNDS; round++) {
     await run("raw", FRESH_PER_ROUND, (i) => rawVerify(freshTokens[(round * FRESH_PER_ROUND + i) % FRESH]));
     await run("fresh", FRESH_PER_ROUND, () => exchange(freshTokens[nextFresh++]));
     await run("floor", FRESH_PER_ROUND, () => floor(freshTokens[nextFloor++ % FRESH]));
+    await run("verify", FRESH_PER_ROUND, () => verifyOnly.verify(freshTokens[nextVerify++]));
     await run("baselineFresh", FRESH_PER_ROUND, () => baseline(freshTokens[nextBaseline++]));
     await run("repeat", REPEAT_PER_ROUND, () => exchange(repeatToken));
     await run("baselineRepeat", BASELINE_PER_ROUND, () => baseline(repeatToken));
@@ -230,6 +235,13 @@ async function main() {
       unit: "/s",
       baseline: Math.round(perSecond("raw")),
       ratio: ratio("floor", "raw"),
+    },
+    {
+      label: "token verification alone (TokenVerifier, fresh RS256 tokens) vs raw verify",
+      value: Math.round(perSecond("verify")),
+      unit: "/s",
+      baseline: Math.round(perSecond("raw")),
+      ratio: ratio("verify", "raw"),
     },
     {
       label: "fresh-token exchange vs the floor",
@@ -273,6 +285,12 @@ async function main() {
     perSecond("fresh").toFixed(0),
     perSecond("raw").toFixed(0),
     `>= 0.5x raw (${freshRaw.toFixed(2)}x; CPU time ${ratio("fresh", "raw", "cpu").toFixed(2)}x)`,
+  );
+  row(
+    "token verifications/s alone (TokenVerifier, fresh) vs raw verify",
+    perSecond("verify").toFixed(0),
+    perSecond("raw").toFixed(0),
+    `${ratio("verify", "raw").toFixed(2)}x raw`,
   );
   row(
     "floor exchange/s (parse, same RS256 check, one Fluid token, JSON) vs raw verify",

@@ -2,14 +2,19 @@
  * The soak, in its own process so its memory is its own: TB_SUBJECTS distinct subjects, one exchange each, through
  * the in-process core (verifier + rate limiter + Fluid minter + audit sink to /dev/null) with Ed25519 tokens
  * signed here (the cheapest asymmetric signature, so a million exchanges finish in minutes). Resident memory is
- * sampled after a forced GC at TB_SAMPLES evenly spaced points. Prints one JSON line.
+ * sampled after a forced GC at TB_SAMPLES evenly spaced points. Prints one JSON line: the curve and its summary.
+ * Run it as production runs: `node --expose-gc <NODE_WORKER_ARGUMENTS> soak.cjs` (functions-src/memory-budget.ts);
+ * the summary says whether it did. TB_SPACES=1 adds V8's per-space use/committed sizes to the progress lines,
+ * TB_SNAPSHOT=<file> writes a heap snapshot at the end.
  */
 import { performance } from "node:perf_hooks";
+import v8 from "node:v8";
 import { exportJWK, generateKeyPair } from "jose";
 import type { KeyObject } from "node:crypto";
 import { compilePolicy } from "../../../lib/policy/authoring/compile";
 import { checkedOrThrow, loadCheckedPolicy as load } from "../../../lib/policy/authoring/checked-policy";
 import { KeyServer } from "../../support/key-server";
+import { NODE_WORKER_ARGUMENTS } from "../../../functions-src/memory-budget";
 import { benchBroker } from "./bench-broker";
 import { loadPolicy, tokenSigner } from "./bench-policy";
 
@@ -48,6 +53,8 @@ async function main() {
       // Where RSS beyond the used heap sits: V8's committed heap, or memory outside it (OpenSSL, buffers, malloc).
       heapTotalMb: mb(m.heapTotal),
       externalMb: mb(m.external),
+      // The kernel's high-water mark of resident memory (KB), transient peaks between samples included.
+      maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
       seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
     };
   };
@@ -66,11 +73,39 @@ async function main() {
     if ((i + 1) % every === 0) {
       curve.push(sample(i + 1));
       process.stderr.write(`soak ${JSON.stringify(curve[curve.length - 1])}\n`); // progress, for long runs
+      if (process.env.TB_SPACES)
+        process.stderr.write(
+          `spaces ${v8
+            .getHeapSpaceStatistics()
+            .map((x) => `${x.space_name.replace("_space", "")}=${mb(x.space_used_size)}/${mb(x.space_size)}`)
+            .join(" ")}\n`,
+        );
     }
   }
   await server.stop();
-  process.stdout.write(`${JSON.stringify({ subjects: SUBJECTS, failures, curve, gcExposed: Boolean(gc) })}\n`);
+  if (process.env.TB_SNAPSHOT) v8.writeHeapSnapshot(process.env.TB_SNAPSHOT);
+  process.stdout.write(`${JSON.stringify({ subjects: SUBJECTS, failures, curve, summary: summarise(curve) })}\n`);
 }
+/** The figures the report quotes. Warm-up is the first fifth of the subjects (the rate limiter fills up to 100,000). */
+function summarise(curve: { subjects: number; rssMb: number; heapUsedMb: number; maxRssMb: number }[]) {
+  const after = curve.filter((p) => p.subjects >= SUBJECTS / 5);
+  const rss = after.map((p) => p.rssMb);
+  const round = (n: number) => Number(n.toFixed(1));
+  return {
+    peakRssAfterWarmupMb: Math.max(...rss),
+    rssSpreadAfterWarmupMb: round(Math.max(...rss) - Math.min(...rss)),
+    rssChangeAfterWarmupMb: round(rss[rss.length - 1] - rss[0]),
+    // The kernel's high-water mark over the whole run, between samples included (no forced GC before it).
+    maxRssMb: curve[curve.length - 1].maxRssMb,
+    heapUsedPeakMb: Math.max(...curve.map((p) => p.heapUsedMb)),
+    // What V8 actually runs with (proves the flags applied): the old generation's cap plus the young generation.
+    heapLimitMb: round(v8.getHeapStatistics().heap_size_limit / 2 ** 20),
+    nodeArguments: process.execArgv.filter((a) => a !== "--expose-gc").join(" "),
+    productionArguments: process.execArgv.filter((a) => a !== "--expose-gc").join(" ") === NODE_WORKER_ARGUMENTS,
+    gcExposed: typeof (globalThis as { gc?: unknown }).gc === "function",
+  };
+}
+
 main().catch((e) => {
   process.stderr.write(`${(e as Error).stack}\n`);
   process.exit(2);
