@@ -50,18 +50,34 @@ export function checkTemplateCollisions(doc: PolicyDocument, c: Checker): void {
   }
 }
 
+/**
+ * A declaration's shape, made once per declaration object: compiling a policy asks for the same few declarations
+ * once per role, and reading a pattern builds regular expressions (most of a 10,000-role compile before this memo).
+ * Declarations are never changed after loading; the memo goes with them.
+ */
+const shapeOfDeclaration = new WeakMap<object, ClaimShape | "invalid">();
+function declaredShape(decl: Parameters<typeof claimShape>[0]): ClaimShape | undefined {
+  let shape = shapeOfDeclaration.get(decl);
+  if (shape === undefined) {
+    shape = decl.pattern !== undefined && !validPattern(decl.pattern) ? "invalid" : claimShape(decl);
+    shapeOfDeclaration.set(decl, shape);
+  }
+  return shape === "invalid" ? undefined : shape;
+}
+
 /** The claims' shapes as every issuer of the role declares them; undefined for an undeclared claim. */
 export function roleClaimShapes(doc: PolicyDocument, role: RoleSource): (claim: string) => ClaimShape | undefined {
   const issuers = roleIssuers(doc, role);
   return (claim) => {
-    const decls = issuers.map(([, claims]) => claims[claim]);
-    // Undeclared claims and invalid patterns are reported by other checks; one problem, one diagnostic.
-    if (
-      decls.length === 0 ||
-      decls.some((d) => d === undefined || (d.pattern !== undefined && !validPattern(d.pattern)))
-    )
-      return undefined;
-    return combinedShape(decls.map(claimShape));
+    const shapes: ClaimShape[] = [];
+    for (const [, claims] of issuers) {
+      const decl = claims[claim];
+      // Undeclared claims and invalid patterns are reported by other checks; one problem, one diagnostic.
+      const shape = decl === undefined ? undefined : declaredShape(decl);
+      if (shape === undefined) return undefined;
+      shapes.push(shape);
+    }
+    return shapes.length === 0 ? undefined : combinedShape(shapes);
   };
 }
 
