@@ -149,6 +149,15 @@ function main() {
   );
   const { config } = compilePolicy(bundle, "bench");
   const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
+  // What the broker carries: the runtime config as bundled, and the heap it takes once parsed (the broker's worker
+  // runs under a heap cap, functions-src/memory-budget.ts).
+  const configJson = JSON.stringify(config);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const parsedConfig = JSON.parse(configJson) as unknown;
+  gc?.();
+  const configHeapMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
 
   const work = workload(REQUESTS);
   const indexed = measure(createEvaluator(config), work);
@@ -157,6 +166,7 @@ function main() {
   const linear = measure(createEvaluator(linearConfig), baselineWork);
   const indexedSame = measure(createEvaluator(config), baselineWork);
   if (linear.granted !== indexedSame.granted) throw new Error("baseline and indexed evaluators disagree");
+  void parsedConfig;
 
   const row = (a: string, b: string, c: string, d: string) =>
     console.log(`| ${a.padEnd(44)} | ${b.padStart(14)} | ${c.padStart(14)} | ${d.padStart(8)} |`);
@@ -167,6 +177,12 @@ function main() {
   row("semantic checks, ms", checkMs.toFixed(0), "", "");
   row("compile (median of 5), ms", compileRuns[2].toFixed(0), "<= 500", compileRuns[2] <= 500 ? "yes" : "NO");
   row("check + compile, ms", (checkMs + compileRuns[2]).toFixed(0), "", "");
+  row(
+    "runtime config, JSON MiB / parsed heap MiB",
+    `${(configJson.length / 2 ** 20).toFixed(1)} / ${gc ? configHeapMb.toFixed(1) : "n/a"}`,
+    "",
+    "",
+  );
   row("evaluate, median µs/request", indexed.median.toFixed(2), "<= 20", indexed.median <= 20 ? "yes" : "NO");
   row("evaluate, p99 µs/request", indexed.p99.toFixed(2), "", "");
   row("evaluate, requests/s", String(indexed.perSecond), "", "");
@@ -185,6 +201,14 @@ function main() {
         target: "<= 500 ms",
         met: compileRuns[2] <= 500,
       },
+      {
+        label: `runtime config of ${ROLES.toLocaleString("en")} roles: JSON size`,
+        value: Number((configJson.length / 2 ** 20).toFixed(2)),
+        unit: "MiB",
+      },
+      ...(gc
+        ? [{ label: "runtime config: heap once parsed", value: Number(configHeapMb.toFixed(1)), unit: "MiB" }]
+        : []),
       {
         label: `evaluate, median per request (${REQUESTS.toLocaleString("en")} requests)`,
         value: Number(indexed.median.toFixed(2)),
