@@ -4,13 +4,10 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { AccessRequestError, parseAccessRequests } from "../policy/runtime/access-request";
 import { loadCheckedPolicy, type CheckedPolicy } from "../policy/authoring/checked-policy";
-import { compilePolicy, type CompiledPolicy } from "../policy/authoring/compile";
+import { compilePolicy } from "../policy/authoring/compile";
+import { compilePairs } from "../policy/review/compare";
 import { diffPolicies, formatDiffMarkdown } from "../policy/review/diff";
-import {
-  environmentNames,
-  representativeEnvironments,
-  UnknownEnvironmentError,
-} from "../policy/authoring/environments";
+import { environmentNames, UnknownEnvironmentError } from "../policy/authoring/environments";
 import { formatDiagnostic, type PolicyDiagnostic } from "../policy/authoring/errors";
 import { explain, formatExplanation } from "../policy/review/explain";
 import { filesAtRevision, filesOnDisk, isGitRevision } from "../policy/authoring/policy-files";
@@ -204,19 +201,7 @@ function diff(argv: string[], out: Print, err: Print): number {
   const base = side(baseSpec);
   const head = side(headSpec);
   if (!base || !head) return 1;
-  const names = new Set<string>();
-  for (const b of [base, head]) for (const e of representativeEnvironments(b.environments.entries)) names.add(e.name);
-  const selected = values.env ? [values.env] : [...names];
-  const compileOr = (b: CheckedPolicy, env: string): CompiledPolicy | undefined => {
-    try {
-      return compilePolicy(b, env);
-    } catch (e) {
-      if (e instanceof UnknownEnvironmentError) return undefined;
-      throw e;
-    }
-  };
-  const pairs = new Map(selected.map((env) => [env, { base: compileOr(base, env), head: compileOr(head, env) }]));
-  const result = diffPolicies(pairs);
+  const result = diffPolicies(compilePairs(base, head, values.env));
   out(values.json ? JSON.stringify(result, null, 2) : formatDiffMarkdown(result, base.files.label, head.files.label));
   return values["fail-on-widen"] && result.widens ? 3 : 0;
 }

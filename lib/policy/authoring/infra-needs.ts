@@ -8,7 +8,7 @@ import { checkedOrThrow, loadCheckedPolicy } from "./checked-policy";
 import { compilePolicy } from "./compile";
 import { filesOnDisk, type PolicyFiles } from "./policy-files";
 import type { AzureEnvironmentSource } from "./source-types";
-import type { RuntimeConfig, Stage } from "../runtime/runtime-config";
+import type { CompiledIssuer, RuntimeConfig, Stage } from "../runtime/runtime-config";
 
 export { APP_SETTING, type AppSettingName } from "../runtime/app-settings";
 export type { RuntimeConfig, Stage };
@@ -48,15 +48,8 @@ export interface InfraNeeds {
   /** `entry`: the environments.yaml entry it comes from (`pr` for `pr-42`). */
   environment: { name: string; entry: string; stage: Stage };
   azure: AzureSettings;
-  issuers: {
-    name: string;
-    type: "oidc" | "entra";
-    issuers: string[];
-    /** OIDC discovery document per issuer, same order. */
-    discovery: string[];
-    tenants?: string[];
-    audiences: string[];
-  }[];
+  /** What Easy Auth needs of each issuer: the compiled issuer's identity, keys and audiences. */
+  issuers: Pick<CompiledIssuer, "name" | "type" | "issuers" | "discovery" | "tenants" | "audiences">[];
   cosmos?: {
     database: string;
     containers: { name: string; partitionKeyPath: string }[];
