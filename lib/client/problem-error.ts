@@ -5,33 +5,24 @@
  * the broker's contract). A request the policy denies inside an otherwise granted batch gets `forbidden` with the
  * evaluator's `reason`.
  */
-export type BrokerProblemCode =
-  | "bad-request"
-  | "invalid-token"
-  | "forbidden"
-  | "not-found"
-  | "method-not-allowed"
-  | "unsupported-media-type"
-  | "payload-too-large"
-  | "rate-limited"
-  | "backend-unavailable"
-  | "internal"
-  | "network"
-  | "bad-response"
-  | "unknown";
+import type { ProblemType } from "../../functions-src/problem";
 
-const KNOWN = new Set<string>([
-  "bad-request",
-  "invalid-token",
-  "forbidden",
-  "not-found",
-  "method-not-allowed",
-  "unsupported-media-type",
-  "payload-too-large",
-  "rate-limited",
-  "backend-unavailable",
-  "internal",
-]);
+export type BrokerProblemCode = ProblemType | "network" | "bad-response" | "unknown";
+
+/** The broker's own codes, keyed by its ProblemType (a type-only import): the compiler fails if the lists differ. */
+const BROKER_CODES: Record<ProblemType, true> = {
+  "bad-request": true,
+  "invalid-token": true,
+  forbidden: true,
+  "not-found": true,
+  "method-not-allowed": true,
+  "unsupported-media-type": true,
+  "payload-too-large": true,
+  "rate-limited": true,
+  "backend-unavailable": true,
+  internal: true,
+};
+const KNOWN = new Set<string>(Object.keys(BROKER_CODES));
 const PREFIX = "urn:azure-token-broker:problem:";
 
 export class BrokerProblemError extends Error {
