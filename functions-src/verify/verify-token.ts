@@ -200,8 +200,8 @@ export class TokenVerifier {
     signature: Buffer,
   ): Promise<void> {
     const { keys } = entry;
-    const dot = signingInput.indexOf(".");
-    const input = { protected: headerPart, payload: signingInput.slice(dot + 1), signature: "" };
+    // jose's key set reads only the protected header (and an unprotected one, which a compact JWS has not).
+    const input = { protected: headerPart, payload: "", signature: "" };
     let key: unknown;
     try {
       key = await keys.getKey(header, input);
