@@ -92,6 +92,28 @@ describe("token-broker cdn", () => {
     );
   });
 
+  // base64url tokens begin with "-" one time in 64: CI once drew one, and an option parser took it for a flag.
+  it("decrypts a token that begins with '-' or '--', given plainly, after --, or with --key=", async () => {
+    const plaintext = "ec_expire=1900000000&ec_url_allow=/a/";
+    // The token begins with the IV: 0b111110 is "-" in base64url, so IVs beginning 0xF8 and 0xFBE give "-A" and "--".
+    const tokenWithIv = (...head: number[]) => {
+      const iv = Buffer.alloc(12);
+      iv.set(head);
+      return encryptECToken("s3cret", plaintext, iv);
+    };
+    const dash = tokenWithIv(0xf8);
+    const dashDash = tokenWithIv(0xfb, 0xe0);
+    expect([dash.slice(0, 2), dashDash.slice(0, 3)]).toEqual(["-A", "--A"]);
+    for (const token of [dash, dashDash]) {
+      for (const argv of [
+        ["cdn", "decrypt", "--key", "s3cret", token],
+        ["cdn", "decrypt", token, "--key", "s3cret"],
+        ["cdn", "decrypt", "--key=s3cret", "--", token],
+      ])
+        expect(await run(argv)).toEqual({ code: 0, out: plaintext, err: "" });
+    }
+  });
+
   it("reads the key from ECTOKEN_KEY, and exits 2 on bad usage", async () => {
     process.env.ECTOKEN_KEY = VECTOR.key;
     try {
@@ -101,5 +123,7 @@ describe("token-broker cdn", () => {
     }
     expect((await run(["cdn", "decrypt", VECTOR.token])).code).toBe(2);
     expect((await run(["cdn", "sign", "--key", "k", "x"])).code).toBe(2);
+    expect((await run(["cdn", "decrypt", VECTOR.token, "--key"])).code).toBe(2);
+    expect((await run(["cdn", "decrypt", "--key", "k", VECTOR.token, VECTOR.token])).code).toBe(2);
   });
 });
