@@ -2,14 +2,14 @@
  * The broker's configuration from app settings (Key Vault references for secrets). Secrets are read at mint time,
  * so a rotated key applies without a redeploy; a missing backend's settings just leave that minter out (503).
  */
-import { ManagedIdentityCredential } from "@azure/identity";
-import { BlobServiceClient } from "@azure/storage-blob";
+import type { BlobServiceClient } from "@azure/storage-blob";
 import { APP_SETTING } from "../lib/policy/runtime/app-settings";
 import type { CdnSettings } from "./mint/cdn-minter";
 import type { CosmosSettings } from "./mint/cosmos-minter";
 import type { FluidSettings } from "./mint/fluid-minter";
 import { requireSecret } from "./secrets";
 import { userDelegationKeySource } from "./mint/user-delegation-key";
+import { identitySdk, storageSdk } from "./load-sdk";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -57,6 +57,13 @@ export function cdnSettings(env: Env): (() => CdnSettings) | undefined {
   }
   // Default in Azure: keyless, through the function's system identity.
   const serviceUrl = `${origin.protocol}//${origin.host}`;
-  const keys = userDelegationKeySource(new BlobServiceClient(serviceUrl, new ManagedIdentityCredential()));
+  // The Storage and Identity SDKs load when the first user delegation key is asked for, not at start.
+  let client: BlobServiceClient | undefined;
+  const keys = userDelegationKeySource({
+    getUserDelegationKey: (startsOn, expiresOn) => {
+      client ??= new (storageSdk().BlobServiceClient)(serviceUrl, new (identitySdk().ManagedIdentityCredential)());
+      return client.getUserDelegationKey(startsOn, expiresOn);
+    },
+  });
   return () => ({ baseUrl, container, signer: { kind: "user-delegation", accountName, userDelegationKey: keys } });
 }

@@ -3,7 +3,8 @@
  * the revocation check and admin route when the policy turns revocation on, the per-subject rate limit (global in
  * the store or per instance, as the policy says), and the Cosmos minter's half of the GC guard.
  */
-import { CosmosClient } from "@azure/cosmos";
+import type { CosmosClient } from "@azure/cosmos";
+import { cosmosSdk } from "./load-sdk";
 import { createEvaluator } from "../lib/policy/runtime/evaluate";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import type { AuditSink } from "./audit";
@@ -77,7 +78,11 @@ function revocationFor(
     ? async (issuer: string, subject: string) => {
         const s = o.cosmos!();
         if (!cosmos || cosmos.key !== s.key || cosmos.endpoint !== s.endpoint)
-          cosmos = { client: new CosmosClient({ endpoint: s.endpoint, key: s.key }), key: s.key, endpoint: s.endpoint };
+          cosmos = {
+            client: new (cosmosSdk().CosmosClient)({ endpoint: s.endpoint, key: s.key }),
+            key: s.key,
+            endpoint: s.endpoint,
+          };
         const deleted = await deleteCallerFromCosmos(cosmos.client.database(s.database), issuer, subject);
         (minters.cosmos as { forget?: (i: string, s: string) => void } | undefined)?.forget?.(issuer, subject);
         return deleted;

@@ -4,23 +4,27 @@
  * same bytes (fixed timestamps), so an unchanged environment does not redeploy.
  */
 import { buildSync } from "esbuild";
-import { zipSync } from "fflate";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { unzipSync, zipSync } from "fflate";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { RuntimeConfig } from "../lib/policy/authoring/infra-needs";
+import { SDK_MODULES } from "../functions-src/load-sdk";
 
 export interface BrokerPackage {
   zipPath: string;
   bytes: number;
+  /** index.js: what the host parses at start. */
   bundleBytes: number;
+  /** sdk/*.js together: parsed only by a worker that uses them. */
+  sdkBytes: number;
 }
 
-const ENTRY = join(__dirname, "..", "functions-src", "index.ts");
+const SOURCE = join(__dirname, "..", "functions-src");
 const FIXED_TIME = new Date("2020-01-01T00:00:00Z");
 
-export function buildBrokerPackage(config: RuntimeConfig, outDir: string): BrokerPackage {
-  const bundle = buildSync({
-    entryPoints: [ENTRY],
+function bundle(entry: string, external: string[]): Uint8Array {
+  return buildSync({
+    entryPoints: [entry],
     bundle: true,
     platform: "node",
     target: "node22",
@@ -28,15 +32,24 @@ export function buildBrokerPackage(config: RuntimeConfig, outDir: string): Broke
     minify: true,
     legalComments: "none",
     write: false,
-    // Provided by the Functions host at run time.
-    external: ["@azure/functions-core"],
+    external,
     // Some dependencies are ESM that read import.meta.url; in a CommonJS bundle it must come from __filename.
     define: { "import.meta.url": "__bundleUrl" },
     banner: { js: 'var __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
     logLevel: "silent",
   }).outputFiles[0].contents;
+}
+
+export function buildBrokerPackage(config: RuntimeConfig, outDir: string): BrokerPackage {
+  // @azure/functions-core is provided by the Functions host. The SDKs stay out of index.js: functions-src/load-sdk.ts
+  // requires each as ./sdk/<name>, which resolves to its own file beside index.js.
+  const sdks = Object.fromEntries(
+    SDK_MODULES.map((name) => [`sdk/${name}.js`, bundle(join(SOURCE, "sdk", `${name}.ts`), [])]),
+  );
+  const index = bundle(join(SOURCE, "index.ts"), ["@azure/functions-core", "./sdk/*"]);
   const files: Record<string, Uint8Array> = {
-    "index.js": bundle,
+    "index.js": index,
+    ...sdks,
     "policy.json": new TextEncoder().encode(JSON.stringify(config)),
     "host.json": new TextEncoder().encode(
       JSON.stringify({ version: "2.0", logging: { logLevel: { default: "Information" } } }),
@@ -51,5 +64,16 @@ export function buildBrokerPackage(config: RuntimeConfig, outDir: string): Broke
   mkdirSync(outDir, { recursive: true });
   const zipPath = join(outDir, `broker-${config.environment.name}.zip`);
   writeFileSync(zipPath, zip);
-  return { zipPath, bytes: zip.length, bundleBytes: bundle.length };
+  const sdkBytes = Object.values(sdks).reduce((sum, b) => sum + b.length, 0);
+  return { zipPath, bytes: zip.length, bundleBytes: index.length, sdkBytes };
+}
+
+/** Unzips a package into `dir` as zip deploy lays it out (index.js, sdk/*.js, policy.json, ...); returns the names. */
+export function unpackBrokerPackage(zipPath: string, dir: string): string[] {
+  const files = unzipSync(readFileSync(zipPath));
+  for (const [name, data] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), data);
+  }
+  return Object.keys(files).sort();
 }

@@ -5,7 +5,7 @@
  * in-memory store it runs only when COSMOS_GC_SINGLE_INSTANCE=true (one instance mints and collects).
  */
 import type { InvocationContext, Timer } from "@azure/functions";
-import { CosmosClient } from "@azure/cosmos";
+import { cosmosSdk } from "../load-sdk";
 import { collectCosmosGarbage, type GcResult } from "../mint/cosmos-cleanup";
 import { cosmosSettings } from "../settings";
 import type { SharedStore } from "../store/shared-store";
@@ -46,10 +46,13 @@ export function cosmosGcFromEnvironment(
   return store.then((s) => {
     if (s.scope !== "shared" && env.COSMOS_GC_SINGLE_INSTANCE !== "true") return undefined;
     const c = settings();
-    return collectCosmosGarbage(new CosmosClient({ endpoint: c.endpoint, key: c.key }).database(c.database), {
-      store: s,
-      expiredForSeconds: Number(env.COSMOS_GC_EXPIRED_FOR_SECONDS ?? 86_400),
-      maxUsersPerRun: Number(env.COSMOS_GC_MAX_USERS ?? 500),
-    });
+    return collectCosmosGarbage(
+      new (cosmosSdk().CosmosClient)({ endpoint: c.endpoint, key: c.key }).database(c.database),
+      {
+        store: s,
+        expiredForSeconds: Number(env.COSMOS_GC_EXPIRED_FOR_SECONDS ?? 86_400),
+        maxUsersPerRun: Number(env.COSMOS_GC_MAX_USERS ?? 500),
+      },
+    );
   });
 }

@@ -7,15 +7,10 @@
  * (local runs; primary/backup for rotation).
  */
 import { isIPv4 } from "node:net";
-import {
-  BlobSASPermissions,
-  generateBlobSASQueryParameters,
-  SASProtocol,
-  StorageSharedKeyCredential,
-  type UserDelegationKey,
-} from "@azure/storage-blob";
+import type { UserDelegationKey } from "@azure/storage-blob";
 import { BackendUnavailableError } from "../errors";
 import type { Minter } from "./minter";
+import { storageSdk } from "../load-sdk";
 
 export type SasSigner =
   | {
@@ -50,6 +45,8 @@ export function createCdnMinter(settings: () => CdnSettings): Minter<"cdn"> {
         // SAS binds IPv4 only; without a trusted IPv4 address the grant cannot be honoured as written.
         throw new BackendUnavailableError("client-ip", 60);
       }
+      const { BlobSASPermissions, generateBlobSASQueryParameters, SASProtocol, StorageSharedKeyCredential } =
+        storageSdk();
       const expiresOn = new Date(ctx.now + grant.ttlSeconds * 1000);
       const options = {
         containerName: s.container,

@@ -19,7 +19,7 @@
  * the minter waits until GC is done (and then recreates the user).
  */
 import type { Database } from "@azure/cosmos";
-import { ErrorResponse } from "@azure/cosmos";
+import { cosmosSdk } from "../load-sdk";
 import type { SharedStore } from "../store/shared-store";
 import { cosmosUserPrefix } from "./cosmos-minter";
 import { BackendUnavailableError, type Minter } from "./minter";
@@ -190,5 +190,5 @@ async function ignoreNotFound(op: () => Promise<unknown>): Promise<boolean> {
 }
 
 function isNotFound(e: unknown): boolean {
-  return e instanceof ErrorResponse && e.code === 404;
+  return e instanceof cosmosSdk().ErrorResponse && e.code === 404;
 }

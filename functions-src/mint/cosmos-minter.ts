@@ -16,7 +16,8 @@
  * The credential drops into `new CosmosClient({ endpoint, resourceTokens })`.
  */
 import { createHash } from "node:crypto";
-import { CosmosClient, ErrorResponse, type PermissionDefinition } from "@azure/cosmos";
+import type { CosmosClient, PermissionDefinition } from "@azure/cosmos";
+import { cosmosSdk } from "../load-sdk";
 import { BoundedCache } from "../bounded-cache";
 import { CACHE_BUDGET } from "../memory-budget";
 import { BackendUnavailableError } from "../errors";
@@ -65,7 +66,11 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
   const clientFor = (s: CosmosSettings) => {
     // A changed key (rotation through Key Vault) gets a new client; no redeploy.
     if (!client || client.endpoint !== s.endpoint || client.key !== s.key)
-      client = { endpoint: s.endpoint, key: s.key, client: new CosmosClient({ endpoint: s.endpoint, key: s.key }) };
+      client = {
+        endpoint: s.endpoint,
+        key: s.key,
+        client: new (cosmosSdk().CosmosClient)({ endpoint: s.endpoint, key: s.key }),
+      };
     return client.client;
   };
 
@@ -104,7 +109,7 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
           roundTrips++;
           token = (await user.permission(definition.id).read(options)).resource!._token;
         } catch (e) {
-          if (!(e instanceof ErrorResponse) || e.code !== 404) throw unavailable(e);
+          if (!(e instanceof cosmosSdk().ErrorResponse) || e.code !== 404) throw unavailable(e);
           try {
             // First grant of this scope to this caller: create the user and its one permission (never replace it).
             roundTrips += 2;
@@ -112,7 +117,7 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
             token = (await user.permissions.create(definition, options)).resource!._token;
           } catch (e2) {
             // A concurrent first request created it meanwhile: read it.
-            if (!(e2 instanceof ErrorResponse) || e2.code !== 409) throw unavailable(e2);
+            if (!(e2 instanceof cosmosSdk().ErrorResponse) || e2.code !== 409) throw unavailable(e2);
             try {
               roundTrips++;
               token = (await user.permission(definition.id).read(options)).resource!._token;
@@ -143,8 +148,8 @@ function digest(text: string): string {
 }
 
 function unavailable(e: unknown): Error {
-  if (e instanceof ErrorResponse && (e.code === 401 || e.code === 403))
+  if (e instanceof cosmosSdk().ErrorResponse && (e.code === 401 || e.code === 403))
     return new BackendUnavailableError("cosmos (account key rejected)", 60);
-  if (e instanceof ErrorResponse && e.code === 400) return e; // a bug on our side, not an outage
+  if (e instanceof cosmosSdk().ErrorResponse && e.code === 400) return e; // a bug on our side, not an outage
   return new BackendUnavailableError("cosmos", 5);
 }

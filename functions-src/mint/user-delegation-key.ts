@@ -2,12 +2,17 @@
  * User delegation keys for CDN SAS, obtained with the function's managed identity (no account key anywhere).
  * A key lives at most 7 days; one is fetched for 7 days and reused while it outlives the SAS being signed.
  */
-import type { BlobServiceClient, UserDelegationKey } from "@azure/storage-blob";
+import type { UserDelegationKey } from "@azure/storage-blob";
+
+/** The one call needed of a `BlobServiceClient`. */
+export interface DelegationKeyClient {
+  getUserDelegationKey(startsOn: Date, expiresOn: Date): Promise<UserDelegationKey>;
+}
 
 const KEY_LIFETIME_MS = 7 * 86400_000 - 60_000;
 
 /** `client` carries a token credential (the function's managed identity in Azure): keys need Entra, not a key. */
-export function userDelegationKeySource(client: BlobServiceClient, now: () => number = Date.now) {
+export function userDelegationKeySource(client: DelegationKeyClient, now: () => number = Date.now) {
   let current: { key: UserDelegationKey; expiresOn: number } | undefined;
   let inFlight: Promise<UserDelegationKey> | undefined;
   return async (sasExpiresOn: Date): Promise<UserDelegationKey> => {

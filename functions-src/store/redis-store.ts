@@ -9,7 +9,8 @@
  * and re-sent with AUTH before it expires (the page asks for at least 3 minutes ahead) so open connections survive.
  */
 import type { TokenCredential } from "@azure/identity";
-import Redis, { type RedisOptions } from "ioredis";
+import type { default as Redis, RedisOptions } from "ioredis";
+import { redisSdk } from "../load-sdk";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from "./rate-limiter-classes";
 import { StoreUnavailableError, type SharedStore } from "./shared-store";
 
@@ -64,7 +65,7 @@ export class RedisStore implements SharedStore {
       Object.assign(base, { username: options.entra.objectId ?? objectIdOf(token.token), password: token.token });
       expiresAt = token.expiresOnTimestamp;
     }
-    const client = new Redis(base);
+    const client = new (redisSdk().Redis)(base);
     client.on("error", () => undefined); // reconnects on its own; callers see StoreUnavailableError per command
     const store = new RedisStore(client, options.entra);
     try {

@@ -4,10 +4,10 @@
  * unset: in-memory, single-instance semantics.
  * The choice is announced once at start, so an operator can see which semantics a deployment runs with.
  */
-import { ManagedIdentityCredential } from "@azure/identity";
 import { APP_SETTING } from "../../lib/policy/runtime/app-settings";
 import { MemoryStore } from "./memory-store";
 import { RedisStore } from "./redis-store";
+import { identitySdk } from "../load-sdk";
 import type { SharedStore } from "./shared-store";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -24,7 +24,7 @@ export async function storeFromEnvironment(env: Env, announce: (line: string) =>
   const objectId = env.SHARED_STORE_ENTRA_OBJECT_ID;
   const entra = env[APP_SETTING.sharedStoreEntra] === "true" || objectId !== undefined;
   const credential = () =>
-    new ManagedIdentityCredential(env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : undefined);
+    new (identitySdk().ManagedIdentityCredential)(env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : undefined);
   const store = await RedisStore.connect({ url, ...(entra && { entra: { objectId, credential: credential() } }) });
   announce(
     `token broker: shared store redis at ${new URL(url).host}${entra ? " (Entra auth)" : ""}: revocations and the rate budget hold across instances`,

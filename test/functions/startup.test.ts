@@ -3,11 +3,10 @@
  * deploys) is loaded in a fresh Node process as the Functions host loads it, and the source entry is required here.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { unzipSync } from "fflate";
-import { buildBrokerPackage } from "../../stacks/broker-package";
+import { buildBrokerPackage, unpackBrokerPackage } from "../../stacks/broker-package";
 import { compilePolicy } from "../../lib/policy/authoring/compile";
 import { filesInMemory, loadOk } from "../policy/helpers";
 
@@ -23,8 +22,7 @@ environments: { dev: { stage: development } }
 `;
 const { config } = compilePolicy(loadOk(filesInMemory(policy)), "dev");
 const dir = mkdtempSync(join(tmpdir(), "tb-start-"));
-const files = unzipSync(readFileSync(buildBrokerPackage(config, dir).zipPath));
-for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data);
+unpackBrokerPackage(buildBrokerPackage(config, dir).zipPath, dir);
 
 /** Load index.js the way the host does (require at start), with these app settings. */
 function start(settings: Record<string, string>) {
