@@ -40,12 +40,16 @@ function bundle(entry: string, external: string[]): Uint8Array {
   }).outputFiles[0].contents;
 }
 
+let sdkBundles: Record<string, Uint8Array> | undefined;
+
 export function buildBrokerPackage(config: RuntimeConfig, outDir: string): BrokerPackage {
   // @azure/functions-core is provided by the Functions host. The SDKs stay out of index.js: functions-src/load-sdk.ts
   // requires each as ./sdk/<name>, which resolves to its own file beside index.js.
-  const sdks = Object.fromEntries(
+  // They do not depend on the policy: bundled once per process, however many environments are packaged.
+  sdkBundles ??= Object.fromEntries(
     SDK_MODULES.map((name) => [`sdk/${name}.js`, bundle(join(SOURCE, "sdk", `${name}.ts`), [])]),
   );
+  const sdks = sdkBundles;
   const index = bundle(join(SOURCE, "index.ts"), ["@azure/functions-core", "./sdk/*"]);
   const files: Record<string, Uint8Array> = {
     "index.js": index,
