@@ -22,9 +22,21 @@ export interface BrokerPackage {
 const SOURCE = join(__dirname, "..", "functions-src");
 const FIXED_TIME = new Date("2020-01-01T00:00:00Z");
 
-function bundle(entry: string, external: string[]): Uint8Array {
-  return buildSync({
-    entryPoints: [entry],
+let bundles: { index: Uint8Array; sdks: Record<string, Uint8Array> } | undefined;
+
+/**
+ * index.js and sdk/<name>.js in one esbuild call, which builds them in parallel and parses shared modules once.
+ * @azure/functions-core is provided by the Functions host. The SDKs stay out of index.js: functions-src/load-sdk.ts
+ * requires each as ./sdk/<name>, which resolves to its own file beside index.js.
+ */
+function bundleBroker(): NonNullable<typeof bundles> {
+  const OUT = "/broker";
+  const outputs = buildSync({
+    entryPoints: {
+      index: join(SOURCE, "index.ts"),
+      ...Object.fromEntries(SDK_MODULES.map((name) => [`sdk/${name}`, join(SOURCE, "sdk", `${name}.ts`)])),
+    },
+    outdir: OUT,
     bundle: true,
     platform: "node",
     target: "node22",
@@ -32,25 +44,24 @@ function bundle(entry: string, external: string[]): Uint8Array {
     minify: true,
     legalComments: "none",
     write: false,
-    external,
+    external: ["@azure/functions-core", "./sdk/*"],
     // Some dependencies are ESM that read import.meta.url; in a CommonJS bundle it must come from __filename.
     define: { "import.meta.url": "__bundleUrl" },
     banner: { js: 'var __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
     logLevel: "silent",
-  }).outputFiles[0].contents;
+  }).outputFiles;
+  const file = (name: string) => outputs.find((o) => o.path === join(OUT, name))!.contents;
+  return {
+    index: file("index.js"),
+    sdks: Object.fromEntries(SDK_MODULES.map((name) => [`sdk/${name}.js`, file(join("sdk", `${name}.js`))])),
+  };
 }
 
-let sdkBundles: Record<string, Uint8Array> | undefined;
-
 export function buildBrokerPackage(config: RuntimeConfig, outDir: string): BrokerPackage {
-  // @azure/functions-core is provided by the Functions host. The SDKs stay out of index.js: functions-src/load-sdk.ts
-  // requires each as ./sdk/<name>, which resolves to its own file beside index.js.
-  // They do not depend on the policy: bundled once per process, however many environments are packaged.
-  sdkBundles ??= Object.fromEntries(
-    SDK_MODULES.map((name) => [`sdk/${name}.js`, bundle(join(SOURCE, "sdk", `${name}.ts`), [])]),
-  );
-  const sdks = sdkBundles;
-  const index = bundle(join(SOURCE, "index.ts"), ["@azure/functions-core", "./sdk/*"]);
+  // The code does not depend on the policy (policy.json is its own file): bundled once per process, however many
+  // environments are packaged.
+  bundles ??= bundleBroker();
+  const { index, sdks } = bundles;
   const files: Record<string, Uint8Array> = {
     "index.js": index,
     ...sdks,
