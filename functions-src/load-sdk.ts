@@ -10,9 +10,6 @@ import type * as Identity from "./sdk/identity";
 import type * as RedisSdk from "./sdk/redis";
 import type * as Storage from "./sdk/storage";
 
-/** The modules required below: each is bundled as sdk/<name>.js beside index.js. */
-export const SDK_MODULES = ["cosmos", "identity", "redis", "storage"] as const;
-
 function once<T>(load: () => T): () => T {
   let loaded: T | undefined;
   return () => (loaded ??= load());

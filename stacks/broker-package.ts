@@ -8,7 +8,7 @@ import { unzipSync, zipSync } from "fflate";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { RuntimeConfig } from "../lib/policy/authoring/infra-needs";
-import { SDK_MODULES } from "../functions-src/load-sdk";
+import { SDK_MODULES } from "../functions-src/sdk/names";
 
 export interface BrokerPackage {
   zipPath: string;
