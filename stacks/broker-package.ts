@@ -83,12 +83,10 @@ export function buildBrokerPackage(config: RuntimeConfig, outDir: string): Broke
   return { zipPath, bytes: zip.length, bundleBytes: index.length, sdkBytes };
 }
 
-/** Unzips a package into `dir` as zip deploy lays it out (index.js, sdk/*.js, policy.json, ...); returns the names. */
-export function unpackBrokerPackage(zipPath: string, dir: string): string[] {
-  const files = unzipSync(readFileSync(zipPath));
-  for (const [name, data] of Object.entries(files)) {
+/** Unzips a package into `dir` as zip deploy lays it out (index.js, sdk/*.js, policy.json, ...). */
+export function unpackBrokerPackage(zipPath: string, dir: string): void {
+  for (const [name, data] of Object.entries(unzipSync(readFileSync(zipPath)))) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), data);
   }
-  return Object.keys(files).sort();
 }
