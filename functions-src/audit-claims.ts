@@ -4,6 +4,7 @@
  * policy does not declare and read. With a hash key, claims the policy only tests for equality are kept as keyed
  * hashes (lib/policy/runtime/claims-read.ts says why that still replays). See docs/replay.md.
  */
+import { ownValue, setOwn } from "../lib/policy/runtime/own";
 import { claimsReadByPolicy, hashClaim } from "../lib/policy/runtime/claims-read";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
 import type { ClaimValues } from "../lib/policy/runtime/template";
@@ -21,12 +22,12 @@ export function createAuditClaims(config: RuntimeConfig, hashKey?: Uint8Array): 
     const kept: Record<string, unknown> = {};
     const hashed: string[] = [];
     for (const [name, use] of uses) {
-      const value = claims[name];
+      const value = ownValue(claims, name);
       if (value === undefined) continue;
       if (hashKey && use === "equality") {
-        kept[name] = hashClaim(hashKey, value);
+        setOwn(kept, name, hashClaim(hashKey, value));
         hashed.push(name);
-      } else kept[name] = value;
+      } else setOwn(kept, name, value);
     }
     return hashed.length > 0 ? { claims: kept, hashed } : { claims: kept };
   };

@@ -6,6 +6,7 @@
  * forwards client headers, they are whatever the caller wrote: a disagreement means someone is lying.
  * Errors name the header and never a claim value.
  */
+import { ownValue } from "../../lib/policy/runtime/own";
 import { parseWithoutDuplicateKeys } from "./duplicate-keys";
 
 /** The raw headers, when present. */
@@ -36,12 +37,12 @@ export function checkEasyAuthPrincipal(
   claims: Readonly<Record<string, unknown>>,
 ): void {
   if (!headers) return;
-  const subject = String(claims[subjectClaim]);
+  const subject = String(ownValue(claims, subjectClaim));
   if (headers.id !== undefined && headers.id !== subject)
     throw new EasyAuthMismatch("X-MS-CLIENT-PRINCIPAL-ID names another caller than the bearer token");
   if (headers.principal === undefined) return;
   const byType = decodePrincipal(headers.principal);
-  const values = (name: string) => [name, ...(LONG_NAMES[name] ?? [])].flatMap((t) => byType.get(t) ?? []);
+  const values = (name: string) => [name, ...(ownValue(LONG_NAMES, name) ?? [])].flatMap((t) => byType.get(t) ?? []);
 
   const subjects = values(subjectClaim);
   if (subjects.length === 0)

@@ -1,6 +1,7 @@
 /**
  * Checked after the signature, so nothing in an unsigned payload is trusted or reported.
  */
+import { hasOwnName } from "../../lib/policy/runtime/own";
 import type { JWTPayload } from "jose";
 import type { CompiledIssuer } from "../../lib/policy/runtime/runtime-config";
 import { TokenError } from "./verify-token";
@@ -22,10 +23,10 @@ export function checkRegisteredClaims(
   if (issuer.tokenType && (typeof header.typ !== "string" || typ(header.typ) !== typ(issuer.tokenType))) {
     throw new TokenError("ERR_TOKEN_TYPE", "the token's type (typ) is not the one this issuer requires");
   }
-  if (!("aud" in claims))
+  if (!hasOwnName(claims, "aud"))
     throw new TokenError("ERR_TOKEN_AUDIENCE", "the token is not meant for this broker (audience)");
   for (const claim of required) {
-    if (!(claim in claims))
+    if (!hasOwnName(claims, claim))
       throw new TokenError("ERR_TOKEN_CLAIMS", `the token's claim '${claim}' is missing or invalid`);
   }
   if (claims.iss !== iss)

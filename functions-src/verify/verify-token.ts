@@ -3,6 +3,7 @@
  * a disabled Easy Auth must never yield a credential). Every failure is a TokenError with a stable code; callers map
  * codes to HTTP once, at the edge. No error message contains the token or a claim value.
  */
+import { hasOwnName, ownValue } from "../../lib/policy/runtime/own";
 import { KeyObject } from "node:crypto";
 import { errors as joseErrors, type JWSHeaderParameters, type JWTPayload } from "jose";
 import type { CompiledIssuer, RuntimeConfig } from "../../lib/policy/runtime/runtime-config";
@@ -112,7 +113,7 @@ export class TokenVerifier {
       throw new TokenError("ERR_TOKEN_MALFORMED", "the token signature is not canonical base64url");
     }
     for (const h of REFUSED_HEADERS)
-      if (h in header)
+      if (hasOwnName(header, h))
         throw new TokenError("ERR_TOKEN_HEADER", `the token header carries '${h}', which this broker refuses`);
     if (typeof header.alg !== "string" || !ASYMMETRIC.has(header.alg))
       throw new TokenError("ERR_TOKEN_ALGORITHM", "the token is not signed with an allowed asymmetric algorithm");
@@ -140,11 +141,11 @@ export class TokenVerifier {
     if ((verified.iat as number) > nowSeconds + issuer.clockToleranceSeconds)
       throw new TokenError("ERR_TOKEN_NOT_YET_VALID", "the token was issued in the future");
     for (const [name, ok] of entry.declared) {
-      const v = verified[name];
+      const v = ownValue(verified, name);
       if (v !== undefined && !ok(v))
         throw new TokenError("ERR_TOKEN_CLAIMS", `claim '${name}' does not match its declaration in the policy`);
     }
-    const subject = verified[issuer.subjectClaim];
+    const subject = ownValue(verified, issuer.subjectClaim);
     if (typeof subject !== "string" || subject === "")
       throw new TokenError("ERR_TOKEN_CLAIMS", `claim '${issuer.subjectClaim}' must be a non-empty string`);
     if (issuer.type === "entra" && !issuer.tenants?.includes(String(verified.tid)))

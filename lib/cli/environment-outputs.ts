@@ -3,6 +3,8 @@
  * Outputs are endpoints and the policy hash (the stack declares no sensitive output); a value that is not a plain
  * string or number is left out rather than printed.
  */
+import { ownValue } from "../policy/runtime/own";
+
 export const ENVIRONMENT_MARKER = "<!-- token-broker:ephemeral-env -->";
 
 export function renderEnvironmentComment(
@@ -10,7 +12,7 @@ export function renderEnvironmentComment(
   stackId: string,
   details: { expiresOn?: string; runUrl?: string; smoke?: string } = {},
 ): string {
-  const stack = (outputs as Record<string, Record<string, unknown>> | null)?.[stackId];
+  const stack = ownValue(outputs as Record<string, Record<string, unknown>> | null, stackId);
   if (typeof stack !== "object" || stack === null) throw new Error(`the outputs file has no stack '${stackId}'`);
   const rows = Object.entries(stack)
     .filter(([, v]) => typeof v === "string" || typeof v === "number")

@@ -22,6 +22,7 @@
  * CORS, as an account's `cors_rule` would give it: origins in `corsOrigins` get preflight answers and
  * Access-Control-Allow-Origin (+ every response header exposed); any other origin gets no CORS header.
  */
+import { ownValue } from "../policy/runtime/own";
 import { createHmac, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -129,7 +130,7 @@ export class CosmosRestContractDouble {
       return send(res, 200, { id: this.database, _rid: "db", _self: `${dbLink}/` });
     if (parts[2] === "colls" && parts.length >= 4) {
       const container = parts[3];
-      const pkPath = this.containers[container];
+      const pkPath = ownValue(this.containers, container);
       if (!pkPath) return send(res, 404, { code: "NotFound" });
       const collLink = `${dbLink}/colls/${container}`;
       if (parts.length === 4 && verb === "get")

@@ -3,6 +3,7 @@
  * and kept current: on every save it is recompiled; a broken edit is reported with file:line:column and the last good
  * policy keeps serving; the fix reloads.
  */
+import { ownValue } from "../../policy/runtime/own";
 import { watch, type FSWatcher } from "node:fs";
 import { relative } from "node:path";
 import { checkLoadedPolicy } from "../../policy/authoring/checked-policy";
@@ -20,7 +21,7 @@ export type CompileOutcome = { ok: true; config: RuntimeConfig } | { ok: false; 
 export function compileLocal(policyDir: string, issuerUrl: string, demoOrigin: string): CompileOutcome {
   const loaded = loadPolicy(filesOnDisk(policyDir));
   if (!loaded.bundle) return { ok: false, diagnostics: loaded.diagnostics.filter((d) => d.severity === "error") };
-  const entry = loaded.bundle.environments.entries[LOCAL_ENVIRONMENT];
+  const entry = ownValue(loaded.bundle.environments.entries, LOCAL_ENVIRONMENT);
   if (!entry) {
     const at = {
       file: relative(process.cwd(), policyDir) || ".",

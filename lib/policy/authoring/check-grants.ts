@@ -1,4 +1,5 @@
 /** Grant checks: resources exist, TTLs within backend limits, templates that cannot widen a scope, no duplicates. */
+import { hasOwnName, ownValue } from "../runtime/own";
 import { canonicalJson } from "./canonical-json";
 import type { Checker } from "./checker";
 import { roleIssuers } from "./document-queries";
@@ -67,7 +68,7 @@ function checkGrant(doc: PolicyDocument, role: RoleSource, grant: GrantSource, a
         "declare resources.cosmos with its database and containers",
         { key: true },
       );
-    } else if (!cosmos.containers[container]) {
+    } else if (!hasOwnName(cosmos.containers, container)) {
       const guess = closest(container, Object.keys(cosmos.containers));
       c.report(
         "E_UNKNOWN_CONTAINER",
@@ -127,7 +128,7 @@ function checkTemplateClaims(doc: PolicyDocument, role: RoleSource, template: st
   for (const part of parseTemplate(template).parts) {
     if (!("ref" in part) || part.ref !== "claims") continue;
     for (const [issuerName, claims] of roleIssuers(doc, role)) {
-      const decl = claims[part.name];
+      const decl = ownValue(claims, part.name);
       if (!decl) {
         const guess = closest(part.name, Object.keys(claims));
         c.report(
@@ -238,10 +239,11 @@ function checkCdnPrefix(doc: PolicyDocument, prefix: string, at: JsonPath, c: Ch
 
 /** The ancestor role that already declares a grant equal to `key`, if any. */
 function inheritedFrom(doc: PolicyDocument, role: string, key: string, seen = new Set<string>()): string | undefined {
-  for (const parent of doc.roles[role]?.inherits ?? []) {
-    if (seen.has(parent) || !doc.roles[parent]) continue;
+  for (const parent of ownValue(doc.roles, role)?.inherits ?? []) {
+    const source = ownValue(doc.roles, parent);
+    if (seen.has(parent) || !source) continue;
     seen.add(parent);
-    if ((doc.roles[parent].grants ?? []).some((g) => canonicalJson(g) === key)) return parent;
+    if ((source.grants ?? []).some((g) => canonicalJson(g) === key)) return parent;
     const deeper = inheritedFrom(doc, parent, key, seen);
     if (deeper) return deeper;
   }

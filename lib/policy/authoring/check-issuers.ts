@@ -1,4 +1,5 @@
 /** Issuer checks the schema cannot express. */
+import { hasOwnName, ownValue } from "../runtime/own";
 import type { Checker } from "./checker";
 import { parseDuration } from "./duration";
 import { MAX_CLOCK_TOLERANCE_SECONDS } from "../runtime/limits";
@@ -55,14 +56,15 @@ export function checkIssuers(doc: PolicyDocument, c: Checker): void {
     }
     const declared = Object.keys(issuer.claims);
     const subject = issuer.subject ?? defaultSubject(issuer);
-    if (!issuer.claims[subject]) {
+    const subjectDecl = ownValue(issuer.claims, subject);
+    if (!subjectDecl) {
       c.report(
         "E_UNDECLARED_CLAIM",
         issuer.subject ? [...at, "subject"] : [...at, "claims"],
         `issuer '${name}' identifies callers by claim '${subject}', which it does not declare`,
         `declare '${subject}' under issuers.${name}.claims with type string`,
       );
-    } else if (issuer.claims[subject].type !== "string") {
+    } else if (subjectDecl.type !== "string") {
       c.report(
         "E_CLAIM_TYPE",
         [...at, "claims", subject, "type"],
@@ -71,7 +73,7 @@ export function checkIssuers(doc: PolicyDocument, c: Checker): void {
       );
     }
     (issuer.requiredClaims ?? []).forEach((claim, i) => {
-      if (!issuer.claims[claim]) {
+      if (!hasOwnName(issuer.claims, claim)) {
         const guess = closest(claim, declared);
         c.report(
           "E_UNDECLARED_CLAIM",

@@ -2,6 +2,7 @@
  * `${...}` references anywhere in the policy: `${env.x}` must be defined by every environment that uses it, and `${claims.x}`
  * is allowed only in grant templates (partitionKey, documents, prefix), where it is filled at run time.
  */
+import { hasOwnName, ownValue } from "../runtime/own";
 import type { Checker } from "./checker";
 import { BUILT_IN_VALUES } from "./environments";
 import type { EnvironmentSource, PolicyDocument } from "./source-types";
@@ -49,7 +50,7 @@ export function checkReferences(
         );
       } else if (part.ref === "env") {
         for (const [envName, env] of Object.entries(environmentsUsing(doc, path, environments))) {
-          if (BUILT_IN_VALUES.includes(part.name) || (env.values && part.name in env.values)) continue;
+          if (BUILT_IN_VALUES.includes(part.name) || hasOwnName(env.values, part.name)) continue;
           const guess = closest(part.name, [...Object.keys(env.values ?? {}), ...BUILT_IN_VALUES]);
           c.report(
             "E_ENV_VALUE",
@@ -70,7 +71,7 @@ function environmentsUsing(
   path: JsonPath,
   all: Record<string, EnvironmentSource>,
 ): Record<string, EnvironmentSource> {
-  const limit = path[0] === "issuers" ? doc.issuers[String(path[1])]?.environments : undefined;
+  const limit = path[0] === "issuers" ? ownValue(doc.issuers, String(path[1]))?.environments : undefined;
   return limit ? Object.fromEntries(Object.entries(all).filter(([name]) => limit.includes(name))) : all;
 }
 

@@ -1,4 +1,5 @@
 /** Role checks: issuers, conditions (declared claims, operator/type fit, never-matching), inheritance, shadowing. */
+import { hasOwnName, ownValue } from "../runtime/own";
 import type { Checker } from "./checker";
 import { canonicalJson } from "./canonical-json";
 import type { ResolvedEnvironment } from "./environments";
@@ -21,7 +22,7 @@ export function checkRoles(doc: PolicyDocument, envs: ResolvedEnvironment[], c: 
   for (const [name, role] of Object.entries(doc.roles)) {
     const at = ["roles", name];
     (role.issuers ?? []).forEach((iss, i) => {
-      if (!doc.issuers[iss]) {
+      if (!hasOwnName(doc.issuers, iss)) {
         const guess = closest(iss, Object.keys(doc.issuers));
         c.report(
           "E_UNKNOWN_ISSUER",
@@ -40,7 +41,7 @@ export function checkRoles(doc: PolicyDocument, envs: ResolvedEnvironment[], c: 
         "fix the value so a real token can carry it, or remove the role",
       );
     (role.inherits ?? []).forEach((parent, i) => {
-      if (!doc.roles[parent]) {
+      if (!hasOwnName(doc.roles, parent)) {
         const guess = closest(parent, names);
         c.report(
           "E_UNKNOWN_ROLE",
@@ -108,7 +109,7 @@ function checkCondition(
   const op = operators[0] as (typeof OPERATORS)[number];
   let never: string | undefined;
   for (const [issuerName, claims] of issuers) {
-    const decl = claims[cond.claim];
+    const decl = ownValue(claims, cond.claim);
     if (!decl) {
       const guess = closest(cond.claim, Object.keys(claims));
       c.report(
@@ -213,14 +214,14 @@ function checkCycles(doc: PolicyDocument, c: Checker): void {
   const state = new Map<string, "visiting" | "done">();
   const reported = new Set<string>();
   const visit = (name: string, trail: string[]) => {
-    if (state.get(name) === "done" || !doc.roles[name]) return;
+    if (state.get(name) === "done" || !hasOwnName(doc.roles, name)) return;
     if (state.get(name) === "visiting") {
       const cycle = [...trail.slice(trail.indexOf(name)), name];
       const from = cycle[cycle.length - 2];
       const key = [...cycle].sort().join(",");
       if (!reported.has(key)) {
         reported.add(key);
-        const i = doc.roles[from].inherits!.indexOf(name);
+        const i = ownValue(doc.roles, from)!.inherits!.indexOf(name);
         c.report(
           "E_INHERITANCE_CYCLE",
           ["roles", from, "inherits", i],
@@ -231,7 +232,7 @@ function checkCycles(doc: PolicyDocument, c: Checker): void {
       return;
     }
     state.set(name, "visiting");
-    for (const parent of doc.roles[name].inherits ?? []) visit(parent, [...trail, name]);
+    for (const parent of ownValue(doc.roles, name)!.inherits ?? []) visit(parent, [...trail, name]);
     state.set(name, "done");
   };
   for (const name of Object.keys(doc.roles)) visit(name, []);

@@ -8,6 +8,7 @@
  * length the declaration proves, or a literal separator the declaration proves the value cannot hold. Then a scope
  * names exactly one tuple of claim values. What cannot be proved is reported, with two colliding example values.
  */
+import { ownValue } from "../runtime/own";
 import type { Checker } from "./checker";
 import { claimShape, combinedShape, type ClaimShape } from "./claim-shape";
 import { roleIssuers } from "./document-queries";
@@ -71,7 +72,7 @@ export function roleClaimShapes(doc: PolicyDocument, role: RoleSource): (claim: 
   return (claim) => {
     const shapes: ClaimShape[] = [];
     for (const [, claims] of issuers) {
-      const decl = claims[claim];
+      const decl = ownValue(claims, claim);
       // Undeclared claims and invalid patterns are reported by other checks; one problem, one diagnostic.
       const shape = decl === undefined ? undefined : declaredShape(decl);
       if (shape === undefined) return undefined;

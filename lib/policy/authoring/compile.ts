@@ -2,6 +2,7 @@
  * Compile: a checked policy + one environment -> the broker's runtime config and the infrastructure it needs.
  * Deterministic: the same input gives byte-identical output (policy order is kept, no clocks, no randomness).
  */
+import { ownValue, setOwn } from "../runtime/own";
 import { canonicalJson, sha256Hex } from "./canonical-json";
 import type { CheckedPolicy } from "./checked-policy";
 import { roleClaimShapes, withFixedLengths } from "./check-template-collisions";
@@ -75,11 +76,11 @@ export function compilePolicy(bundle: CheckedPolicy, environment: string): Compi
   const policyHash = `sha256:${sha256Hex(canonicalJson(body))}`;
   const { format, ...rest } = body;
   const config: RuntimeConfig = { format, policyHash, ...rest };
-  return { config, infra: buildInfraNeeds(doc, env, bundle.environments.entries[env.entry].azure ?? {}, config) };
+  return { config, infra: buildInfraNeeds(doc, env, ownValue(bundle.environments.entries, env.entry)!.azure ?? {}, config) };
 }
 
 function compileIssuer(doc: PolicyDocument, name: string, env: ResolvedEnvironment): CompiledIssuer {
-  const src = doc.issuers[name];
+  const src = ownValue(doc.issuers, name)!;
   const tenants = src.tenants?.map((t) => substituteEnv(t, env.values));
   const issuers =
     src.type === "entra"
@@ -138,15 +139,16 @@ function flattenGrants(
     if (visited.has(name) || !present.has(name)) return;
     visited.add(name);
     // Claims are judged by the issuers of the role that declares the grant, as the check judged them.
-    const shapes = roleClaimShapes(doc, doc.roles[name]);
+    const source = ownValue(doc.roles, name)!;
+    const shapes = roleClaimShapes(doc, source);
     const fixLengths = (parts: TemplatePart[]) => withFixedLengths(parts, shapes);
-    (doc.roles[name].grants ?? []).forEach((g, i) => {
+    (source.grants ?? []).forEach((g, i) => {
       const key = canonicalJson(g);
       if (seenGrants.has(key)) return;
       seenGrants.add(key);
       out.push(compileGrant(g, `${name}#${i}`, env, fixLengths));
     });
-    for (const parent of doc.roles[name].inherits ?? []) visit(parent);
+    for (const parent of source.inherits ?? []) visit(parent);
   };
   visit(role);
   return out;
@@ -204,7 +206,9 @@ function buildIndex(roles: CompiledRole[]): RoleIndex {
       return;
     }
     for (const { claim, value } of keys) {
-      const list = ((byClaim[claim] ??= {})[indexKey(value)!] ??= []);
+      const table = ownValue(byClaim, claim) ?? setOwn(byClaim, claim, {});
+      const key = indexKey(value)!;
+      const list = ownValue(table, key) ?? setOwn(table, key, []);
       if (list[list.length - 1] !== i) list.push(i);
     }
   });

@@ -1,12 +1,13 @@
 /** Questions about a policy document that both the checks and the compiler ask, answered in one place. */
+import { hasOwnName, ownValue } from "../runtime/own";
 import type { ResolvedEnvironment } from "./environments";
 import type { ClaimDeclaration, IssuerSource, PolicyDocument, RoleSource } from "./source-types";
 
 /** The issuers a role accepts (all of them when it names none), with their declared claims. */
 export function roleIssuers(doc: PolicyDocument, role: RoleSource): [string, Record<string, ClaimDeclaration>][] {
   return (role.issuers ?? Object.keys(doc.issuers))
-    .filter((n) => doc.issuers[n])
-    .map((n) => [n, doc.issuers[n].claims]);
+    .filter((n) => hasOwnName(doc.issuers, n))
+    .map((n) => [n, ownValue(doc.issuers, n)!.claims]);
 }
 
 /** The claim that names the caller when the issuer does not say: Entra's stable object id, else `sub`. */

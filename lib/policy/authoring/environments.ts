@@ -2,6 +2,7 @@
  * Environments: `dev`, `prod`, ... and ephemeral ones. An entry with `stage: ephemeral` named `pr` stands for every
  * `pr-<n>` (n = 1..99999), a throw-away environment per pull request.
  */
+import { ownValue } from "../runtime/own";
 import type { EnvironmentSource, Scalar, Stage } from "./source-types";
 
 export interface ResolvedEnvironment {
@@ -27,10 +28,10 @@ export class UnknownEnvironmentError extends Error {
 }
 
 export function resolveEnvironment(entries: Record<string, EnvironmentSource>, name: string): ResolvedEnvironment {
-  const direct = entries[name];
+  const direct = ownValue(entries, name);
   if (direct && direct.stage !== "ephemeral") return build(name, name, direct);
   const m = INSTANCE.exec(name);
-  const base = m ? entries[m[1]] : undefined;
+  const base = m ? ownValue(entries, m[1]) : undefined;
   if (m && base && base.stage === "ephemeral") return build(name, m[1], base);
   throw new UnknownEnvironmentError(name, environmentNames(entries));
 }

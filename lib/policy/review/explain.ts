@@ -2,6 +2,7 @@
  * Explain: for one identity, which roles match and why (each claim test with its outcome), what each matched role
  * grants, and, given requests, the decision. A review tool: it runs locally on claims the reviewer supplies.
  */
+import { ownValue } from "../runtime/own";
 import type { AccessRequest } from "../runtime/access-request";
 import { conditionHolds, createEvaluator, type Decision, type VerifiedIdentity } from "../runtime/evaluate";
 import { renderCondition, renderGrant } from "./render";
@@ -39,7 +40,7 @@ export function explain(config: RuntimeConfig, identity: VerifiedIdentity, reque
     policy: config.policyHash,
     environment: config.environment.name,
     issuer: identity.issuer,
-    subject: String(identity.claims[subjectClaim] ?? ""),
+    subject: String(ownValue(identity.claims, subjectClaim) ?? ""),
     roles: config.roles.map((r) => ({
       role: r.name,
       matched: matched.has(r.name),

@@ -3,6 +3,7 @@
  * Each case runs in each environment it names (default: one per environment entry), through the same
  * compile + evaluate path the broker uses.
  */
+import { ownValue } from "../runtime/own";
 import { canonicalJson } from "../authoring/canonical-json";
 import { AccessRequestError, parseAccessRequests } from "../runtime/access-request";
 import { compilePolicy } from "../authoring/compile";
@@ -109,7 +110,7 @@ function runCase(
     if (e instanceof UnknownEnvironmentError) return fail(e.message);
     throw e;
   }
-  const persona = tc.as ? file.personas?.[tc.as] : undefined;
+  const persona = tc.as ? ownValue(file.personas, tc.as) : undefined;
   if (tc.as && !persona) return fail(`unknown persona '${tc.as}'`);
   // Only the issuers this environment trusts (`issuers.<name>.environments`) can sign its callers' tokens.
   const issuers = Object.entries(bundle.document.issuers)

@@ -4,6 +4,7 @@
  * lose what. Replay compares what each recorded request would get, so a grant widened beyond what anyone asked for
  * shows in `policy diff`, not here.
  */
+import { ownValue } from "../runtime/own";
 import { readFileSync } from "node:fs";
 import { compilePolicy } from "../authoring/compile";
 import { formatDuration } from "../authoring/duration";
@@ -123,7 +124,7 @@ function sameJson(a: unknown, b: unknown): boolean {
   const kb = Object.keys(b);
   if (ka.length !== kb.length) return false;
   for (const k of ka) {
-    if (!sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+    if (!sameJson(ownValue(a as Record<string, unknown>, k), ownValue(b as Record<string, unknown>, k))) return false;
   }
   return true;
 }

@@ -7,6 +7,7 @@
  * -> 422), so the body is cut to a budget with a line saying what was left out; the workflow writes the
  * uncut diff to the job summary.
  */
+import { ownValue } from "../runtime/own";
 import { canonicalJson } from "../authoring/canonical-json";
 import type { PolicyChange, PolicyDiff } from "./diff";
 import type { Capability } from "./effective-access";
@@ -209,7 +210,7 @@ function countChanges(changes: PolicyChange[]): Counts {
 }
 
 function envNames(input: ReviewInput, envs: string[]): string {
-  return envs.map((e) => `\`${input.environmentLabels?.[e] ?? e}\``).join(", ");
+  return envs.map((e) => `\`${ownValue(input.environmentLabels, e) ?? e}\``).join(", ");
 }
 
 function summaryTable(input: ReviewInput): string[] {

@@ -24,6 +24,7 @@ import type {
   FluidScope,
   RuntimeConfig,
 } from "./runtime-config";
+import { ownValue } from "./own";
 import { indexKey } from "./runtime-config";
 import { expandTemplate, matchesDocumentPattern, type ClaimValues } from "./template";
 
@@ -123,8 +124,8 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
     if (generation === 1) marks.fill(0);
     const hits: number[] = [];
     for (const claim of indexedClaims) {
-      const table = config.index.byClaim[claim];
-      const value = identity.claims[claim];
+      const table = config.index.byClaim[claim]; // claim comes from Object.keys: own
+      const value = ownValue(identity.claims, claim);
       if (Array.isArray(value)) {
         for (const v of value) collect(table, v, hits);
       } else {
@@ -151,7 +152,7 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
 
   function collect(table: Record<string, number[]>, value: unknown, hits: number[]): void {
     const key = indexKey(value);
-    const roles = key === undefined ? undefined : table[key];
+    const roles = key === undefined ? undefined : ownValue(table, key);
     if (!roles) return;
     for (const i of roles) {
       if (marks[i] !== generation) {
@@ -163,7 +164,7 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
 
   function evaluate(identity: VerifiedIdentity, requests: readonly AccessRequest[]): Decision {
     const issuer = issuerOf.get(identity.issuer);
-    const rawSubject = issuer ? identity.claims[issuer.subjectClaim] : undefined;
+    const rawSubject = issuer ? ownValue(identity.claims, issuer.subjectClaim) : undefined;
     const subject = typeof rawSubject === "string" ? rawSubject : "";
     const roles = subject && issuer ? matchRoles(identity) : [];
     const decision: Decision = {
@@ -197,7 +198,7 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
     roles: CompiledRole[],
     claims: ClaimValues,
   ): Outcome {
-    const container = config.resources.cosmos?.containers[req.container];
+    const container = ownValue(config.resources.cosmos?.containers, req.container);
     const grants = grantsOf(roles, "cosmos").filter((g) => g.container === req.container);
     if (!container || grants.length === 0)
       return { reason: "not-granted", message: `no role grants access to this container` };
@@ -363,22 +364,24 @@ export function conditionHolds(
       return false;
     case "not":
       return !conditionHolds(c.of, claims, regex);
-    case "exists":
-      return (claims[c.claim] !== undefined && claims[c.claim] !== null) === c.value;
+    case "exists": {
+      const v = ownValue(claims, c.claim);
+      return (v !== undefined && v !== null) === c.value;
+    }
     case "equals":
-      return claims[c.claim] === c.value;
+      return ownValue(claims, c.claim) === c.value;
     case "in":
-      return c.values.includes(claims[c.claim] as never);
+      return c.values.includes(ownValue(claims, c.claim) as never);
     case "contains": {
-      const v = claims[c.claim];
+      const v = ownValue(claims, c.claim);
       return Array.isArray(v) && v.includes(c.value);
     }
     case "prefix": {
-      const v = claims[c.claim];
+      const v = ownValue(claims, c.claim);
       return typeof v === "string" && v.startsWith(c.value);
     }
     case "glob": {
-      const v = claims[c.claim];
+      const v = ownValue(claims, c.claim);
       return typeof v === "string" && regex(c.regex).test(v);
     }
   }

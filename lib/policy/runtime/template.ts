@@ -6,6 +6,8 @@
  * when they hold a character that means something to a path, a pattern or a list.
  */
 
+import { ownValue } from "./own";
+
 /**
  * A compiled template piece. `length` is set on a claim whose end the template cannot otherwise mark (it is
  * followed by a separator its declaration allows, or by another claim): the check proved the declared value has
@@ -44,7 +46,7 @@ export function parseTemplate(text: string): ParsedTemplate {
 export function resolveEnv(text: string, values: Record<string, string | number | boolean>): TemplatePart[] {
   const out: TemplatePart[] = [];
   for (const p of parseTemplate(text).parts) {
-    const piece: TemplatePart = "text" in p ? p.text : p.ref === "env" ? String(values[p.name]) : { claim: p.name };
+    const piece: TemplatePart = "text" in p ? p.text : p.ref === "env" ? String(ownValue(values, p.name)) : { claim: p.name };
     if (piece === "") continue; // an empty env value: the parts around it meet (the evaluator relies on no "" part)
     const prev = out[out.length - 1];
     if (typeof piece === "string" && typeof prev === "string") out[out.length - 1] = prev + piece;
@@ -57,7 +59,7 @@ export function resolveEnv(text: string, values: Record<string, string | number 
 export function substituteEnv(text: string, values: Record<string, string | number | boolean>): string {
   return text.replace(PLACEHOLDER, (whole, ref: string) => {
     const m = REFERENCE.exec(ref.trim());
-    return m && m[1] === "env" ? String(values[m[2]]) : whole;
+    return m && m[1] === "env" ? String(ownValue(values, m[2])) : whole;
   });
 }
 
@@ -116,7 +118,7 @@ export function expandTemplate(
       value += part;
       continue;
     }
-    const raw = claims[part.claim];
+    const raw = ownValue(claims, part.claim);
     if (raw === undefined || raw === null) return { claim: part.claim, reason: "is missing" };
     if (typeof raw !== "string" && !(typeof raw === "number" && Number.isFinite(raw)))
       return { claim: part.claim, reason: "is not a string" };
