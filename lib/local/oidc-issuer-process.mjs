@@ -34,7 +34,9 @@ const provider = new Provider(issuer, {
       }),
     },
   },
-  extraTokenClaims: (_ctx, token) => config.personas[token.clientId]?.claims ?? {},
+  // Own properties only: a client id such as `constructor` must not reach Object.prototype (issue 19).
+  extraTokenClaims: (_ctx, token) =>
+    (Object.hasOwn(config.personas, token.clientId) ? config.personas[token.clientId].claims : undefined) ?? {},
   // The demo page (npm run dev) asks the token endpoint from the browser; only its own origin may.
   clientBasedCORS: (_ctx, origin) => (config.corsOrigins ?? []).includes(origin),
 });

@@ -35,6 +35,7 @@ export type DiagnosticCode =
   | "E_DUPLICATE" // the same role, grant or rule twice
   | "E_SHADOWED" // a role that adds nothing another role does not already give under the same condition
   | "E_PATTERN" // an invalid regular expression or glob
+  | "E_RESERVED_NAME" // a name every JavaScript object already has (constructor, toString, __proto__, ...)
   | "E_FILE"; // a file cannot be read
 
 export type Severity = "error" | "warning";

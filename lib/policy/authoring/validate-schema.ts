@@ -6,8 +6,10 @@ import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020"
 import environmentsSchema from "../schemas/environments.schema.json";
 import policySchema from "../schemas/policy.schema.json";
 import testSchema from "../schemas/policy-test.schema.json";
+import { reservedNameProblems } from "./check-names";
 import type { PolicyDiagnostic } from "./errors";
 import { closest } from "./spelling";
+import { ownValue } from "../runtime/own";
 import type { JsonPath, YamlSource } from "./yaml-source";
 
 export type SchemaKind = "policy" | "environments" | "policy-test";
@@ -30,17 +32,18 @@ function compiledValidators(): Record<SchemaKind, ValidateFunction> {
 }
 
 export function validateSchema(source: YamlSource, kind: SchemaKind): PolicyDiagnostic[] {
+  const out = reservedNameProblems(source, kind);
   const validate = compiledValidators()[kind];
-  if (validate(source.value)) return [];
+  if (validate(source.value)) return out;
   const errors = (validate.errors ?? []).filter(
     (e) => e.keyword !== "if" && !isEchoOfPropertyNames(e, validate.errors!),
   );
-  const seen = new Set<string>();
-  const out: PolicyDiagnostic[] = [];
+  // A reserved name the schema also dislikes (`__proto__` breaks the name pattern) is reported once, as reserved.
+  const seen = new Set<string>(out.map((d) => `${d.line}:${d.column}`));
   for (const e of errors) {
     const d = toDiagnostic(source, e);
     const key = `${d.line}:${d.column}:${d.message}`;
-    if (!seen.has(key)) {
+    if (!seen.has(key) && !seen.has(`${d.line}:${d.column}`)) {
       seen.add(key);
       out.push(d);
     }
@@ -159,13 +162,13 @@ export function pointerToPath(root: unknown, pointer: string): JsonPath {
     const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
     const step: string | number = Array.isArray(value) && /^\d+$/.test(seg) ? Number(seg) : seg;
     out.push(step);
-    value = value == null ? undefined : (value as Record<string | number, unknown>)[step];
+    value = value == null ? undefined : ownValue(value as Record<string | number, unknown>, String(step));
   }
   return out;
 }
 
 function valueAt(root: unknown, path: JsonPath): unknown {
-  return path.reduce<unknown>((v, k) => (v == null ? undefined : (v as Record<string | number, unknown>)[k]), root);
+  return path.reduce<unknown>((v, k) => (v == null ? undefined : ownValue(v as Record<string, unknown>, String(k))), root);
 }
 
 /** A readable name for a place in the document: `roles.reader.grants[0].cosmos.ttl`. */
