@@ -372,6 +372,68 @@ describe("issue 19.2: the broker, with real signed tokens", () => {
     );
   });
 
+  it("a config reading a member-named claim matches exactly the tokens that carry it themselves (fast-check)", async () => {
+    // Defence in depth: a config made by hand or by an older compiler, never by `policy compile` today.
+    const { config } = compilePolicy(loadOk(filesInMemory(policy())), "dev");
+    const conditions = {
+      exists: (n: string): CompiledCondition => ({ op: "exists", claim: n, value: true }),
+      absent: (n: string): CompiledCondition => ({ op: "exists", claim: n, value: false }),
+      equals: (n: string): CompiledCondition => ({ op: "equals", claim: n, value: "yes" }),
+      in: (n: string): CompiledCondition => ({ op: "in", claim: n, values: ["yes", "ja"] }),
+      prefix: (n: string): CompiledCondition => ({ op: "prefix", claim: n, value: "y" }),
+      not: (n: string): CompiledCondition => ({ op: "not", of: { op: "equals", claim: n, value: "yes" } }),
+    };
+    type Op = keyof typeof conditions;
+    /** What the condition means over own properties only: the model the broker must follow. */
+    const holds = (op: Op, carried: boolean, v: unknown) =>
+      ({
+        exists: carried,
+        absent: !carried,
+        equals: carried && v === "yes",
+        in: carried && (v === "yes" || v === "ja"),
+        prefix: carried && typeof v === "string" && v.startsWith("y"),
+        not: !(carried && v === "yes"),
+      })[op];
+    const brokers = new Map<string, ReturnType<typeof brokerFor>>();
+    const brokerOf = (name: string, op: Op) => {
+      const key = `${op} ${name}`;
+      if (!brokers.has(key))
+        brokers.set(
+          key,
+          brokerFor({
+            ...config,
+            roles: config.roles.map((r) => ({ ...r, when: conditions[op](name) })),
+            index: { byClaim: {}, unindexed: config.roles.map((_, i) => i) },
+          }),
+        );
+      return brokers.get(key)!;
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...NAMES),
+        fc.constantFrom(...(Object.keys(conditions) as Op[])),
+        fc.boolean(),
+        fc.oneof(fc.constantFrom("yes", "ja", "no", ""), fc.string(), fc.constant(["yes"]), fc.constant({ yes: true })),
+        fc.uniqueArray(fc.constantFrom(...NAMES), { maxLength: 4 }),
+        async (name, op, carried, v, noise) => {
+          const others = noise.filter((n) => n !== name).map((n) => `${JSON.stringify(n)}: "yes"`);
+          const own = carried ? [`${JSON.stringify(name)}: ${JSON.stringify(v)}`] : [];
+          const payload = `{${[...others, ...own, '"sub": "u1", "tid": "contoso"'].join(", ")}}`;
+          const got = await exchange(brokerOf(name, op), tokenWithPayload(payload));
+          const expected = holds(op, carried, v);
+          expect([name, op, carried, got.status, got.roles ?? []]).toEqual([
+            name,
+            op,
+            carried,
+            expected ? 200 : 403,
+            expected ? ["reader"] : [],
+          ]);
+        },
+      ),
+      { numRuns: 200, seed: 192 },
+    );
+  });
+
   it.each(NAMES)(
     "a compiled config that reads claim %s (one `policy check` refuses) matches only tokens that carry it themselves",
     async (name) => {
@@ -425,7 +487,9 @@ describe("issue 19.2: the broker, with real signed tokens", () => {
     const ev = createEvaluator(hand);
     const ask = [{ type: "cosmos" as const, container: "documents" }];
     const absent = ev.evaluate({ issuer: "corp", claims: JSON.parse('{"sub": "u1", "roles": ["reader"]}') }, ask);
-    expect(absent.denied.map((d) => d.reason)).toEqual(["claim-unusable"]);
+    expect(absent.denied.map((d) => [d.reason, d.message])).toEqual([
+      ["claim-unusable", `grant reader#0 needs claim '${name}', which is missing`],
+    ]);
     const own = ev.evaluate(
       { issuer: "corp", claims: JSON.parse(`{"sub": "u1", "roles": ["reader"], ${JSON.stringify(name)}: "p1"}`) },
       ask,
