@@ -9,7 +9,11 @@ import { ReviewUsageError } from "./review-command";
 
 type Print = (s: string) => void;
 
-/** Exit codes: 0 no recorded caller gains access, 1 a side has errors, 2 usage, 3 a recorded caller would gain. */
+/**
+ * Exit codes: 0 no recorded caller gains access and replay could decide every role; 1 a side has errors; 2 usage;
+ * 3 a recorded caller would gain; 4 no gain found, but some role reads claims the records do not hold, so replay
+ * cannot tell (docs/replay.md). 3 wins over 4.
+ */
 export function replayCommand(argv: string[], out: Print, err: Print): number {
   let parsed;
   try {
@@ -45,5 +49,5 @@ export function replayCommand(argv: string[], out: Print, err: Print): number {
     throw e;
   }
   out(values.json ? JSON.stringify(report, null, 2) : formatReplay(report));
-  return report.gains.length > 0 ? 3 : 0;
+  return report.gains.length > 0 ? 3 : report.cannotTell.length > 0 ? 4 : 0;
 }

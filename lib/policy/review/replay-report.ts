@@ -13,6 +13,19 @@ export interface AccessChangeGroup {
   subjects: string[];
 }
 
+export type ClaimGap = "not recorded" | "recorded as a keyed hash";
+
+/** A role replay cannot decide for some recorded exchanges: it reads claims those records do not hold. */
+export interface UndecidedRole {
+  role: string;
+  claims: { claim: string; why: ClaimGap }[];
+  /** Distinct subjects whose exchanges the role might have answered. */
+  callers: number;
+  exchanges: number;
+  /** Sorted; at most MAX_SUBJECTS. */
+  subjects: string[];
+}
+
 export interface ReplayReport {
   source: string;
   environment: string;
@@ -29,6 +42,16 @@ export interface ReplayReport {
   /** Distinct subjects with at least one gain / loss (a caller can be in several groups). */
   callersGaining: number;
   callersLosing: number;
+  /**
+   * Roles whose answer replay cannot know: never "nobody gains" while this is not empty. Their changes are left out
+   * of gains and losses (an unrecorded claim would be evaluated as absent).
+   */
+  cannotTell: UndecidedRole[];
+}
+
+/** `claim \`groups\` was not recorded, claim \`upn\` was recorded as a keyed hash`. */
+export function gapText(u: UndecidedRole): string {
+  return u.claims.map((c) => `claim \`${c.claim}\` was ${c.why}`).join(", ");
 }
 
 export const MAX_SUBJECTS = 10;
@@ -42,8 +65,15 @@ export function formatReplay(r: ReplayReport): string {
         ? ` (line ${r.malformed.lines.join(", ")}${r.malformed.count > r.malformed.lines.length ? ", …" : ""})`
         : ""),
   ];
-  if (r.gains.length === 0 && r.losses.length === 0) lines.push("no recorded caller would gain or lose access");
-  else lines.push(`${r.callersGaining} caller(s) would gain access, ${r.callersLosing} would lose access`);
+  if (r.gains.length === 0 && r.losses.length === 0 && r.cannotTell.length === 0)
+    lines.push("no recorded caller would gain or lose access");
+  else if (r.gains.length === 0 && r.losses.length === 0)
+    lines.push(`cannot tell whether recorded callers would gain access: ${r.cannotTell.length} role(s) undecided`);
+  else
+    lines.push(
+      `${r.callersGaining} caller(s) would gain access, ${r.callersLosing} would lose access` +
+        (r.cannotTell.length > 0 ? `; ${r.cannotTell.length} role(s) undecided` : ""),
+    );
   for (const [label, list] of [
     ["gain", r.gains],
     ["lose", r.losses],
@@ -54,6 +84,12 @@ export function formatReplay(r: ReplayReport): string {
           `(role ${g.role}): ${g.subjects.join(", ")}${g.callers > g.subjects.length ? ", …" : ""}`,
       );
     }
+  }
+  for (const u of r.cannotTell) {
+    lines.push(
+      `? role ${u.role}, ${u.callers} caller(s), ${u.exchanges} exchange(s): cannot tell: ${gapText(u)}: ` +
+        `${u.subjects.join(", ")}${u.callers > u.subjects.length ? ", …" : ""}`,
+    );
   }
   return lines.join("\n");
 }

@@ -11,12 +11,19 @@ import { formatDuration } from "../authoring/duration";
 import { representativeEnvironments } from "../authoring/environments";
 import type { CheckedPolicy } from "../authoring/checked-policy";
 import { AccessRequestError, parseAccessRequests, type AccessRequest } from "../runtime/access-request";
-import { hashClaimValue } from "../runtime/claims-read";
+import { claimsReadByRole, hashClaimValue, type ClaimUse } from "../runtime/claims-read";
 import { createEvaluator, type Evaluator, type GrantedCredential } from "../runtime/evaluate";
 import type { CompiledCondition, RuntimeConfig } from "../runtime/runtime-config";
 import { forEachAuditRecord, type ReplayableRecord } from "./audit-log";
 import { renderTemplate } from "./render";
-import { MAX_MALFORMED_LINES, MAX_SUBJECTS, type AccessChangeGroup, type ReplayReport } from "./replay-report";
+import {
+  MAX_MALFORMED_LINES,
+  MAX_SUBJECTS,
+  type AccessChangeGroup,
+  type ClaimGap,
+  type ReplayReport,
+  type UndecidedRole,
+} from "./replay-report";
 
 export interface ReplayOptions {
   /** Environment whose compiled policies are compared. @default the one whose base hash the records carry */
@@ -58,12 +65,17 @@ export function replayText(
   }
   const gains = new Groups();
   const losses = new Groups();
+  const undecided = new Undecided();
+  const gapsOf = claimGaps(baseConfig, headConfig);
   // Real logs repeat the same caller asking the same thing: evaluate and compare each distinct exchange once, then
   // only count the subject per record. Distinct exchanges are kept per subject and compared structurally, which
   // allocates nothing per record (serializing a key per record cost more than evaluating).
   // subject -> the request's resource (container, document id, path) -> exchanges seen: lookups with strings the
   // record already holds, so the common case compares one small entry.
-  const seen = new Map<string, Map<unknown, { record: ReplayableRecord; changes: Change[] | null }[]>>();
+  const seen = new Map<
+    string,
+    Map<unknown, { record: ReplayableRecord; changes: Change[] | null; gaps: Map<string, Map<string, ClaimGap>> }[]>
+  >();
   const gaining = new Set<string>();
   const losing = new Set<string>();
   let replayed = 0;
@@ -77,7 +89,10 @@ export function replayText(
     let entry = known.find((k) => sameExchange(k.record, r));
     if (!entry) {
       const pair = evaluatePair(r, before, after, options.hashKey);
-      entry = { record: r, changes: pair === null ? null : compare(pair[0], pair[1], cdnPrefixes) };
+      const gaps = pair === null ? new Map<string, Map<string, ClaimGap>>() : gapsOf(r);
+      // A change through a role replay cannot decide for this exchange is not a finding, in either direction.
+      const changes = pair === null ? null : compare(pair[0], pair[1], cdnPrefixes).filter((c) => !gaps.has(c.role));
+      entry = { record: r, changes, gaps };
       known.push(entry);
     }
     if (entry.changes === null) {
@@ -89,6 +104,7 @@ export function replayText(
       (c.gain ? gains : losses).add(c.role, c.backend, c.what, r.subject);
       (c.gain ? gaining : losing).add(r.subject);
     }
+    for (const [role, claims] of entry.gaps) undecided.add(role, claims, r.subject);
   });
   const skipped = log.skipped + notReplayable;
   return {
@@ -102,6 +118,61 @@ export function replayText(
     losses: losses.list(),
     callersGaining: gaining.size,
     callersLosing: losing.size,
+    cannotTell: undecided.list(),
+  };
+}
+
+/**
+ * Which roles replay cannot decide for a record, and why: a role of either policy that could answer the request
+ * reads a claim the record does not hold. A record keeps exactly the claims its own policy read
+ * (functions-src/audit-claims.ts), so a claim only the head reads (a new role's `groups`) was never recorded, and a
+ * missing value would be evaluated as "absent": replay would say nobody gains when it cannot know (issue 19.6).
+ * The claims a record kept are known for records of the base or head policy (by hash); for any other policy
+ * version only the claims present in the record count as kept. A claim recorded as a keyed hash can still be
+ * compared for equality, but not read as a value (`prefix`, `glob`, a template).
+ */
+function claimGaps(base: RuntimeConfig, head: RuntimeConfig) {
+  interface RoleReads {
+    name: string;
+    issuers: string[] | null;
+    backends: Set<string>;
+    reads: Map<string, ClaimUse>;
+  }
+  const roles: RoleReads[] = [base, head].flatMap((c) =>
+    c.roles.map((r) => ({
+      name: r.name,
+      issuers: r.issuers,
+      backends: new Set(r.grants.map((g) => g.type)),
+      reads: claimsReadByRole(r),
+    })),
+  );
+  const keptBy = new Map<string, Set<string>>();
+  for (const c of [base, head]) {
+    const kept = new Set(c.roles.flatMap((r) => [...claimsReadByRole(r).keys()]));
+    for (const i of c.issuers) kept.add(i.subjectClaim); // replay restores the subject from the record
+    keptBy.set(c.policyHash, kept);
+  }
+  const subjects = [base, head].flatMap((c) => c.issuers.map((i) => [i.name, i.subjectClaim] as const));
+  return (r: ReplayableRecord): Map<string, Map<string, ClaimGap>> => {
+    const kept =
+      (r.policy !== undefined ? keptBy.get(r.policy) : undefined) ??
+      new Set([...Object.keys(r.claims), ...subjects.filter(([i]) => i === r.issuer).map(([, s]) => s)]);
+    const gaps = new Map<string, Map<string, ClaimGap>>();
+    for (const role of roles) {
+      if (!role.backends.has(r.asked.type) || (role.issuers !== null && !role.issuers.includes(r.issuer))) continue;
+      for (const [claim, use] of role.reads) {
+        const gap: ClaimGap | undefined = !kept.has(claim)
+          ? "not recorded"
+          : use === "value" && r.hashed.includes(claim)
+            ? "recorded as a keyed hash"
+            : undefined;
+        if (!gap) continue;
+        let claims = gaps.get(role.name);
+        if (!claims) gaps.set(role.name, (claims = new Map()));
+        claims.set(claim, gap);
+      }
+    }
+    return gaps;
   };
 }
 
@@ -109,10 +180,14 @@ function resourceOf(asked: Record<string, unknown>): unknown {
   return asked.container ?? asked.documentId ?? asked.path;
 }
 
-/** Issuer, subject, claims, request and hashing all equal: the evaluator would answer the same. */
+/** Issuer, recording policy, claims, request and hashing all equal: the evaluator would answer the same. */
 function sameExchange(a: ReplayableRecord, b: ReplayableRecord): boolean {
   return (
-    a.issuer === b.issuer && sameJson(a.claims, b.claims) && sameJson(a.asked, b.asked) && sameJson(a.hashed, b.hashed)
+    a.issuer === b.issuer &&
+    a.policy === b.policy &&
+    sameJson(a.claims, b.claims) &&
+    sameJson(a.asked, b.asked) &&
+    sameJson(a.hashed, b.hashed)
   );
 }
 
@@ -313,5 +388,33 @@ class Groups {
         subjects: [...subjects].sort().slice(0, MAX_SUBJECTS),
       }))
       .sort((a, b) => b.callers - a.callers || a.role.localeCompare(b.role) || a.what.localeCompare(b.what));
+  }
+}
+
+class Undecided {
+  private readonly roles = new Map<
+    string,
+    { claims: Map<string, ClaimGap>; exchanges: number; subjects: Set<string> }
+  >();
+
+  add(role: string, claims: Map<string, ClaimGap>, subject: string): void {
+    let entry = this.roles.get(role);
+    if (!entry) this.roles.set(role, (entry = { claims: new Map(), exchanges: 0, subjects: new Set() }));
+    for (const [claim, why] of claims)
+      if (!entry.claims.has(claim) || why === "not recorded") entry.claims.set(claim, why);
+    entry.exchanges++;
+    entry.subjects.add(subject);
+  }
+
+  list(): UndecidedRole[] {
+    return [...this.roles]
+      .map(([role, e]) => ({
+        role,
+        claims: [...e.claims].map(([claim, why]) => ({ claim, why })).sort((a, b) => a.claim.localeCompare(b.claim)),
+        callers: e.subjects.size,
+        exchanges: e.exchanges,
+        subjects: [...e.subjects].sort().slice(0, MAX_SUBJECTS),
+      }))
+      .sort((a, b) => b.callers - a.callers || a.role.localeCompare(b.role));
   }
 }

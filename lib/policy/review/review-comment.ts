@@ -11,7 +11,7 @@ import { ownValue } from "../runtime/own";
 import { canonicalJson } from "../authoring/canonical-json";
 import type { PolicyChange, PolicyDiff } from "./diff";
 import type { Capability } from "./effective-access";
-import type { ReplayReport } from "./replay-report";
+import { gapText, type ReplayReport } from "./replay-report";
 
 /** The workflow finds its own comment by this marker and edits it instead of adding another. */
 export const REVIEW_MARKER = "<!-- token-broker:policy-review -->";
@@ -152,7 +152,10 @@ function statusLine(input: ReviewInput): string {
           : `tests: ✘ ${t.failed} failed, ${t.passed} passed`,
     );
   if (input.replay)
-    parts.push(`replay: ${input.replay.callersGaining} caller(s) gain, ${input.replay.callersLosing} lose`);
+    parts.push(
+      `replay: ${input.replay.callersGaining} caller(s) gain, ${input.replay.callersLosing} lose` +
+        (input.replay.cannotTell.length > 0 ? `, ❔ cannot tell for ${input.replay.cannotTell.length} role(s)` : ""),
+    );
   return parts.join(" · ");
 }
 
@@ -307,7 +310,26 @@ function replaySection(r: ReplayReport): string[] {
       ":",
     "",
   ];
-  if (r.gains.length === 0 && r.losses.length === 0) return [...out, "no recorded caller would gain or lose access."];
+  const undecided = r.cannotTell.map(
+    (u) =>
+      `- ❔ role \`${u.role}\`: **cannot tell**: ${gapText(u)} (${u.callers} caller(s), ${u.exchanges} exchange(s) ` +
+      "it might have answered)",
+  );
+  if (undecided.length > 0)
+    out.push(
+      "Replay cannot tell for these roles: they read claims the recorded exchanges do not hold, so a gain or loss " +
+        "through them would not show below.",
+      "",
+      ...undecided,
+      "",
+    );
+  if (r.gains.length === 0 && r.losses.length === 0)
+    return [
+      ...out,
+      undecided.length > 0
+        ? "no gain or loss found through the roles replay could decide."
+        : "no recorded caller would gain or lose access.",
+    ];
   out.push("| | Role | Backend | Access | Callers | Exchanges | Example subjects |", "|---|---|---|---|---:|---:|---|");
   const row = (mark: string, g: ReplayReport["gains"][number]) =>
     `| ${mark} | ${g.role} | ${g.backend} | ${g.what} | ${g.callers} | ${g.exchanges} | ${g.subjects

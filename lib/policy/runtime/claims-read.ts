@@ -9,15 +9,19 @@
  * so it is never hashed (its value already shows in the credential's scope).
  */
 import { createHmac } from "node:crypto";
-import type { CompiledCondition, RuntimeConfig } from "./runtime-config";
+import type { CompiledCondition, CompiledRole, RuntimeConfig } from "./runtime-config";
 
 export type ClaimUse = "equality" | "value";
 
 export function claimsReadByPolicy(config: RuntimeConfig): Map<string, ClaimUse> {
   const uses = new Map<string, ClaimUse>();
-  const mark = (claim: string, use: ClaimUse) => {
-    if (uses.get(claim) !== "value") uses.set(claim, use);
-  };
+  for (const role of config.roles) for (const [claim, use] of claimsReadByRole(role)) mark(uses, claim, use);
+  return uses;
+}
+
+/** The claims one compiled role reads in its condition and in its grants' templates (inherited grants included). */
+export function claimsReadByRole(role: CompiledRole): Map<string, ClaimUse> {
+  const uses = new Map<string, ClaimUse>();
   const walk = (c: CompiledCondition): void => {
     switch (c.op) {
       case "all":
@@ -31,21 +35,23 @@ export function claimsReadByPolicy(config: RuntimeConfig): Map<string, ClaimUse>
       case "in":
       case "contains":
       case "exists":
-        mark(c.claim, "equality");
+        mark(uses, c.claim, "equality");
         return;
       case "prefix":
       case "glob":
-        mark(c.claim, "value");
+        mark(uses, c.claim, "value");
     }
   };
-  for (const role of config.roles) {
-    walk(role.when);
-    for (const g of role.grants) {
-      const parts = g.type === "cosmos" ? (g.partitionKey ?? []) : g.type === "fluid" ? g.documents : g.prefix;
-      for (const p of parts) if (typeof p !== "string") mark(p.claim, "value");
-    }
+  walk(role.when);
+  for (const g of role.grants) {
+    const parts = g.type === "cosmos" ? (g.partitionKey ?? []) : g.type === "fluid" ? g.documents : g.prefix;
+    for (const p of parts) if (typeof p !== "string") mark(uses, p.claim, "value");
   }
   return uses;
+}
+
+function mark(uses: Map<string, ClaimUse>, claim: string, use: ClaimUse): void {
+  if (uses.get(claim) !== "value") uses.set(claim, use);
 }
 
 export const HASH_PREFIX = "hmac:";

@@ -11,7 +11,7 @@ import { compilePolicy } from "../../../lib/policy/authoring/compile";
 import { readAuditLines } from "../../../lib/policy/review/audit-log";
 import { replayText } from "../../../lib/policy/review/replay";
 import { formatReplay } from "../../../lib/policy/review/replay-report";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../../lib/cli/main";
@@ -92,6 +92,8 @@ async function recordExchanges(hashKey?: Uint8Array): Promise<string[]> {
         tid: "contoso",
         name: "Secret Name",
         email: "x@contoso.example",
+        // The base policy never reads groups, so no record keeps them (see "cannot tell" below).
+        groups: ["support-team"],
         roles,
         aud: "api://broker",
       });
@@ -193,6 +195,7 @@ describe("policy replay", () => {
     expect(formatReplay(report)).toContain(
       "+ 2 caller(s), 2 exchange(s) would gain fluid denied → documents doc:read (role auditor): au-1, au-2",
     );
+    expect(report.cannotTell).toEqual([]); // every role of both sides reads only recorded claims
   });
 
   it("replays hashed records only with the key, and gets the same answer", async () => {
@@ -261,5 +264,102 @@ describe("token-broker policy replay (CLI)", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// Head: a new role whose condition reads `groups`, a claim the base policy never read, so no record kept it.
+const SUPPORT_ROLE = `
+  support:
+    when: { claim: groups, contains: support-team }
+    grants:
+      - fluid: { documents: "\${claims.tid}-*", scopes: [doc:read, doc:write], ttl: 10m }`;
+const withGroups = (policy: string) =>
+  policy.replace('roles: { type: "string[]" } }', 'roles: { type: "string[]" }, groups: { type: "string[]" } }');
+
+describe("issue 19.6: replay never says nobody gains when the records lack a claim the head reads", () => {
+  const headWithSupport = () => loadOk(filesInMemory(withGroups(policyFor(server.issuer, BASE_ROLES + SUPPORT_ROLE))));
+
+  it("names the role it cannot decide and the claim that was not recorded, instead of 'no recorded caller would gain'", async () => {
+    const lines = await recordExchanges();
+    // Every token carried groups: ["support-team"] (so in reality every caller gains), and no record kept it.
+    expect(lines.join("\n")).not.toContain("support-team");
+    const report = replayText(lines.join("\n"), bundles().base, headWithSupport(), { source: "export.jsonl" });
+    expect(report.replayed).toBe(6);
+    expect(report.gains).toEqual([]);
+    expect(report.cannotTell).toEqual([
+      {
+        role: "support",
+        claims: [{ claim: "groups", why: "not recorded" }],
+        callers: 5,
+        exchanges: 6,
+        subjects: ["au-1", "au-2", "ed-1", "ed-2", "vi-1"],
+      },
+    ]);
+    const text = formatReplay(report);
+    expect(text).not.toContain("no recorded caller would gain");
+    expect(text).toContain("cannot tell whether recorded callers would gain access: 1 role(s) undecided");
+    expect(text).toContain("? role support, 5 caller(s), 6 exchange(s): cannot tell: claim `groups` was not recorded");
+  });
+
+  it("a change through an undecidable role is not reported as a gain or loss; decidable roles still are", async () => {
+    // Head also narrows editors (a recorded claim): that loss is certain; the support role stays undecided.
+    const head = loadOk(
+      filesInMemory(
+        withGroups(policyFor(server.issuer, BASE_ROLES.replace("[doc:read, doc:write]", "[doc:read]") + SUPPORT_ROLE)),
+      ),
+    );
+    const report = replayText((await recordExchanges()).join("\n"), bundles().base, head, { environment: "dev" });
+    expect(report.losses.map((l) => [l.role, l.subjects])).toEqual([["editor", ["ed-1", "ed-2"]]]);
+    expect(report.cannotTell.map((u) => u.role)).toEqual(["support"]);
+  });
+
+  it("`policy replay` exits 4 (cannot tell), not 0, and `policy review` shows it in the comment", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tb-replay-gap-"));
+    try {
+      mkdirSync(join(dir, "base"));
+      mkdirSync(join(dir, "head"));
+      writeFileSync(join(dir, "base", "policy.yaml"), policyFor(server.issuer, BASE_ROLES));
+      writeFileSync(join(dir, "head", "policy.yaml"), withGroups(policyFor(server.issuer, BASE_ROLES + SUPPORT_ROLE)));
+      const log = join(dir, "export.jsonl");
+      writeFileSync(log, (await recordExchanges()).join("\n"));
+      const out: string[] = [];
+      const code = await main(
+        ["policy", "replay", "--log", log, join(dir, "base"), join(dir, "head")],
+        (s) => out.push(s),
+        () => undefined,
+      );
+      expect(code).toBe(4);
+      expect(out.join("\n")).toContain("cannot tell: claim `groups` was not recorded");
+
+      const comment = join(dir, "comment.md");
+      await main(
+        ["policy", "review", join(dir, "base"), join(dir, "head"), "--replay-log", log, "--out", comment],
+        () => undefined,
+        () => undefined,
+      );
+      const markdown = readFileSync(comment, "utf8");
+      expect(markdown).toContain("❔ cannot tell for 1 role(s)");
+      expect(markdown).toContain("- ❔ role `support`: **cannot tell**: claim `groups` was not recorded");
+      expect(markdown).not.toContain("no recorded caller would gain or lose access");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("for records of another policy version, only the claims a record holds count as kept", async () => {
+    const lines = (await recordExchanges()).map((l) =>
+      l.replace(/"policy":"sha256:[0-9a-f]{64}"/, '"policy":"sha256:older"'),
+    );
+    const report = replayText(lines.join("\n"), bundles().base, bundles().head, { environment: "dev" });
+    // `roles` and `tid` are in every record: the existing roles stay decidable, and the findings are unchanged.
+    expect(report.cannotTell).toEqual([]);
+    expect(report.gains.map((g) => g.role)).toEqual(["auditor"]);
+    // A record that lost `tid` (an older policy that never templated it) makes every role reading it undecidable.
+    const noTid = lines.map((l) => l.replace(/,?"tid":"contoso"/, ""));
+    const undecided = replayText(noTid.join("\n"), bundles().base, bundles().head, { environment: "dev" });
+    expect(undecided.cannotTell.map((u) => [u.role, u.claims])).toEqual(
+      ["auditor", "editor", "viewer"].map((role) => [role, [{ claim: "tid", why: "not recorded" }]]),
+    );
+    expect(undecided.gains).toEqual([]);
   });
 });
