@@ -66,9 +66,9 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 
 /** Runs exchanges through a real broker and returns its audit output as the broker writes it (JSON lines). */
-async function recordExchanges(hashKey?: Uint8Array): Promise<string[]> {
+async function recordExchanges(hashKey?: Uint8Array, roles = BASE_ROLES): Promise<string[]> {
   const lines: string[] = [];
-  const { config } = compilePolicy(loadOk(filesInMemory(policyFor(server.issuer, BASE_ROLES))), "dev");
+  const { config } = compilePolicy(loadOk(filesInMemory(policyFor(server.issuer, roles))), "dev");
   const core = createBroker({
     config,
     verifier: new TokenVerifier(config),
@@ -344,6 +344,24 @@ describe("issue 19.6: replay never says nobody gains when the records lack a cla
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("a claim recorded as a keyed hash cannot be read as a value: the role is undecided, not a loss", async () => {
+    const named = (test: string) => `
+  named:
+    when: { claim: name, ${test} }
+    grants:
+      - fluid: { documents: "\${claims.tid}-*", scopes: [doc:read], ttl: 5m }`;
+    const baseRoles = BASE_ROLES + named('equals: "Secret Name"');
+    const text = (await recordExchanges(HASH_KEY, baseRoles)).join("\n");
+    expect(text).not.toContain("Secret Name");
+    const base = loadOk(filesInMemory(policyFor(server.issuer, baseRoles)));
+    const head = loadOk(filesInMemory(policyFor(server.issuer, BASE_ROLES + named("prefix: Secret"))));
+    const report = replayText(text, base, head, { environment: "dev", hashKey: HASH_KEY });
+    expect(report.losses).toEqual([]);
+    expect(report.cannotTell.map((u) => [u.role, u.claims])).toEqual([
+      ["named", [{ claim: "name", why: "recorded as a keyed hash" }]],
+    ]);
   });
 
   it("for records of another policy version, only the claims a record holds count as kept", async () => {
