@@ -76,7 +76,10 @@ export function compilePolicy(bundle: CheckedPolicy, environment: string): Compi
   const policyHash = `sha256:${sha256Hex(canonicalJson(body))}`;
   const { format, ...rest } = body;
   const config: RuntimeConfig = { format, policyHash, ...rest };
-  return { config, infra: buildInfraNeeds(doc, env, ownValue(bundle.environments.entries, env.entry)!.azure ?? {}, config) };
+  return {
+    config,
+    infra: buildInfraNeeds(doc, env, ownValue(bundle.environments.entries, env.entry)!.azure ?? {}, config),
+  };
 }
 
 function compileIssuer(doc: PolicyDocument, name: string, env: ResolvedEnvironment): CompiledIssuer {

@@ -168,7 +168,10 @@ export function pointerToPath(root: unknown, pointer: string): JsonPath {
 }
 
 function valueAt(root: unknown, path: JsonPath): unknown {
-  return path.reduce<unknown>((v, k) => (v == null ? undefined : ownValue(v as Record<string, unknown>, String(k))), root);
+  return path.reduce<unknown>(
+    (v, k) => (v == null ? undefined : ownValue(v as Record<string, unknown>, String(k))),
+    root,
+  );
 }
 
 /** A readable name for a place in the document: `roles.reader.grants[0].cosmos.ttl`. */

@@ -10,7 +10,10 @@
  */
 
 /** The names every plain object already has: Object.prototype's own property names (which include `__proto__`). */
-export const PROTOTYPE_NAMES: ReadonlySet<string> = new Set([...Object.getOwnPropertyNames(Object.prototype), "__proto__"]);
+export const PROTOTYPE_NAMES: ReadonlySet<string> = new Set([
+  ...Object.getOwnPropertyNames(Object.prototype),
+  "__proto__",
+]);
 
 export function isPrototypeName(name: string): boolean {
   return PROTOTYPE_NAMES.has(name);

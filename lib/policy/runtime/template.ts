@@ -46,7 +46,8 @@ export function parseTemplate(text: string): ParsedTemplate {
 export function resolveEnv(text: string, values: Record<string, string | number | boolean>): TemplatePart[] {
   const out: TemplatePart[] = [];
   for (const p of parseTemplate(text).parts) {
-    const piece: TemplatePart = "text" in p ? p.text : p.ref === "env" ? String(ownValue(values, p.name)) : { claim: p.name };
+    const piece: TemplatePart =
+      "text" in p ? p.text : p.ref === "env" ? String(ownValue(values, p.name)) : { claim: p.name };
     if (piece === "") continue; // an empty env value: the parts around it meet (the evaluator relies on no "" part)
     const prev = out[out.length - 1];
     if (typeof piece === "string" && typeof prev === "string") out[out.length - 1] = prev + piece;
