@@ -184,11 +184,13 @@ describe("issue 19.2: the CLI (policy compile, policy explain)", () => {
 
   const positions = Object.keys(POSITIONS);
 
-  it("policy compile and policy explain refuse every reserved name in every position, at its line:column", async () => {
+  it("policy compile and policy explain refuse reserved names in every position, at their line:column", async () => {
     const claimsFile = join(dir, "claims.json");
     writeFileSync(claimsFile, JSON.stringify({ sub: "u1", tid: "contoso", roles: ["reader"] }));
-    for (const position of positions) {
-      for (const name of NAMES) {
+    // Every position with two names and every name in several positions (the exhaustive product runs in-process,
+    // under `policy check` above; each CLI run costs a full load).
+    for (const [i, position] of positions.entries()) {
+      for (const name of [NAMES[i % NAMES.length], NAMES[(i + 6) % NAMES.length]]) {
         const text = POSITIONS[position](name);
         const policyDir = write(text);
         const compiled = await run([
