@@ -128,8 +128,9 @@ export function replayText(
  * (functions-src/audit-claims.ts), so a claim only the head reads (a new role's `groups`) was never recorded, and a
  * missing value would be evaluated as "absent": replay would say nobody gains when it cannot know (issue 19.6).
  * A claim the record holds is known; so is the absence of one its policy read (base or head, by hash): the token
- * did not carry it. For a record of any other policy version, only the claims present in the record count as kept. A claim recorded as a keyed hash can still be
- * compared for equality, but not read as a value (`prefix`, `glob`, a template).
+ * did not carry it. For a record of any other policy version, only the claims present in the record count as kept.
+ * A claim recorded as a keyed hash can still be compared for equality, but not read as a value (`prefix`, `glob`,
+ * a template).
  */
 function claimGaps(base: RuntimeConfig, head: RuntimeConfig) {
   interface RoleReads {
@@ -155,10 +156,9 @@ function claimGaps(base: RuntimeConfig, head: RuntimeConfig) {
   const subjects = [base, head].flatMap((c) => c.issuers.map((i) => [i.name, i.subjectClaim] as const));
   return (r: ReplayableRecord): Map<string, Map<string, ClaimGap>> => {
     const byPolicy = r.policy !== undefined ? keptBy.get(r.policy) : undefined;
-    const present = Object.keys(r.claims);
     const kept = new Set([
       ...(byPolicy ?? []),
-      ...present,
+      ...Object.keys(r.claims),
       ...subjects.filter(([i]) => i === r.issuer).map(([, s]) => s),
     ]);
     const gaps = new Map<string, Map<string, ClaimGap>>();
