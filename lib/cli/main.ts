@@ -26,7 +26,8 @@ export const USAGE = `usage: token-broker policy <command> [options]
        token-broker cdn encrypt --key <key> <ec_params>   ECToken v3 for EdgeCast-compatible CDNs
        token-broker cdn decrypt --key <key> <token>       prints the plaintext; wrong key or altered token: exit 1
        token-broker dev token <persona> [--port <n>]      a persona's token from the running npm run dev
-       token-broker pr comment --pr <n> --body-file <f> [--marker <m>]   create or update the one marked comment
+       token-broker pr comment --pr <n> --body-file <f> [--marker <m>] [--author <login>]
+                                                          create or update the bot's one marked comment
        token-broker pr label --pr <n> <name> (--add | --remove)          (GITHUB_TOKEN, GITHUB_REPOSITORY)
        token-broker env expired --resource-groups <az group list json> [--now <date>] [--json]
                                                           pr-<n> environments past their expires-on tag

@@ -16,7 +16,7 @@ import { TokenVerifier } from "../../functions-src/verify/verify-token";
 import { main } from "../../lib/cli/main";
 import { compilePolicy } from "../../lib/policy/authoring/compile";
 import { REVIEW_MARKER } from "../../lib/policy/review/review-comment";
-import { GitHubRestDouble } from "../support/github-rest-double";
+import { ACTIONS_BOT, GitHubRestDouble } from "../support/github-rest-double";
 import { KeyServer, makeKey } from "../support/key-server";
 import { filesInMemory, loadOk, ROOT } from "../policy/helpers";
 
@@ -159,7 +159,7 @@ describe("pr comment / pr label against GitHub's REST contract", () => {
 
   it("creates the comment once, then edits it in place, finding it past the first page", async () => {
     // 130 unrelated comments first: the marked one sits on page 2 of 100.
-    for (let i = 0; i < 130; i++) gh.comments.push({ id: i + 1, body: `comment ${i}` });
+    for (let i = 0; i < 130; i++) gh.comments.push({ id: i + 1, body: `comment ${i}`, user: "octocat" });
     const file = join(tempDir("tb-pr-"), "c.md");
     writeFileSync(file, `${REVIEW_MARKER}\nfirst`);
     expect((await cli(["pr", "comment", "--pr", "7", "--body-file", file], env())).out).toMatch(
@@ -173,6 +173,21 @@ describe("pr comment / pr label against GitHub's REST contract", () => {
     expect(mine).toHaveLength(1);
     expect(mine[0].body).toBe(`${REVIEW_MARKER}\nsecond`);
     expect(gh.requests).toContain("GET /repos/octo/broker/issues/7/comments?per_page=100&page=2");
+  });
+
+  it("never edits a marked comment someone else wrote: only the bot's own (issue 22 item 15)", async () => {
+    // Anyone can paste the marker; had the bot written its verdict into this comment, its author could rewrite it.
+    gh.comments.push({ id: 1, body: `${REVIEW_MARKER}\n✅ looks fine, trust me`, user: "mallory" });
+    const file = join(tempDir("tb-pr-"), "c.md");
+    writeFileSync(file, `${REVIEW_MARKER}\nwidens`);
+    expect((await cli(["pr", "comment", "--pr", "7", "--body-file", file], env())).out).toMatch(/^created comment/);
+    expect(gh.comments.find((c) => c.id === 1)!.body).toBe(`${REVIEW_MARKER}\n✅ looks fine, trust me`);
+    writeFileSync(file, `${REVIEW_MARKER}\nnarrows`);
+    expect((await cli(["pr", "comment", "--pr", "7", "--body-file", file], env())).out).toMatch(/^updated comment/);
+    expect(gh.comments.map((c) => [c.user, c.body])).toEqual([
+      ["mallory", `${REVIEW_MARKER}\n✅ looks fine, trust me`],
+      [ACTIONS_BOT, `${REVIEW_MARKER}\nnarrows`],
+    ]);
   });
 
   it("adds and removes the widening label; removing an absent label is fine", async () => {
