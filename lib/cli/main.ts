@@ -1,4 +1,7 @@
-/** `token-broker <group> <command>`: dispatch, usage, and the exit-code contract (0 ok, 1 problems, 2 usage, 3 widened). */
+/**
+ * `token-broker <group> <command>`: dispatch, usage, and the exit-code contract (0 ok, 1 problems, 2 usage,
+ * 3 widened; token-broker.cjs turns a crash into 70).
+ */
 import { runCdnCommand } from "./cdn-commands";
 import { runDevCommand } from "./dev-commands";
 import { runPolicyCommand } from "./policy-commands";
@@ -35,7 +38,7 @@ export const USAGE = `usage: token-broker policy <command> [options]
                                                           health + one token exchange against a deployed broker
 ${REVOCATION_USAGE}
   Exit codes: 0 ok, 1 policy errors or failing tests, 2 usage, 3 access widened (diff --fail-on-widen,
-  review, replay).`;
+  review, replay), 70 internal error (a crash, never a verdict).`;
 
 export async function main(
   argv: string[],

@@ -81,20 +81,26 @@ describe(".github/scripts/policy-review.sh", () => {
     return { repo, base };
   }
 
-  function runScript(repo: string, base: string, tokenBroker = `node ${join(ROOT, "lib", "cli", "token-broker.cjs")}`) {
+  function runScript(
+    repo: string,
+    base: string | undefined,
+    tokenBroker = `node ${join(ROOT, "lib", "cli", "token-broker.cjs")}`,
+  ) {
     const output = join(repo, "github-output.txt");
     const summary = join(repo, "summary.md");
     writeFileSync(output, "");
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      GITHUB_OUTPUT: output,
+      GITHUB_STEP_SUMMARY: summary,
+      TOKEN_BROKER: tokenBroker,
+    };
+    delete env.BASE_SHA;
+    if (base !== undefined) env.BASE_SHA = base;
     const r = spawnSync("bash", [join(ROOT, ".github", "scripts", "policy-review.sh")], {
       cwd: repo,
       encoding: "utf8",
-      env: {
-        ...process.env,
-        BASE_SHA: base,
-        GITHUB_OUTPUT: output,
-        GITHUB_STEP_SUMMARY: summary,
-        TOKEN_BROKER: tokenBroker,
-      },
+      env,
     });
     const outputs = Object.fromEntries(
       readFileSync(output, "utf8")
@@ -110,6 +116,14 @@ describe(".github/scripts/policy-review.sh", () => {
       comment: read(join(repo, "review-comment.md")),
       summary: read(summary),
     };
+  }
+
+  function verdictStep(verdict: string, exitCode: string) {
+    const r = spawnSync("bash", [join(ROOT, ".github", "scripts", "policy-review.sh"), "verdict"], {
+      encoding: "utf8",
+      env: { ...process.env, VERDICT: verdict, EXIT_CODE: exitCode, BASE_SHA: "" },
+    });
+    return { status: r.status, out: r.stdout + r.stderr };
   }
 
   it("on a widening change: the step succeeds, its outputs say widens / exit 3, the comment and summary are written", () => {
@@ -133,6 +147,42 @@ describe(".github/scripts/policy-review.sh", () => {
     expect(r.outputs).toMatchObject({ verdict: "narrows", widens: "false", "exit-code": "0" });
   });
 
+  it("reviews against the merge commit's first parent, not a stale base sha (issue 22 item 15)", () => {
+    // A pull_request run checks out refs/pull/<n>/merge. The base branch moved on (CU denied) after the branch was
+    // cut: the change is judged against the base as merged, where the branch still widens (it drops IR).
+    const { repo, base: forkPoint } = repoWithChange((p) =>
+      p.replace("countries: { deny: [KP, IR] }", "countries: { deny: [KP, CU] }"),
+    );
+    git(repo, "branch", "-q", "feature");
+    git(repo, "reset", "-q", "--hard", forkPoint);
+    const file = join(repo, "policies", "policy.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace("# Replace it", "# replace it"));
+    git(repo, "commit", "-qam", "base moves on");
+    const mainTip = git(repo, "rev-parse", "HEAD");
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge", "feature");
+    expect(git(repo, "rev-parse", "HEAD^1")).toBe(mainTip);
+    const r = runScript(repo, undefined);
+    expect(r.comment).toContain(`\`${mainTip}:policies\` → \`HEAD:policies\``);
+    expect(r.outputs).toMatchObject({ verdict: "widens", "exit-code": "3" });
+  });
+
+  it("a base without policies/ is the empty policy: the head widens, no crash (issue 22 item 12)", () => {
+    const repo = tempDir("tb-review-repo-");
+    writeFileSync(join(repo, "README.md"), "before the policy\n");
+    git(repo, "init", "-q", "-b", "main");
+    git(repo, "add", ".");
+    git(repo, "commit", "-qm", "no policy yet");
+    const base = git(repo, "rev-parse", "HEAD");
+    cpSync(join(ROOT, "policies"), join(repo, "policies"), { recursive: true });
+    git(repo, "add", ".");
+    git(repo, "commit", "-qm", "add the policy");
+    const r = runScript(repo, base);
+    expect(r.status).toBe(0);
+    expect(r.outputs).toEqual({ verdict: "widens", widens: "true", "checks-passed": "true", "exit-code": "3" });
+    expect(r.comment).toContain("absent: the empty policy");
+    expect(r.comment).toContain("environment added");
+  });
+
   it("an unreadable base is a failed check (exit 1), still with a comment saying why", () => {
     const { repo } = repoWithChange((p) => p.replace("# Replace it", "# replace it"));
     const r = runScript(repo, "no-such-revision");
@@ -141,11 +191,29 @@ describe(".github/scripts/policy-review.sh", () => {
     expect(r.comment).toContain("## ❌ Access policy review: cannot compare, the base `no-such-revision` has errors");
   });
 
-  it("any other exit (usage error, crash) fails the step itself", () => {
+  it("a crash is reported as a crash, never as failed checks, even when it exits 1 (issue 22 item 12)", () => {
     const { repo, base } = repoWithChange((p) => p.replace("# Replace it", "# replace it"));
-    const r = runScript(repo, base, "node -e process.exit(2)");
-    expect(r.status).toBe(2);
-    expect(r.outputs).toEqual({ "exit-code": "2" });
+    for (const [cli, code] of [
+      ["node -e process.exit(1)", "1"], // node's exit code for an uncaught exception
+      ["node -e process.exit(70)", "70"], // token-broker.cjs's exit code for a crash
+      ["node -e process.exit(2)", "2"],
+    ]) {
+      const r = runScript(repo, base, cli);
+      expect(r.status).toBe(0);
+      expect(r.outputs).toEqual({ verdict: "crashed", widens: "false", "checks-passed": "false", "exit-code": code });
+      expect(r.comment.startsWith(`${REVIEW_MARKER}\n## ⚠️ Access policy review crashed (exit ${code})`)).toBe(true);
+    }
+  });
+
+  it("the verdict step passes only on 0, and names a crash as one (issue 22 items 11, 12)", () => {
+    expect(verdictStep("narrows", "0")).toMatchObject({ status: 0, out: "policy review: narrows\n" });
+    expect(verdictStep("widens", "3")).toMatchObject({ status: 1, out: expect.stringContaining("access widens") });
+    expect(verdictStep("unchanged", "1")).toMatchObject({
+      status: 1,
+      out: expect.stringContaining("fails its checks or tests"),
+    });
+    expect(verdictStep("crashed", "1")).toMatchObject({ status: 1, out: expect.stringContaining("crashed (exit 1)") });
+    expect(verdictStep("", "")).toMatchObject({ status: 1, out: expect.stringContaining("did not run") });
   });
 });
 
