@@ -84,6 +84,7 @@ function azureSettings(a: AzureEnvironmentSource): AzureSettings {
     cosmosAutoscaleMaxThroughput: a.cosmosAutoscaleMaxThroughput ?? 1000,
     expiresAfterDays: a.expiresAfterDays ?? 7,
     ...(a.easyAuthClientId && { easyAuthClientId: a.easyAuthClientId }),
+    ...(a.repository && { repository: a.repository }),
     ...(a.state && { state: a.state }),
   };
 }

@@ -133,6 +133,7 @@ export interface AzureEnvironmentSource {
   cosmosAutoscaleMaxThroughput?: number;
   expiresAfterDays?: number;
   easyAuthClientId?: string;
+  repository?: string;
   state?: { resourceGroup: string; storageAccount: string; container: string };
 }
 
