@@ -32,8 +32,10 @@ export const USAGE = `usage: token-broker policy <command> [options]
        token-broker pr comment --pr <n> --body-file <f> [--marker <m>] [--author <login>]
                                                           create or update the bot's one marked comment
        token-broker pr label --pr <n> <name> (--add | --remove)          (GITHUB_TOKEN, GITHUB_REPOSITORY)
-       token-broker env expired --resource-groups <az group list json> [--now <date>] [--json]
-                                                          pr-<n> environments past their expires-on tag
+       token-broker env expired --resource-groups <az group list json> [--repository <o/r>] [--now <date>] [--json]
+                                                          this repository's pr-<n> environments past expires-on
+       token-broker env recheck --resource-group <az group show json> --name <rg> [--repository <o/r>]
+                                                          destroy, or keep: <why> (right before a sweep destroys)
        token-broker smoke <broker-url> (--token-file <f> | --token-env <VAR>) [--request <json>]...
                                                           health + one token exchange against a deployed broker
 ${REVOCATION_USAGE}

@@ -336,23 +336,55 @@ environments: { dev: { stage: development } }
   });
 });
 
-describe("token-broker env expired / env comment", () => {
+describe("token-broker env expired / env recheck / env comment", () => {
+  const mine = (n: number, tags: Record<string, string> = {}) => ({
+    name: `rg-docs-pr-${n}`,
+    tags: { env: `pr-${n}`, "managed-by": "cdktf", repository: "octo/broker", ...tags },
+  });
   const groups = [
-    { name: "rg-docs-pr-12", tags: { env: "pr-12", "managed-by": "cdktf", "expires-on": "2026-11-20" } },
-    { name: "rg-docs-pr-13", tags: { env: "pr-13", "managed-by": "cdktf", "expires-on": "2026-11-25" } },
-    { name: "rg-docs-pr-14", tags: { env: "pr-14", "managed-by": "cdktf", "expires-on": "2026-11-24" } },
-    { name: "rg-docs-pr-15", tags: { env: "pr-15", "managed-by": "cdktf" } },
-    { name: "rg-docs-pr-16", tags: { env: "pr-16", "managed-by": "cdktf", "expires-on": "2026-02-30" } },
-    { name: "rg-docs-prod", tags: { env: "prod", "managed-by": "cdktf" } },
+    mine(12, { "expires-on": "2026-11-20" }),
+    mine(13, { "expires-on": "2026-11-25" }),
+    mine(14, { "expires-on": "2026-11-24" }),
+    mine(15),
+    mine(16, { "expires-on": "2026-02-30" }),
+    { name: "rg-docs-prod", tags: { env: "prod", "managed-by": "cdktf", repository: "octo/broker" } },
     { name: "rg-someone-elses-pr-99", tags: { env: "pr-99", "expires-on": "2020-01-01" } },
     { name: "rg-untagged", tags: null },
     { name: "NetworkWatcherRG" },
   ];
-
-  it("selects cdktf-made pr-<n> groups past expires-on, keeps today's, reports unreadable tags", async () => {
+  // Groups the old tag-only selection took (issue 22 item 14): another repository's group with this repository's
+  // name and tags but its own repository tag; this repository's tags on another name; a name and env tag that disagree.
+  const lookalikes = [
+    {
+      ...mine(7, { "expires-on": "2026-11-01" }),
+      tags: { ...mine(7).tags, "expires-on": "2026-11-01", repository: "other/app" },
+    },
+    { ...mine(8, { "expires-on": "2026-11-01" }), name: "rg-shop-pr-8" },
+    { ...mine(9, { "expires-on": "2026-11-01" }), tags: { ...mine(9).tags, env: "pr-10", "expires-on": "2026-11-01" } },
+    {
+      ...mine(11, { "expires-on": "2026-11-01" }),
+      tags: { env: "pr-11", "managed-by": "cdktf", "expires-on": "2026-11-01" },
+    },
+  ];
+  const write = (value: unknown) => {
     const file = join(tempDir("tb-env-"), "groups.json");
-    writeFileSync(file, JSON.stringify(groups));
-    const r = await cli(["env", "expired", "--resource-groups", file, "--now", "2026-11-25T23:59:00Z", "--json"]);
+    writeFileSync(file, JSON.stringify(value));
+    return file;
+  };
+  const sweep = ["--repository", "octo/broker", "--policy-dir", join(ROOT, "policies")];
+
+  it("selects this repository's pr-<n> groups past expires-on, by name and tags; keeps today's; reports unreadable tags", async () => {
+    const file = write([...groups, ...lookalikes]);
+    const r = await cli([
+      "env",
+      "expired",
+      "--resource-groups",
+      file,
+      ...sweep,
+      "--now",
+      "2026-11-25T23:59:00Z",
+      "--json",
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual([
       { resourceGroup: "rg-docs-pr-12", environment: "pr-12", pullRequest: 12, expiresOn: "2026-11-20" },
@@ -362,14 +394,57 @@ describe("token-broker env expired / env comment", () => {
       "warning: rg-docs-pr-15 is a pr-<n> environment without a readable expires-on tag; not selected",
       "warning: rg-docs-pr-16 is a pr-<n> environment without a readable expires-on tag; not selected",
     ]);
-    const text = await cli(["env", "expired", "--resource-groups", file, "--now", "2026-11-25"]);
+    const text = await cli(["env", "expired", "--resource-groups", file, ...sweep, "--now", "2026-11-25"]);
     expect(text.out).toContain("2 expired, 1 live");
   });
 
-  it("refuses input that is not az group list output", async () => {
-    const file = join(tempDir("tb-env-"), "bad.json");
-    writeFileSync(file, '{"value": []}');
-    expect((await cli(["env", "expired", "--resource-groups", file])).code).toBe(1);
+  it("fails loudly instead of reading as nothing expired: bad input, no repository, no environments", async () => {
+    expect((await cli(["env", "expired", "--resource-groups", write({ value: [] }), ...sweep])).code).toBe(1);
+    const missing = join(tempDir("tb-env-"), "absent.json");
+    expect((await cli(["env", "expired", "--resource-groups", missing, ...sweep])).code).toBe(1);
+    const noRepo = await cli(
+      ["env", "expired", "--resource-groups", write(groups), "--policy-dir", join(ROOT, "policies")],
+      {
+        GITHUB_REPOSITORY: "",
+      },
+    );
+    expect([noRepo.code, noRepo.err]).toEqual([
+      2,
+      "--repository <owner/name> is required (GitHub Actions sets GITHUB_REPOSITORY)",
+    ]);
+    const noPolicy = await cli([
+      "env",
+      "expired",
+      "--resource-groups",
+      write(groups),
+      "--repository",
+      "octo/broker",
+      "--policy-dir",
+      tempDir("tb-env-"),
+    ]);
+    expect(noPolicy.code).toBe(1);
+  });
+
+  it("rechecks one group right before destroying: destroy only if still ours and still expired", async () => {
+    const recheck = async (group: unknown, name = "rg-docs-pr-12") =>
+      (await cli(["env", "recheck", "--resource-group", write(group), "--name", name, ...sweep, "--now", "2026-11-25"]))
+        .out;
+    expect(await recheck(mine(12, { "expires-on": "2026-11-20" }))).toBe("destroy");
+    expect(await recheck(mine(12, { "expires-on": "2026-11-28" }))).toBe(
+      "keep: extended since the selection: expires-on is now 2026-11-28",
+    );
+    expect(
+      await recheck({
+        ...mine(12, { "expires-on": "2026-11-20" }),
+        tags: { ...mine(12).tags, repository: "x/y", "expires-on": "2026-11-20" },
+      }),
+    ).toBe("keep: it no longer has this repository's name and tags");
+    expect(await recheck(mine(13, { "expires-on": "2026-11-20" }))).toBe(
+      "keep: the group read is 'rg-docs-pr-13', not rg-docs-pr-12",
+    );
+    expect(
+      (await cli(["env", "recheck", "--resource-group", write([]), "--name", "rg-docs-pr-12", ...sweep])).code,
+    ).toBe(1);
   });
 
   it("renders the outputs comment with its own marker and no non-scalar output", async () => {
