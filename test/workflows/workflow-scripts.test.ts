@@ -6,9 +6,10 @@
  * - `env expired` over a fixture `az group list` output; `env comment` over a cdktf outputs file.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { startNodeHttpBroker } from "../../functions-src/adapters/node-http";
 import { createBroker } from "../../functions-src/core";
 import { createFluidMinter } from "../../functions-src/mint/fluid-minter";
@@ -476,5 +477,140 @@ describe("token-broker env expired / env recheck / env comment", () => {
     expect(r.out).toContain("| broker_url | `https://func-docs-pr-42.azurewebsites.net/api/token` |");
     expect(r.out).toContain("after 2026-11-28");
     expect(r.out).not.toContain("nested");
+  });
+});
+
+/**
+ * The sweep's step scripts from ephemeral-env.yml, run as GitHub runs them (`bash --noprofile --norc -eo pipefail`,
+ * the workflow's `defaults.run.shell: bash`), with `az` and `npx cdktf` as contract doubles on PATH (Azure cannot
+ * run here) and `npx token-broker` the real CLI. The doubles keep the group's existence in a file and log each call.
+ */
+describe("ephemeral-env.yml sweep steps, run (issue 22 item 14)", () => {
+  const workflowFile = join(ROOT, ".github", "workflows", "ephemeral-env.yml");
+  const step = (job: string, id: (s: any) => boolean): string => {
+    const w = parseYaml(readFileSync(workflowFile, "utf8")) as { jobs: Record<string, { steps: any[] }> };
+    const found = w.jobs[job].steps.find(id);
+    if (!found?.run) throw new Error(`no such step in ${job}`);
+    return found.run as string;
+  };
+
+  interface World {
+    /** `az group list` output; undefined: az fails. */
+    groups?: string;
+    exists?: boolean;
+    group?: unknown;
+    cdktf?: number;
+    cdktfRemoves?: boolean;
+    deleteWorks?: boolean;
+    npxFails?: boolean;
+  }
+
+  function runStep(script: string, world: World) {
+    const dir = tempDir("tb-step-");
+    // The job's working directory is the checkout: the CLI reads policies/ from it.
+    const work = join(dir, "checkout");
+    mkdirSync(work);
+    symlinkSync(join(ROOT, "policies"), join(work, "policies"));
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    const log = join(dir, "calls.log");
+    writeFileSync(join(dir, "exists"), String(world.exists ?? true));
+    writeFileSync(join(dir, "group.json"), JSON.stringify(world.group ?? {}));
+    writeFileSync(join(dir, "groups.json"), world.groups ?? "");
+    writeFileSync(
+      join(bin, "az"),
+      `#!/usr/bin/env bash
+echo "az $*" >> "${log}"
+case "$1 $2" in
+  "group list") ${world.groups === undefined ? 'echo "ERROR: AADSTS700024" >&2; exit 1' : `cat "${join(dir, "groups.json")}"`} ;;
+  "group exists") cat "${join(dir, "exists")}" ;;
+  "group show") cat "${join(dir, "group.json")}" ;;
+  "group delete") ${world.deleteWorks === false ? "exit 0" : `echo false > "${join(dir, "exists")}"`} ;;
+  *) echo "unexpected az $*" >&2; exit 9 ;;
+esac
+`,
+    );
+    writeFileSync(
+      join(bin, "npx"),
+      `#!/usr/bin/env bash
+echo "npx $*" >> "${log}"
+case "$1" in
+  cdktf) ${world.cdktfRemoves ? `echo false > "${join(dir, "exists")}";` : ""} exit ${world.cdktf ?? 0} ;;
+  token-broker) ${world.npxFails ? "exit 1" : `shift; exec node "${join(ROOT, "lib", "cli", "token-broker.cjs")}" "$@"`} ;;
+esac
+exit 9
+`,
+    );
+    chmodSync(join(bin, "az"), 0o755);
+    chmodSync(join(bin, "npx"), 0o755);
+    const output = join(dir, "github-output");
+    writeFileSync(output, "");
+    const scriptFile = join(dir, "step.sh");
+    writeFileSync(scriptFile, script);
+    const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", scriptFile], {
+      cwd: work,
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        GITHUB_OUTPUT: output,
+        GITHUB_REPOSITORY: "octo/broker",
+        TOKEN_BROKER_PR: "12",
+        RESOURCE_GROUP: "rg-docs-pr-12",
+      },
+    });
+    return {
+      status: r.status,
+      out: r.stdout + r.stderr,
+      output: readFileSync(output, "utf8"),
+      calls: read(log).trim().split("\n"),
+      exists: readFileSync(join(dir, "exists"), "utf8").trim(),
+    };
+  }
+
+  const group = (expiresOn: string) => ({
+    name: "rg-docs-pr-12",
+    tags: { env: "pr-12", "managed-by": "cdktf", repository: "octo/broker", "expires-on": expiresOn },
+  });
+  const select = () => step("find-expired", (s) => s.id === "select");
+  const recheck = () => step("destroy-expired", (s) => s.id === "recheck");
+  const destroy = () => step("destroy-expired", (s) => String(s.run ?? "").includes("cdktf destroy"));
+
+  it("selection: a failing selection fails the step, never an empty list", () => {
+    const ok = runStep(select(), { groups: JSON.stringify([group("2020-01-01")]) });
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.output.replace(/^expired=/, ""))).toEqual([
+      { resourceGroup: "rg-docs-pr-12", environment: "pr-12", pullRequest: 12, expiresOn: "2020-01-01" },
+    ]);
+    expect(runStep(select(), { groups: undefined }).status).not.toBe(0);
+    const cliFails = runStep(select(), { groups: "[]", npxFails: true });
+    expect(cliFails.status).not.toBe(0);
+    expect(cliFails.output).toBe("");
+  });
+
+  it("re-check: destroy when still expired, keep when a push extended it, nothing when already gone", () => {
+    expect(runStep(recheck(), { group: group("2020-01-01") }).output).toBe("decision=destroy\n");
+    const extended = runStep(recheck(), { group: group("2999-01-01") });
+    expect(extended.output).toBe("decision=keep\n");
+    expect(extended.out).toContain("keep: extended since the selection: expires-on is now 2999-01-01");
+    expect(runStep(recheck(), { exists: false }).output).toBe("decision=gone\n");
+  });
+
+  it("destroy: a destroy that 'succeeds' with no state still ends with the group deleted, and verified gone", () => {
+    const noState = runStep(destroy(), { cdktf: 0 });
+    expect(noState.status).toBe(0);
+    expect(noState.calls).toContain("az group delete --name rg-docs-pr-12 --yes");
+    expect(noState.exists).toBe("false");
+    const failed = runStep(destroy(), { cdktf: 1 });
+    expect([failed.status, failed.exists]).toEqual([0, "false"]);
+    const stuck = runStep(destroy(), { cdktf: 0, deleteWorks: false });
+    expect(stuck.status).toBe(1);
+    expect(stuck.out).toContain("::error::rg-docs-pr-12 still exists after cdktf destroy and az group delete");
+  });
+
+  it("destroy: a group cdktf removed is not deleted again", () => {
+    const r = runStep(destroy(), { cdktf: 0, cdktfRemoves: true });
+    expect(r.status).toBe(0);
+    expect(r.calls.filter((c) => c.startsWith("az group delete"))).toEqual([]);
   });
 });
