@@ -206,6 +206,20 @@ describe(".github/scripts/policy-review.sh", () => {
     }
   });
 
+  it("the CLI exits 70 on a crash, with the message and no stack trace, never 1 (issue 22 item 12)", () => {
+    const { repo, base } = repoWithChange((p) => p.replace("# Replace it", "# replace it"));
+    mkdirSync(join(repo, "taken"));
+    // Writing the comment onto a directory throws inside the command: a crash, not a verdict.
+    const r = spawnSync(
+      "node",
+      [join(ROOT, "lib", "cli", "token-broker.cjs"), "policy", "review", base, "HEAD", "--out", "taken"],
+      { cwd: repo, encoding: "utf8" },
+    );
+    expect(r.status).toBe(70);
+    expect(r.stderr).toMatch(/^token-broker: internal error: EISDIR/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("the verdict step passes only on 0, and names a crash as one (issue 22 items 11, 12)", () => {
     expect(verdictStep("narrows", "0")).toMatchObject({ status: 0, out: "policy review: narrows\n" });
     expect(verdictStep("widens", "3")).toMatchObject({ status: 1, out: expect.stringContaining("access widens") });
