@@ -233,6 +233,21 @@ describe("ephemeral-env.yml", () => {
     expect(steps[smoke].env).toEqual({ SMOKE_API_CLIENT_ID: "${{ vars.SMOKE_API_CLIENT_ID }}" });
   });
 
+  it("documents the OIDC subject of every trigger that reaches an Azure login (issue 22 item 9)", () => {
+    // Entra matches the ID token's `sub` exactly (docs.github.com/actions/reference/security/oidc, example subject
+    // claims): a trigger without its federated credential cannot log in.
+    const subjects: Record<string, string> = {
+      pull_request: "repo:<owner>/<repo>:pull_request",
+      schedule: "repo:<owner>/<repo>:ref:refs/heads/<default branch>",
+      workflow_dispatch: "repo:<owner>/<repo>:ref:refs/heads/<branch it is run from>",
+    };
+    const docs = readFileSync(join(__dirname, "..", "..", "docs", "ephemeral-environments.md"), "utf8");
+    for (const trigger of Object.keys(w.on)) {
+      expect([trigger, docs.includes(`\`${subjects[trigger]}\``)]).toEqual([trigger, true]);
+    }
+    expect(docs).toContain("`repo:<owner>/<repo>:environment:production`");
+  });
+
   it("the sweep re-checks each group right before destroying and verifies it is gone (issue 22 item 14)", () => {
     const steps = jobs["destroy-expired"].steps as any[];
     const recheck = steps.findIndex((s) => s.id === "recheck");
