@@ -48,6 +48,8 @@ export class BrokerStack extends TerraformStack {
       owner: azure.owner,
       "policy-hash": infra.policyHash,
       "managed-by": "cdktf",
+      // The expiry sweep selects by name AND this tag: another repository's `rg-docs-pr-7` is never its to destroy.
+      ...(azure.repository && { repository: azure.repository }),
     };
     if (env.stage === "ephemeral") {
       const expires = (props.now ?? new Date()).getTime() + azure.expiresAfterDays * 86400_000;

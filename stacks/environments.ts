@@ -3,6 +3,9 @@
  * `pr-<n>` when TOKEN_BROKER_PR (the pull-request number) is set. Stack ids are `broker-<environment>`.
  * Remote state: an entry's `azure.state`, else TOKEN_BROKER_STATE_RESOURCE_GROUP / _STORAGE_ACCOUNT / _CONTAINER
  * (the ephemeral-env workflow sets them, so the job that destroys a pr-<n> environment later finds its state).
+ * In CI (`CI` or `GITHUB_ACTIONS` set) an ephemeral environment without remote state is refused: its state would
+ * die with the runner, and the destroy on close would then "destroy" nothing and leak every resource.
+ * The `repository` tag: an entry's `azure.repository`, else GITHUB_REPOSITORY.
  */
 import {
   deployableEnvironments,
@@ -23,10 +26,29 @@ export function stackEnvironments(
   environ: NodeJS.ProcessEnv = process.env,
 ): StackEnvironment[] {
   const state = stateFromEnvironment(environ);
+  const repository = environ.GITHUB_REPOSITORY || undefined;
   return deployableEnvironments(policy, pullRequest).map((e) => {
-    const infra = e.infra.azure.state || !state ? e.infra : { ...e.infra, azure: { ...e.infra.azure, state } };
-    return { ...e, infra, stackId: `broker-${infra.environment.name}`, name: infra.environment.name };
+    const azure = {
+      ...e.infra.azure,
+      ...(!e.infra.azure.state && state && { state }),
+      ...(!e.infra.azure.repository && repository && { repository }),
+    };
+    const infra = { ...e.infra, azure };
+    const name = infra.environment.name;
+    if (infra.environment.stage === "ephemeral" && !azure.state && runsInCi(environ)) {
+      throw new Error(
+        `${name}: an ephemeral environment in CI needs remote state, or its destroy finds nothing and leaks ` +
+          "everything; set TOKEN_BROKER_STATE_RESOURCE_GROUP, TOKEN_BROKER_STATE_STORAGE_ACCOUNT and " +
+          "TOKEN_BROKER_STATE_CONTAINER (the workflow maps them from the TFSTATE_* repository variables)",
+      );
+    }
+    return { ...e, infra, stackId: `broker-${name}`, name };
   });
+}
+
+/** GitHub Actions sets both (docs.github.com/actions/reference/variables-reference); other CI systems set CI. */
+function runsInCi(environ: NodeJS.ProcessEnv): boolean {
+  return [environ.CI, environ.GITHUB_ACTIONS].some((v) => v !== undefined && v !== "" && v.toLowerCase() !== "false");
 }
 
 type StateSettings = NonNullable<AzureSettings["state"]>;

@@ -8,6 +8,10 @@
  *   DELETE /repos/{owner}/{repo}/issues/{n}/labels/{name}            (404 when absent: fine)
  * A pull request is an issue for comments and labels. The token is the workflow's GITHUB_TOKEN; it is sent only to
  * GITHUB_API_URL and never printed.
+ * The comment to edit must carry the marker AND be written by the workflow's own identity: anyone can paste the
+ * marker into a comment, and a comment they wrote they can edit afterwards, so a verdict the bot wrote into it could
+ * be rewritten by its author. Comments made with a GITHUB_TOKEN are authored by `github-actions[bot]`
+ * (docs.github.com/actions/security-for-github-actions/security-guides/automatic-token-authentication).
  */
 
 export interface GitHubTarget {
@@ -16,6 +20,9 @@ export interface GitHubTarget {
   repository: string; // owner/name
   issue: number;
 }
+
+/** The author of comments made with a workflow's GITHUB_TOKEN. */
+export const ACTIONS_BOT_LOGIN = "github-actions[bot]";
 
 export class GitHubApiError extends Error {
   constructor(
@@ -49,11 +56,15 @@ function nextLink(header: string | null): string | undefined {
     .find(Boolean);
 }
 
-/** Creates the comment, or edits the existing one that contains `marker`. Returns what happened and its id. */
+/**
+ * Creates the comment, or edits the existing one that contains `marker` and was written by `author`. Returns what
+ * happened and its id.
+ */
 export async function upsertComment(
   t: GitHubTarget,
   marker: string,
   body: string,
+  author = ACTIONS_BOT_LOGIN,
 ): Promise<{ action: "created" | "updated"; id: number }> {
   if (!body.includes(marker)) body = `${marker}\n${body}`;
   const base = `/repos/${t.repository}/issues/${t.issue}`;
@@ -61,8 +72,8 @@ export async function upsertComment(
   for (let page = 0; url && page < MAX_PAGES; page++) {
     const res = await call(t, "GET", url);
     if (!res.ok) throw new GitHubApiError(res.status, "list comments");
-    const comments = (await res.json()) as { id: number; body?: string }[];
-    const mine = comments.find((c) => c.body?.includes(marker));
+    const comments = (await res.json()) as { id: number; body?: string; user?: { login?: string } | null }[];
+    const mine = comments.find((c) => c.user?.login === author && c.body?.includes(marker));
     if (mine) {
       const upd = await call(t, "PATCH", `/repos/${t.repository}/issues/comments/${mine.id}`, { body });
       if (!upd.ok) throw new GitHubApiError(upd.status, "update comment");

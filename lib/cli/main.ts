@@ -1,4 +1,7 @@
-/** `token-broker <group> <command>`: dispatch, usage, and the exit-code contract (0 ok, 1 problems, 2 usage, 3 widened). */
+/**
+ * `token-broker <group> <command>`: dispatch, usage, and the exit-code contract (0 ok, 1 problems, 2 usage,
+ * 3 widened; token-broker.cjs turns a crash into 70).
+ */
 import { runCdnCommand } from "./cdn-commands";
 import { runDevCommand } from "./dev-commands";
 import { runPolicyCommand } from "./policy-commands";
@@ -26,15 +29,18 @@ export const USAGE = `usage: token-broker policy <command> [options]
        token-broker cdn encrypt --key <key> <ec_params>   ECToken v3 for EdgeCast-compatible CDNs
        token-broker cdn decrypt --key <key> <token>       prints the plaintext; wrong key or altered token: exit 1
        token-broker dev token <persona> [--port <n>]      a persona's token from the running npm run dev
-       token-broker pr comment --pr <n> --body-file <f> [--marker <m>]   create or update the one marked comment
+       token-broker pr comment --pr <n> --body-file <f> [--marker <m>] [--author <login>]
+                                                          create or update the bot's one marked comment
        token-broker pr label --pr <n> <name> (--add | --remove)          (GITHUB_TOKEN, GITHUB_REPOSITORY)
-       token-broker env expired --resource-groups <az group list json> [--now <date>] [--json]
-                                                          pr-<n> environments past their expires-on tag
+       token-broker env expired --resource-groups <az group list json> [--repository <o/r>] [--now <date>] [--json]
+                                                          this repository's pr-<n> environments past expires-on
+       token-broker env recheck --resource-group <az group show json> --name <rg> [--repository <o/r>]
+                                                          destroy, or keep: <why> (right before a sweep destroys)
        token-broker smoke <broker-url> (--token-file <f> | --token-env <VAR>) [--request <json>]...
                                                           health + one token exchange against a deployed broker
 ${REVOCATION_USAGE}
   Exit codes: 0 ok, 1 policy errors or failing tests, 2 usage, 3 access widened (diff --fail-on-widen,
-  review, replay).`;
+  review, replay), 70 internal error (a crash, never a verdict).`;
 
 export async function main(
   argv: string[],

@@ -1,7 +1,9 @@
 /**
- * `token-broker pr comment --pr <n> --body-file <f> [--marker <text>]` and `token-broker pr label --pr <n> <name>
+ * `token-broker pr comment --pr <n> --body-file <f> [--marker <text>] [--author <login>]` and `token-broker pr label --pr <n> <name>
  * (--add | --remove)`: what the workflows do on the pull request. Reads GITHUB_TOKEN, GITHUB_REPOSITORY and
  * GITHUB_API_URL (set by GitHub Actions; the token is the job's own, scoped by the workflow's `permissions`).
+ * `--author`: whose marked comment is edited (default github-actions[bot], the GITHUB_TOKEN's identity; a GitHub App
+ * token comments as `<app-slug>[bot]`).
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -27,6 +29,7 @@ export async function runPrCommand(
         pr: { type: "string" },
         "body-file": { type: "string" },
         marker: { type: "string" },
+        author: { type: "string" },
         add: { type: "boolean" },
         remove: { type: "boolean" },
       },
@@ -49,7 +52,12 @@ export async function runPrCommand(
   try {
     if (command === "comment") {
       if (!values["body-file"]) return usage(err, "pr comment needs --body-file <file>");
-      const r = await upsertComment(target, values.marker ?? REVIEW_MARKER, readFileSync(values["body-file"], "utf8"));
+      const r = await upsertComment(
+        target,
+        values.marker ?? REVIEW_MARKER,
+        readFileSync(values["body-file"], "utf8"),
+        values.author,
+      );
       out(`${r.action} comment ${r.id} on #${issue}`);
       return 0;
     }

@@ -6,7 +6,9 @@
  *   One tenant: that tenant's v2.0 endpoint. Several tenants: the multi-tenant `common` endpoint, and the tenant
  *   allow-list is the broker's own check, as Microsoft documents for multi-tenant apps: "When App Service
  *   Authentication is configured for a multi-tenant scenario, it does not validate which tenant the request comes
- *   from" (learn.microsoft.com/azure/app-service/configure-authentication-provider-aad);
+ *   from" (learn.microsoft.com/azure/app-service/configure-authentication-provider-aad). The endpoint is the tenant's
+ *   v2.0 issuer URL, which the same page gives as the form to use, also for an issuer that accepts v1.0 tokens
+ *   (issuer https://sts.windows.net/<tenant>/); that Easy Auth then admits v1.0 tokens is not confirmed here;
  * - one `custom_oidc_v2` block per non-Entra issuer URL (name, client_id, openid_configuration_endpoint). It has no
  *   allowed-audiences list (neither has the ARM `OpenIdConnectRegistration`: clientId, clientCredential,
  *   openIdConnectConfiguration), so the platform accepts only tokens whose audience is the client id: an OIDC issuer
@@ -20,7 +22,10 @@ export interface EasyAuthIssuer {
   readonly type: "entra" | "oidc";
   /** The policy's issuer name (names the custom provider and any error). */
   readonly name: string;
-  /** Exact issuer URLs; an Entra issuer has one per allowed tenant, https://login.microsoftonline.com/<tenant>/v2.0. */
+  /**
+   * Exact issuer URLs; an Entra issuer has one per allowed tenant and token version
+   * (https://login.microsoftonline.com/<tenant>/v2.0, https://sts.windows.net/<tenant>/).
+   */
   readonly issuers: readonly string[];
   readonly audiences: readonly string[];
   /** OIDC discovery document per issuer URL, same order. @default `<issuer>/.well-known/openid-configuration` */
@@ -75,7 +80,7 @@ export function easyAuthSettings(props: EasyAuthProps): FunctionAppFlexConsumpti
 }
 
 function entraProvider(entra: readonly EasyAuthIssuer[], clientId: string | undefined) {
-  const endpoints = [...new Set(entra.flatMap((i) => i.issuers))];
+  const endpoints = [...new Set(entra.flatMap((i) => i.issuers).map(v2Endpoint))];
   const audiences = [...new Set(entra.flatMap((i) => i.audiences))];
   const bad = entra.find((i) => i.issuers.length === 0 || i.audiences.length === 0);
   if (bad) throw new EasyAuthIssuerError(bad.name, "an Entra issuer needs at least one tenant and one audience");
@@ -100,4 +105,10 @@ function customProviders(issuer: EasyAuthIssuer) {
     clientId: issuer.audiences[0],
     openidConfigurationEndpoint: issuer.discovery?.[i] ?? `${url.replace(/\/+$/, "")}/.well-known/openid-configuration`,
   }));
+}
+
+/** The tenant's v2.0 issuer URL for either version's issuer URL (one tenant stays one endpoint). */
+function v2Endpoint(issuer: string): string {
+  const v1 = /^https:\/\/sts\.windows\.net\/([^/]+)\/$/.exec(issuer);
+  return v1 ? `https://login.microsoftonline.com/${v1[1]}/v2.0` : issuer;
 }

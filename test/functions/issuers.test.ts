@@ -14,20 +14,22 @@ import { KeyServer, makeKey } from "../support/key-server";
 const TENANT_A = "6a1b2c3d-0000-4000-8000-0000000000a1";
 const TENANT_B = "6a1b2c3d-0000-4000-8000-0000000000b2";
 const TENANT_C = "6a1b2c3d-0000-4000-8000-0000000000c3";
+// The broker API registration's client id: the `aud` of Entra v2.0 access tokens (and, here, of the partner's).
+const API = "6a1b2c3d-0000-4000-8000-0000000000ff";
 
 const policyFor = (partnersIssuer: string) => `version: 1
 issuers:
   entra:
     type: entra
     tenants: [${TENANT_A}, ${TENANT_B}]
-    audiences: [api://broker]
+    audiences: [${API}]
     subject: oid
     requiredClaims: [oid, tid]
     claims: { oid: { type: string }, tid: { type: string }, roles: { type: "string[]" } }
   partners:
     type: oidc
     issuer: ${partnersIssuer}
-    audiences: [api://broker]
+    audiences: [${API}]
     subject: oid
     claims: { oid: { type: string }, tid: { type: string }, roles: { type: "string[]" } }
 resources: { fluid: {} }
@@ -101,7 +103,7 @@ async function ask(token: string, scopes: "read" | "write") {
   });
   return { status: res.status, body: JSON.parse(res.body) };
 }
-const claims = (tid: string, roles: string[]) => ({ oid: `user-${tid.slice(-2)}`, tid, roles, aud: "api://broker" });
+const claims = (tid: string, roles: string[]) => ({ oid: `user-${tid.slice(-2)}`, tid, roles, aud: API });
 
 describe("issue 7.6 two issuers, role-level issuer limits and the Entra tenant check", () => {
   it("verifies tokens of both issuers, each with its own keys, and never with the other's", async () => {

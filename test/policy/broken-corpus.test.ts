@@ -24,7 +24,7 @@ describe("broken policy corpus", () => {
 
   it.each(files)("%s fails with its expected file:line:column and message", (file) => {
     const path = join(DIR, file);
-    const header = /^# expect: (E_[A-Z_]+) (\d+):(\d+) (.+)$/.exec(readFileSync(path, "utf8").split("\n")[0]);
+    const header = /^# expect: ([EW]_[A-Z_]+) (\d+):(\d+) (.+)$/.exec(readFileSync(path, "utf8").split("\n")[0]);
     expect(header).not.toBeNull();
     const [, code, line, column, text] = header!;
     const cwd = process.cwd();

@@ -42,7 +42,8 @@ describe("compiler", () => {
       discovery: [
         "https://login.microsoftonline.com/6a1b2c3d-0000-4000-8000-00000000d001/v2.0/.well-known/openid-configuration",
       ],
-      audiences: ["api://token-broker-dev"],
+      // A v2.0 token's `aud` is the API registration's client id (issue 22 item 5).
+      audiences: ["6a1b2c3d-0000-4000-8000-00000000d0c1"],
       algorithms: ["RS256"],
       clockToleranceSeconds: 60,
       subjectClaim: "oid",
@@ -100,9 +101,13 @@ describe("compiler", () => {
         prefix: "/tenants/",
         cache: "private",
         queryStringCaching: "UseQueryString",
-        edge: { countries: { deny: ["KP", "IR"] }, referrers: { allow: ["https://docs.example.com/"] } },
+        // `allow: origins`: prod's allowedOrigins as the Referer a browser sends from them (issue 22 item 6).
+        edge: { countries: { deny: ["KP", "IR"] }, referrers: { allow: ["https://docs.contoso.com/"] } },
       },
     ]);
+    expect(compileExample("dev").infra.cdn!.prefixes[1].edge!.referrers).toEqual({
+      allow: ["https://docs-dev.contoso.com/", "http://localhost:"],
+    });
     expect(infra.secrets).toEqual(["cosmos-account-key", "fluid-key1", "fluid-key2"]);
 
     const text = readFileSync(join(ROOT, "policies", "policy.yaml"), "utf8").replace(/ {6}- cosmos: .*\n/g, "");

@@ -62,7 +62,7 @@ describe("each construct's secure defaults (prod)", () => {
       active_directory_v2: {
         client_id: "6a1b2c3d-0000-4000-8000-00000000f0c1",
         tenant_auth_endpoint: "https://login.microsoftonline.com/6a1b2c3d-0000-4000-8000-00000000f001/v2.0",
-        allowed_audiences: ["api://token-broker"],
+        allowed_audiences: ["6a1b2c3d-0000-4000-8000-00000000f0c1"],
       },
     });
     for (const [k, v] of Object.entries(app.app_settings as Record<string, string>)) {
@@ -238,7 +238,7 @@ describe("what the policy decides", () => {
             selector: "Referer",
             operator: "BeginsWith",
             negation_condition: true,
-            match_values: ["https://docs.example.com/"],
+            match_values: ["https://docs.contoso.com/"], // prod's allowedOrigins (`allow: origins`)
             transforms: ["Lowercase"],
           },
         ],

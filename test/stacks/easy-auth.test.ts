@@ -35,9 +35,22 @@ describe("issue 7.4 Easy Auth lets every issuer and every allowed tenant of the 
     expect(auth.active_directory_v2).toEqual({
       client_id: "6a1b2c3d-0000-4000-8000-00000000f0c1",
       tenant_auth_endpoint: ENTRA_MULTI_TENANT_ENDPOINT,
-      allowed_audiences: ["api://token-broker"],
+      allowed_audiences: ["6a1b2c3d-0000-4000-8000-00000000f0c1"],
     });
     expect(auth.custom_oidc_v2).toBeUndefined();
+  });
+
+  it("one tenant accepting v1.0 and v2.0 tokens stays on that tenant's v2.0 endpoint, not `common` (issue 22 item 5)", () => {
+    const text = examplePolicyText().replace("tokenVersion: 2", "tokenVersion: [1, 2]");
+    const synth = synthEnvironment("prod", { policyText: text });
+    expect(synth.compiled.config.issuers[0].issuers).toEqual([
+      "https://sts.windows.net/6a1b2c3d-0000-4000-8000-00000000f001/",
+      "https://login.microsoftonline.com/6a1b2c3d-0000-4000-8000-00000000f001/v2.0",
+    ]);
+    const auth = only(synth.json.resource, "azurerm_function_app_flex_consumption").auth_settings_v2;
+    expect(auth.active_directory_v2.tenant_auth_endpoint).toBe(
+      "https://login.microsoftonline.com/6a1b2c3d-0000-4000-8000-00000000f001/v2.0",
+    );
   });
 
   it("two issuers (Entra with two tenants + an OIDC issuer): one active_directory_v2 and one custom_oidc_v2", () => {

@@ -66,6 +66,32 @@ describe("broker-pr-<n> state and expiry", () => {
     });
   });
 
+  it("in CI, refuses an ephemeral environment without remote state instead of silently using local state (issue 22 item 13)", () => {
+    for (const ci of [{ CI: "true" }, { GITHUB_ACTIONS: "true" }]) {
+      expect(() => stackEnvironments(join(ROOT, "policies"), "42", ci)).toThrow(
+        "pr-42: an ephemeral environment in CI needs remote state, or its destroy finds nothing and leaks everything; set TOKEN_BROKER_STATE_RESOURCE_GROUP, TOKEN_BROKER_STATE_STORAGE_ACCOUNT and TOKEN_BROKER_STATE_CONTAINER",
+      );
+    }
+    // With the state settings, or outside CI, or without a pull request (dev and prod have their own state): fine.
+    expect(stackEnvironments(join(ROOT, "policies"), "42", { CI: "true", ...STATE }).map((e) => e.name)).toContain(
+      "pr-42",
+    );
+    expect(stackEnvironments(join(ROOT, "policies"), "42", { CI: "false" }).map((e) => e.name)).toContain("pr-42");
+    expect(stackEnvironments(join(ROOT, "policies"), undefined, { CI: "true" }).map((e) => e.name)).toEqual([
+      "dev",
+      "prod",
+    ]);
+  });
+
+  it("tags the resource group with the repository from GITHUB_REPOSITORY, for the expiry sweep (issue 22 item 14)", () => {
+    const tagged = synthPr("42", { ...STATE, GITHUB_REPOSITORY: "octo/broker" }, now);
+    expect(only(tagged.json.resource, "azurerm_resource_group").tags).toMatchObject({
+      env: "pr-42",
+      repository: "octo/broker",
+    });
+    expect(only(remote.json.resource, "azurerm_resource_group").tags.repository).toBeUndefined();
+  });
+
   it("refuses half a backend configuration", () => {
     expect(() => stateFromEnvironment({ TOKEN_BROKER_STATE_RESOURCE_GROUP: "rg" })).toThrow(
       "remote state needs all of TOKEN_BROKER_STATE_RESOURCE_GROUP, TOKEN_BROKER_STATE_STORAGE_ACCOUNT, TOKEN_BROKER_STATE_CONTAINER; missing TOKEN_BROKER_STATE_STORAGE_ACCOUNT, TOKEN_BROKER_STATE_CONTAINER",

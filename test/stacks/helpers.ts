@@ -16,7 +16,8 @@ export function synthEnvironment(
 ) {
   const pr = /^pr-(\d+)$/.exec(env)?.[1];
   const dir = join(ROOT, "policies");
-  const envs = options.policyText ? withPolicyText(options.policyText, pr) : stackEnvironments(dir, pr);
+  // No process.env: a CI runner's CI / GITHUB_REPOSITORY must not change what a test synthesizes.
+  const envs = options.policyText ? withPolicyText(options.policyText, pr) : stackEnvironments(dir, pr, {});
   const s = envs.find((e) => e.name === env);
   if (!s) throw new Error(`no stack for ${env}`);
   const stack = new BrokerStack(Testing.app(), s.stackId, { infra: s.infra, now: NOW });
@@ -34,7 +35,7 @@ export function synthEnvironment(
 function withPolicyText(text: string, pr?: string) {
   const real = filesOnDisk(join(ROOT, "policies"));
   const files = { ...real, read: (f: string) => (f.endsWith("policy.yaml") ? text : readFileSync(f, "utf8")) };
-  return stackEnvironments(files, pr);
+  return stackEnvironments(files, pr, {});
 }
 
 export function only(resources: Resources, type: string): Record<string, any> {

@@ -10,7 +10,12 @@ import type { AddressInfo } from "node:net";
 export interface StoredComment {
   id: number;
   body: string;
+  /** The author's login, answered as `user.login` (GitHub's issue-comment object). */
+  user: string;
 }
+
+/** Who GitHub records as the author of a comment made with a workflow's GITHUB_TOKEN. */
+export const ACTIONS_BOT = "github-actions[bot]";
 
 export class GitHubRestDouble {
   comments: StoredComment[] = [];
@@ -57,7 +62,9 @@ export class GitHubRestDouble {
     if (url.pathname === `${issueBase}/comments` && req.method === "GET") {
       const perPage = Math.min(Number(url.searchParams.get("per_page") ?? 30), 100);
       const page = Number(url.searchParams.get("page") ?? 1);
-      const slice = this.comments.slice((page - 1) * perPage, page * perPage);
+      const slice = this.comments
+        .slice((page - 1) * perPage, page * perPage)
+        .map((c) => ({ id: c.id, body: c.body, user: { login: c.user, type: "User" } }));
       const headers: Record<string, string> = {};
       if (page * perPage < this.comments.length)
         headers.link = `<${this.url}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next"`;
@@ -67,16 +74,16 @@ export class GitHubRestDouble {
       if (typeof body?.body !== "string") return { status: 422, body: { message: "Validation Failed" } };
       if (body.body.length > 65_536)
         return { status: 422, body: { message: "Validation Failed: body is too long (maximum is 65536 characters)" } };
-      const c = { id: this.nextId++, body: body.body };
+      const c = { id: this.nextId++, body: body.body, user: ACTIONS_BOT };
       this.comments.push(c);
-      return { status: 201, body: c };
+      return { status: 201, body: { id: c.id, body: c.body, user: { login: c.user } } };
     }
     const edit = new RegExp(`^/repos/${this.repository}/issues/comments/(\\d+)$`).exec(url.pathname);
     if (edit && req.method === "PATCH") {
       const c = this.comments.find((x) => x.id === Number(edit[1]));
       if (!c) return { status: 404, body: { message: "Not Found" } };
       c.body = body.body;
-      return { status: 200, body: c };
+      return { status: 200, body: { id: c.id, body: c.body, user: { login: c.user } } };
     }
     if (url.pathname === `${issueBase}/labels` && req.method === "POST") {
       for (const l of body.labels as string[]) this.labels.add(l);

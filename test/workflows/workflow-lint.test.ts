@@ -89,17 +89,65 @@ describe("policy-review.yml", () => {
     expect(Object.keys(w.on)).toEqual(["pull_request"]); // never pull_request_target (a fork's code with a write token)
   });
 
-  it("fetches the base revision, runs the review script, posts the marked comment, labels and fails on widening", () => {
+  it("runs the review script on the merge commit (base: its first parent), posts the marked comment, labels", () => {
     const steps = w.jobs.review.steps as Record<string, any>[];
     expect(steps[0]).toMatchObject({
-      uses: "actions/checkout@v4",
-      with: { "fetch-depth": 0, "persist-credentials": false },
+      uses: expect.stringMatching(/^actions\/checkout@/),
+      with: { "fetch-depth": 2, "persist-credentials": false },
     });
+    // No stale base: the script takes HEAD^1 of the merge commit (issue 22 item 15).
+    expect(text("policy-review.yml")).not.toContain("pull_request.base.sha");
+    expect(w.jobs.review.env.BASE_SHA).toBeUndefined();
     const run = steps.map((s) => s.run ?? "").join("\n");
     expect(run).toContain("bash .github/scripts/policy-review.sh");
     expect(run).toContain("token-broker pr comment");
     expect(run).toContain("token-broker pr label");
-    expect(steps.at(-1)).toMatchObject({ if: "steps.review.outputs.exit-code != '0'" });
+  });
+
+  it("skips the comment and label steps on fork pull requests and always reports the verdict (issue 22 item 11)", () => {
+    const steps = w.jobs.review.steps as Record<string, any>[];
+    const writing = steps.filter((s) => /token-broker pr (comment|label)/.test(s.run ?? ""));
+    expect(writing).toHaveLength(2);
+    for (const s of writing) {
+      expect(s.if).toContain("always()");
+      expect(s.if).toContain("github.event.pull_request.head.repo.full_name == github.repository");
+    }
+    expect(steps.at(-1)).toMatchObject({ if: "always()", run: "bash .github/scripts/policy-review.sh verdict" });
+    expect(steps.at(-1)!.env).toEqual({
+      EXIT_CODE: "${{ steps.review.outputs.exit-code }}",
+      VERDICT: "${{ steps.review.outputs.verdict }}",
+    });
+  });
+});
+
+/** Each action at the commit its tag named when read (issue 22 item 15), from the actions' own repositories. */
+const PINNED: Record<string, [sha: string, tag: string]> = {
+  "actions/checkout": ["11d5960a326750d5838078e36cf38b85af677262", "v4.4.0"],
+  "actions/setup-node": ["49933ea5288caeca8642d1e84afbd3f7d6820020", "v4.4.0"],
+  "hashicorp/setup-terraform": ["b9cd54a3c349d3f38e8881555d616ced269862dd", "v3.1.2"],
+  "azure/login": ["7184910d9eb2b1c5e48f7073824a90609bb9b6d6", "v2.3.1"],
+};
+
+describe("pinning (issue 22 item 15)", () => {
+  it.each(files)("%s uses every action at a full commit SHA, with its tag in a comment", (f) => {
+    const uses = text(f)
+      .split("\n")
+      .filter((l) => /^\s*(- )?uses:/.test(l));
+    expect(uses.length).toBeGreaterThan(0);
+    for (const line of uses) {
+      const m = /uses: ([\w-]+\/[\w-]+)@([0-9a-f]{40}) # (v[\d.]+)$/.exec(line);
+      expect([line, m && PINNED[m[1]]]).toEqual([line, [m?.[2], m?.[3]]]);
+    }
+  });
+
+  it("pins Terraform to a 1.x version cdktf 0.21 was tested with", () => {
+    const w = workflow("ephemeral-env.yml");
+    const setups = Object.values<any>(w.jobs).flatMap((j) =>
+      (j.steps as any[]).filter((s) => String(s.uses).startsWith("hashicorp/setup-terraform@")),
+    );
+    expect(setups).toHaveLength(3);
+    // terraform-cdk v0.21.0 .terraform.versions.json: default 1.6.5, tested 1.5.5 and 1.6.5.
+    for (const s of setups) expect(s.with).toEqual({ terraform_version: "1.6.5", terraform_wrapper: false });
   });
 });
 
@@ -146,7 +194,7 @@ describe("ephemeral-env.yml", () => {
     });
   });
 
-  it("deploys and smoke-tests on open/push, destroys on close, sweeps expired environments on a schedule", () => {
+  it("deploys, publishes and smoke-tests on open/push, destroys on close, sweeps expired environments on a schedule", () => {
     expect(w.on.pull_request.types).toEqual(["opened", "synchronize", "reopened", "closed"]);
     expect(w.on.schedule).toHaveLength(1);
     const runs = (job: string) => (jobs[job].steps as any[]).map((s) => s.run ?? "").join("\n");
@@ -154,11 +202,57 @@ describe("ephemeral-env.yml", () => {
     expect(runs("deploy")).toContain("npx token-broker smoke");
     expect(runs("deploy")).toContain("npx token-broker env comment");
     expect(runs("destroy")).toContain('npx cdktf destroy "broker-pr-$TOKEN_BROKER_PR" --auto-approve');
-    expect(runs("find-expired")).toContain("npx token-broker env expired --resource-groups groups.json --json");
+    expect(runs("find-expired")).toContain(
+      'npx token-broker env expired --resource-groups groups.json --repository "$GITHUB_REPOSITORY" --json',
+    );
     expect(jobs["destroy-expired"].strategy.matrix.environment).toBe(
       "${{ fromJSON(needs.find-expired.outputs.expired) }}",
     );
     // Fork PRs get no id-token and must never deploy.
     expect(jobs.deploy.if).toContain("github.event.pull_request.head.repo.full_name == github.repository");
+    // Every run step is bash -eo pipefail.
+    expect(w.defaults).toEqual({ run: { shell: "bash" } });
+  });
+
+  it("publishes the broker package (One Deploy + restart + health) right after cdktf deploy (issue 22 items 1, 4)", () => {
+    const steps = (jobs.deploy.steps as any[]).filter((s) => s.run);
+    const deploy = steps.findIndex((s) => String(s.run).startsWith("npx cdktf deploy"));
+    expect(steps[deploy + 1].run).toBe('npx token-broker deploy publish --stack "$STACK" --outputs outputs.json');
+  });
+
+  it("logs in again right before the smoke test and asks for the API's token as a client would (issue 22 items 5, 10)", () => {
+    const steps = jobs.deploy.steps as any[];
+    const smoke = steps.findIndex((s) => s.id === "smoke");
+    const deploy = steps.findIndex((s) => String(s.run ?? "").startsWith("npx cdktf deploy"));
+    expect(String(steps[smoke - 1].uses)).toMatch(/^azure\/login@/);
+    expect(smoke - 1).toBeGreaterThan(deploy);
+    // Client credentials for `<API client id>/.default`: the token a service client gets, a v2.0 token whose aud is
+    // the client id (not `--resource api://...`, which named the URI audience a v2.0 token never carries).
+    expect(steps[smoke].run).toContain('az account get-access-token --scope "$SMOKE_API_CLIENT_ID/.default"');
+    expect(steps[smoke].run).not.toContain("--resource");
+    expect(steps[smoke].env).toEqual({ SMOKE_API_CLIENT_ID: "${{ vars.SMOKE_API_CLIENT_ID }}" });
+  });
+
+  it("documents the OIDC subject of every trigger that reaches an Azure login (issue 22 item 9)", () => {
+    // Entra matches the ID token's `sub` exactly (docs.github.com/actions/reference/security/oidc, example subject
+    // claims): a trigger without its federated credential cannot log in.
+    const subjects: Record<string, string> = {
+      pull_request: "repo:<owner>/<repo>:pull_request",
+      schedule: "repo:<owner>/<repo>:ref:refs/heads/<default branch>",
+      workflow_dispatch: "repo:<owner>/<repo>:ref:refs/heads/<branch it is run from>",
+    };
+    const docs = readFileSync(join(__dirname, "..", "..", "docs", "ephemeral-environments.md"), "utf8");
+    for (const trigger of Object.keys(w.on)) {
+      expect([trigger, docs.includes(`\`${subjects[trigger]}\``)]).toEqual([trigger, true]);
+    }
+    expect(docs).toContain("`repo:<owner>/<repo>:environment:production`");
+  });
+
+  it("the sweep re-checks each group right before destroying and verifies it is gone (issue 22 item 14)", () => {
+    const steps = jobs["destroy-expired"].steps as any[];
+    const recheck = steps.findIndex((s) => s.id === "recheck");
+    expect(steps[recheck].run).toContain("npx token-broker env recheck --resource-group group.json");
+    expect(steps[recheck + 1].if).toBe("steps.recheck.outputs.decision == 'destroy'");
+    expect(steps[recheck + 1].run).toContain('az group exists --name "$RESOURCE_GROUP"');
   });
 });

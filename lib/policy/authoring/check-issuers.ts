@@ -16,7 +16,7 @@ export function checkIssuers(doc: PolicyDocument, c: Checker): void {
           "E_ISSUER_FIELDS",
           [...at, "issuer"],
           `issuer '${name}' is of type entra, which takes \`tenants\`, not \`issuer\``,
-          "remove `issuer:`; the Entra issuer https://login.microsoftonline.com/<tenant>/v2.0 is derived from each tenant",
+          "remove `issuer:`; the Entra issuer is derived from each tenant and `tokenVersion` (2: https://login.microsoftonline.com/<tenant>/v2.0)",
           { key: true },
         );
       if (!issuer.tenants)
@@ -33,6 +33,14 @@ export function checkIssuers(doc: PolicyDocument, c: Checker): void {
           [...at, "tenants"],
           `issuer '${name}' is of type oidc, which takes \`issuer\`, not \`tenants\``,
           "remove `tenants:`, or use `type: entra`",
+          { key: true },
+        );
+      if (issuer.tokenVersion !== undefined)
+        c.report(
+          "E_ISSUER_FIELDS",
+          [...at, "tokenVersion"],
+          `issuer '${name}' is of type oidc; \`tokenVersion\` is for Entra issuers`,
+          "remove `tokenVersion:` (an OIDC issuer's tokens are what its `issuer` URL issues), or use `type: entra`",
           { key: true },
         );
       if (!issuer.issuer)

@@ -23,7 +23,8 @@ export function checkResources(doc: PolicyDocument, envs: ResolvedEnvironment[],
         );
       }
     }
-    (p.edge?.referrers?.allow ?? p.edge?.referrers?.deny ?? []).forEach((r, i) => {
+    const listed = p.edge?.referrers?.allow ?? p.edge?.referrers?.deny ?? [];
+    (listed === "origins" ? [] : listed).forEach((r, i) => {
       if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(r)) {
         c.report(
           "E_EDGE_REFERRER",

@@ -1,5 +1,7 @@
 /** Validate: every semantic check over a loaded bundle. All problems at once, in file order. */
 import { Checker } from "./checker";
+import { checkEdgeReferrers } from "./check-edge-referrers";
+import { checkEntraAudiences } from "./check-entra-audiences";
 import { checkGrants } from "./check-grants";
 import { checkIssuerEnvironments } from "./check-issuer-environments";
 import { checkIssuers } from "./check-issuers";
@@ -21,10 +23,12 @@ export function checkBundle(bundle: PolicyBundle): PolicyDiagnostic[] {
   checkReferences(doc, entries, c);
   checkIssuers(doc, c);
   checkIssuerEnvironments(doc, entries, c);
+  checkEntraAudiences(doc, entries, c);
   checkRoles(doc, envs, c);
   checkGrants(doc, c);
   checkTemplateCollisions(doc, c);
   checkResources(doc, envs, c);
+  checkEdgeReferrers(doc, envs, c);
   checkSharedState(doc, c);
   const origins = new Checker(bundle.environments.source);
   checkOrigins(bundle.environments.path, entries, origins);

@@ -7,6 +7,8 @@ import { checkBundle } from "./check";
 import { PolicyError, type PolicyDiagnostic } from "./errors";
 import { loadPolicy, type LoadResult, type PolicyBundle } from "./load";
 import type { PolicyFiles } from "./policy-files";
+import type { PolicyDocument } from "./source-types";
+import { YamlSource } from "./yaml-source";
 
 declare const checked: unique symbol;
 
@@ -37,4 +39,20 @@ export function checkLoadedPolicy(loaded: LoadResult): CheckedLoad {
 export function checkedOrThrow(result: CheckedLoad): CheckedPolicy {
   if (!result.ok) throw new PolicyError(result.diagnostics.filter((d) => d.severity === "error"));
   return result.policy;
+}
+
+/**
+ * What a side without a policy grants: nothing (no issuer, no role, no environment). A review of the pull request
+ * that adds `policies/` compares against it, so everything the head grants reads as widening, not as a crash.
+ */
+export function emptyPolicy(label: string): CheckedPolicy {
+  const source = YamlSource.parse(label, "version: 1\nissuers: {}\nroles: {}\nenvironments: {}\n").source!;
+  const files: PolicyFiles = { label, policyFile: label, testFiles: [], read: () => "" };
+  const document = source.value as PolicyDocument;
+  return {
+    files,
+    policy: source,
+    document,
+    environments: { source, path: ["environments"], entries: {} },
+  } as CheckedPolicy;
 }

@@ -1,6 +1,7 @@
 /** Derives one environment's InfraNeeds (the contract in ./infra-needs.ts) from the policy and its compiled form. */
 import { sharedStoreReasons } from "./compile-shared-state";
 import { inStage } from "./document-queries";
+import { referrersFromOrigins } from "./edge-referrers";
 import type { ResolvedEnvironment } from "./environments";
 import { INFRA_NEEDS_FORMAT, KEY_VAULT_SECRET, type AzureSettings, type InfraNeeds } from "./infra-needs";
 import type { RuntimeConfig } from "../runtime/runtime-config";
@@ -59,7 +60,7 @@ export function buildInfraNeeds(
           prefix,
           cache: p.cache ?? "private",
           queryStringCaching: p.cache === "shared" ? ("IgnoreQueryString" as const) : ("UseQueryString" as const),
-          ...(p.edge && (p.edge.countries || p.edge.referrers) && { edge: edgeOf(p.edge) }),
+          ...(p.edge && (p.edge.countries || p.edge.referrers) && { edge: edgeOf(p.edge, env) }),
         })),
         denialStatus: Object.values(cdn.prefixes).find((p) => p.edge?.denialStatus)?.edge?.denialStatus ?? 403,
       },
@@ -70,8 +71,15 @@ export function buildInfraNeeds(
   };
 }
 
-function edgeOf(e: EdgeRulesSource): NonNullable<NonNullable<InfraNeeds["cdn"]>["prefixes"][number]["edge"]> {
-  return { ...(e.countries && { countries: e.countries }), ...(e.referrers && { referrers: e.referrers }) };
+type EdgeNeeds = NonNullable<NonNullable<InfraNeeds["cdn"]>["prefixes"][number]["edge"]>;
+
+function edgeOf(e: EdgeRulesSource, env: ResolvedEnvironment): EdgeNeeds {
+  const r = e.referrers;
+  const referrers = r && {
+    ...(r.allow && { allow: r.allow === "origins" ? referrersFromOrigins(env.allowedOrigins) : r.allow }),
+    ...(r.deny && { deny: r.deny }),
+  };
+  return { ...(e.countries && { countries: e.countries }), ...(referrers && { referrers }) };
 }
 
 /** The environment's Azure settings with every default applied, so no stack or construct picks its own. */
@@ -84,6 +92,7 @@ function azureSettings(a: AzureEnvironmentSource): AzureSettings {
     cosmosAutoscaleMaxThroughput: a.cosmosAutoscaleMaxThroughput ?? 1000,
     expiresAfterDays: a.expiresAfterDays ?? 7,
     ...(a.easyAuthClientId && { easyAuthClientId: a.easyAuthClientId }),
+    ...(a.repository && { repository: a.repository }),
     ...(a.state && { state: a.state }),
   };
 }

@@ -7,6 +7,7 @@ import { canonicalJson, sha256Hex } from "./canonical-json";
 import type { CheckedPolicy } from "./checked-policy";
 import { roleClaimShapes, withFixedLengths } from "./check-template-collisions";
 import { defaultSubject, inStage } from "./document-queries";
+import { entraIssuer, entraTokenVersions } from "./entra-tokens";
 import { parseDuration } from "./duration";
 import { resolveEnvironment, type ResolvedEnvironment } from "./environments";
 import { buildInfraNeeds } from "./compile-infra-needs";
@@ -85,15 +86,16 @@ export function compilePolicy(bundle: CheckedPolicy, environment: string): Compi
 function compileIssuer(doc: PolicyDocument, name: string, env: ResolvedEnvironment): CompiledIssuer {
   const src = ownValue(doc.issuers, name)!;
   const tenants = src.tenants?.map((t) => substituteEnv(t, env.values));
-  const issuers =
-    src.type === "entra"
-      ? tenants!.map((t) => `https://login.microsoftonline.com/${t}/v2.0`)
-      : [substituteEnv(src.issuer!, env.values)];
+  const entra =
+    src.type === "entra" ? tenants!.flatMap((t) => entraTokenVersions(src).map((v) => entraIssuer(t, v))) : undefined;
+  const issuers = entra ? entra.map((e) => e.issuer) : [substituteEnv(src.issuer!, env.values)];
   return {
     name,
     type: src.type,
     issuers,
-    discovery: issuers.map((i) => `${i.replace(/\/+$/, "")}/.well-known/openid-configuration`),
+    discovery: entra
+      ? entra.map((e) => e.discovery)
+      : issuers.map((i) => `${i.replace(/\/+$/, "")}/.well-known/openid-configuration`),
     ...(tenants && { tenants }),
     audiences: src.audiences.map((a) => substituteEnv(a, env.values)),
     algorithms: src.algorithms ?? DEFAULT_ALGORITHMS,

@@ -36,7 +36,11 @@ export type DiagnosticCode =
   | "E_SHADOWED" // a role that adds nothing another role does not already give under the same condition
   | "E_PATTERN" // an invalid regular expression or glob
   | "E_RESERVED_NAME" // a name every JavaScript object already has (constructor, toString, __proto__, ...)
-  | "E_FILE"; // a file cannot be read
+  | "E_FILE" // a file cannot be read
+  // Warnings: the policy compiles, but something in it cannot work as written.
+  | "W_ENTRA_AUDIENCE" // an Entra audience no token of the accepted version(s) can carry (v2.0: aud is the client id)
+  | "W_EDGE_REFERRER_ORIGIN" // a CDN referrer allow rule that no page of an environment's allowedOrigins can match
+  | "W_EDGE_REFERRER_REQUIRED"; // referrer allow rules refuse every client that sends no Referer (mobile apps)
 
 export type Severity = "error" | "warning";
 

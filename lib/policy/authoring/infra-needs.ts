@@ -36,6 +36,11 @@ export interface AzureSettings {
   expiresAfterDays: number;
   /** The app registration Easy Auth validates against. @default the first issuer's first audience */
   easyAuthClientId?: string;
+  /**
+   * The `repository` tag (owner/name): the expiry sweep destroys only groups its own repository made.
+   * @default GITHUB_REPOSITORY at synth (stacks/environments.ts), else no tag
+   */
+  repository?: string;
   /** Remote Terraform state (non-ephemeral environments). @default local state */
   state?: AzureEnvironmentSource["state"];
 }

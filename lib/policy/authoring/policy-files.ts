@@ -45,6 +45,17 @@ export function filesOnDisk(target: string): PolicyFiles {
   };
 }
 
+/** The revision has no policy directory at all (the commit before `policies/` was added). */
+export class PolicyDirectoryAbsentError extends Error {
+  constructor(
+    readonly revision: string,
+    readonly dir: string,
+  ) {
+    super(`${revision} has no ${dir}/`);
+    this.name = "PolicyDirectoryAbsentError";
+  }
+}
+
 /** The same layout at a git revision, read with `git show` (nothing is checked out). */
 export function filesAtRevision(revision: string, dir: string, cwd = process.cwd()): PolicyFiles {
   const top = git(cwd, ["rev-parse", "--show-toplevel"]).trim();
@@ -54,6 +65,7 @@ export function filesAtRevision(revision: string, dir: string, cwd = process.cwd
     .split("\n")
     .filter(Boolean);
   const has = (p: string) => listed.includes(p);
+  if (listed.length === 0) throw new PolicyDirectoryAbsentError(revision, inRepo);
   if (!has(prefix + POLICY_FILE)) {
     throw new Error(`${revision}:${prefix}${POLICY_FILE} does not exist`);
   }

@@ -5,6 +5,7 @@ import type { CosmosAccess, FluidScope, Scalar, Stage } from "../runtime/runtime
 export type { CosmosAccess, FluidScope, Scalar, Stage };
 export type Duration = string | number;
 export type ClaimType = "string" | "number" | "boolean" | "string[]";
+export type EntraTokenVersion = 1 | 2;
 
 export interface PolicyDocument {
   version: 1;
@@ -24,6 +25,8 @@ export interface IssuerSource {
   /** Entries of environments.yaml that trust this issuer; absent: all. */
   environments?: string[];
   tenants?: string[];
+  /** entra only: access-token version(s) accepted. @default 2 */
+  tokenVersion?: EntraTokenVersion | EntraTokenVersion[];
   audiences: string[];
   algorithms?: string[];
   clockTolerance?: Duration;
@@ -53,7 +56,8 @@ export interface CdnPrefixSource {
 
 export interface EdgeRulesSource {
   countries?: { allow?: string[]; deny?: string[] };
-  referrers?: { allow?: string[]; deny?: string[] };
+  /** `allow: origins`: the environment's allowedOrigins as Referer prefixes (lib/policy/authoring/edge-referrers.ts). */
+  referrers?: { allow?: string[] | "origins"; deny?: string[]; withoutReferer?: "refuse" };
   denialStatus?: number;
 }
 
@@ -133,6 +137,7 @@ export interface AzureEnvironmentSource {
   cosmosAutoscaleMaxThroughput?: number;
   expiresAfterDays?: number;
   easyAuthClientId?: string;
+  repository?: string;
   state?: { resourceGroup: string; storageAccount: string; container: string };
 }
 

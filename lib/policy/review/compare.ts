@@ -2,11 +2,17 @@
  * Base and head of a policy change, loaded and checked the same way (`policy diff`, `policy review`,
  * `policy replay`): a directory on disk or a git revision, then one compiled pair per environment.
  */
-import { loadCheckedPolicy, type CheckedPolicy } from "../authoring/checked-policy";
+import { emptyPolicy, loadCheckedPolicy, type CheckedPolicy } from "../authoring/checked-policy";
 import { compilePolicy, type CompiledPolicy } from "../authoring/compile";
 import { representativeEnvironments, UnknownEnvironmentError } from "../authoring/environments";
 import type { PolicyDiagnostic } from "../authoring/errors";
-import { filesAtRevision, filesOnDisk, isGitRevision } from "../authoring/policy-files";
+import {
+  filesAtRevision,
+  filesOnDisk,
+  isGitRevision,
+  PolicyDirectoryAbsentError,
+  type PolicyFiles,
+} from "../authoring/policy-files";
 
 export interface LoadedSide {
   label: string;
@@ -15,9 +21,19 @@ export interface LoadedSide {
   errors: number;
 }
 
-/** `spec` is a directory/file, or a git revision whose `policyDir` is read with `git show`. */
+/**
+ * `spec` is a directory/file, or a git revision whose `policyDir` is read with `git show`. A revision without that
+ * directory is the empty policy (it grants nothing), not an error: the commit before the policy was added.
+ */
 export function loadSide(spec: string, policyDir = "policies"): LoadedSide {
-  const files = isGitRevision(spec) ? filesAtRevision(spec, policyDir) : filesOnDisk(spec);
+  let files: PolicyFiles;
+  try {
+    files = isGitRevision(spec) ? filesAtRevision(spec, policyDir) : filesOnDisk(spec);
+  } catch (e) {
+    if (!(e instanceof PolicyDirectoryAbsentError)) throw e;
+    const label = `${e.revision}:${e.dir} (absent: the empty policy)`;
+    return { label, bundle: emptyPolicy(label), diagnostics: [], errors: 0 };
+  }
   const loaded = loadCheckedPolicy(files);
   const diagnostics = loaded.diagnostics;
   const errors = diagnostics.filter((d) => d.severity === "error").length;

@@ -46,7 +46,10 @@ export interface CompiledRateLimit {
 export interface CompiledIssuer {
   name: string;
   type: "oidc" | "entra";
-  /** Exact `iss` values accepted (entra: one per allowed tenant). */
+  /**
+   * Exact `iss` values accepted (entra: one per allowed tenant and token version; v2.0
+   * https://login.microsoftonline.com/<tenant>/v2.0, v1.0 https://sts.windows.net/<tenant>/).
+   */
   issuers: string[];
   /** OIDC discovery document per accepted issuer, same order. */
   discovery: string[];
