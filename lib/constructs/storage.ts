@@ -104,11 +104,14 @@ export class BrokerStorage extends Construct {
     });
   }
 
-  /** Flex Consumption reads the app package from the deployment container with the app's identity. */
-  grantDeploymentAccess(grantee: Grantee): RoleAssignment {
-    return this.grant(grantee, BUILT_IN_ROLE.storageBlobDataOwner, {
-      container: this.deploymentContainer,
-      purpose: "deployment",
-    });
+  /**
+   * The Functions host's storage, reached with the app's identity: Storage Blob Data Owner at account scope, the role
+   * Microsoft lists for `AzureWebJobsStorage` with an identity (learn.microsoft.com/azure/azure-functions/
+   * functions-reference, "Connecting to host storage with an identity": blob for keys, leases and timer singleton
+   * locks; queue and table roles only for blob triggers and Durable Functions, which the broker does not use). It
+   * also covers Flex Consumption reading the app package from the deployment container.
+   */
+  grantHostStorage(grantee: Grantee): RoleAssignment {
+    return this.grant(grantee, BUILT_IN_ROLE.storageBlobDataOwner, { purpose: "host-storage" });
   }
 }

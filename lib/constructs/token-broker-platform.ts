@@ -19,8 +19,6 @@ import { BrokerStorage } from "./storage";
 export interface TokenBrokerPlatformProps {
   /** The environment's needs and Azure settings, resolved by the policy compiler. */
   readonly infra: InfraNeeds;
-  /** Path of the broker package (zip) to deploy. @default none: deploy the code separately */
-  readonly packagePath?: string;
   readonly tags: Record<string, string>;
 }
 
@@ -110,7 +108,7 @@ export class TokenBrokerPlatform extends Construct {
     if (infra.fluid) {
       const fluid = new FluidRelay(this, "fluid", { name: name("fluidRelay"), location, resourceGroupName: rg, tags });
       appSettings[APP_SETTING.fluidTenantId] = fluid.tenantId;
-      appSettings[APP_SETTING.fluidOrdererEndpoint] = fluid.ordererEndpoint;
+      appSettings[APP_SETTING.fluidEndpoint] = fluid.serviceEndpoint;
       if (infra.fluid.mintsTokens) {
         // Both keys live in the vault; the broker signs with the active one, so rotation needs no redeploy.
         const key1 = this.keyVault.addSecret("fluid-key1", KEY_VAULT_SECRET.fluidKey1, fluid.primaryKey);
@@ -160,7 +158,6 @@ export class TokenBrokerPlatform extends Construct {
       easyAuth: { issuers: infra.issuers, entraClientId: settings.easyAuthClientId },
       appSettings,
       appInsightsConnectionString: observability.connectionString,
-      packagePath: props.packagePath,
       allowedOrigins: infra.allowedOrigins,
       tags,
     });
@@ -169,7 +166,7 @@ export class TokenBrokerPlatform extends Construct {
       this.sharedStore.grantDataAccess(this.broker);
     }
     this.keyVault.grantSecretsRead(this.broker);
-    this.storage.grantDeploymentAccess(this.broker);
+    this.storage.grantHostStorage(this.broker);
     if (infra.cdn) this.storage.grantSigning(this.broker);
     observability.grantPublish(this.broker);
   }
