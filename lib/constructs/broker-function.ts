@@ -9,27 +9,12 @@ import { Construct } from "constructs";
 import { NODE_WORKER_ARGUMENTS } from "../../functions-src/memory-budget";
 import { platformOrigins } from "./cors";
 import { easyAuthSettings, type EasyAuthProps } from "./easy-auth";
+import { HOST_STORAGE_SETTING } from "./host-storage";
 import type { Grantee } from "./role-assignments";
 import type { BrokerStorage } from "./storage";
 
 /** The app setting whose value the Functions host passes to `node` when it starts the language worker. */
 export const NODE_ARGUMENTS_SETTING = "languageWorkers__node__arguments";
-
-/**
- * Identity-based host storage (learn.microsoft.com/azure/azure-functions/functions-reference, "Connecting to host
- * storage with an identity"): the host reaches `AzureWebJobsStorage` with the app's system identity, no key.
- * azurerm 4.55 still writes an `AzureWebJobsStorage` connection string with an empty AccountKey whatever
- * `storage_authentication_type` says (function_app_flex_consumption_resource.go:443-449 builds it,
- * helpers/function_app_schema.go:2077-2078 adds it; hashicorp/terraform-provider-azurerm#29693), and a connection
- * string wins over the `__accountName` form. `token-broker deploy publish` removes it after every apply
- * (lib/cli/host-storage-settings.ts).
- */
-export const HOST_STORAGE_SETTING = {
-  accountName: "AzureWebJobsStorage__accountName",
-  credential: "AzureWebJobsStorage__credential",
-  /** The provider-injected connection string that must not stay. */
-  connectionString: "AzureWebJobsStorage",
-} as const;
 
 /**
  * Flex Consumption's scale-out limit as azurerm 4.55 validates it: `maximum_instance_count` IntBetween(40, 1000)

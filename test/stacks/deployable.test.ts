@@ -4,7 +4,8 @@
  */
 import { Testing } from "cdktf";
 import { join } from "node:path";
-import { BrokerFunction, HOST_STORAGE_SETTING } from "../../lib/constructs/broker-function";
+import { BrokerFunction } from "../../lib/constructs/broker-function";
+import { HOST_STORAGE_SETTING } from "../../lib/constructs/host-storage";
 import { BrokerStorage } from "../../lib/constructs/storage";
 import { RBAC_PROPAGATION_WAIT } from "../../lib/constructs/key-vault";
 import { BrokerStack } from "../../stacks/broker-stack";
