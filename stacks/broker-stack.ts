@@ -32,7 +32,15 @@ export class BrokerStack extends TerraformStack {
     const azure = infra.azure;
     new AzurermProvider(this, "azurerm", {
       features: [
-        { keyVault: [{ purgeSoftDeleteOnDestroy: env.stage === "ephemeral", recoverSoftDeletedKeyVaults: true }] },
+        {
+          keyVault: [{ purgeSoftDeleteOnDestroy: env.stage === "ephemeral", recoverSoftDeletedKeyVaults: true }],
+          // With shared keys off, azurerm's storage account create waits on the queue, file and static-website data
+          // planes and its read fetches queue and static-website properties there (storage_account_resource.go:
+          // 1547-1559, 2327-2370; storage_account_data_plane_helpers.go:59 at v4.55.0), as the deployer, who holds
+          // no data role on the new account: 403. The stack sets none of those data-plane properties, and containers
+          // go through ARM (storage_account_id; storage_container_resource.go:182), so the data plane stays off.
+          storage: [{ dataPlaneAvailable: false }],
+        },
       ],
       // Storage has shared-key access off, so the provider must use Entra for blob containers.
       storageUseAzuread: true,

@@ -19,6 +19,9 @@ import { Construct } from "constructs";
 import { platformOrigins } from "./cors";
 import type { InfraNeeds } from "../policy/authoring/infra-needs";
 
+/** Custom rules one Front Door WAF policy takes (azurerm's schema, and the service's limit). */
+export const MAX_WAF_CUSTOM_RULES = 100;
+
 export type CdnPrefix = NonNullable<InfraNeeds["cdn"]>["prefixes"][number];
 
 export interface FrontDoorProps {
@@ -130,6 +133,13 @@ export class FrontDoor extends Construct {
         }),
       );
     });
+    const customRules = edgeRules(props.prefixes);
+    // azurerm 4.55: custom_rule MaxItems 100 (cdn_frontdoor_firewall_policy_resource.go:137-139 at v4.55.0).
+    if (customRules.length > MAX_WAF_CUSTOM_RULES) {
+      throw new Error(
+        `FrontDoorProps.prefixes: ${customRules.length} edge rules compile to WAF custom rules; a WAF policy takes at most ${MAX_WAF_CUSTOM_RULES}`,
+      );
+    }
     this.firewallPolicy = new CdnFrontdoorFirewallPolicy(this, "waf", {
       name: props.wafPolicyName,
       resourceGroupName: props.resourceGroupName,
@@ -137,7 +147,7 @@ export class FrontDoor extends Construct {
       mode: "Prevention",
       enabled: true,
       customBlockResponseStatusCode: props.denialStatus ?? 403,
-      customRule: edgeRules(props.prefixes),
+      customRule: customRules,
       ...(sku === "Premium_AzureFrontDoor" && {
         managedRule: [{ type: "Microsoft_DefaultRuleSet", version: "2.1", action: "Block" }],
       }),

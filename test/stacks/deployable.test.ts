@@ -2,7 +2,8 @@
  * What `cdktf deploy` needs beyond what the stack says (issue 22): each assertion encodes a constraint of azurerm
  * 4.55 or of Azure, with its source beside the construct that satisfies it.
  */
-import { Testing } from "cdktf";
+import { Testing, TerraformStack } from "cdktf";
+import { FrontDoor, MAX_WAF_CUSTOM_RULES } from "../../lib/constructs/front-door";
 import { join } from "node:path";
 import { BrokerFunction } from "../../lib/constructs/broker-function";
 import { HOST_STORAGE_SETTING } from "../../lib/constructs/host-storage";
@@ -61,6 +62,28 @@ describe.each(ENVIRONMENTS)("%s", (env) => {
     });
   });
 
+  it("paper review: azurerm's storage data plane stays off (the deployer holds no data role on a keyless account)", () => {
+    expect(json.provider).toMatchObject({
+      azurerm: [
+        expect.objectContaining({
+          features: [expect.objectContaining({ storage: [{ data_plane_available: false }] })],
+        }),
+      ],
+    });
+    expect(
+      all(r, "azurerm_storage_container").every((c) =>
+        /^\$\{azurerm_storage_account\..+\.id\}$/.test(c.storage_account_id),
+      ),
+    ).toBe(true);
+  });
+
+  it("paper review: Front Door routes set https_redirect_enabled false (its default true needs Http as well)", () => {
+    for (const route of all(r, "azurerm_cdn_frontdoor_route")) {
+      expect(route.https_redirect_enabled).toBe(false);
+      expect(route.supported_protocols).toEqual(["Https"]);
+    }
+  });
+
   it("item 7: the broker and the outputs name Fluid Relay's service endpoint, never an orderer endpoint", () => {
     const server = Object.keys(r.azurerm_fluid_relay_server)[0];
     const serviceEndpoint = `\${element(azurerm_fluid_relay_server.${server}.service_endpoints, 0)}`;
@@ -68,6 +91,29 @@ describe.each(ENVIRONMENTS)("%s", (env) => {
     expect(json.output.fluid_endpoint).toEqual({ value: serviceEndpoint });
     expect(text).not.toContain("orderer_endpoints");
   });
+});
+
+it("paper review: more than 100 WAF custom rules (azurerm's MaxItems, Front Door's limit) fail at synth", () => {
+  const prefixes = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      prefix: `/p${i}/`,
+      cache: "private" as const,
+      queryStringCaching: "UseQueryString" as const,
+      edge: { countries: { deny: ["KP"] } },
+    }));
+  const frontDoor = (n: number) =>
+    new FrontDoor(new TerraformStack(Testing.app(), "s"), "fd", {
+      profileName: "afd-x",
+      endpointName: "fde-x",
+      wafPolicyName: "wafx",
+      resourceGroupName: "rg",
+      originHost: "st.blob.core.windows.net",
+      originContainer: "cdn-origin",
+      prefixes: prefixes(n),
+      tags: {},
+    });
+  expect(() => frontDoor(MAX_WAF_CUSTOM_RULES)).not.toThrow();
+  expect(() => frontDoor(MAX_WAF_CUSTOM_RULES + 1)).toThrow(/101 edge rules .* at most 100/);
 });
 
 describe("item 8: maximumInstanceCount follows the provider's IntBetween(40, 1000)", () => {
