@@ -19,6 +19,8 @@ export interface BrokerStackProps {
    * `token-broker deploy publish` publishes exactly what this synthesis built. No resource deploys it.
    */
   readonly packagePath?: string;
+  /** TokenBrokerPlatformProps.network. @default "public" */
+  readonly network?: "public" | "private";
 }
 
 export class BrokerStack extends TerraformStack {
@@ -72,7 +74,7 @@ export class BrokerStack extends TerraformStack {
     const packageAsset = props.packagePath
       ? new TerraformAsset(this, "broker-package", { path: props.packagePath, type: AssetType.FILE })
       : undefined;
-    this.platform = new TokenBrokerPlatform(this, "platform", { infra, tags });
+    this.platform = new TokenBrokerPlatform(this, "platform", { infra, network: props.network, tags });
     // Registered as a construct validation: `app.synth()` (and so `cdktf synth`) runs it before writing anything.
     this.secureDefaults = new SecureDefaults(this, { stage: env.stage, infra });
     const p = this.platform;

@@ -89,6 +89,9 @@ export class BrokerFunction extends Construct implements Grantee {
         minimumTlsVersion: "1.2",
         scmMinimumTlsVersion: "1.2",
         http2Enabled: true,
+        // Integrated: every outbound call (Key Vault references, storage, Cosmos) goes through the VNet and its
+        // private DNS zones.
+        ...(props.virtualNetworkSubnetId && { vnetRouteAllEnabled: true }),
         remoteDebuggingEnabled: false,
         applicationInsightsConnectionString: props.appInsightsConnectionString,
         ...(origins.length > 0 && { cors: { allowedOrigins: origins, supportCredentials: false } }),

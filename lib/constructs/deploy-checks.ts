@@ -35,6 +35,7 @@ export const ONLY_AZURE_CAN_CONFIRM = [
   "the deploying identity may create role assignments (Owner or User Access Administrator on the resource group)",
   "RBAC propagation finishes within the time_sleep before the Key Vault secrets are written",
   "Easy Auth on Flex Consumption accepts the policy issuers' tokens (the broker verifies every token itself either way)",
+  'with network "private": the Front Door Private Link connection is approved on the storage account, and the deploy runs inside the network',
   "Key Vault references resolve after the restart (`token-broker deploy publish` waits for health ok, `smoke --require` proves it)",
 ];
 

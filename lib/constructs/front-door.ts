@@ -37,6 +37,12 @@ export interface FrontDoorProps {
   readonly prefixes: CdnPrefix[];
   /** Status the WAF answers a blocked request with. @default 403 */
   readonly denialStatus?: number;
+  /**
+   * Reach a storage account without public access through Private Link (Premium only). The connection waits for
+   * approval on the storage account (learn.microsoft.com/azure/frontdoor/standard-premium/how-to-enable-private-link-
+   * storage-account). @default none: the origin is public
+   */
+  readonly privateOrigin?: { storageAccountId: string; location: string };
   /** Web origins whose pages fetch() CDN URLs: the edge answers each with its own Allow-Origin. @default none */
   readonly allowedOrigins?: string[];
   readonly tags: Record<string, string>;
@@ -51,6 +57,10 @@ export class FrontDoor extends Construct {
   constructor(scope: Construct, id: string, props: FrontDoorProps) {
     super(scope, id);
     const sku = props.sku ?? "Standard_AzureFrontDoor";
+    if (props.privateOrigin && sku !== "Premium_AzureFrontDoor")
+      throw new Error(
+        "FrontDoorProps.privateOrigin needs sku Premium_AzureFrontDoor (Private Link origins are Premium only)",
+      );
     this.profile = new CdnFrontdoorProfile(this, "profile", {
       name: props.profileName,
       resourceGroupName: props.resourceGroupName,
@@ -76,6 +86,14 @@ export class FrontDoor extends Construct {
       certificateNameCheckEnabled: true,
       httpsPort: 443,
       enabled: true,
+      ...(props.privateOrigin && {
+        privateLink: {
+          privateLinkTargetId: props.privateOrigin.storageAccountId,
+          targetType: "blob",
+          location: props.privateOrigin.location,
+          requestMessage: "Front Door origin for the token broker's CDN",
+        },
+      }),
     });
     const ruleSet = new CdnFrontdoorRuleSet(this, "rule-set", {
       name: "securityheaders",

@@ -19,6 +19,12 @@ export interface KeyVaultProps {
   readonly purgeProtection?: boolean;
   /** @default 90 */
   readonly softDeleteRetentionDays?: number;
+  /**
+   * Reachable from public networks. Off: only through a private endpoint (PrivateNetwork), and `cdktf deploy` must
+   * run where that endpoint resolves, since the provider writes secrets on the data plane.
+   * @default true
+   */
+  readonly publicNetworkAccess?: boolean;
   readonly tags: Record<string, string>;
 }
 
@@ -54,6 +60,10 @@ export class KeyVault extends Construct {
       rbacAuthorizationEnabled: true,
       purgeProtectionEnabled: props.purgeProtection ?? true,
       softDeleteRetentionDays: retention,
+      ...(props.publicNetworkAccess === false && {
+        publicNetworkAccessEnabled: false,
+        networkAcls: { defaultAction: "Deny", bypass: "AzureServices" },
+      }),
       tags: props.tags,
     });
     this.deployerAccess = new RoleAssignment(this, "deployer-secrets-officer", {

@@ -17,6 +17,8 @@ export interface BrokerStorageProps {
    * @default false
    */
   readonly sharedKeyAccess?: boolean;
+  /** Reachable from public networks. Off: private endpoint only (PrivateNetwork). @default true */
+  readonly publicNetworkAccess?: boolean;
   /** Web origins whose pages fetch() signed CDN URLs (read-only blob CORS). @default none */
   readonly allowedOrigins?: string[];
   readonly tags: Record<string, string>;
@@ -45,6 +47,7 @@ export class BrokerStorage extends Construct {
       sharedAccessKeyEnabled: props.sharedKeyAccess ?? false,
       defaultToOauthAuthentication: true,
       crossTenantReplicationEnabled: false,
+      ...(props.publicNetworkAccess === false && { publicNetworkAccessEnabled: false }),
       blobProperties: {
         deleteRetentionPolicy: { days: 7 },
         containerDeleteRetentionPolicy: { days: 7 },
