@@ -232,7 +232,12 @@ function readOutputs(file: string, stack: string): StackOutputs {
   try {
     all = JSON.parse(readFileSync(file, "utf8"));
   } catch (e) {
-    throw new UsageError(`--outputs ${file}: ${(e as NodeJS.ErrnoException).code ?? "not JSON"}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === "ENOENT"
+        ? `--outputs ${file} does not exist: run \`npx cdktf deploy <stack> --outputs-file ${file}\` first`
+        : `--outputs ${file}: ${code ?? "not JSON"}`,
+    );
   }
   const s = (all as Record<string, Record<string, unknown>> | null)?.[stack];
   if (!s || typeof s !== "object") throw new UsageError(`--outputs ${file} has no stack '${stack}'`);

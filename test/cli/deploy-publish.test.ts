@@ -212,6 +212,11 @@ it.each([
   ],
   ["a stack the outputs do not have", "other", /has no stack 'broker-dev'/],
   [
+    "an outputs file that is not there",
+    "missing",
+    /outputs\.json does not exist: run `npx cdktf deploy <stack> --outputs-file/,
+  ],
+  [
     "outputs without the publish outputs",
     { function_app_name: undefined },
     /lacks function_app_name \(deploy this version first\)/,
@@ -219,13 +224,15 @@ it.each([
   ["a broker_package outside the stack's directory", { broker_package: "../../../../etc/passwd" }, /leaves /],
 ])("%s: exit 2 before any Azure call", async (_name, overrides, message) => {
   const file =
-    overrides === "other"
-      ? (() => {
-          const f = join(mkdtempSync(join(tmpdir(), "tb-outputs-")), "outputs.json");
-          writeFileSync(f, JSON.stringify({ "broker-prod": {} }));
-          return f;
-        })()
-      : outputsFile(overrides as Record<string, unknown>);
+    overrides === "missing"
+      ? join(work, "outputs.json")
+      : overrides === "other"
+        ? (() => {
+            const f = join(mkdtempSync(join(tmpdir(), "tb-outputs-")), "outputs.json");
+            writeFileSync(f, JSON.stringify({ "broker-prod": {} }));
+            return f;
+          })()
+        : outputsFile(overrides as Record<string, unknown>);
   const r = await run({}, [], file);
   expect(r.code).toBe(2);
   expect(r.err.join("\n")).toMatch(message);
