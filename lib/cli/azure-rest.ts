@@ -75,6 +75,11 @@ export class AzureRest {
     return { status: response.status, text, json: () => parseJson(step, text) };
   }
 
+  /** An answer body as one safe line (error text only, this client's token redacted). */
+  detail(text: string): string {
+    return errorText(text, this.token?.value ?? "");
+  }
+
   private async bearer(step: string): Promise<string> {
     if (this.token && this.token.expiresAt - Date.now() > 120_000) return this.token.value;
     let got;
@@ -118,7 +123,7 @@ function errorText(text: string, token: string): string {
   } catch {
     // not JSON: keep the text
   }
-  return firstLine(message.split(token).join("[redacted]")).slice(0, 200);
+  return firstLine(token ? message.split(token).join("[redacted]") : message).slice(0, 200);
 }
 
 function firstLine(s: string): string {

@@ -35,6 +35,10 @@ export interface PublishTiming {
   readonly deploymentTimeoutMs: number;
   /** Until /api/health answers ok after the restart. @default 5 min */
   readonly healthTimeoutMs: number;
+  /** How long an upload refused for the app's own storage access is retried (a new role propagating). @default 5 min */
+  readonly rbacWaitMs: number;
+  /** Health still degraded this long after the restart: restart once more. @default 2 min */
+  readonly restartAgainAfterMs: number;
 }
 
 export interface PublishDependencies {
@@ -52,6 +56,8 @@ const DEFAULT_TIMING: PublishTiming = {
   pollIntervalMs: 5000,
   deploymentTimeoutMs: 15 * 60_000,
   healthTimeoutMs: 5 * 60_000,
+  rbacWaitMs: 5 * 60_000,
+  restartAgainAfterMs: 2 * 60_000,
 };
 
 /** What `cdktf deploy --outputs-file` wrote for the stack (stacks/broker-stack.ts declares these outputs). */
@@ -143,17 +149,39 @@ async function publish(o: StackOutputs, zip: Uint8Array, out: Print, deps: Publi
 
   // 4. One Deploy, then wait for the deployment to finish.
   const scm = urlFor(scmHost);
-  const accepted = await rest.call(
-    "publish (One Deploy)",
-    "POST",
-    `${scm}/api/publish?RemoteBuild=false&Deployer=token-broker`,
-    [200, 202],
-    { data: zip, contentType: "application/zip" },
-    (status) =>
-      status === 401 || status === 403
-        ? "the signed-in identity needs Microsoft.Web/sites/publish/Action on the app (Website Contributor or Contributor)"
-        : undefined,
-  );
+  const publishUrl = `${scm}/api/publish?RemoteBuild=false&Deployer=token-broker`;
+  const rbacDeadline = Date.now() + timing.rbacWaitMs;
+  let accepted;
+  for (;;) {
+    accepted = await rest.call(
+      "publish (One Deploy)",
+      "POST",
+      publishUrl,
+      [200, 202, 400],
+      { data: zip, contentType: "application/zip" },
+      (status) =>
+        status === 401 || status === 403
+          ? "the signed-in identity needs Microsoft.Web/sites/publish/Action on the app (Website Contributor or Contributor)"
+          : undefined,
+    );
+    if (accepted.status !== 400) break;
+    // The platform writes the package to the deployment container with the app's identity; right after the apply
+    // its Storage Blob Data Owner role may not be effective yet, and the SCM site answers 400 with the storage 403.
+    const storageRefused = /BlobUploadFailed|AuthorizationPermissionMismatch|AuthorizationFailure|\b403\b/i.test(
+      accepted.text,
+    );
+    if (!storageRefused || Date.now() >= rbacDeadline) {
+      throw new DeployStepError(
+        "publish (One Deploy)",
+        `HTTP 400 from POST ${publishUrl.split("?")[0]} (${rest.detail(accepted.text)})` +
+          (storageRefused
+            ? `; the app's identity still cannot write its deployment container after ${timing.rbacWaitMs / 1000} s (Storage Blob Data Owner on the account)`
+            : ""),
+      );
+    }
+    out("publish: the app's identity cannot write its deployment storage yet (its role is new); retrying");
+    await sleep(timing.pollIntervalMs);
+  }
   const id = accepted.text.trim().replace(/^"|"$/g, "");
   const statusUrl = `${scm}/api/deployments/${/^[A-Za-z0-9-]{1,64}$/.test(id) ? id : "latest"}`;
   out(`publish: accepted (HTTP ${accepted.status}), deployment ${id || "latest"}`);
@@ -172,16 +200,25 @@ async function publish(o: StackOutputs, zip: Uint8Array, out: Print, deps: Publi
   out("publish: deployment succeeded");
 
   // 5. Restart: Key Vault references and identity-based storage are resolved again, with every role in place.
-  await rest.call("restart the app", "POST", `${site}/restart?${api}`, [200, 204]);
+  const restart = () => rest.call("restart the app", "POST", `${site}/restart?${api}`, [200, 204]);
+  await restart();
   out("restart: done");
 
-  // 6. Health, bounded.
+  // 6. Health, bounded. Still degraded after a while: the broker's Key Vault role may have been propagating at the
+  // restart, and App Service keeps a failed reference until the next restart or config change; restart once more.
   const health = `${urlFor(defaultHost)}/api/health`;
   const until = Date.now() + timing.healthTimeoutMs;
+  const restartAgainAt = Date.now() + timing.restartAgainAfterMs;
+  let restartedAgain = false;
   let last: string;
   for (;;) {
     last = await probeHealth(health, deps.fetch ?? fetch);
     if (last === "ok") break;
+    if (last === "degraded" && !restartedAgain && Date.now() >= restartAgainAt && Date.now() < until) {
+      out("health: degraded; restarting once more (Key Vault references are fetched again on restart)");
+      await restart();
+      restartedAgain = true;
+    }
     if (Date.now() >= until) {
       const why =
         last === "degraded"

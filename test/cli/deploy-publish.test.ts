@@ -68,7 +68,13 @@ async function run(options: Partial<AppServiceDoubleOptions> = {}, args: string[
     },
     armEndpoint: double.url,
     urlFor: double.urlFor,
-    timing: { pollIntervalMs: 5, deploymentTimeoutMs: 500, healthTimeoutMs: 300 },
+    timing: {
+      pollIntervalMs: 5,
+      deploymentTimeoutMs: 500,
+      healthTimeoutMs: 300,
+      rbacWaitMs: 200,
+      restartAgainAfterMs: 100,
+    },
   };
   const out: string[] = [];
   const err: string[] = [];
@@ -136,6 +142,22 @@ it("publishes the synthesized package with One Deploy, waits for it, restarts, a
   expect(r.printed).not.toContain("AccountKey");
 });
 
+it("retries an upload the platform refused because the app's new storage role is not effective yet", async () => {
+  const r = await run({ uploadsRefusedForStorage: 2 });
+  expect(r.err).toEqual([]);
+  expect(r.code).toBe(0);
+  expect(summary(r.double).filter((l) => l.endsWith("/api/publish"))).toHaveLength(3);
+  expect(r.out.filter((l) => l.includes("cannot write its deployment storage yet"))).toHaveLength(2);
+});
+
+it("restarts once more when health stays degraded (a Key Vault reference cached as failed), then succeeds", async () => {
+  const r = await run({ healthyFromRestart: 2 });
+  expect(r.err).toEqual([]);
+  expect(r.code).toBe(0);
+  expect(r.double.restarts).toBe(2);
+  expect(r.out).toContain("health: degraded; restarting once more (Key Vault references are fetched again on restart)");
+});
+
 it("leaves app settings alone when nothing was injected", async () => {
   const r = await run({ appSettings: { AzureWebJobsStorage__accountName: "stdocsdev" } });
   expect(r.code).toBe(0);
@@ -167,8 +189,13 @@ it.each([
   ["a refused restart", { failures: { restart: 409 } }, /^deploy publish: restart the app: HTTP 409/],
   [
     "health that stays degraded blames a secret setting",
-    { healthAfterRestart: [{ status: 200, body: { status: "degraded" } }] },
+    { healthyFromRestart: 99 },
     /^deploy publish: wait for health: GET .*\/api\/health: degraded after 0\.3 s; .*Key Vault reference/,
+  ],
+  [
+    "an upload refused for storage past the RBAC wait",
+    { uploadsRefusedForStorage: 10_000 },
+    /^deploy publish: publish \(One Deploy\): HTTP 400 from POST .*\(BlobUploadFailedException: .*403.*\); the app's identity still cannot write its deployment container after 0\.2 s/,
   ],
   [
     "a deployment that never completes is bounded",

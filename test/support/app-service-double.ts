@@ -41,6 +41,13 @@ export interface AppServiceDoubleOptions {
   failures?: Partial<Record<"publish" | "restart" | "site" | "list" | "update", number>>;
   /** Site without functionAppConfig (not Flex). */
   notFlex?: boolean;
+  /**
+   * Uploads refused while the app's identity cannot yet write its deployment container: 400 with the storage 403 in
+   * a BlobUploadFailedException, as the SCM site reports it. @default 0
+   */
+  uploadsRefusedForStorage?: number;
+  /** Health answers `degraded` until this many restarts happened (a Key Vault reference cached as failed). @default 1 */
+  healthyFromRestart?: number;
 }
 
 export class AppServiceDouble {
@@ -49,6 +56,8 @@ export class AppServiceDouble {
   readonly defaultHost: string;
   settings: Record<string, string>;
   restarted = false;
+  restarts = 0;
+  private uploads = 0;
   private server?: Server;
   private polls = 0;
   private healthIndex = 0;
@@ -104,6 +113,7 @@ export class AppServiceDouble {
 
     if (!isArm && host === this.defaultHost && path === "/api/health") {
       if (!this.restarted) return { status: 503, json: { status: "starting" } };
+      if (this.restarts < (this.options.healthyFromRestart ?? 1)) return { status: 200, json: { status: "degraded" } };
       const answers = this.options.healthAfterRestart ?? [{ status: 200, body: { status: "ok" } }];
       const a = answers[Math.min(this.healthIndex++, answers.length - 1)];
       return { status: a.status, json: a.body };
@@ -144,6 +154,7 @@ export class AppServiceDouble {
       if (req.method === "POST" && path === `${this.sitePath}/restart`) {
         if (f.restart) return armError(f.restart, "Conflict");
         this.restarted = true;
+        this.restarts++;
         this.healthIndex = 0;
         return { status: 200, text: "" };
       }
@@ -155,6 +166,14 @@ export class AppServiceDouble {
       if (f.publish) return { status: f.publish, text: "publish refused" };
       if (req.headers["content-type"] !== "application/zip") return { status: 415, text: "Unsupported Media Type" };
       if (body.length < 4 || body.readUInt32LE(0) !== 0x04034b50) return { status: 400, text: "not a zip" };
+      if (this.uploads++ < (this.options.uploadsRefusedForStorage ?? 0))
+        return {
+          status: 400,
+          json: {
+            Message:
+              "BlobUploadFailedException: Failed to upload blob to storage account: Response status code does not indicate success: 403 (This request is not authorized to perform this operation using this permission.).",
+          },
+        };
       return { status: 202, text: '"8d3e5a2f-0000-4000-8000-00000000d001"' };
     }
     if (req.method === "GET" && path === "/api/deployments/8d3e5a2f-0000-4000-8000-00000000d001") {
