@@ -212,6 +212,21 @@ const FRONT_DOOR_NAMES: Record<string, RegExp> = {
   azurerm_key_vault_secret: /^[0-9a-zA-Z-]+$/,
 };
 
+/**
+ * App settings Flex Consumption refuses or ignores: runtime, version and deployment are app properties there
+ * (learn.microsoft.com/azure/azure-functions/functions-app-settings, "Flex Consumption plan deprecations"; a subset).
+ */
+const FLEX_UNSUPPORTED_SETTINGS = [
+  "FUNCTIONS_EXTENSION_VERSION",
+  "FUNCTIONS_WORKER_RUNTIME",
+  "WEBSITE_RUN_FROM_PACKAGE",
+  "SCM_DO_BUILD_DURING_DEPLOYMENT",
+  "ENABLE_ORYX_BUILD",
+  "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+  "WEBSITE_CONTENTSHARE",
+  "WEBSITE_NODE_DEFAULT_VERSION",
+];
+
 function azurermChecks(json: SynthesizedStack, add: Add): void {
   const res = json.resource ?? {};
   const of = (type: string) => Object.entries(res[type] ?? {}).map(([n, c]) => [`${type}.${n}`, c] as const);
@@ -247,6 +262,17 @@ function azurermChecks(json: SynthesizedStack, add: Add): void {
         "DC-AZURERM",
         address,
         "StorageAccountConnectionString needs storage_access_key (function_app_flex_consumption_resource.go:456-459)",
+      );
+  }
+  for (const [address, app] of of("azurerm_function_app_flex_consumption")) {
+    const refused = Object.keys((app.app_settings as Record<string, string>) ?? {}).filter((k) =>
+      FLEX_UNSUPPORTED_SETTINGS.includes(k.toUpperCase()),
+    );
+    if (refused.length > 0)
+      add(
+        "DC-AZURERM",
+        address,
+        `Flex Consumption does not take app settings ${refused.join(", ")} (runtime and deployment are properties of the app there)`,
       );
   }
   for (const [address, route] of of("azurerm_cdn_frontdoor_route")) {

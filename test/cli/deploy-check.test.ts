@@ -80,6 +80,8 @@ it("catches the provider's storage data-plane default and a route that would red
     (stack) => {
       node(stack, "front-door/route-0").addOverride("https_redirect_enabled", true);
       node(stack, "front-door/waf").addOverride("custom_block_response_status_code", 404);
+      // What azurerm's zip_deploy_file asks for, and Flex Consumption refuses.
+      node(stack, "broker/app").addOverride("app_settings.WEBSITE_RUN_FROM_PACKAGE", "1");
     },
     // The provider's default: data_plane_available true.
     (json) => delete (json.provider!.azurerm[0].features as Record<string, unknown>[])[0].storage,
@@ -90,6 +92,7 @@ it("catches the provider's storage data-plane default and a route that would red
   );
   expect(r.out).toContain("https_redirect_enabled (default true) requires supported_protocols Http and Https");
   expect(r.out).toContain("custom_block_response_status_code 404 is not 200, 403, 405, 406 or 429");
+  expect(r.out).toContain("Flex Consumption does not take app settings WEBSITE_RUN_FROM_PACKAGE");
 });
 
 it("usage: one of --env or --stack, and a known environment", () => {
