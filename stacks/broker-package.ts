@@ -1,7 +1,7 @@
 /**
  * One artifact per environment: the broker (functions-src, bundled by esbuild) together with that environment's
- * compiled policy, zipped for One Deploy after the apply (lib/cli/deploy-publish.ts). Deterministic: the same sources and policy give the
- * same bytes (fixed timestamps), so an unchanged environment does not redeploy.
+ * compiled policy, zipped for One Deploy after the apply (lib/cli/deploy-publish.ts). Deterministic: the same sources
+ * and policy give the same bytes (fixed timestamps), so the asset's hash in cdktf.out changes only with them.
  */
 import { buildSync } from "esbuild";
 import { unzipSync, zipSync } from "fflate";
