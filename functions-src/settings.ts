@@ -17,7 +17,7 @@ export function fluidSettings(env: Env): (() => FluidSettings) | undefined {
   if (!env[APP_SETTING.fluidTenantId]) return undefined;
   return () => ({
     tenantId: env[APP_SETTING.fluidTenantId]!,
-    endpoint: env[APP_SETTING.fluidOrdererEndpoint] ?? "",
+    endpoint: env[APP_SETTING.fluidEndpoint] ?? "",
     key1: requireSecret(env, APP_SETTING.fluidKey1),
     key2: requireSecret(env, APP_SETTING.fluidKey2),
     active: env[APP_SETTING.fluidActiveKey] === "key2" ? "key2" : "key1",

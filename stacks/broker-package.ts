@@ -1,7 +1,7 @@
 /**
  * One artifact per environment: the broker (functions-src, bundled by esbuild) together with that environment's
- * compiled policy, zipped for Flex Consumption's zip deploy. Deterministic: the same sources and policy give the
- * same bytes (fixed timestamps), so an unchanged environment does not redeploy.
+ * compiled policy, zipped for One Deploy after the apply (lib/cli/deploy-publish.ts). Deterministic: the same sources
+ * and policy give the same bytes (fixed timestamps), so the asset's hash in cdktf.out changes only with them.
  */
 import { buildSync } from "esbuild";
 import { unzipSync, zipSync } from "fflate";
@@ -83,7 +83,7 @@ export function buildBrokerPackage(config: RuntimeConfig, outDir: string): Broke
   return { zipPath, bytes: zip.length, bundleBytes: index.length, sdkBytes };
 }
 
-/** Unzips a package into `dir` as zip deploy lays it out (index.js, sdk/*.js, policy.json, ...). */
+/** Unzips a package into `dir` as the platform lays it out (index.js, sdk/*.js, policy.json, ...). */
 export function unpackBrokerPackage(zipPath: string, dir: string): void {
   for (const [name, data] of Object.entries(unzipSync(readFileSync(zipPath)))) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });

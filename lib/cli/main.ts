@@ -9,6 +9,7 @@ import { REVOCATION_USAGE, runCosmosCommand, runRevokeCommand } from "./revocati
 import { runEnvCommand } from "./env-commands";
 import { runPrCommand } from "./pr-commands";
 import { smokeCommand } from "./smoke-command";
+import { runDeployCommand, deployCheckCommand } from "./deploy-commands";
 
 export const USAGE = `usage: token-broker policy <command> [options]
 
@@ -36,8 +37,12 @@ export const USAGE = `usage: token-broker policy <command> [options]
                                                           this repository's pr-<n> environments past expires-on
        token-broker env recheck --resource-group <az group show json> --name <rg> [--repository <o/r>]
                                                           destroy, or keep: <why> (right before a sweep destroys)
-       token-broker smoke <broker-url> (--token-file <f> | --token-env <VAR>) [--request <json>]...
+       token-broker smoke <broker-url> (--token-file <f> | --token-env <VAR>) [--request <json>]... [--require <types>]
                                                           health + one token exchange against a deployed broker
+       token-broker deploy publish --stack <id> --outputs <outputs.json> [--package <zip>] [--out-dir cdktf.out]
+                                                          after cdktf deploy: One Deploy, restart, wait for health
+       token-broker deploy-check (--env <name> | --stack <id>) [--json]
+                                                          offline checks of one environment's synthesized stack
 ${REVOCATION_USAGE}
   Exit codes: 0 ok, 1 policy errors or failing tests, 2 usage, 3 access widened (diff --fail-on-widen,
   review, replay), 70 internal error (a crash, never a verdict).`;
@@ -56,6 +61,8 @@ export async function main(
   if (group === "env" && command) return runEnvCommand(command, rest, out, err);
   if (group === "smoke" && command) return smokeCommand([command, ...rest], out, err);
   if (group === "dev" && command) return runDevCommand(command, rest, out, err);
+  if (group === "deploy" && command) return runDeployCommand(command, rest, out, err);
+  if (group === "deploy-check") return deployCheckCommand(argv.slice(1), out, err);
   if (group === "--help" || group === "-h" || group === "help" || (group === "policy" && !command)) {
     out(USAGE);
     return 0;

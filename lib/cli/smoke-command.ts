@@ -1,7 +1,11 @@
 /**
- * `token-broker smoke <broker-url> (--token-file <f> | --token-env <VAR>) [--request <json>]...`: is a deployed
- * broker alive and does it issue? GET /api/health must answer 200 {"status":"ok"}; POST /api/token with the test
- * identity's token must answer 200 with at least one credential. Prints what it saw, never the token or a credential.
+ * `token-broker smoke <broker-url> (--token-file <f> | --token-env <VAR>) [--request <json>]... [--require <types>]`:
+ * is a deployed broker alive and does it issue? GET /api/health must answer 200 {"status":"ok"}; POST /api/token with
+ * the test identity's token must answer 200 with at least one credential. `--require fluid,cosmos` proves the
+ * secret-backed minters work: each listed type must come back as a credential. A Fluid or Cosmos credential is signed
+ * with a key the broker reads from a Key Vault reference, so getting one proves the reference resolved; App Service
+ * passes an unresolved reference as its literal text, which the broker refuses (503 or a `backend-unavailable`
+ * denial: functions-src/secrets.ts). Prints what it saw, never the token or a credential.
  * Exit 0 ok, 1 the broker failed a check, 2 usage.
  */
 import { readFileSync } from "node:fs";
@@ -10,6 +14,7 @@ import { parseArgs } from "node:util";
 type Print = (s: string) => void;
 
 const DEFAULT_REQUEST = { type: "cdn", path: "/public/smoke.txt" };
+const CREDENTIAL_TYPES = ["fluid", "cosmos", "cdn"];
 const TIMEOUT_MS = 15_000;
 
 export async function smokeCommand(argv: string[], out: Print, err: Print, env = process.env): Promise<number> {
@@ -23,6 +28,7 @@ export async function smokeCommand(argv: string[], out: Print, err: Print, env =
         "token-file": { type: "string" },
         "token-env": { type: "string" },
         request: { type: "string", multiple: true },
+        require: { type: "string" },
       },
     });
   } catch (e) {
@@ -50,13 +56,31 @@ export async function smokeCommand(argv: string[], out: Print, err: Print, env =
     err('--request must be JSON, e.g. \'{"type":"cdn","path":"/public/x"}\'');
     return 2;
   }
+  const required = (values.require ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const unknown = required.filter((t) => !CREDENTIAL_TYPES.includes(t));
+  if (unknown.length > 0) {
+    err(`--require takes ${CREDENTIAL_TYPES.join(", ")}; got ${unknown.join(", ")}`);
+    return 2;
+  }
+  const unasked = required.filter((t) => !requests.some((r) => (r as { type?: unknown })?.type === t));
+  if (unasked.length > 0) {
+    err(`--require ${unasked.join(",")} needs a --request of that type, e.g. '{"type":"fluid","documentId":"smoke"}'`);
+    return 2;
+  }
   const base = positionals[0].replace(/\/+$/, "").replace(/\/api\/token$/, "");
   const failures: string[] = [];
   try {
     const health = await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
     const body = (await health.json().catch(() => undefined)) as { status?: string } | undefined;
     if (health.status === 200 && body?.status === "ok") out("health: ok");
-    else failures.push(`health: ${health.status} ${JSON.stringify(body ?? null)}`);
+    else
+      failures.push(
+        `health: ${health.status} ${JSON.stringify(body ?? null)}` +
+          (body?.status === "degraded" ? " (a secret setting did not resolve, or a backend's breaker is open)" : ""),
+      );
 
     const exchange = await fetch(`${base}/api/token`, {
       method: "POST",
@@ -75,6 +99,24 @@ export async function smokeCommand(argv: string[], out: Print, err: Print, env =
     } else {
       // A problem+json carries a code and a detail, never a secret: safe to print.
       failures.push(`token exchange: ${exchange.status} ${answer?.title ?? ""} ${answer?.detail ?? ""}`.trim());
+    }
+    for (const type of required) {
+      const got = exchange.status === 200 && answer!.credentials.some((c: { type?: string }) => c.type === type);
+      if (got) {
+        out(`${type}: issued (its secret setting resolved)`);
+        continue;
+      }
+      const denial = Array.isArray(answer?.denied)
+        ? (answer!.denied as { type?: string; reason?: string }[]).find((d) => d.type === type)
+        : undefined;
+      const unavailable = exchange.status === 503 || denial?.reason === "backend-unavailable";
+      failures.push(
+        unavailable
+          ? `${type}: backend-unavailable: its secret setting did not resolve (an unresolved Key Vault reference reaches ` +
+              "the app as literal text; check the broker's Key Vault Secrets User role, then restart the app: " +
+              "`token-broker deploy publish` restarts it)"
+          : `${type}: not issued (${denial?.reason ?? `HTTP ${exchange.status}`}); the smoke identity or request does not get it`,
+      );
     }
   } catch (e) {
     failures.push(`cannot reach ${base}: ${(e as Error).message}`);

@@ -28,6 +28,11 @@ export interface CosmosDbProps {
    * @default false (local auth disabled)
    */
   readonly keyAuthentication?: boolean;
+  /**
+   * Reachable from public networks. Off only when no client outside the network uses the account: browser and mobile
+   * clients with resource tokens reach Cosmos DB directly. @default true
+   */
+  readonly publicNetworkAccess?: boolean;
   /** Web origins whose pages use the Cosmos SDK directly (resource tokens). @default none: no cors_rule */
   readonly allowedOrigins?: string[];
   readonly tags: Record<string, string>;
@@ -69,6 +74,7 @@ export class CosmosDb extends Construct {
       localAuthenticationDisabled: !props.keyAuthentication,
       minimalTlsVersion: "Tls12",
       accessKeyMetadataWritesEnabled: false,
+      ...(props.publicNetworkAccess === false && { publicNetworkAccessEnabled: false }),
       // The browser SDK sends many x-ms-* headers and reads several back: headers are not where CORS protects.
       ...(origins.length > 0 && {
         corsRule: {

@@ -16,8 +16,13 @@ export class FluidRelay extends Construct {
   readonly server: FluidRelayServer;
   /** The Fluid tenant id clients and tokens name. */
   readonly tenantId: string;
-  readonly ordererEndpoint: string;
-  readonly storageEndpoint: string;
+  /**
+   * The service endpoint clients and the broker name. azure-client 1.0+ takes only this one; the orderer and storage
+   * endpoints are for earlier clients (learn.microsoft.com/azure/azure-fluid-relay/concepts/version-compatibility).
+   * azurerm exposes it as `service_endpoints` (internal/services/fluidrelay/fluid_relay_server_resource.go:36,142 at
+   * v4.55.0).
+   */
+  readonly serviceEndpoint: string;
 
   constructor(scope: Construct, id: string, props: FluidRelayProps) {
     super(scope, id);
@@ -30,8 +35,7 @@ export class FluidRelay extends Construct {
       tags: props.tags,
     });
     this.tenantId = this.server.frsTenantId;
-    this.ordererEndpoint = Fn.element(this.server.ordererEndpoints, 0);
-    this.storageEndpoint = Fn.element(this.server.storageEndpoints, 0);
+    this.serviceEndpoint = Fn.element(this.server.serviceEndpoints, 0);
   }
 
   get primaryKey(): string {

@@ -19,6 +19,9 @@ import { Construct } from "constructs";
 import { platformOrigins } from "./cors";
 import type { InfraNeeds } from "../policy/authoring/infra-needs";
 
+/** Custom rules one Front Door WAF policy takes (azurerm's schema, and the service's limit). */
+export const MAX_WAF_CUSTOM_RULES = 100;
+
 export type CdnPrefix = NonNullable<InfraNeeds["cdn"]>["prefixes"][number];
 
 export interface FrontDoorProps {
@@ -34,6 +37,12 @@ export interface FrontDoorProps {
   readonly prefixes: CdnPrefix[];
   /** Status the WAF answers a blocked request with. @default 403 */
   readonly denialStatus?: number;
+  /**
+   * Reach a storage account without public access through Private Link (Premium only). The connection waits for
+   * approval on the storage account (learn.microsoft.com/azure/frontdoor/standard-premium/how-to-enable-private-link-
+   * storage-account). @default none: the origin is public
+   */
+  readonly privateOrigin?: { storageAccountId: string; location: string };
   /** Web origins whose pages fetch() CDN URLs: the edge answers each with its own Allow-Origin. @default none */
   readonly allowedOrigins?: string[];
   readonly tags: Record<string, string>;
@@ -48,6 +57,10 @@ export class FrontDoor extends Construct {
   constructor(scope: Construct, id: string, props: FrontDoorProps) {
     super(scope, id);
     const sku = props.sku ?? "Standard_AzureFrontDoor";
+    if (props.privateOrigin && sku !== "Premium_AzureFrontDoor")
+      throw new Error(
+        "FrontDoorProps.privateOrigin needs sku Premium_AzureFrontDoor (Private Link origins are Premium only)",
+      );
     this.profile = new CdnFrontdoorProfile(this, "profile", {
       name: props.profileName,
       resourceGroupName: props.resourceGroupName,
@@ -73,6 +86,14 @@ export class FrontDoor extends Construct {
       certificateNameCheckEnabled: true,
       httpsPort: 443,
       enabled: true,
+      ...(props.privateOrigin && {
+        privateLink: {
+          privateLinkTargetId: props.privateOrigin.storageAccountId,
+          targetType: "blob",
+          location: props.privateOrigin.location,
+          requestMessage: "Front Door origin for the token broker's CDN",
+        },
+      }),
     });
     const ruleSet = new CdnFrontdoorRuleSet(this, "rule-set", {
       name: "securityheaders",
@@ -130,6 +151,13 @@ export class FrontDoor extends Construct {
         }),
       );
     });
+    const customRules = edgeRules(props.prefixes);
+    // azurerm 4.55: custom_rule MaxItems 100 (cdn_frontdoor_firewall_policy_resource.go:137-139 at v4.55.0).
+    if (customRules.length > MAX_WAF_CUSTOM_RULES) {
+      throw new Error(
+        `FrontDoorProps.prefixes: ${customRules.length} edge rules compile to WAF custom rules; a WAF policy takes at most ${MAX_WAF_CUSTOM_RULES}`,
+      );
+    }
     this.firewallPolicy = new CdnFrontdoorFirewallPolicy(this, "waf", {
       name: props.wafPolicyName,
       resourceGroupName: props.resourceGroupName,
@@ -137,7 +165,7 @@ export class FrontDoor extends Construct {
       mode: "Prevention",
       enabled: true,
       customBlockResponseStatusCode: props.denialStatus ?? 403,
-      customRule: edgeRules(props.prefixes),
+      customRule: customRules,
       ...(sku === "Premium_AzureFrontDoor" && {
         managedRule: [{ type: "Microsoft_DefaultRuleSet", version: "2.1", action: "Block" }],
       }),

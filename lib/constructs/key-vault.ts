@@ -3,6 +3,7 @@ import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurer
 import { KeyVault as AzureKeyVault } from "@cdktf/provider-azurerm/lib/key-vault";
 import { KeyVaultSecret } from "@cdktf/provider-azurerm/lib/key-vault-secret";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
+import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { Construct } from "constructs";
 import { BUILT_IN_ROLE, type Grantee } from "./role-assignments";
 
@@ -18,13 +19,31 @@ export interface KeyVaultProps {
   readonly purgeProtection?: boolean;
   /** @default 90 */
   readonly softDeleteRetentionDays?: number;
+  /**
+   * Reachable from public networks. Off: only through a private endpoint (PrivateNetwork), and `cdktf deploy` must
+   * run where that endpoint resolves, since the provider writes secrets on the data plane.
+   * @default true
+   */
+  readonly publicNetworkAccess?: boolean;
   readonly tags: Record<string, string>;
 }
+
+/**
+ * How long secrets wait after the deployer's data-plane role is assigned. Azure RBAC assignments take effect after a
+ * delay ("can take up to 10 minutes", learn.microsoft.com/azure/role-based-access-control/troubleshooting, "Symptom -
+ * Role assignment changes are not being detected"; a few minutes in practice), and azurerm 4.55 does not retry a 403:
+ * `azurerm_key_vault_secret` create first reads the secret and fails on anything but 404
+ * (internal/services/keyvault/key_vault_secret_resource.go:143-147 at v4.55.0). The wait runs only when the role
+ * assignment is created (time_sleep waits on create), so later deploys do not pay it.
+ */
+export const RBAC_PROPAGATION_WAIT = "120s";
 
 export class KeyVault extends Construct {
   readonly vault: AzureKeyVault;
   /** Lets the identity running `cdktf deploy` write secrets; secrets wait for it. */
   private readonly deployerAccess: RoleAssignment;
+  /** Secrets depend on this wait, which depends on the deployer's role (RBAC_PROPAGATION_WAIT). */
+  readonly deployerAccessPropagated: Sleep;
 
   constructor(scope: Construct, id: string, props: KeyVaultProps) {
     super(scope, id);
@@ -41,12 +60,22 @@ export class KeyVault extends Construct {
       rbacAuthorizationEnabled: true,
       purgeProtectionEnabled: props.purgeProtection ?? true,
       softDeleteRetentionDays: retention,
+      ...(props.publicNetworkAccess === false && {
+        publicNetworkAccessEnabled: false,
+        networkAcls: { defaultAction: "Deny", bypass: "AzureServices" },
+      }),
       tags: props.tags,
     });
     this.deployerAccess = new RoleAssignment(this, "deployer-secrets-officer", {
       scope: this.vault.id,
       roleDefinitionName: BUILT_IN_ROLE.keyVaultSecretsOfficer,
       principalId: client.objectId,
+    });
+    this.deployerAccessPropagated = new Sleep(this, "deployer-access-propagation", {
+      createDuration: RBAC_PROPAGATION_WAIT,
+      // A new assignment (another deployer, a recreated vault) waits again.
+      triggers: { assignment: this.deployerAccess.id },
+      dependsOn: [this.deployerAccess],
     });
   }
 
@@ -56,7 +85,7 @@ export class KeyVault extends Construct {
       value,
       keyVaultId: this.vault.id,
       contentType: "text/plain",
-      dependsOn: [this.deployerAccess],
+      dependsOn: [this.deployerAccessPropagated],
     });
   }
 

@@ -17,6 +17,7 @@ import { ResourceGroupTemplateDeployment } from "@cdktf/provider-azurerm/lib/res
 import { Subnet } from "@cdktf/provider-azurerm/lib/subnet";
 import { VirtualNetwork } from "@cdktf/provider-azurerm/lib/virtual-network";
 import { Construct } from "constructs";
+import type { PrivateNetwork } from "./private-network";
 import type { Grantee } from "./role-assignments";
 
 export interface SharedStoreProps {
@@ -31,6 +32,8 @@ export interface SharedStoreProps {
   readonly highAvailability?: boolean;
   /** @default "10.42.0.0/24" (split into the private-endpoint and the function-integration subnets) */
   readonly addressSpace?: string;
+  /** The environment's private network, when it has one: the store's endpoint joins it. @default its own network */
+  readonly network?: PrivateNetwork;
 }
 
 /** Azure Managed Redis' TLS port (learn.microsoft.com/azure/redis/entra-for-authentication). */
@@ -46,6 +49,13 @@ export class SharedStore extends Construct {
   constructor(scope: Construct, id: string, props: SharedStoreProps) {
     super(scope, id);
     this.props = props;
+    if (props.network) {
+      this.network = props.network.network;
+      this.integrationSubnet = props.network.integrationSubnet;
+      this.redis = this.createRedis(props);
+      props.network.addEndpoint("redis", props.name, this.redis.id, "redisEnterprise");
+      return;
+    }
     const space = props.addressSpace ?? "10.42.0.0/24";
     const base = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(space)?.[1];
     if (!base) throw new Error(`SharedStoreProps.addressSpace must be a /24 (x.y.z.0/24), got '${space}'`);
@@ -78,23 +88,7 @@ export class SharedStore extends Construct {
       ],
     });
 
-    this.redis = new ManagedRedis(this, "redis", {
-      ...common,
-      name: props.name,
-      skuName: props.skuName ?? "Balanced_B0",
-      highAvailabilityEnabled: props.highAvailability ?? true,
-      publicNetworkAccess: "Disabled",
-      defaultDatabase: {
-        accessKeysAuthenticationEnabled: false,
-        clientProtocol: "Encrypted",
-        // One endpoint that behaves like a single server, so a non-cluster client (and MGET) works.
-        clusteringPolicy: "EnterpriseCluster",
-        // Nothing may be evicted: an evicted revocation would silently un-revoke a caller.
-        evictionPolicy: "NoEviction",
-        persistenceAppendOnlyFileBackupFrequency: "1s",
-      },
-      tags: props.tags,
-    });
+    this.redis = this.createRedis(props);
 
     const zone = new PrivateDnsZone(this, "dns", {
       name: "privatelink.redis.azure.net",
@@ -119,6 +113,27 @@ export class SharedStore extends Construct {
         isManualConnection: false,
       },
       privateDnsZoneGroup: { name: "redis", privateDnsZoneIds: [zone.id] },
+      tags: props.tags,
+    });
+  }
+
+  private createRedis(props: SharedStoreProps): ManagedRedis {
+    return new ManagedRedis(this, "redis", {
+      location: props.location,
+      resourceGroupName: props.resourceGroupName,
+      name: props.name,
+      skuName: props.skuName ?? "Balanced_B0",
+      highAvailabilityEnabled: props.highAvailability ?? true,
+      publicNetworkAccess: "Disabled",
+      defaultDatabase: {
+        accessKeysAuthenticationEnabled: false,
+        clientProtocol: "Encrypted",
+        // One endpoint that behaves like a single server, so a non-cluster client (and MGET) works.
+        clusteringPolicy: "EnterpriseCluster",
+        // Nothing may be evicted: an evicted revocation would silently un-revoke a caller.
+        evictionPolicy: "NoEviction",
+        persistenceAppendOnlyFileBackupFrequency: "1s",
+      },
       tags: props.tags,
     });
   }

@@ -17,6 +17,8 @@ export interface BrokerStorageProps {
    * @default false
    */
   readonly sharedKeyAccess?: boolean;
+  /** Reachable from public networks. Off: private endpoint only (PrivateNetwork). @default true */
+  readonly publicNetworkAccess?: boolean;
   /** Web origins whose pages fetch() signed CDN URLs (read-only blob CORS). @default none */
   readonly allowedOrigins?: string[];
   readonly tags: Record<string, string>;
@@ -45,6 +47,7 @@ export class BrokerStorage extends Construct {
       sharedAccessKeyEnabled: props.sharedKeyAccess ?? false,
       defaultToOauthAuthentication: true,
       crossTenantReplicationEnabled: false,
+      ...(props.publicNetworkAccess === false && { publicNetworkAccessEnabled: false }),
       blobProperties: {
         deleteRetentionPolicy: { days: 7 },
         containerDeleteRetentionPolicy: { days: 7 },
@@ -104,11 +107,14 @@ export class BrokerStorage extends Construct {
     });
   }
 
-  /** Flex Consumption reads the app package from the deployment container with the app's identity. */
-  grantDeploymentAccess(grantee: Grantee): RoleAssignment {
-    return this.grant(grantee, BUILT_IN_ROLE.storageBlobDataOwner, {
-      container: this.deploymentContainer,
-      purpose: "deployment",
-    });
+  /**
+   * The Functions host's storage, reached with the app's identity: Storage Blob Data Owner at account scope, the role
+   * Microsoft lists for `AzureWebJobsStorage` with an identity (learn.microsoft.com/azure/azure-functions/
+   * functions-reference, "Connecting to host storage with an identity": blob for keys, leases and timer singleton
+   * locks; queue and table roles only for blob triggers and Durable Functions, which the broker does not use). It
+   * also covers Flex Consumption reading the app package from the deployment container.
+   */
+  grantHostStorage(grantee: Grantee): RoleAssignment {
+    return this.grant(grantee, BUILT_IN_ROLE.storageBlobDataOwner, { purpose: "host-storage" });
   }
 }

@@ -13,14 +13,24 @@ import { FrontDoor } from "./front-door";
 import { KeyVault } from "./key-vault";
 import { resourceName, type NamingContext } from "./naming";
 import { Observability } from "./observability";
+import { PrivateNetwork } from "./private-network";
 import { SharedStore } from "./shared-store";
 import { BrokerStorage } from "./storage";
 
 export interface TokenBrokerPlatformProps {
   /** The environment's needs and Azure settings, resolved by the policy compiler. */
   readonly infra: InfraNeeds;
-  /** Path of the broker package (zip) to deploy. @default none: deploy the code separately */
-  readonly packagePath?: string;
+  /**
+   * "private": Key Vault and the storage account take no public traffic (private endpoints in one VNet, privatelink
+   * DNS zones), the Function App reaches them through VNet integration, and Front Door reaches the CDN origin over
+   * Private Link (Premium only; approve the connection on the storage account once). Cosmos DB goes private too when
+   * the policy mints no resource tokens; with resource tokens, browser and mobile clients call Cosmos DB directly,
+   * so it stays public. Fluid Relay has no private endpoint. Not the default, production included: azurerm writes
+   * Key Vault secrets on the data plane, so `cdktf deploy` must then run from inside the network (a self-hosted
+   * runner in the VNet or a peered one), which the shipped GitHub workflows, on GitHub-hosted runners, do not.
+   * @default "public"
+   */
+  readonly network?: "public" | "private";
   readonly tags: Record<string, string>;
 }
 
@@ -34,6 +44,8 @@ export class TokenBrokerPlatform extends Construct {
   readonly frontDoor?: FrontDoor;
   /** Only when the policy needs shared state and the environment is not ephemeral (ephemeral: in-memory store). */
   readonly sharedStore?: SharedStore;
+  /** Only with `network: "private"`. */
+  readonly privateNetwork?: PrivateNetwork;
 
   constructor(scope: Construct, id: string, props: TokenBrokerPlatformProps) {
     super(scope, id);
@@ -43,9 +55,21 @@ export class TokenBrokerPlatform extends Construct {
     const name = (kind: Parameters<typeof resourceName>[0]) => resourceName(kind, naming);
     const ephemeral = infra.environment.stage === "ephemeral";
     const location = settings.location;
+    const isPrivate = props.network === "private";
+    if (props.network !== undefined && props.network !== "public" && !isPrivate)
+      throw new Error(`TokenBrokerPlatformProps.network must be "public" or "private", got '${String(props.network)}'`);
 
     this.resourceGroup = new ResourceGroup(this, "resource-group", { name: name("resourceGroup"), location, tags });
     const rg = this.resourceGroup.name;
+    if (isPrivate) {
+      this.privateNetwork = new PrivateNetwork(this, "network", {
+        name: name("virtualNetwork"),
+        location,
+        resourceGroupName: rg,
+        tags,
+      });
+    }
+    const net = this.privateNetwork;
     const observability = new Observability(this, "observability", {
       workspaceName: name("logAnalytics"),
       appInsightsName: name("appInsights"),
@@ -59,16 +83,20 @@ export class TokenBrokerPlatform extends Construct {
       resourceGroupName: rg,
       replication: ephemeral ? "LRS" : "ZRS",
       allowedOrigins: infra.cdn ? infra.allowedOrigins : [],
+      publicNetworkAccess: !isPrivate,
       tags,
     });
+    net?.addEndpoint("storage-blob", this.storage.account.name, this.storage.account.id, "blob");
     this.keyVault = new KeyVault(this, "key-vault", {
       name: name("keyVault"),
       location,
       resourceGroupName: rg,
       purgeProtection: !ephemeral,
       softDeleteRetentionDays: ephemeral ? 7 : 90,
+      publicNetworkAccess: !isPrivate,
       tags,
     });
+    net?.addEndpoint("key-vault", this.keyVault.vault.name, this.keyVault.vault.id, "vault");
 
     const appSettings: Record<string, string> = {
       [APP_SETTING.policyHash]: infra.policyHash,
@@ -86,8 +114,11 @@ export class TokenBrokerPlatform extends Construct {
           : { mode: "autoscale", maxThroughput: settings.cosmosAutoscaleMaxThroughput },
         keyAuthentication: !infra.cosmos.localAuthenticationDisabled,
         allowedOrigins: infra.allowedOrigins,
+        publicNetworkAccess: !(isPrivate && !infra.cosmos.mintsResourceTokens),
         tags,
       });
+      if (net && !infra.cosmos.mintsResourceTokens)
+        net.addEndpoint("cosmos", cosmos.account.name, cosmos.account.id, "Sql");
       for (const c of infra.cosmos.containers) cosmos.addContainer(c.name, c.partitionKeyPath);
       for (const a of infra.cosmos.rbac) {
         cosmos.grantDataAccess(
@@ -110,7 +141,7 @@ export class TokenBrokerPlatform extends Construct {
     if (infra.fluid) {
       const fluid = new FluidRelay(this, "fluid", { name: name("fluidRelay"), location, resourceGroupName: rg, tags });
       appSettings[APP_SETTING.fluidTenantId] = fluid.tenantId;
-      appSettings[APP_SETTING.fluidOrdererEndpoint] = fluid.ordererEndpoint;
+      appSettings[APP_SETTING.fluidEndpoint] = fluid.serviceEndpoint;
       if (infra.fluid.mintsTokens) {
         // Both keys live in the vault; the broker signs with the active one, so rotation needs no redeploy.
         const key1 = this.keyVault.addSecret("fluid-key1", KEY_VAULT_SECRET.fluidKey1, fluid.primaryKey);
@@ -133,6 +164,7 @@ export class TokenBrokerPlatform extends Construct {
         prefixes: infra.cdn.prefixes,
         denialStatus: infra.cdn.denialStatus,
         allowedOrigins: infra.allowedOrigins,
+        ...(isPrivate && { privateOrigin: { storageAccountId: this.storage.account.id, location } }),
         tags,
       });
       appSettings[APP_SETTING.cdnEndpoint] = `https://${this.frontDoor.hostName}`;
@@ -145,6 +177,7 @@ export class TokenBrokerPlatform extends Construct {
         networkName: name("virtualNetwork"),
         location,
         resourceGroupName: rg,
+        network: net,
         tags,
       });
       appSettings[APP_SETTING.sharedStoreUrl] = this.sharedStore.url;
@@ -160,16 +193,14 @@ export class TokenBrokerPlatform extends Construct {
       easyAuth: { issuers: infra.issuers, entraClientId: settings.easyAuthClientId },
       appSettings,
       appInsightsConnectionString: observability.connectionString,
-      packagePath: props.packagePath,
       allowedOrigins: infra.allowedOrigins,
+      virtualNetworkSubnetId: net?.integrationSubnet.id,
       tags,
     });
-    if (this.sharedStore) {
-      this.broker.app.virtualNetworkSubnetId = this.sharedStore.integrationSubnet.id;
-      this.sharedStore.grantDataAccess(this.broker);
-    }
+    if (this.sharedStore && !net) this.broker.app.virtualNetworkSubnetId = this.sharedStore.integrationSubnet.id;
+    this.sharedStore?.grantDataAccess(this.broker);
     this.keyVault.grantSecretsRead(this.broker);
-    this.storage.grantDeploymentAccess(this.broker);
+    this.storage.grantHostStorage(this.broker);
     if (infra.cdn) this.storage.grantSigning(this.broker);
     observability.grantPublish(this.broker);
   }

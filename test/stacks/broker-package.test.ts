@@ -123,9 +123,10 @@ it("runs: an SDK file loads from beside index.js when first needed (a shared sto
   });
 });
 
-it("is what the stack deploys (zip_deploy_file from a Terraform asset)", () => {
+it("is a synth-time artifact of the stack, named by its broker_package output; no resource zip-deploys it", () => {
   const stack = new BrokerStack(Testing.app(), prod.stackId, { infra: prod.infra, packagePath: pkg.zipPath });
   const json = JSON.parse(Testing.synth(stack));
-  const app = Object.values(json.resource.azurerm_function_app_flex_consumption)[0] as Record<string, unknown>;
-  expect(app.zip_deploy_file).toMatch(/^assets\/broker-package\/[0-9A-F]+\/broker-prod\.zip$/);
+  const site = Object.values(json.resource.azurerm_function_app_flex_consumption)[0] as Record<string, unknown>;
+  expect(site.zip_deploy_file).toBeUndefined();
+  expect(json.output.broker_package.value).toMatch(/^assets\/broker-package\/[0-9A-F]+\/broker-prod\.zip$/);
 });

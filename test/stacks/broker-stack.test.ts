@@ -5,7 +5,7 @@ describe("each construct's secure defaults (prod)", () => {
   const { json } = synthEnvironment("prod");
   const r = json.resource;
 
-  it("Key Vault: RBAC mode, purge protection, 90-day soft delete; secrets wait for the deployer's role", () => {
+  it("Key Vault: RBAC mode, purge protection, 90-day soft delete; secrets wait for the deployer's role to propagate", () => {
     expect(only(r, "azurerm_key_vault")).toMatchObject({
       rbac_authorization_enabled: true,
       purge_protection_enabled: true,
@@ -15,7 +15,7 @@ describe("each construct's secure defaults (prod)", () => {
     const roles = all(r, "azurerm_role_assignment").map((a) => a.role_definition_name);
     expect(roles).toEqual(expect.arrayContaining(["Key Vault Secrets Officer", "Key Vault Secrets User"]));
     for (const s of all(r, "azurerm_key_vault_secret"))
-      expect(s.depends_on).toEqual([expect.stringContaining("deployer-secrets-officer")]);
+      expect(s.depends_on).toEqual([expect.stringMatching(/^time_sleep\..*deployer-access-propagation/)]);
     expect(
       all(r, "azurerm_key_vault_secret")
         .map((s) => s.name)
@@ -82,7 +82,7 @@ describe("each construct's secure defaults (prod)", () => {
     expect(roles).toEqual([
       "Key Vault Secrets User @ <id>",
       "Monitoring Metrics Publisher @ <id>",
-      "Storage Blob Data Owner @ <id>/blobServices/default/containers/<container deployment>",
+      "Storage Blob Data Owner @ <id>",
       "Storage Blob Data Reader @ <id>/blobServices/default/containers/<container origin>",
       "Storage Blob Delegator @ <id>",
     ]);
@@ -115,7 +115,10 @@ describe("each construct's secure defaults (prod)", () => {
       "cosmos_endpoint",
       "fluid_endpoint",
       "fluid_tenant_id",
+      "function_app_name",
       "policy_hash",
+      "resource_group_name",
+      "subscription_id",
     ]);
   });
 });

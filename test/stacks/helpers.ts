@@ -12,7 +12,7 @@ export type Resources = Record<string, Record<string, Record<string, any>>>;
 /** Synthesizes the stack for one environment of the example policy (or of a policy text) and parses the JSON. */
 export function synthEnvironment(
   env: string,
-  options: { policyText?: string; build?: (stack: BrokerStack) => void } = {},
+  options: { policyText?: string; build?: (stack: BrokerStack) => void; network?: "public" | "private" } = {},
 ) {
   const pr = /^pr-(\d+)$/.exec(env)?.[1];
   const dir = join(ROOT, "policies");
@@ -20,7 +20,7 @@ export function synthEnvironment(
   const envs = options.policyText ? withPolicyText(options.policyText, pr) : stackEnvironments(dir, pr, {});
   const s = envs.find((e) => e.name === env);
   if (!s) throw new Error(`no stack for ${env}`);
-  const stack = new BrokerStack(Testing.app(), s.stackId, { infra: s.infra, now: NOW });
+  const stack = new BrokerStack(Testing.app(), s.stackId, { infra: s.infra, now: NOW, network: options.network });
   options.build?.(stack);
   // `true`: run the construct validations (the secure-default rules), as `app.synth()` does.
   const json = JSON.parse(Testing.synth(stack, true)) as {

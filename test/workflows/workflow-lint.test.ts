@@ -233,6 +233,17 @@ describe("ephemeral-env.yml", () => {
     expect(steps[smoke].env).toEqual({ SMOKE_API_CLIENT_ID: "${{ vars.SMOKE_API_CLIENT_ID }}" });
   });
 
+  it("logs in again before publishing and requires the Key Vault-backed credentials in the smoke test (issue 22 item 4)", () => {
+    const steps = (jobs.deploy.steps as any[]).map((s) => ({ ...s, run: String(s.run ?? "") }));
+    const publish = steps.findIndex((s) => s.run.includes("token-broker deploy publish"));
+    expect(publish).toBeGreaterThan(steps.findIndex((s) => s.run.includes("cdktf deploy")));
+    expect(String(steps[publish - 1].uses)).toMatch(/^azure\/login@/);
+    const smoke = steps.find((s) => s.id === "smoke");
+    expect(smoke.run).toContain("--require fluid,cosmos");
+    expect(smoke.run).toMatch(/--request '\{"type":"cosmos"/);
+    expect(smoke.run).toMatch(/--request '\{"type":"fluid"/);
+  });
+
   it("documents the OIDC subject of every trigger that reaches an Azure login (issue 22 item 9)", () => {
     // Entra matches the ID token's `sub` exactly (docs.github.com/actions/reference/security/oidc, example subject
     // claims): a trigger without its federated credential cannot log in.

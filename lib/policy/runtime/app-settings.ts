@@ -15,7 +15,8 @@ export const APP_SETTING = {
   /** Secret: the account key that signs resource tokens. */
   cosmosKey: "COSMOS_KEY",
   fluidTenantId: "FLUID_TENANT_ID",
-  fluidOrdererEndpoint: "FLUID_ORDERER_ENDPOINT",
+  /** The Fluid Relay service endpoint (`service_endpoints`; orderer/storage endpoints are for pre-1.0 clients). */
+  fluidEndpoint: "FLUID_ENDPOINT",
   /** Secrets: both tenant keys, so rotation needs no redeploy. */
   fluidKey1: "FLUID_KEY1",
   fluidKey2: "FLUID_KEY2",
