@@ -159,9 +159,12 @@ function explainCommand(argv: string[], out: Print, err: Print): number {
   const { bundle } = loadChecked(positionals[0] ?? DEFAULT_DIR, false, err);
   if (!bundle) return 1;
   const { config } = compilePolicy(bundle, values.env);
-  const claims = values.claims
-    ? (parseYaml(readFileSync(values.claims, "utf8")) as Record<string, unknown>)
+  const parsedClaims: unknown = values.claims
+    ? parseYaml(readFileSync(values.claims, "utf8"))
     : decodeJwtPayload(values.token ?? readFileSync(values["token-file"]!, "utf8").trim());
+  if (typeof parsedClaims !== "object" || parsedClaims === null || Array.isArray(parsedClaims))
+    throw new UsageError("the claims (--claims file or token payload) must be a mapping of claim names to values");
+  const claims = parsedClaims as Record<string, unknown>;
   const issuer =
     values.issuer ??
     config.issuers.find((i) => i.issuers.includes(String(claims.iss)))?.name ??

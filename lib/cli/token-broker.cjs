@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 // The `token-broker` command. tsx runs the TypeScript sources directly, so there is no build step to forget.
+// main() answers every error with an exit code (70 for an internal one); the catch covers a failure to load it.
 require("tsx/cjs/api").register();
-require("./main.ts")
-  .main(process.argv.slice(2))
-  .then((code) => {
-    process.exitCode = code;
-  });
+const debug = process.argv.includes("--debug");
+Promise.resolve()
+  .then(() => require("./main.ts").main(process.argv.slice(2)))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`token-broker: internal error: ${debug ? e.stack : String(e.message).split("\n")[0]}\n`);
+      process.exitCode = 70;
+    },
+  );
