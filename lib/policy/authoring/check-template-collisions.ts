@@ -11,6 +11,7 @@
 import type { Checker } from "./checker";
 import { claimShape, combinedShape, type ClaimShape } from "./claim-shape";
 import { roleIssuers } from "./document-queries";
+import { patternProblem } from "../runtime/linear-match";
 import type { PolicyDocument, RoleSource } from "./source-types";
 import { matchesDocumentPattern, parseTemplate, unsafeValueReason, type TemplatePart } from "../runtime/template";
 
@@ -186,12 +187,7 @@ export function collidingExample(
 }
 
 function validPattern(pattern: string): boolean {
-  try {
-    new RegExp(pattern, "u");
-    return true;
-  } catch {
-    return false;
-  }
+  return patternProblem(pattern) === undefined;
 }
 
 function show(values: Record<string, string>, names: string[]): string {

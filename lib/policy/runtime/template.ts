@@ -148,17 +148,6 @@ export function expandTemplate(
   return { value };
 }
 
-/** A condition glob (on claim values) as an anchored regular expression: `*` any run of characters, `?` one. */
-export function globToRegExpSource(pattern: string): string {
-  let out = "^";
-  for (const ch of pattern) {
-    if (ch === "*") out += "[\\s\\S]*";
-    else if (ch === "?") out += "[\\s\\S]";
-    else out += ch.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
-  }
-  return out + "$";
-}
-
 /** The `format: uuid` claim form, and Entra object and tenant ids. */
 export const UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 export const UUID = new RegExp(`^${UUID_PATTERN}$`);
@@ -166,23 +155,32 @@ export const UUID = new RegExp(`^${UUID_PATTERN}$`);
 /**
  * Fluid document patterns after expansion: `*` matches one or more characters other than '/', the rest is literal.
  * Claim values cannot contain `*` (unsafeValueReason), so every `*` here came from the policy itself.
- * A direct matcher rather than a RegExp per caller keeps memory flat however many tenants call.
+ * A direct matcher rather than a RegExp per caller keeps memory flat however many tenants call, and one pass over
+ * the id per pattern character keeps the time linear in the id (a `*` sweeps forward once, never back).
  */
-export function matchesDocumentPattern(pattern: string, id: string): boolean {
+export function matchesDocumentPattern(pattern: string, id: string, meter?: { steps: number }): boolean {
   // reachable[j]: the pattern consumed so far can end exactly before id[j].
   let reachable = new Uint8Array(id.length + 1);
+  let next = new Uint8Array(id.length + 1);
   reachable[0] = 1;
   for (const ch of pattern) {
-    const next = new Uint8Array(id.length + 1);
+    next.fill(0);
     if (ch === "*") {
-      for (let j = 0; j < id.length; j++) {
-        if (!reachable[j]) continue;
-        for (let k = j; k < id.length && id[k] !== "/"; k++) next[k + 1] = 1;
+      // One or more non-'/' characters from any reachable start: carry "a run is open" forward in one sweep.
+      let open = false;
+      for (let k = 0; k < id.length; k++) {
+        if (meter) meter.steps++;
+        if (reachable[k]) open = true;
+        if (id[k] === "/") open = false;
+        else if (open) next[k + 1] = 1;
       }
     } else {
-      for (let j = 0; j < id.length; j++) if (reachable[j] && id[j] === ch) next[j + 1] = 1;
+      for (let j = 0; j < id.length; j++) {
+        if (meter) meter.steps++;
+        if (reachable[j] && id[j] === ch) next[j + 1] = 1;
+      }
     }
-    reachable = next;
+    [reachable, next] = [next, reachable];
   }
   return reachable[id.length] === 1;
 }
