@@ -81,33 +81,65 @@ export function unsupportedConstruct(source: string): string | undefined {
   return undefined;
 }
 
+/** A compiled wildcard: a literal character, one character of any kind, or a run of any characters. */
+const ONE = 1;
+const RUN = 0;
+type Wildcard = string | typeof ONE | typeof RUN;
+
 /**
  * A condition glob on a claim value: `*` any run of characters (including none), `?` exactly one, anything else
- * itself. Greedy with a single resume point (the last `*`): on a mismatch, the last `*` takes one more character
- * and matching resumes after it. Earlier stars never need revisiting, since the last one can absorb anything they
- * could, so each character is passed at most (pattern length + 1) times.
+ * itself.
  */
 export function matchesGlob(glob: string, value: string, meter?: StepMeter): boolean {
-  const p = codePoints(glob);
-  const s = codePoints(value);
+  const tokens: Wildcard[] = [];
+  for (const ch of glob) tokens.push(ch === "*" ? RUN : ch === "?" ? ONE : ch);
+  return matchesWildcards(tokens, codePoints(value), meter);
+}
+
+/**
+ * A Fluid document pattern after expansion: `*` is one or more characters other than '/', the rest is literal.
+ * Since neither side's '/' can be matched by a `*`, the pattern and the id match segment by segment, and within a
+ * segment `*` is "one character, then any run".
+ */
+export function matchesDocumentWildcards(pattern: string, id: string, meter?: StepMeter): boolean {
+  const patternSegments = pattern.split("/");
+  const idSegments = id.split("/");
+  if (patternSegments.length !== idSegments.length) return false;
+  for (let k = 0; k < idSegments.length; k++) {
+    const tokens: Wildcard[] = [];
+    for (const ch of patternSegments[k]) {
+      if (ch === "*") tokens.push(ONE, RUN);
+      else tokens.push(ch);
+    }
+    if (!matchesWildcards(tokens, codePoints(idSegments[k]), meter)) return false;
+  }
+  return true;
+}
+
+/**
+ * Greedy with a single resume point (the last run): on a mismatch, the last run takes one more character and
+ * matching resumes after it. Earlier runs never need revisiting, since the last one can absorb anything they could,
+ * so each character is passed at most (pattern length + 1) times: no backtracking, no regular expression.
+ */
+function matchesWildcards(p: Wildcard[], s: ArrayLike<string>, meter?: StepMeter): boolean {
   let i = 0;
   let j = 0;
-  let star = -1;
+  let run = -1;
   let resume = 0;
   while (i < s.length) {
     if (meter) meter.steps++;
-    if (j < p.length && (p[j] === "?" || (p[j] !== "*" && p[j] === s[i]))) {
+    if (j < p.length && (p[j] === ONE || p[j] === s[i])) {
       i++;
       j++;
-    } else if (j < p.length && p[j] === "*") {
-      star = j++;
+    } else if (j < p.length && p[j] === RUN) {
+      run = j++;
       resume = i;
-    } else if (star >= 0) {
-      j = star + 1;
+    } else if (run >= 0) {
+      j = run + 1;
       i = ++resume;
     } else return false;
   }
-  while (j < p.length && p[j] === "*") j++;
+  while (j < p.length && p[j] === RUN) j++;
   return j === p.length;
 }
 

@@ -1,10 +1,11 @@
 /**
  * Templates: literal text with `${claims.x}` (filled at run time from verified claims) and `${env.x}` (filled at
- * compile time from the environment). Runtime-safe: this module has no dependencies and is bundled into the broker.
+ * compile time from the environment). Runtime-safe: bundled into the broker.
  *
  * A value filled into a template must never widen the scope it names, so values are *rejected*, never escaped,
  * when they hold a character that means something to a path, a pattern or a list.
  */
+import { matchesDocumentWildcards, type StepMeter } from "./linear-match";
 
 /**
  * A compiled template piece. `length` is set on a claim whose end the template cannot otherwise mark (it is
@@ -155,32 +156,9 @@ export const UUID = new RegExp(`^${UUID_PATTERN}$`);
 /**
  * Fluid document patterns after expansion: `*` matches one or more characters other than '/', the rest is literal.
  * Claim values cannot contain `*` (unsafeValueReason), so every `*` here came from the policy itself.
- * A direct matcher rather than a RegExp per caller keeps memory flat however many tenants call, and one pass over
- * the id per pattern character keeps the time linear in the id (a `*` sweeps forward once, never back).
+ * A direct matcher rather than a RegExp per caller keeps memory flat however many tenants call, and its time is
+ * linear in the id (linear-match.ts).
  */
-export function matchesDocumentPattern(pattern: string, id: string, meter?: { steps: number }): boolean {
-  // reachable[j]: the pattern consumed so far can end exactly before id[j].
-  let reachable = new Uint8Array(id.length + 1);
-  let next = new Uint8Array(id.length + 1);
-  reachable[0] = 1;
-  for (const ch of pattern) {
-    next.fill(0);
-    if (ch === "*") {
-      // One or more non-'/' characters from any reachable start: carry "a run is open" forward in one sweep.
-      let open = false;
-      for (let k = 0; k < id.length; k++) {
-        if (meter) meter.steps++;
-        if (reachable[k]) open = true;
-        if (id[k] === "/") open = false;
-        else if (open) next[k + 1] = 1;
-      }
-    } else {
-      for (let j = 0; j < id.length; j++) {
-        if (meter) meter.steps++;
-        if (reachable[j] && id[j] === ch) next[j + 1] = 1;
-      }
-    }
-    [reachable, next] = [next, reachable];
-  }
-  return reachable[id.length] === 1;
+export function matchesDocumentPattern(pattern: string, id: string, meter?: StepMeter): boolean {
+  return matchesDocumentWildcards(pattern, id, meter);
 }
