@@ -30,8 +30,13 @@ import type { DiagnosticCode, PolicyDiagnostic, SourcePosition } from "./errors"
 export type JsonPath = (string | number)[];
 
 export const YAML_LIMITS = {
-  /** A policy of a few hundred roles is well under 100 KiB; a bigger file is a mistake or an attack. */
-  maxChars: 1024 * 1024,
+  /**
+   * A policy of a few hundred roles is well under 100 KiB; a bigger file is a mistake or an attack. `yaml` spends
+   * about 0.1 ms on each stray token, so this also bounds how long the worst file of stray brackets takes (~2 s).
+   */
+  maxChars: 256 * 1024,
+  /** Syntax errors reported per file: one mistake can make thousands, and the first few say where to look. */
+  maxErrors: 20,
   /** The policy language nests about 12 levels (conditions add a few per all/any/not); 64 leaves room. */
   maxDepth: 64,
 };
@@ -46,13 +51,14 @@ export class YamlSource {
 
   /** Parses `text`; YAML syntax errors, duplicate keys and the subset's limits come back as diagnostics. */
   static parse(file: string, text: string): { source?: YamlSource; diagnostics: PolicyDiagnostic[] } {
+    // Line starts come from the text itself: the parser's newline callback misses newlines inside flow collections.
     const lines = new LineCounter();
+    lineCounterUpTo(lines, text, text.length);
     const at = (offset: number): SourcePosition => {
       const pos = lines.linePos(offset);
       return { file, line: pos.line, column: pos.col };
     };
     if (text.length > YAML_LIMITS.maxChars) {
-      lineCounterUpTo(lines, text, YAML_LIMITS.maxChars);
       return {
         diagnostics: [
           limit(
@@ -63,7 +69,7 @@ export class YamlSource {
         ],
       };
     }
-    const tokens = tokenize(text, lines);
+    const tokens = tokenize(text);
     if ("tooDeep" in tokens) {
       return {
         diagnostics: [
@@ -85,7 +91,8 @@ export class YamlSource {
       }
     }
     if (!doc) return { diagnostics: [] }; // unreachable: compose(…, true) always yields a document
-    const diagnostics: PolicyDiagnostic[] = doc.errors.map((e) => syntaxProblem(e, text, at));
+    const first = [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0]).slice(0, YAML_LIMITS.maxErrors);
+    const diagnostics: PolicyDiagnostic[] = first.map((e) => syntaxProblem(e, text, at));
     diagnostics.push(...subsetProblems(doc, text, at));
     if (diagnostics.length > 0) return { diagnostics: sortByPosition(diagnostics) };
     return { source: new YamlSource(file, doc.toJS(), doc, lines), diagnostics };
@@ -137,9 +144,8 @@ export class YamlSource {
  * Lexes and parses without recursion (`yaml`'s Lexer and Parser keep explicit stacks), stopping as soon as the
  * parser holds more open nodes than the depth limit allows, so composing (which recurses) never sees deep input.
  */
-function tokenize(text: string, lines: LineCounter): { list: CST.Token[] } | { tooDeep: number } {
-  const parser = new Parser(lines.addNewLine);
-  lines.addNewLine(0);
+function tokenize(text: string): { list: CST.Token[] } | { tooDeep: number } {
+  const parser = new Parser();
   const list: CST.Token[] = [];
   // Open nodes on the parser's stack: the document, each collection, and at most one scalar being read.
   const maxStack = YAML_LIMITS.maxDepth + 2;
@@ -154,7 +160,7 @@ function tokenize(text: string, lines: LineCounter): { list: CST.Token[] } | { t
   return { list };
 }
 
-/** Without a parse: the line starts up to `end`, so an offset there has a line and column. */
+/** The line starts up to `end`, so an offset there has a line and column. */
 function lineCounterUpTo(lines: LineCounter, text: string, end: number): void {
   lines.addNewLine(0);
   for (let i = text.indexOf("\n"); i >= 0 && i < end; i = text.indexOf("\n", i + 1)) lines.addNewLine(i + 1);
@@ -260,15 +266,38 @@ function syntaxProblem(e: YAMLError, text: string, at: (offset: number) => Sourc
 /**
  * Where a syntax error is. `yaml` reports something missing at the end of a construct (an unclosed flow map, a quote)
  * at the next token, which may sit on a later line or past the end of the file; the author needs the end of the
- * content before it, the place where the missing character belongs.
+ * content before it, the place where the missing character belongs. Other errors may start where a node's leading
+ * blank or comment lines start; the author needs the node's first token.
  */
 function syntaxOffset(e: YAMLError, text: string): number {
   const offset = Math.min(Math.max(e.pos[0], 0), text.length);
   const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
-  const atLineStart = text.slice(lineStart, offset).trim() === "";
+  const atLineStart = isBlank(text.slice(lineStart, offset));
   const missing = e.code === "MISSING_CHAR" || offset >= text.length || /end with a|closing/.test(e.message);
-  if (!missing || !atLineStart) return offset;
-  return endOfContentBefore(text, offset) ?? offset;
+  if (missing && atLineStart) return endOfContentBefore(text, offset) ?? offset;
+  const lineEnd = text.indexOf("\n", offset);
+  if (isBlank(text.slice(offset, lineEnd < 0 ? text.length : lineEnd)) && (atLineStart || offset === lineStart))
+    return startOfContentFrom(text, offset) ?? endOfContentBefore(text, offset) ?? offset;
+  return offset;
+}
+
+/** Nothing but whitespace, or a comment after it. */
+function isBlank(piece: string): boolean {
+  const t = piece.trim();
+  return t === "" || t.startsWith("#");
+}
+
+/** The first character of content (not whitespace, not a comment line) at or after `offset`. */
+function startOfContentFrom(text: string, offset: number): number | undefined {
+  let start = offset;
+  while (start < text.length) {
+    const end = text.indexOf("\n", start);
+    const line = text.slice(start, end < 0 ? text.length : end);
+    if (!isBlank(line)) return start + (line.length - line.trimStart().length);
+    if (end < 0) return undefined;
+    start = end + 1;
+  }
+  return undefined;
 }
 
 /** The offset just after the last character of content (not whitespace, not a comment line) before `offset`. */
