@@ -275,6 +275,12 @@ function syntaxOffset(e: YAMLError, text: string): number {
   const atLineStart = isBlank(text.slice(lineStart, offset));
   const missing = e.code === "MISSING_CHAR" || offset >= text.length || /end with a|closing/.test(e.message);
   if (missing && atLineStart) return endOfContentBefore(text, offset) ?? offset;
+  // A key that runs over several lines usually ends on the line that broke it (a re-indented or tab-indented line
+  // turned it into a continuation): point at that line's content.
+  const end = Math.min(Math.max(e.pos[1], offset), text.length);
+  const lastLineStart = text.lastIndexOf("\n", end - 1) + 1;
+  const implicitKey = e.code === "MULTILINE_IMPLICIT_KEY" || /implicit map keys/i.test(e.message);
+  if (implicitKey && lastLineStart > offset) return startOfContentFrom(text, lastLineStart) ?? offset;
   const lineEnd = text.indexOf("\n", offset);
   if (isBlank(text.slice(offset, lineEnd < 0 ? text.length : lineEnd)) && (atLineStart || offset === lineStart))
     return startOfContentFrom(text, offset) ?? endOfContentBefore(text, offset) ?? offset;

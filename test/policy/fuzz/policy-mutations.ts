@@ -3,8 +3,8 @@
  * fuzz` (longer runs). Each case takes the example policy's files (policies/), mutates one of them the way a careless
  * author or an attacker would, and runs the real pipeline: load + check, the policy tests' loading and running, and
  * compile for every environment when the check passes. A case fails when anything throws, or when a refusal lacks a
- * position that points into the file: an existing line and column, on a line that holds a token for YAML errors, and
- * no earlier than the line before the edit for edits that leave earlier lines alone.
+ * position that points into the file: an existing line and column, on a line that holds a token for YAML errors, and,
+ * for edits that leave earlier lines alone, at least one syntax error at the edited line or the line before it.
  */
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
@@ -226,9 +226,11 @@ export function runMutation(mutation: Mutation): CaseOutcome {
     const errors = diagnostics.filter((d) => d.severity === "error");
     outcome.status = errors.length === 0 ? "accepted" : "refused";
     for (const d of diagnostics) {
-      const why = positionProblem(d, files, mutation);
+      const why = positionProblem(d, files);
       if (why) outcome.unpositioned.push({ diagnostic: d, why });
     }
+    const missed = editMissed(diagnostics, mutation);
+    if (missed) outcome.unpositioned.push(missed);
   } catch (e) {
     outcome.status = "crashed";
     outcome.crash = e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ""}` : String(e);
@@ -238,7 +240,7 @@ export function runMutation(mutation: Mutation): CaseOutcome {
 
 const YAML_CODES = new Set(["E_YAML", "E_YAML_ALIAS", "E_YAML_LIMIT", "E_DUPLICATE"]);
 
-function positionProblem(d: PolicyDiagnostic, files: PolicyFiles, m: Mutation): string | undefined {
+function positionProblem(d: PolicyDiagnostic, files: PolicyFiles): string | undefined {
   if (!FILES.includes(d.file)) return `names no file of the policy (${d.file})`;
   if (!Number.isInteger(d.line) || !Number.isInteger(d.column)) return "line or column is not an integer";
   if (!d.message || !d.hint) return "no message or no hint";
@@ -250,9 +252,22 @@ function positionProblem(d: PolicyDiagnostic, files: PolicyFiles, m: Mutation): 
   if (!YAML_CODES.has(d.code) || d.code === "E_YAML_LIMIT") return undefined;
   const content = line.replace(/^\s+/, "");
   if (content === "" || content.startsWith("#")) return `line ${d.line} holds no token`;
-  if (d.file === m.file && m.firstChangedLine !== undefined && d.line < m.firstChangedLine - 1)
-    return `line ${d.line} is before the edit at line ${m.firstChangedLine} (and the line before it)`;
   return undefined;
+}
+
+/**
+ * Where the edit is known (every line before it unchanged), some syntax error must point at the edited line or the
+ * line before it. Not every one: an edit can also turn earlier valid lines into the start of a longer construct (a
+ * re-indented line continues the plain scalar above it), and YAML reports that construct where it starts.
+ */
+function editMissed(diagnostics: PolicyDiagnostic[], m: Mutation): CaseOutcome["unpositioned"][number] | undefined {
+  const syntax = diagnostics.filter((d) => d.file === m.file && YAML_CODES.has(d.code) && d.code !== "E_YAML_LIMIT");
+  if (m.firstChangedLine === undefined || syntax.length === 0) return undefined;
+  if (syntax.some((d) => d.line >= m.firstChangedLine! - 1)) return undefined;
+  return {
+    diagnostic: syntax[0],
+    why: `no syntax error at or after line ${m.firstChangedLine - 1}, the line before the edit at ${m.firstChangedLine}`,
+  };
 }
 
 export interface FuzzTotals {
