@@ -140,7 +140,17 @@ describe("hostile input to the CLI", () => {
     [["policy", "check", join(dir, "dir-alias.yaml")], 1, /E_YAML_ALIAS/],
     [["policy", "check", join(dir, "dir-deep.yaml")], 1, /E_YAML_LIMIT/],
     [["policy", "explain", "--env", "dev", "--claims", join(dir, "null.yaml"), join(ROOT, "policies")], 2, /claims/],
-    [["policy", "explain", "--env", "dev", "--claims", join(dir, "broken.yaml"), join(ROOT, "policies")], 2, /YAML/],
+    [["policy", "explain", "--env", "dev", "--claims", join(dir, "broken.yaml"), join(ROOT, "policies")], 2, /E_YAML/],
+    [
+      ["policy", "explain", "--env", "dev", "--claims", join(dir, "alias.yaml"), join(ROOT, "policies")],
+      2,
+      /alias\.yaml:1:4 .*E_YAML_ALIAS/,
+    ],
+    [
+      ["policy", "explain", "--env", "dev", "--claims", join(dir, "deep.yaml"), join(ROOT, "policies")],
+      2,
+      /E_YAML_LIMIT/,
+    ],
     [["policy", "explain", "--env", "dev", "--claims", join(dir, "missing"), join(ROOT, "policies")], 2, /ENOENT/],
   ])("%j exits %d and says what is wrong", async (args, code, text) => {
     const r = await run(args);
