@@ -15,6 +15,7 @@ import { checkEasyAuthPrincipal, EasyAuthMismatch, type EasyAuthPrincipal } from
 import { IssuerKeys, type IssuerKeysOptions } from "./issuer-keys";
 import { UnusableKeyError, verifyJwsSignature } from "./jws-signature";
 import { checkRegisteredClaims } from "./registered-claims";
+import { compileLinearPattern } from "../../lib/policy/runtime/linear-match";
 
 // Defined in ../errors (the one error family); re-exported for existing importers.
 export { TokenError, type TokenErrorCode } from "../errors";
@@ -267,7 +268,8 @@ function decodeSegment(part: string, what: string): Record<string, unknown> {
 /** A declared claim that is present must have its declared type, pattern and enum (conditions rely on them). */
 function claimCheck(decl: CompiledIssuer["claims"][string]): (value: unknown) => boolean {
   const type = decl.type === "string[]" ? "string" : decl.type;
-  const pattern = decl.pattern ? new RegExp(decl.pattern, "u") : undefined;
+  // Linear time: the value comes from the caller's token (issue #19: `^(a+)+$` stalled a backtracking engine).
+  const pattern = decl.pattern ? compileLinearPattern(decl.pattern) : undefined;
   const one = (x: unknown) =>
     typeof x === type && (!pattern || pattern.test(String(x))) && (!decl.enum || decl.enum.includes(x as never));
   return decl.type === "string[]" ? (v) => Array.isArray(v) && v.every(one) : one;

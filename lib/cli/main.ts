@@ -1,6 +1,6 @@
 /**
- * `token-broker <group> <command>`: dispatch, usage, and the exit-code contract (0 ok, 1 problems, 2 usage,
- * 3 widened; token-broker.cjs turns a crash into 70).
+ * `token-broker <group> <command>`: dispatch, usage, and the exit-code contract (0 ok, 1 problems, 2 usage, 3 widened,
+ * 70 internal error).
  */
 import { runCdnCommand } from "./cdn-commands";
 import { runDevCommand } from "./dev-commands";
@@ -10,6 +10,7 @@ import { runEnvCommand } from "./env-commands";
 import { runPrCommand } from "./pr-commands";
 import { smokeCommand } from "./smoke-command";
 import { runDeployCommand, deployCheckCommand } from "./deploy-commands";
+import { YAMLError } from "yaml";
 
 export const USAGE = `usage: token-broker policy <command> [options]
 
@@ -44,14 +45,57 @@ export const USAGE = `usage: token-broker policy <command> [options]
        token-broker deploy-check (--env <name> | --stack <id>) [--json]
                                                           offline checks of one environment's synthesized stack
 ${REVOCATION_USAGE}
-  Exit codes: 0 ok, 1 policy errors or failing tests, 2 usage, 3 access widened (diff --fail-on-widen,
-  review, replay), 70 internal error (a crash, never a verdict).`;
+  Exit codes: 0 ok, 1 policy errors or failing tests, 2 usage or unreadable input, 3 access widened
+  (diff --fail-on-widen, review, replay), 70 internal error (a bug: rerun with --debug for the stack trace).`;
 
+/** EX_SOFTWARE (sysexits.h): the tool failed, not the input; distinct from 1 (policy errors) and 2 (usage). */
+export const EXIT_INTERNAL = 70;
+
+/**
+ * The one place an unexpected exception ends: a message and exit 70, never a stack trace unless `--debug` (anywhere
+ * in argv) asks for it. An input the command could not read or parse (a missing file, malformed JSON or YAML given
+ * as an argument) is exit 2 with what was wrong.
+ */
 export async function main(
   argv: string[],
   out: (s: string) => void = (s) => process.stdout.write(s + "\n"),
   err: (s: string) => void = (s) => process.stderr.write(s + "\n"),
 ): Promise<number> {
+  const debug = argv.includes("--debug");
+  try {
+    return await dispatch(
+      argv.filter((a) => a !== "--debug"),
+      out,
+      err,
+    );
+  } catch (e) {
+    if (debug) err(e instanceof Error && e.stack ? e.stack : String(e));
+    const input = unreadableInput(e);
+    if (input) {
+      err(`token-broker: ${input}`);
+      return 2;
+    }
+    err(`token-broker: internal error: ${firstLine(e)}`);
+    if (!debug) err("  this is a bug in token-broker, not in your input; rerun with --debug for the stack trace");
+    return EXIT_INTERNAL;
+  }
+}
+
+function unreadableInput(e: unknown): string | undefined {
+  // Duck-typed: errors from node:fs may come from another realm (a vm context), where instanceof fails.
+  const errno = e as Partial<NodeJS.ErrnoException> | null;
+  if (typeof errno?.code === "string" && typeof errno.syscall === "string")
+    return `cannot ${errno.syscall}${errno.path ? ` ${errno.path}` : " an input"} (${errno.code}): ${firstLine(e)}`;
+  if ((e as Error | null)?.name === "SyntaxError") return `an input is not valid JSON: ${firstLine(e)}`;
+  if (e instanceof YAMLError) return `an input is not valid YAML: ${firstLine(e)}`;
+  return undefined;
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0];
+}
+
+async function dispatch(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const [group, command, ...rest] = argv;
   if (group === "policy" && command) return runPolicyCommand(command, rest, out, err);
   if (group === "cdn" && command) return runCdnCommand(command, rest, out, err);

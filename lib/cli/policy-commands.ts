@@ -1,7 +1,6 @@
 /** `token-broker policy check|compile|test|explain|diff`. Thin: parse arguments, call lib/policy, print. */
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { parse as parseYaml } from "yaml";
 import { AccessRequestError, parseAccessRequests } from "../policy/runtime/access-request";
 import { loadCheckedPolicy, type CheckedPolicy } from "../policy/authoring/checked-policy";
 import { compilePolicy } from "../policy/authoring/compile";
@@ -12,6 +11,7 @@ import { formatDiagnostic, type PolicyDiagnostic } from "../policy/authoring/err
 import { explain, formatExplanation } from "../policy/review/explain";
 import { filesAtRevision, filesOnDisk, isGitRevision } from "../policy/authoring/policy-files";
 import { loadTestFiles, runPolicyTests } from "../policy/review/policy-test";
+import { YamlSource } from "../policy/authoring/yaml-source";
 import { replayCommand } from "./replay-command";
 import { reviewCommand, ReviewUsageError } from "./review-command";
 
@@ -159,9 +159,12 @@ function explainCommand(argv: string[], out: Print, err: Print): number {
   const { bundle } = loadChecked(positionals[0] ?? DEFAULT_DIR, false, err);
   if (!bundle) return 1;
   const { config } = compilePolicy(bundle, values.env);
-  const claims = values.claims
-    ? (parseYaml(readFileSync(values.claims, "utf8")) as Record<string, unknown>)
+  const parsedClaims: unknown = values.claims
+    ? claimsFile(values.claims)
     : decodeJwtPayload(values.token ?? readFileSync(values["token-file"]!, "utf8").trim());
+  if (typeof parsedClaims !== "object" || parsedClaims === null || Array.isArray(parsedClaims))
+    throw new UsageError("the claims (--claims file or token payload) must be a mapping of claim names to values");
+  const claims = parsedClaims as Record<string, unknown>;
   const issuer =
     values.issuer ??
     config.issuers.find((i) => i.issuers.includes(String(claims.iss)))?.name ??
@@ -179,6 +182,13 @@ function explainCommand(argv: string[], out: Print, err: Print): number {
     out("note: the token's signature is NOT verified by explain; the broker verifies it.");
   out(values.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation));
   return 0;
+}
+
+/** A claims file, read with the policy's YAML subset (no aliases, bounded size and depth): a refusal is positioned. */
+function claimsFile(file: string): unknown {
+  const parsed = YamlSource.parse(file, readFileSync(file, "utf8"));
+  if (!parsed.source) throw new UsageError(`--claims: ${formatDiagnostic(parsed.diagnostics[0])}`);
+  return parsed.source.value;
 }
 
 /** The JWT payload, unverified (explain is a review tool; the broker verifies signatures). */

@@ -11,7 +11,16 @@ import ts from "typescript";
 const ROOT = join(__dirname, "..", "..");
 const RUNTIME_DIRS = ["functions-src", join("lib", "policy", "runtime")];
 /** npm packages the broker bundle may use (a scope ends with "/"). */
-const ALLOWED_PACKAGES = ["jose", "@azure/", "lru-cache", "ioredis", "rate-limiter-flexible", "@opentelemetry/api"];
+// re2js: claim patterns in linear time (lib/policy/runtime/linear-match.ts).
+const ALLOWED_PACKAGES = [
+  "jose",
+  "@azure/",
+  "lru-cache",
+  "ioredis",
+  "rate-limiter-flexible",
+  "@opentelemetry/api",
+  "re2js",
+];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

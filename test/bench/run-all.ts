@@ -30,7 +30,7 @@ const fromArgs = args.flatMap((a, i) => (args[i - 1] === "--from" ? [a] : []));
 const named = args.filter(
   (a, i) => !a.startsWith("--") && (outIndex < 0 || i !== outIndex + 1) && args[i - 1] !== "--from",
 );
-const ORDER = ["policy", "synth", "broker", "client", "replay", "load"];
+const ORDER = ["policy", "patterns", "synth", "broker", "client", "replay", "load"];
 const BENCH_DIR = process.env.BENCH_DIR ?? __dirname;
 const available = readdirSync(BENCH_DIR)
   .filter((f) => f.endsWith(".bench.ts"))

@@ -181,17 +181,25 @@ async function start(
   if (exporting.kind !== "none") o.log(`telemetry: ${exporting.kind}`);
   stops.push(() => exporting.shutdown());
 
-  const watcher = watchPolicy(o.policyDir, () => {
-    compiled = compileLocal(o.policyDir, issuerUrl, demoOrigin);
-    if (compiled.ok) {
-      if (compiled.config.policyHash === current.config.policyHash && !current.error) return;
-      current = build(compiled.config);
-      o.log(`policy reloaded: ${compiled.config.policyHash}`);
-    } else {
-      current = { ...current, error: describeProblems(compiled.diagnostics) };
-      o.log(`policy error (still serving ${current.config.policyHash}):\n${current.error}`);
-    }
-  });
+  const watcher = watchPolicy(
+    o.policyDir,
+    () => {
+      compiled = compileLocal(o.policyDir, issuerUrl, demoOrigin);
+      if (compiled.ok) {
+        if (compiled.config.policyHash === current.config.policyHash && !current.error) return;
+        current = build(compiled.config);
+        o.log(`policy reloaded: ${compiled.config.policyHash}`);
+      } else {
+        current = { ...current, error: describeProblems(compiled.diagnostics) };
+        o.log(`policy error (still serving ${current.config.policyHash}):\n${current.error}`);
+      }
+    },
+    (e) => {
+      // `current` is replaced only after a reload succeeded, so the last good policy is still serving.
+      current = { ...current, error: e instanceof Error ? e.message : String(e) };
+      o.log(`policy reload failed (still serving ${current.config.policyHash}): ${current.error}`);
+    },
+  );
   stops.push(() => watcher.close());
 
   const admin = async () => issuer.token("admin");

@@ -66,15 +66,30 @@ export interface PolicyWatcher {
   close(): void;
 }
 
-/** Calls `onChange` (debounced) after any file in the policy directory is saved. */
-export function watchPolicy(policyDir: string, onChange: () => void): PolicyWatcher {
+/**
+ * Calls `onChange` (debounced) after any file in the policy directory is saved. Whatever `onChange` throws goes to
+ * `onFailure`: a reload runs in a timer, where an exception would end `npm run dev` instead of keeping the last good
+ * policy serving.
+ */
+export function watchPolicy(
+  policyDir: string,
+  onChange: () => void,
+  onFailure: (error: unknown) => void,
+): PolicyWatcher {
   let timer: NodeJS.Timeout | undefined;
+  const reload = () => {
+    try {
+      onChange();
+    } catch (e) {
+      onFailure(e);
+    }
+  };
   const watchers: FSWatcher[] = [policyDir, `${policyDir}/tests`].flatMap((dir) => {
     try {
       return [
         watch(dir, () => {
           clearTimeout(timer);
-          timer = setTimeout(onChange, 150);
+          timer = setTimeout(reload, 150);
         }),
       ];
     } catch {

@@ -6,6 +6,7 @@ import { MAX_CLOCK_TOLERANCE_SECONDS } from "../runtime/limits";
 import type { PolicyDocument } from "./source-types";
 import { defaultSubject } from "./document-queries";
 import { closest } from "./spelling";
+import { patternProblem } from "../runtime/linear-match";
 
 export function checkIssuers(doc: PolicyDocument, c: Checker): void {
   for (const [name, issuer] of Object.entries(doc.issuers)) {
@@ -93,14 +94,13 @@ export function checkIssuers(doc: PolicyDocument, c: Checker): void {
     });
     for (const [claim, decl] of Object.entries(issuer.claims)) {
       if (decl.pattern !== undefined) {
-        try {
-          new RegExp(decl.pattern, "u");
-        } catch (e) {
+        const problem = patternProblem(decl.pattern);
+        if (problem) {
           c.report(
             "E_PATTERN",
             [...at, "claims", claim, "pattern"],
-            `the pattern of claim '${claim}' is not a valid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, "")}`,
-            "write a JavaScript (u-mode) regular expression; it is anchored for you",
+            `the pattern of claim '${claim}' is not a valid RE2 regular expression: ${problem}`,
+            "write an RE2 regular expression (github.com/google/re2/wiki/Syntax), anchored for you; backreferences and lookaround are not available because patterns run in linear time on callers' values",
           );
         }
       }

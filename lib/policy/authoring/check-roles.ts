@@ -14,6 +14,7 @@ import {
 import { roleIssuers } from "./document-queries";
 import { closest } from "./spelling";
 import { substituteEnv, UUID } from "../runtime/template";
+import { compileLinearPattern, patternProblem } from "../runtime/linear-match";
 import type { JsonPath } from "./yaml-source";
 
 /** The issuers a role applies to, with their declared claims. */
@@ -177,7 +178,7 @@ function valueFits(
   for (const v of variants) {
     if (decl.format === "uuid" && !UUID.test(v))
       return { value, never: `is declared as a uuid, and ${JSON.stringify(value)} is not one` };
-    if (decl.pattern && safeRegex(decl.pattern) && !new RegExp(`^(?:${decl.pattern})$`, "u").test(v)) {
+    if (decl.pattern && !patternProblem(decl.pattern) && !compileLinearPattern(`^(?:${decl.pattern})$`).test(v)) {
       return {
         value,
         never: `is declared with pattern ${decl.pattern}, which ${JSON.stringify(value)} does not match`,
@@ -187,15 +188,6 @@ function valueFits(
       return { value, never: `is declared as one of ${decl.enum.join(", ")}, not ${JSON.stringify(value)}` };
   }
   return { value };
-}
-
-function safeRegex(source: string): boolean {
-  try {
-    new RegExp(source, "u");
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function contradictoryEquals(list: ConditionSource[]): string | undefined {

@@ -12,6 +12,7 @@ import { ownValue } from "../runtime/own";
 import type { Checker } from "./checker";
 import { claimShape, combinedShape, type ClaimShape } from "./claim-shape";
 import { roleIssuers } from "./document-queries";
+import { patternProblem } from "../runtime/linear-match";
 import type { PolicyDocument, RoleSource } from "./source-types";
 import { matchesDocumentPattern, parseTemplate, unsafeValueReason, type TemplatePart } from "../runtime/template";
 
@@ -187,12 +188,7 @@ export function collidingExample(
 }
 
 function validPattern(pattern: string): boolean {
-  try {
-    new RegExp(pattern, "u");
-    return true;
-  } catch {
-    return false;
-  }
+  return patternProblem(pattern) === undefined;
 }
 
 function show(values: Record<string, string>, names: string[]): string {

@@ -8,12 +8,12 @@
  * - `enum`: exactly the listed values.
  * - `pattern`: only a plain sequence of atoms (a literal character, an escape such as `\d`, a character class
  *   `[...]`, or `.`), each with an optional quantifier (`?`, `*`, `+`, `{n}`, `{n,}`, `{n,m}`), optionally between
- *   `^` and `$`. Groups, alternation, lookarounds and backreferences prove nothing. Whether an atom can match a
- *   character is decided by running that atom alone through the same regular-expression engine (u-mode), not by
- *   re-implementing class syntax.
+ *   `^` and `$`. Groups and alternation prove nothing. Whether an atom can match a character is decided by running
+ *   that atom alone through the same linear-time engine the broker uses (RE2), not by re-implementing class syntax.
  * - `type: number`: the digits, '.', '-' and 'e' of JavaScript's number-to-string.
  * And whatever the declaration, a value never holds what the run-time value filter refuses (`/`, `*`, non-ASCII...).
  */
+import { compileLinearPattern, type LinearPattern } from "../runtime/linear-match";
 import { mayAppearInValue, UUID_PATTERN } from "../runtime/template";
 import type { ClaimDeclaration } from "./source-types";
 
@@ -50,13 +50,13 @@ export function claimShape(decl: ClaimDeclaration): ClaimShape {
   }
   const pattern = decl.format === "uuid" ? UUID_PATTERN : decl.pattern;
   if (pattern !== undefined) {
-    const compiled = tryRegExp(`^(?:${pattern})$`);
+    const compiled = tryPattern(`^(?:${pattern})$`);
     if (compiled) filters.push((v) => compiled.test(v));
     const atoms = compiled ? parseAtoms(pattern) : undefined;
     if (atoms) {
       const total = atoms.reduce((n, a) => n + a.min, 0);
       if (atoms.every((a) => a.min === a.max)) fixedLength = total;
-      const tests = atoms.filter((a) => a.max > 0).map((a) => tryRegExp(`^(?:${a.source})$`)!);
+      const tests = atoms.filter((a) => a.max > 0).map((a) => tryPattern(`^(?:${a.source})$`)!);
       excluded = (ch) => tests.every((t) => !t.test(ch));
     }
     describe = decl.format === "uuid" ? "format: uuid" : `pattern ${pattern}`;
@@ -124,7 +124,7 @@ export function parseAtoms(pattern: string): Atom[] | undefined {
     const q = readQuantifier(pattern, i, end);
     if (!q) return undefined;
     i = q.next;
-    if (!tryRegExp(`^(?:${atom})$`)) return undefined;
+    if (!tryPattern(`^(?:${atom})$`)) return undefined;
     atoms.push({ source: atom, min: q.min, max: q.max });
   }
   return atoms;
@@ -167,9 +167,9 @@ function isEscaped(p: string, at: number): boolean {
   return n % 2 === 1;
 }
 
-function tryRegExp(source: string): RegExp | undefined {
+function tryPattern(source: string): LinearPattern | undefined {
   try {
-    return new RegExp(source, "u");
+    return compileLinearPattern(source);
   } catch {
     return undefined;
   }

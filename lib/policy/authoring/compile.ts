@@ -25,7 +25,7 @@ import {
   type RuntimeConfig,
 } from "../runtime/runtime-config";
 import type { ConditionSource, GrantSource, PolicyDocument, Scalar } from "./source-types";
-import { globToRegExpSource, resolveEnv, substituteEnv, UUID_PATTERN, type TemplatePart } from "../runtime/template";
+import { resolveEnv, substituteEnv, UUID_PATTERN, type TemplatePart } from "../runtime/template";
 
 export interface CompiledPolicy {
   config: RuntimeConfig;
@@ -126,7 +126,7 @@ function compileCondition(c: ConditionSource, env: ResolvedEnvironment): Compile
   if (c.in !== undefined) return { op: "in", claim, values: c.in.map(v) };
   if (c.contains !== undefined) return { op: "contains", claim, value: v(c.contains) };
   if (c.prefix !== undefined) return { op: "prefix", claim, value: String(v(c.prefix)) };
-  if (c.glob !== undefined) return { op: "glob", claim, regex: globToRegExpSource(String(v(c.glob))) };
+  if (c.glob !== undefined) return { op: "glob", claim, glob: String(v(c.glob)) };
   return { op: "exists", claim, value: c.exists! };
 }
 

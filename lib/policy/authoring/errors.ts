@@ -6,6 +6,8 @@
 
 export type DiagnosticCode =
   | "E_YAML" // the file is not well-formed YAML
+  | "E_YAML_ALIAS" // an anchor or alias: not part of the policy YAML subset (docs/policy-language.md)
+  | "E_YAML_LIMIT" // a file longer, or nested deeper, than the policy YAML subset allows
   | "E_SCHEMA" // the document does not match its JSON Schema (lib/policy/schemas/)
   | "E_ISSUER_FIELDS" // an issuer's fields do not fit its type (entra: tenants; oidc: issuer URL)
   | "E_CONDITION_FORM" // a condition mixes all/any/not with claim tests, or a claim test has not exactly one operator

@@ -27,7 +27,7 @@ export function renderCondition(c: CompiledCondition): string {
     case "prefix":
       return `${c.claim} starts with ${JSON.stringify(c.value)}`;
     case "glob":
-      return `${c.claim} matches /${c.regex}/`;
+      return `${c.claim} matches glob ${JSON.stringify(c.glob)}`;
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The evaluator: (compiled config, verified claims, requests) -> what to mint and what is denied, with why.
  * The broker uses it at run time and `policy test|explain|diff` at review time, so reviewers see what production does.
- * Dependency-free and synchronous; `createEvaluator` prepares regular expressions once per config.
+ * Synchronous, and linear in every claim value it matches (linear-match.ts): no backtracking regular expression.
  *
  * Rules (README "Evaluation rules"):
  * - Deny by default: a request is granted only when one grant of a role the caller holds covers all of it.
@@ -26,6 +26,7 @@ import type {
 } from "./runtime-config";
 import { ownValue } from "./own";
 import { indexKey } from "./runtime-config";
+import { matchesGlob } from "./linear-match";
 import { expandTemplate, matchesDocumentPattern, type ClaimValues } from "./template";
 
 export interface VerifiedIdentity {
@@ -101,16 +102,6 @@ export interface Evaluator {
 const ACCESS_RANK: Record<CosmosAccess, number> = { read: 1, all: 2 };
 
 export function createEvaluator(config: RuntimeConfig): Evaluator {
-  // Only condition globs are cached: they come from the policy, so the cache is bounded by its size.
-  const regexCache = new Map<string, RegExp>();
-  const regex = (source: string) => {
-    let r = regexCache.get(source);
-    if (!r) {
-      r = new RegExp(source, "u");
-      regexCache.set(source, r);
-    }
-    return r;
-  };
   const issuerOf = new Map(config.issuers.map((i) => [i.name, i]));
   const indexedClaims = Object.keys(config.index.byClaim);
 
@@ -143,7 +134,7 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
       const role = config.roles[i];
       if (
         (role.issuers === null || role.issuers.includes(identity.issuer)) &&
-        conditionHolds(role.when, identity.claims, regex)
+        conditionHolds(role.when, identity.claims)
       )
         matched.push(role);
     }
@@ -349,21 +340,17 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
   return { config, matchRoles, evaluate };
 }
 
-/** Whether a compiled condition holds for these claims. `regex` lets a caller cache compiled globs. */
-export function conditionHolds(
-  c: CompiledCondition,
-  claims: ClaimValues,
-  regex: (source: string) => RegExp = (s) => new RegExp(s, "u"),
-): boolean {
+/** Whether a compiled condition holds for these claims. */
+export function conditionHolds(c: CompiledCondition, claims: ClaimValues): boolean {
   switch (c.op) {
     case "all":
-      for (const x of c.of) if (!conditionHolds(x, claims, regex)) return false;
+      for (const x of c.of) if (!conditionHolds(x, claims)) return false;
       return true;
     case "any":
-      for (const x of c.of) if (conditionHolds(x, claims, regex)) return true;
+      for (const x of c.of) if (conditionHolds(x, claims)) return true;
       return false;
     case "not":
-      return !conditionHolds(c.of, claims, regex);
+      return !conditionHolds(c.of, claims);
     case "exists": {
       const v = ownValue(claims, c.claim);
       return (v !== undefined && v !== null) === c.value;
@@ -382,7 +369,7 @@ export function conditionHolds(
     }
     case "glob": {
       const v = ownValue(claims, c.claim);
-      return typeof v === "string" && regex(c.regex).test(v);
+      return typeof v === "string" && matchesGlob(c.glob, v);
     }
   }
 }

@@ -74,7 +74,7 @@ export type CompiledCondition =
   | { op: "in"; claim: string; values: Scalar[] }
   | { op: "contains"; claim: string; value: Scalar }
   | { op: "prefix"; claim: string; value: string }
-  | { op: "glob"; claim: string; regex: string }
+  | { op: "glob"; claim: string; glob: string }
   | { op: "exists"; claim: string; value: boolean }
   | { op: "all" | "any"; of: CompiledCondition[] }
   | { op: "not"; of: CompiledCondition };

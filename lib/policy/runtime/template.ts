@@ -1,10 +1,11 @@
 /**
  * Templates: literal text with `${claims.x}` (filled at run time from verified claims) and `${env.x}` (filled at
- * compile time from the environment). Runtime-safe: this module has no dependencies and is bundled into the broker.
+ * compile time from the environment). Runtime-safe: bundled into the broker.
  *
  * A value filled into a template must never widen the scope it names, so values are *rejected*, never escaped,
  * when they hold a character that means something to a path, a pattern or a list.
  */
+import { matchesDocumentWildcards, type StepMeter } from "./linear-match";
 
 import { ownValue } from "./own";
 
@@ -151,17 +152,6 @@ export function expandTemplate(
   return { value };
 }
 
-/** A condition glob (on claim values) as an anchored regular expression: `*` any run of characters, `?` one. */
-export function globToRegExpSource(pattern: string): string {
-  let out = "^";
-  for (const ch of pattern) {
-    if (ch === "*") out += "[\\s\\S]*";
-    else if (ch === "?") out += "[\\s\\S]";
-    else out += ch.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
-  }
-  return out + "$";
-}
-
 /** The `format: uuid` claim form, and Entra object and tenant ids. */
 export const UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 export const UUID = new RegExp(`^${UUID_PATTERN}$`);
@@ -169,23 +159,9 @@ export const UUID = new RegExp(`^${UUID_PATTERN}$`);
 /**
  * Fluid document patterns after expansion: `*` matches one or more characters other than '/', the rest is literal.
  * Claim values cannot contain `*` (unsafeValueReason), so every `*` here came from the policy itself.
- * A direct matcher rather than a RegExp per caller keeps memory flat however many tenants call.
+ * A direct matcher rather than a RegExp per caller keeps memory flat however many tenants call, and its time is
+ * linear in the id (linear-match.ts).
  */
-export function matchesDocumentPattern(pattern: string, id: string): boolean {
-  // reachable[j]: the pattern consumed so far can end exactly before id[j].
-  let reachable = new Uint8Array(id.length + 1);
-  reachable[0] = 1;
-  for (const ch of pattern) {
-    const next = new Uint8Array(id.length + 1);
-    if (ch === "*") {
-      for (let j = 0; j < id.length; j++) {
-        if (!reachable[j]) continue;
-        for (let k = j; k < id.length && id[k] !== "/"; k++) next[k + 1] = 1;
-      }
-    } else {
-      for (let j = 0; j < id.length; j++) if (reachable[j] && id[j] === ch) next[j + 1] = 1;
-    }
-    reachable = next;
-  }
-  return reachable[id.length] === 1;
+export function matchesDocumentPattern(pattern: string, id: string, meter?: StepMeter): boolean {
+  return matchesDocumentWildcards(pattern, id, meter);
 }
