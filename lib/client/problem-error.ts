@@ -18,6 +18,8 @@ const BROKER_CODES: Record<ProblemType, true> = {
   "method-not-allowed": true,
   "unsupported-media-type": true,
   "payload-too-large": true,
+  "request-timeout": true,
+  "headers-too-large": true,
   "rate-limited": true,
   "backend-unavailable": true,
   internal: true,
