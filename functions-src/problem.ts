@@ -18,6 +18,7 @@ export type ProblemType =
   | "payload-too-large"
   | "request-timeout"
   | "headers-too-large"
+  | "expectation-failed"
   | "rate-limited"
   | "backend-unavailable"
   | "internal";
@@ -32,6 +33,7 @@ const TITLES: Record<ProblemType, [number, string]> = {
   "payload-too-large": [413, "The request body is too large"],
   "request-timeout": [408, "The request did not arrive in time"],
   "headers-too-large": [431, "The request headers are too large"],
+  "expectation-failed": [417, "The Expect header cannot be met"],
   "rate-limited": [429, "Too many requests for this caller"],
   "backend-unavailable": [503, "A backend is unavailable; try again later"],
   internal: [500, "Internal error"],

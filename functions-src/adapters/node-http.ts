@@ -88,6 +88,15 @@ export async function startNodeHttpBroker(
     });
   });
   server.on("clientError", answerClientError);
+  // An Expect other than 100-continue: Node would answer an empty 417 itself.
+  server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    send(res, problem("expectation-failed", "this server supports only Expect: 100-continue"), true);
+  });
+  // Node hands CONNECT to 'connect' listeners and cuts the socket when there is none: answer it like any refusal.
+  server.on("connect", (_req: IncomingMessage, socket: Socket) =>
+    writeRaw(socket, problem("method-not-allowed", "use POST", { headers: { allow: "GET, POST, OPTIONS" } })),
+  );
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
@@ -167,6 +176,12 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
       : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
         ? problem("request-timeout", "the request was not received in time")
         : problem("bad-request", "the request is not well-formed HTTP/1.1");
+  writeRaw(socket, response);
+}
+
+/** An answer written straight to the socket (no ServerResponse exists for it), then the connection closes. */
+function writeRaw(socket: Socket, response: BrokerResponse): void {
+  if (!socket.writable) return void socket.destroy();
   const head = [`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status]}`];
   for (const [k, v] of Object.entries(response.headers)) head.push(`${k}: ${v}`);
   head.push(`content-length: ${Buffer.byteLength(response.body)}`, "connection: close");

@@ -20,6 +20,7 @@ const BROKER_CODES: Record<ProblemType, true> = {
   "payload-too-large": true,
   "request-timeout": true,
   "headers-too-large": true,
+  "expectation-failed": true,
   "rate-limited": true,
   "backend-unavailable": true,
   internal: true,
