@@ -32,6 +32,10 @@ export interface RunningNodeHttpBroker {
 
 /** A connection that has not sent a request yet gets this long after a shutdown begins to send one. */
 const FIRST_REQUEST_GRACE_MS = 1000;
+/** The listener stays open during a shutdown until no connection arrived for this long... */
+const ACCEPT_QUEUE_QUIET_MS = 50;
+/** ...or this long has passed. */
+const ACCEPT_QUEUE_MAX_MS = 1000;
 
 export async function startNodeHttpBroker(
   broker: Broker,
@@ -44,6 +48,7 @@ export async function startNodeHttpBroker(
   let settled: (() => void) | undefined;
   /** Per connection: requests answered on it, and whether one is being handled now. */
   const connections = new Map<Socket, { answered: number; busy: boolean }>();
+  let lastConnectionAt = 0;
   const server = createServer((req, res) => void answer(req, res));
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -82,6 +87,7 @@ export async function startNodeHttpBroker(
 
   server.on("connection", (socket: Socket) => {
     connections.set(socket, { answered: 0, busy: false });
+    lastConnectionAt = Date.now();
     socket.once("close", () => {
       connections.delete(socket);
       if (draining) settled?.();
@@ -123,9 +129,15 @@ export async function startNodeHttpBroker(
     },
     shutdown: async (graceMs = 10_000) => {
       draining = true;
-      // One turn of the event loop first: connections the kernel completed before the signal are accepted (and
-      // then answered) instead of reset with the listening socket.
-      await new Promise((r) => setImmediate(r));
+      // Connections the kernel completed before the signal wait in its accept queue, and Node accepts them a few
+      // per turn of a busy event loop; closing the listener resets them. So the listener closes only once no
+      // connection has come in for a short while (bounded), and what came in is answered with Connection: close.
+      const quietSince = () => Date.now() - lastConnectionAt;
+      const stopBy = Date.now() + ACCEPT_QUEUE_MAX_MS;
+      while (quietSince() < ACCEPT_QUEUE_QUIET_MS && Date.now() < stopBy) {
+        await new Promise((r) => setTimeout(r, ACCEPT_QUEUE_QUIET_MS));
+        await new Promise((r) => setImmediate(r)); // after a poll phase: what was ready is accepted
+      }
       const closed = stopListening(); // resolves once every connection has ended
       const started = Date.now();
       // Ends what holds no request: connections idle after an answer at once, connections that never sent a request
