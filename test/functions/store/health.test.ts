@@ -5,6 +5,13 @@
  * makes every call fail the way RedisStore does while Redis is away); revocation.test.ts does the same with a real
  * redis-server.
  */
+import { metrics } from "@opentelemetry/api";
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from "@opentelemetry/sdk-metrics";
 import fc from "fast-check";
 import { createFluidMinter } from "../../../functions-src/mint/fluid-minter";
 import { createBrokerWithSharedState } from "../../../functions-src/shared-state";
@@ -82,4 +89,41 @@ it("says exactly ok or degraded, degraded whenever the instance cannot issue or 
     }),
     { seed: 1955, numRuns: 40 },
   );
+});
+
+it("gives the details health no longer tells (store, reachability, onStoreDown) to telemetry", async () => {
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  try {
+    const { config } = compilePolicy(loadOk(filesInMemory(revocationPolicy(keys.issuer, "deny"))), "dev");
+    const store = new SwitchableStore();
+    const fluid = () => ({
+      tenantId: "t",
+      endpoint: "http://127.0.0.1:1",
+      key1: "a",
+      key2: "b",
+      active: "key1" as const,
+    });
+    const broker = createBrokerWithSharedState(
+      { config, verifier: new TokenVerifier(config), minters: { fluid: createFluidMinter(fluid) } },
+      { store, audit: () => undefined },
+    );
+    store.down = true;
+    expect((await broker.handle({ method: "GET", path: "/api/health", headers: {} })).body).toBe(
+      '{"status":"degraded"}',
+    );
+    await reader.forceFlush();
+    const points = exporter
+      .getMetrics()
+      .flatMap((r) => r.scopeMetrics.flatMap((sm) => sm.metrics))
+      .filter((mt) => mt.descriptor.name === "broker.shared_store.reachable")
+      .flatMap((mt) => mt.dataPoints as { attributes: Record<string, unknown>; value: unknown }[]);
+    expect(points.map((p) => [p.attributes, p.value])).toContainEqual([
+      { store: "memory", scope: "instance", rate_limit: "instance", on_store_down: "deny" },
+      0,
+    ]);
+  } finally {
+    metrics.disable();
+  }
 });
