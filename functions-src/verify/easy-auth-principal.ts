@@ -19,10 +19,10 @@ export interface EasyAuthPrincipal {
 export class EasyAuthMismatch extends Error {}
 
 /**
- * Claim types Easy Auth may use instead of the token's short names: its principal goes through "a default
- * claims-mapping process, so some might have different names than you would see if you processed the token directly"
+ * Claim types Easy Auth may use instead of the token's short names: the principal's claim types go through App
+ * Service's default claims mapping and may differ from the names in the token
  * (learn.microsoft.com/azure/app-service/configure-authentication-user-identities, "Decode the client principal
- * header"). The role type URI is the `role_typ` App Service reports; a principal may also name its own `role_typ`.
+ * header"). The role URI is the `role_typ` App Service reports; a principal may also name its own `role_typ`.
  * A Map, so a claim name from a policy or a token never finds an Object.prototype member.
  */
 const LONG_NAMES = new Map<string, readonly string[]>([
