@@ -115,6 +115,11 @@ export async function startNodeHttpBroker(
       // net.Server's close, not http.Server's: the latter also destroys every connection without a request in
       // progress, including one whose request bytes are still in the socket buffer (that caller would get a reset).
       NetServer.prototype.close.call(server, () => resolve());
+      // What http.Server's close would also do: stop its (unref'd) timeout checker; the grace period bounds the rest.
+      const checker = Object.getOwnPropertySymbols(server).find(
+        (k) => k.description === "http.server.connectionsCheckingInterval",
+      );
+      if (checker) clearInterval((server as unknown as Record<symbol, NodeJS.Timeout>)[checker]);
     });
 
   return {
@@ -123,10 +128,12 @@ export async function startNodeHttpBroker(
     get inFlight() {
       return inFlight;
     },
-    close: async () => {
-      server.closeAllConnections();
-      await stopListening();
-    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        listening = false;
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
     shutdown: async (graceMs = 10_000) => {
       draining = true;
       // Connections the kernel completed before the signal wait in its accept queue, and Node accepts them a few
