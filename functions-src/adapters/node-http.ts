@@ -13,6 +13,10 @@ export interface NodeHttpOptions {
   maxBodyBytes?: number;
   /** Reverse proxies in front of the broker whose X-Forwarded-For entries are trusted. @default 0 */
   trustedProxyHops?: number;
+  /** A request's headers must arrive within this time, or it is answered 408. @default 10_000 */
+  headersTimeoutMs?: number;
+  /** A whole request must arrive within this time, or it is answered 408. @default 15_000 */
+  requestTimeoutMs?: number;
 }
 
 export interface RunningNodeHttpBroker {
@@ -49,7 +53,11 @@ export async function startNodeHttpBroker(
   /** Per connection: requests answered on it, and whether one is being handled now. */
   const connections = new Map<Socket, { answered: number; busy: boolean }>();
   let lastConnectionAt = 0;
-  const server = createServer((req, res) => void answer(req, res));
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  // Node checks the two timeouts every connectionsCheckingInterval (30 s by default): a slow sender could hold a
+  // connection for 40 s instead of 10. Checked at a tenth of the headers timeout (at least every second) instead.
+  const connectionsCheckingInterval = Math.max(10, Math.min(1000, Math.floor(headersTimeout / 10)));
+  const server = createServer({ connectionsCheckingInterval }, (req, res) => void answer(req, res));
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     inFlight++;
@@ -103,8 +111,8 @@ export async function startNodeHttpBroker(
   server.on("connect", (_req: IncomingMessage, socket: Socket) =>
     writeRaw(socket, problem("method-not-allowed", "use POST", { headers: { allow: "GET, POST, OPTIONS" } })),
   );
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 15_000;
+  server.headersTimeout = headersTimeout;
+  server.requestTimeout = options.requestTimeoutMs ?? 15_000;
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   let listening = true;

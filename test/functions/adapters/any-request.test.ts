@@ -346,3 +346,38 @@ it("node:http: errors Node's parser answers itself go out as problem+json with t
     await healthAnswers();
   }
 });
+
+it("node:http: a request whose headers do not arrive in time is answered 408 problem+json, within the timeout's bound", async () => {
+  const slow = await startNodeHttpBroker(
+    { handle: async () => ({ status: 204, headers: {}, body: "" }) },
+    {
+      headersTimeoutMs: 300,
+      requestTimeoutMs: 600,
+    },
+  );
+  try {
+    const { port } = new URL(slow.url);
+    const started = Date.now();
+    const text = await new Promise<string>((resolve) => {
+      let got = "";
+      // Half the headers, then nothing (a slow sender): no FIN, so only the server's timeout can end it.
+      const socket = connect(Number(port), "127.0.0.1", () => socket.write("GET /api/health HTTP/1.1\r\nHost: x\r\n"));
+      socket.setTimeout(10_000, () => socket.destroy());
+      socket
+        .on("data", (c) => (got += c))
+        .on("close", () => resolve(got))
+        .on("error", () => undefined);
+    });
+    const answer = finalAnswer(text);
+    expect(answer?.status).toBe(408);
+    expect(answer!.head).toContain("content-type: application/problem+json");
+    expect(answer!.head).toContain("x-content-type-options: nosniff");
+    expect(JSON.parse(answer!.body)).toMatchObject({
+      status: 408,
+      type: "urn:azure-token-broker:problem:request-timeout",
+    });
+    expect(Date.now() - started).toBeLessThan(600 + 1000); // not Node's 30 s checking interval
+  } finally {
+    await slow.close();
+  }
+});
