@@ -57,8 +57,11 @@ export interface BrokerDeps {
   rateLimiter?: RateLimiter;
   /** Present when the policy turns revocation on: the per-request check and the admin route. */
   revocation?: { check: RevocationCheck; admin?: (token: VerifiedToken, body: string) => Promise<BrokerResponse> };
-  /** Extra members for GET /api/health (the store's kind and reachability, onStoreDown); never a secret. */
-  health?: () => Promise<Record<string, unknown>>;
+  /**
+   * Whether the instance's shared state lets it issue as configured (the store reachable). GET /api/health folds it
+   * into "ok" or "degraded"; which store, and why, goes to telemetry only (callers of health are anonymous).
+   */
+  health?: () => Promise<"ok" | "degraded">;
   /** Key for hashing equality-only claims in audit records (docs/replay.md). @default claims kept in clear */
   auditHashKey?: Uint8Array;
   /** @default MAX_BODY_BYTES */
@@ -83,7 +86,10 @@ interface UnavailableDenial {
   retryAfterSeconds: number;
 }
 
-const BEARER_TOKEN = /^[A-Za-z0-9._~+/=-]+$/;
+/** Three base64url segments: the only token form the broker verifies (RFC 7515 section 7.1). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** One credential as RFC 9110 section 11.4 spells it: an auth-scheme, optionally a space and a parameter-free value. */
+const ONE_CREDENTIAL = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?: +[A-Za-z0-9._~+/-]+=*)?$/;
 /** Request bodies seen recently, parsed and checked: repeat callers send the same few bodies again and again. */
 const PARSED_BODIES_MAX = 512;
 /**
@@ -141,9 +147,9 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
   async function route(req: BrokerRequest, span: Span | undefined): Promise<BrokerResponse> {
     if (req.path === "/api/health") {
       if (req.method !== "GET") return problem("method-not-allowed", "use GET", { headers: { allow: "GET" } });
-      const extra = await deps.health?.();
-      // A degraded backend wins over whatever the extra members say; which one, and why, is never told.
-      return json(200, { status: "ok", ...extra, ...(health() === "degraded" && { status: "degraded" }) });
+      const state = deps.health ? await deps.health() : "ok";
+      // One word for anonymous callers: which backend or store, and why, is never told (issue 19, class 5).
+      return json(200, { status: state === "degraded" || health() === "degraded" ? "degraded" : "ok" });
     }
     const admin = req.path === ADMIN_REVOCATIONS_PATH ? deps.revocation?.admin : undefined;
     if (req.path !== "/api/token" && !admin) {
@@ -153,25 +159,34 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
     const body = req.body ?? "";
     if (Buffer.byteLength(body, "utf8") > maxBody)
       return problem("payload-too-large", `the body may be at most ${maxBody} bytes`);
-    if (!/^application\/json(\s*;.*)?$/i.test(req.headers["content-type"] ?? ""))
-      return problem("unsupported-media-type", "send the requests as application/json");
+    const media = jsonMediaType(req.headers["content-type"]);
+    if (media !== "ok")
+      return problem(
+        "unsupported-media-type",
+        media === "charset"
+          ? "the body is read as UTF-8: send application/json without a charset, or with charset=utf-8"
+          : "send the requests as application/json",
+      );
 
     const auth = req.headers.authorization;
-    // Two Authorization headers are ambiguous (which one did Easy Auth check?). A bearer credential never holds a
-    // comma (RFC 6750 b64token), so a comma is what a joined repeat looks like.
-    if (req.repeatedHeaders?.includes("authorization") || auth?.includes(",")) {
+    // Two Authorization headers are ambiguous (which one did Easy Auth check?). node:http tells repeats apart; the
+    // Functions host joins them with ", ", so a value made only of comma-separated credentials is a repeat too.
+    if (req.repeatedHeaders?.includes("authorization") || (auth !== undefined && isJoinedRepeat(auth))) {
       const headers = { "www-authenticate": 'Bearer error="invalid_request"' };
       return problem("bad-request", "send exactly one Authorization header", { headers });
     }
     let bearer: string | undefined;
     if (auth !== undefined && auth.startsWith("Bearer ")) {
       const candidate = auth.slice(7);
-      // A token the verifier already holds passed the stricter compact-JWS check: no need to scan it again.
-      if (deps.verifier.knows(candidate) || BEARER_TOKEN.test(candidate)) bearer = candidate;
+      // Only a compact JWS is a token here (a JWS in JSON serialization, or anything else, is not): 401 below.
+      // A token the verifier already holds passed the same check: no need to scan it again.
+      if (deps.verifier.knows(candidate) || COMPACT_JWS.test(candidate)) bearer = candidate;
     }
     if (!bearer)
       return invalidTokenProblem(
-        auth === undefined ? "send Authorization: Bearer <token>" : "the Authorization header is not a bearer token",
+        auth === undefined
+          ? "send Authorization: Bearer <token>"
+          : "the Authorization header is not a bearer token in compact JWS form",
         auth === undefined ? "invalid_request" : "invalid_token",
       );
     let token;
@@ -338,6 +353,36 @@ function mintWith<T extends GrantedCredential["type"]>(
   // A backend the policy grants but this deployment does not configure: unavailable, not an internal error.
   if (!minter) throw new BackendUnavailableError(grant.type, 60);
   return minter.mint(grant, ctx);
+}
+
+/**
+ * "a, b" where every part is a credential of its own: what the Functions host makes of two Authorization headers.
+ * A JSON-serialized JWS also holds commas, but its parts are not credentials (they start with a quote or a brace).
+ */
+function isJoinedRepeat(auth: string): boolean {
+  if (!auth.includes(",")) return false;
+  return auth.split(",").every((part) => ONE_CREDENTIAL.test(part.trim()));
+}
+
+/**
+ * "ok" for application/json with no charset or charset=utf-8 (RFC 8259 section 8.1: JSON exchanged between
+ * systems is UTF-8); "charset" for any other charset, which the broker would otherwise misread as UTF-8.
+ */
+function jsonMediaType(value: string | undefined): "ok" | "charset" | "other" {
+  const match = /^application\/json\s*(;.*)?$/i.exec(value ?? "");
+  if (!match) return "other";
+  for (const param of (match[1] ?? "").split(";").slice(1)) {
+    const eq = param.indexOf("=");
+    const name = (eq < 0 ? param : param.slice(0, eq)).trim().toLowerCase();
+    if (name !== "charset") continue;
+    const charset = param
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, "$1")
+      .toLowerCase();
+    if (charset !== "utf-8") return "charset";
+  }
+  return "ok";
 }
 
 function invalidTokenProblem(detail: string, error = "invalid_token"): BrokerResponse {

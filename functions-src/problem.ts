@@ -16,6 +16,9 @@ export type ProblemType =
   | "method-not-allowed"
   | "unsupported-media-type"
   | "payload-too-large"
+  | "request-timeout"
+  | "headers-too-large"
+  | "expectation-failed"
   | "rate-limited"
   | "backend-unavailable"
   | "internal";
@@ -28,6 +31,9 @@ const TITLES: Record<ProblemType, [number, string]> = {
   "method-not-allowed": [405, "Method not allowed"],
   "unsupported-media-type": [415, "The body must be application/json"],
   "payload-too-large": [413, "The request body is too large"],
+  "request-timeout": [408, "The request did not arrive in time"],
+  "headers-too-large": [431, "The request headers are too large"],
+  "expectation-failed": [417, "The Expect header cannot be met"],
   "rate-limited": [429, "Too many requests for this caller"],
   "backend-unavailable": [503, "A backend is unavailable; try again later"],
   internal: [500, "Internal error"],

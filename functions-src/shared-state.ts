@@ -17,6 +17,7 @@ import { createAdminRoute } from "./revocation/admin-route";
 import { createRevocationCheck } from "./revocation/revocation-check";
 import { RevocationList } from "./revocation/revocation-list";
 import { GlobalRateLimiter } from "./store/global-rate-limit";
+import { observeStore } from "./telemetry";
 import type { SharedStore } from "./store/shared-store";
 
 export interface SharedStateOptions {
@@ -99,20 +100,24 @@ function revocationFor(
   return { check, admin };
 }
 
-function healthFor(config: RuntimeConfig, store: SharedStore): () => Promise<Record<string, unknown>> {
+/**
+ * "degraded" while the store does not answer: a deny instance then refuses every exchange, an allow instance issues
+ * without the revocation check, and a global rate budget falls back to per instance. Either way the instance is not
+ * doing what it is configured to do. The details (store, reachability, onStoreDown) go to telemetry, never to health.
+ */
+function healthFor(config: RuntimeConfig, store: SharedStore): () => Promise<"ok" | "degraded"> {
   let last: { at: number; up: boolean } | undefined;
+  const details = {
+    kind: store.kind,
+    scope: store.scope,
+    rateLimit: config.rateLimit?.scope ?? "instance",
+    onStoreDown: config.revocation?.onStoreDown ?? "none",
+  } as const;
+  observeStore(() => ({ ...details, reachable: last?.up ?? true }));
   return async () => {
     // At most one ping per 2 s, so health probes cannot load the store.
     if (!last || Date.now() - last.at > 2000) last = { at: Date.now(), up: await store.ping() };
-    return {
-      store: {
-        kind: store.kind,
-        semantics: store.scope === "shared" ? "shared across instances" : "single instance",
-        reachable: last.up,
-      },
-      rateLimit: config.rateLimit?.scope ?? "instance",
-      ...(config.revocation && { revocation: { onStoreDown: config.revocation.onStoreDown } }),
-    };
+    return last.up ? "ok" : "degraded";
   };
 }
 

@@ -16,6 +16,16 @@ const tracer = trace.getTracer(SCOPE); // the trace API hands out a proxy that f
 const STATE_VALUE: Record<BreakerState, number> = { closed: 0, "half-open": 1, open: 2 };
 const breakerSources = new Set<() => Record<string, BreakerState>>();
 
+/** What GET /api/health no longer tells anonymous callers: the shared store, whether it answers, what an outage does. */
+export interface StoreStatus {
+  kind: "redis" | "memory";
+  scope: "shared" | "instance";
+  rateLimit: "global" | "instance";
+  onStoreDown: "deny" | "allow" | "none";
+  reachable: boolean;
+}
+const storeSources = new Set<() => StoreStatus>();
+
 /**
  * The metrics API has no proxy: a meter taken before the SDK is registered stays a no-op. Instruments are made
  * again whenever the global meter provider changes (the exporter starts after the first requests may have run).
@@ -40,6 +50,21 @@ function makeInstruments() {
     for (const source of breakerSources)
       for (const [backend, state] of Object.entries(source())) result.observe(STATE_VALUE[state], { backend });
   });
+  const store = meter.createObservableGauge("broker.shared_store.reachable", {
+    description:
+      "1 while the shared store answers, 0 while it does not; by store kind, scope, rate limit and onStoreDown",
+  });
+  store.addCallback((result) => {
+    for (const source of storeSources) {
+      const s = source();
+      result.observe(s.reachable ? 1 : 0, {
+        store: s.kind,
+        scope: s.scope,
+        rate_limit: s.rateLimit,
+        on_store_down: s.onStoreDown,
+      });
+    }
+  });
   return {
     exchanges: meter.createCounter("broker.exchanges", { description: "Token requests answered, by outcome" }),
     credentials: meter.createCounter("broker.credentials", {
@@ -63,6 +88,13 @@ function makeInstruments() {
 export function observeBreakers(states: () => Record<string, BreakerState>): () => void {
   breakerSources.add(states);
   return () => breakerSources.delete(states);
+}
+
+/** A broker's shared-store status, observed by the gauge (health says only "ok" or "degraded"). */
+export function observeStore(status: () => StoreStatus): () => void {
+  storeSources.add(status);
+  m(); // instruments exist before the first collection, not only after the first exchange
+  return () => storeSources.delete(status);
 }
 
 export type ExchangeOutcome =

@@ -162,7 +162,7 @@ export class TokenVerifier {
     if (easyAuth === undefined || (easyAuth.id === undefined && easyAuth.principal === undefined)) return token;
     const entry = this.byIss.get(String(token.claims.iss));
     try {
-      checkEasyAuthPrincipal(easyAuth, entry!.config.subjectClaim, token.claims);
+      checkEasyAuthPrincipal(easyAuth, entry!.config.subjectClaim, token.claims, Object.keys(entry!.config.claims));
     } catch (e) {
       if (e instanceof EasyAuthMismatch) throw new TokenError("ERR_EASY_AUTH_MISMATCH", e.message);
       throw e;

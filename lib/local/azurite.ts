@@ -1,10 +1,10 @@
 /** Azurite (Blob only) as a child process on 127.0.0.1 and a free port, with a temporary location; stopped by the test. */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { freePort, stopChild, waitUntilReady } from "./child-process";
+import { freePort, spawnTied, stopChild, waitUntilReady } from "./child-process";
 
 /** Azurite's published development account (learn.microsoft.com/azure/storage/common/storage-use-azurite). */
 export const DEV_ACCOUNT = "devstoreaccount1";
@@ -49,7 +49,7 @@ export class Azurite {
       "--skipApiVersionCheck",
       ...tls,
     ];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawnTied(process.execPath, args);
     this.child = child;
     // Any answer (even a TLS one) means it listens; the probe only waits for the port.
     const probe = () =>

@@ -1,6 +1,23 @@
-/** Shared by the local components the tests start (oidc-provider, azurite, tinylicious): a free loopback port, a clean stop. */
-import type { ChildProcess } from "node:child_process";
+/**
+ * Shared by the local components the tests and `npm run dev` start (oidc-provider, azurite, tinylicious,
+ * redis-server): a free loopback port, a child that dies with its parent, a clean stop.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import { join } from "node:path";
+
+/**
+ * Starts `command` under tied-child.cjs, which stops it when this process dies for any reason (SIGKILL included):
+ * no local component outlives what started it, so nothing holds a port for the next start. stdout and stderr are
+ * piped to the caller as before; the returned process is the wrapper (signals and the exit code pass through).
+ */
+export function spawnTied(command: string, args: string[], options: { env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+  return spawn(process.execPath, [join(__dirname, "tied-child.cjs"), command, ...args], {
+    env: options.env ?? process.env,
+    // stdin is the tie: never written, closed by the kernel when this process ends.
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,9 +1,9 @@
 /** Starts and stops the real OIDC issuer (lib/local/oidc-issuer-process.mjs) and gets persona tokens from it. */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, stopChild } from "./child-process";
+import { freePort, spawnTied, stopChild } from "./child-process";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 
 export async function privateJwk(kid: string): Promise<JWK> {
@@ -35,9 +35,7 @@ export class OidcIssuer {
       file,
       JSON.stringify({ keys, audience: this.audience, personas: this.personas, corsOrigins: this.corsOrigins }),
     );
-    const child = spawn(process.execPath, [join(__dirname, "oidc-issuer-process.mjs"), String(this.port), file], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnTied(process.execPath, [join(__dirname, "oidc-issuer-process.mjs"), String(this.port), file]);
     this.child = child;
     this.issuer = await new Promise<string>((resolve, reject) => {
       let err = "";

@@ -3,9 +3,9 @@
  * (`--save '' --appendonly no`), stopped by the test that started it. `stop()` + `start()` again on the same port
  * lets a test take the store down and bring it back.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { connect } from "node:net";
-import { freePort, stopChild, waitUntilReady } from "./child-process";
+import { freePort, spawnTied, stopChild, waitUntilReady } from "./child-process";
 
 export const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? "/usr/bin/redis-server";
 
@@ -31,7 +31,7 @@ export class LocalRedis {
       "--protected-mode",
       "yes",
     ];
-    const child = spawn(REDIS_SERVER, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawnTied(REDIS_SERVER, args);
     child.stdout?.resume();
     child.stderr?.resume();
     this.child = child;

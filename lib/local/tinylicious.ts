@@ -1,9 +1,9 @@
 /** Starts and stops tinylicious with a real token check (tinylicious-process.cjs) on 127.0.0.1 and a free port. */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, stopChild, waitUntilReady } from "./child-process";
+import { freePort, spawnTied, stopChild, waitUntilReady } from "./child-process";
 
 export class Tinylicious {
   private child?: ChildProcess;
@@ -19,7 +19,7 @@ export class Tinylicious {
   async start(port?: number): Promise<this> {
     this.port = port ?? (await freePort());
     const storage = mkdtempSync(join(tmpdir(), "tb-tinylicious-"));
-    const child = spawn(
+    const child = spawnTied(
       process.execPath,
       ["--dns-result-order=ipv4first", join(__dirname, "tinylicious-process.cjs")],
       {
@@ -31,7 +31,6 @@ export class Tinylicious {
           db__path: join(storage, "db"),
           logger__level: "error",
         },
-        stdio: ["ignore", "pipe", "pipe"],
       },
     );
     this.child = child;

@@ -5,6 +5,7 @@
  */
 import { connect } from "node:net";
 import { HttpRequest, InvocationContext, type HttpHandler } from "@azure/functions";
+import fc from "fast-check";
 import type { AuditRecord } from "../../functions-src/audit";
 import { registerBrokerFunctions, type HttpRegistrar } from "../../functions-src/adapters/azure-functions";
 import { startNodeHttpBroker } from "../../functions-src/adapters/node-http";
@@ -145,4 +146,72 @@ describe("issue 7.5 hostile requests: two Authorization headers, a disagreeing E
     expect(decisions()).toBe(before);
     expect(audit.at(-1)).toMatchObject({ event: "rejected", reason: "ERR_EASY_AUTH_MISMATCH" });
   });
+});
+
+describe("issue 19.5: a bearer value that is not a compact JWS is an invalid token (401), not a repeated header", () => {
+  const b64url = fc
+    .base64String({ minLength: 4, maxLength: 40 })
+    .map((s) => s.replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_"));
+  // RFC 7515 section 7.2: the general and the flattened JWS JSON Serialization.
+  const jsonJws = fc.oneof(
+    fc
+      .record({ payload: b64url, protected: b64url, signature: b64url })
+      .map(({ payload, ...sig }) => JSON.stringify({ payload, signatures: [sig, sig] })),
+    fc.record({ payload: b64url, protected: b64url, signature: b64url }).map((r) => JSON.stringify(r)),
+  );
+  const printable = fc.string({
+    unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    minLength: 1,
+  });
+  const notCompact = fc.oneof(
+    jsonJws,
+    // base64url plus one foreign character, or the wrong number of segments
+    fc
+      .tuple(b64url, fc.constantFrom("~", "+", "/", "=", "!", "{", "$"), b64url)
+      .map(([a, c, b]) => `${a}.${b}.${a}${c}`),
+    fc
+      .array(b64url, { minLength: 1, maxLength: 5 })
+      .filter((s) => s.length !== 3)
+      .map((s) => s.join(".")),
+    printable.filter((s) => !s.includes(",") && !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(s)),
+  );
+
+  it("node:http and Azure Functions: 401 invalid_token with WWW-Authenticate, nothing echoed, no decision", async () => {
+    const before = decisions();
+    await fc.assert(
+      fc.asyncProperty(notCompact, async (value) => {
+        const raw = await rawPost([["Authorization", `Bearer ${value}`]]);
+        const fn = await functionsHandler(
+          new HttpRequest({
+            method: "POST",
+            url: "https://func.example/api/token",
+            headers: { "content-type": "application/json", authorization: `Bearer ${value}` },
+            body: { string: body },
+          }),
+          new InvocationContext({ invocationId: "i", functionName: "token" }),
+        );
+        const head = raw.text.slice(0, raw.text.indexOf("\r\n\r\n")).toLowerCase();
+        const answers = [
+          {
+            status: raw.status,
+            www: /www-authenticate: (.*)/.exec(head)?.[1],
+            body: raw.text.slice(raw.text.indexOf("{"), raw.text.lastIndexOf("}") + 1),
+          },
+          {
+            status: fn.status,
+            www: (fn.headers as Record<string, string>)["www-authenticate"]?.toLowerCase(),
+            body: String(fn.body),
+          },
+        ];
+        for (const answer of answers) {
+          expect(answer.status).toBe(401);
+          expect(answer.www).toBe('bearer error="invalid_token"');
+          expect(JSON.parse(answer.body).type).toBe("urn:azure-token-broker:problem:invalid-token");
+          if (value.length > 8) expect(answer.body).not.toContain(value);
+        }
+      }),
+      { seed: 1905, numRuns: 60 },
+    );
+    expect(decisions()).toBe(before);
+  }, 60_000);
 });

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { banner } from "./banner";
 import { startDevEnvironment, type DevEnvironment } from "./dev-environment";
 import { PortError, resolvePorts } from "./ports";
+import { watchLauncher } from "./watch-launcher";
 
 async function main(): Promise<void> {
   // Time to ready counts from process start: module loading is part of what a newcomer waits for.
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
     process.exit(code);
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(0));
+  // npm or tsx killed (SIGKILL reaches no handler): stop too, and the children stop with this process.
+  watchLauncher(() => void shutdown(1));
   process.stdout.write(`starting the local environment... (${process.uptime().toFixed(1)} s loading)\n`);
   env = await startDevEnvironment({ ports, policyDir, cosmos, log: (line) => process.stdout.write(`${line}\n`) });
   if (stopping) return void (await env.stop());

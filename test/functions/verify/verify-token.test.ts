@@ -387,6 +387,16 @@ describe("issue 7.5 hostile input: canonical base64url segments and the Easy Aut
         ]),
       }),
     ],
+    [
+      "a principal claiming a role the token lacks (issue 19)",
+      () => ({
+        principal: principal([
+          ["sub", "alice"],
+          ["roles", "member"],
+          ["http://schemas.microsoft.com/ws/2008/06/identity/claims/role", "admin"],
+        ]),
+      }),
+    ],
     ["a principal that names no subject", () => ({ principal: principal([["iss", server.issuer]]) })],
     ["a principal that is not base64", () => ({ principal: "not base64!" })],
     [
@@ -431,6 +441,7 @@ describe("issue 7.5 hostile input: canonical base64url segments and the Easy Aut
       ["iss", server.issuer],
       ["aud", "api://broker"],
       ["tid", "contoso"],
+      ["roles", "member"],
       ["name", "Alice"],
     ]);
     await expect(v.verify(token, { id: "alice", principal: agreeing })).resolves.toMatchObject({ subject: "alice" });
