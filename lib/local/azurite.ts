@@ -56,7 +56,9 @@ export class Azurite {
       new Promise<boolean>((resolve) => {
         const s = connect(this.port, "127.0.0.1", () => (s.destroy(), resolve(true))).on("error", () => resolve(false));
       });
-    await waitUntilReady("azurite", child, probe, 20_000);
+    // 60 s, not 20: on a 2-core machine under load (load average 11-17, seen 2026-12-04) azurite took over 20 s to
+    // listen, and a start that gives up early fails npm run dev for nothing.
+    await waitUntilReady("azurite", child, probe, 60_000);
     return this;
   }
 
