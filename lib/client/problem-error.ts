@@ -5,12 +5,25 @@
  * the broker's contract). A request the policy denies inside an otherwise granted batch gets `forbidden` with the
  * evaluator's `reason`.
  */
-import type { ProblemType } from "../../functions-src/problem";
+/**
+ * The broker's problem types (functions-src/problem.ts), restated so the client package stands alone;
+ * test/client/contract-types.test.ts makes the compiler fail if the two lists differ.
+ */
+export type BrokerProblemType =
+  | "bad-request"
+  | "invalid-token"
+  | "forbidden"
+  | "not-found"
+  | "method-not-allowed"
+  | "unsupported-media-type"
+  | "payload-too-large"
+  | "rate-limited"
+  | "backend-unavailable"
+  | "internal";
 
-export type BrokerProblemCode = ProblemType | "network" | "bad-response" | "unknown";
+export type BrokerProblemCode = BrokerProblemType | "network" | "bad-response" | "unknown";
 
-/** The broker's own codes, keyed by its ProblemType (a type-only import): the compiler fails if the lists differ. */
-const BROKER_CODES: Record<ProblemType, true> = {
+const BROKER_CODES: Record<BrokerProblemType, true> = {
   "bad-request": true,
   "invalid-token": true,
   forbidden: true,
