@@ -21,10 +21,6 @@ import { StoreUnavailableError } from "../../functions-src/store/shared-store";
 type Print = (s: string) => void;
 type Env = Readonly<Record<string, string | undefined>>;
 
-export const REVOCATION_USAGE = `       token-broker revoke --env <name> (--subject <sub> [--issuer <policy issuer>] | --jti <id>) [--reason <text>]
-                           [--store <redis url>] [dir]       deny-list entry + the subject's Cosmos users/permissions
-       token-broker cosmos gc --env <name> [--expired-for 1d] [--max-users 500] [--store <redis url>] [dir]`;
-
 export async function runRevokeCommand(
   argv: string[],
   out: Print,
