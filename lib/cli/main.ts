@@ -7,6 +7,7 @@ import { runEnvCommand } from "./env-commands";
 import { runPrCommand } from "./pr-commands";
 import { smokeCommand } from "./smoke-command";
 import { answerConventions, topUsage } from "./conventions";
+import { initCommand } from "./init-command";
 
 /** The top-level usage (lib/cli/command-table.ts lists every command; conventions.ts writes the help). */
 export const USAGE = topUsage();
@@ -22,6 +23,7 @@ export async function main(
     return early.code;
   }
   const [group, command, ...rest] = argv;
+  if (group === "init") return initCommand(argv.slice(1), out, err);
   if (group === "policy" && command) return runPolicyCommand(command, rest, out, err);
   if (group === "cdn" && command) return runCdnCommand(command, rest, out, err);
   if (group === "revoke") return runRevokeCommand(argv.slice(1), out, err);
