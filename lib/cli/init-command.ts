@@ -73,10 +73,7 @@ function packageJson(existing: Record<string, unknown>, folder: string): string 
   return JSON.stringify(result, null, 2) + "\n";
 }
 
-export function scaffoldFiles(
-  folder: string,
-  existingPackageJson: Record<string, unknown> = {},
-): Record<string, string> {
+export function scaffoldFiles(folder: string): Record<string, string> {
   const scaffold = join(__dirname, "scaffold");
   const project = basename(folder).replace(/[^A-Za-z0-9-]/g, "-") || "access-policy";
   return {
