@@ -1,8 +1,8 @@
 /**
  * Errors typed by the broker's problem `type` (RFC 9457): callers branch on `code`, never on message text.
- * The broker's types are `urn:azure-token-broker:problem:<code>`; two codes are the client's own:
- * `network` (no answer: offline, DNS, connection reset, CORS refusal) and `bad-response` (an answer that is not
- * the broker's contract). A request the policy denies inside an otherwise granted batch gets `forbidden` with the
+ * The broker's types are `urn:azure-token-broker:problem:<code>`; three codes are the client's own: `network` (no
+ * answer: offline, DNS, connection reset, CORS refusal), `timeout` (no answer within the call's timeout) and
+ * `bad-response` (an answer that is not the broker's contract). A request the policy denies inside an otherwise granted batch gets `forbidden` with the
  * evaluator's `reason`.
  */
 /**
@@ -21,7 +21,7 @@ export type BrokerProblemType =
   | "backend-unavailable"
   | "internal";
 
-export type BrokerProblemCode = BrokerProblemType | "network" | "bad-response" | "unknown";
+export type BrokerProblemCode = BrokerProblemType | "network" | "timeout" | "bad-response" | "unknown";
 
 const BROKER_CODES: Record<BrokerProblemType, true> = {
   "bad-request": true,
@@ -57,7 +57,7 @@ export class BrokerProblemError extends Error {
 
   /** Whether waiting and asking again can help (network errors, 429, 503). 400/401/403 never are. */
   get retryable(): boolean {
-    return this.code === "network" || this.status === 429 || this.status === 503;
+    return this.code === "network" || this.code === "timeout" || this.status === 429 || this.status === 503;
   }
 
   /**
