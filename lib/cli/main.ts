@@ -30,7 +30,7 @@ export async function main(
   if (group === "cosmos" && command) return runCosmosCommand(command, rest, out, err);
   if (group === "pr" && command) return runPrCommand(command, rest, out, err);
   if (group === "env" && command) return runEnvCommand(command, rest, out, err);
-  if (group === "smoke" && command) return smokeCommand([command, ...rest], out, err);
+  if (group === "smoke") return smokeCommand(argv.slice(1), out, err);
   if (group === "dev" && command) return runDevCommand(command, rest, out, err);
   err(USAGE);
   return 2;
