@@ -5,7 +5,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "cdktf.out/", ".gen/", "dist/", "coverage/", "test/**/__snapshots__/"] },
+  { ignores: ["node_modules/", "cdktf.out/", ".gen/", "**/dist/", "coverage/", "test/**/__snapshots__/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -12,6 +12,7 @@ import { explain, formatExplanation } from "../policy/review/explain";
 import { filesAtRevision, filesOnDisk, isGitRevision } from "../policy/authoring/policy-files";
 import { loadTestFiles, runPolicyTests } from "../policy/review/policy-test";
 import { YamlSource } from "../policy/authoring/yaml-source";
+import { findPolicyDir, PolicyDirError } from "./policy-dir";
 import { replayCommand } from "./replay-command";
 import { reviewCommand, ReviewUsageError } from "./review-command";
 
@@ -51,8 +52,17 @@ export async function runPolicyCommand(command: string, argv: string[], out: Pri
 
 class UsageError extends Error {}
 
+function policyDir(positional: string | undefined, flag: unknown): string {
+  try {
+    return findPolicyDir(positional, typeof flag === "string" ? flag : undefined);
+  } catch (e) {
+    if (e instanceof PolicyDirError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 type Options = NonNullable<ParseArgsConfig["options"]>;
-const JSON_FLAG = { json: { type: "boolean" } } as const;
+const JSON_FLAG = { json: { type: "boolean" }, policies: { type: "string" } } as const;
 
 function args<T extends Options>(argv: string[], options: T) {
   try {
@@ -77,7 +87,7 @@ function loadChecked(
 
 function check(argv: string[], out: Print): number {
   const { values, positionals } = args(argv, {});
-  const target = positionals[0] ?? DEFAULT_DIR;
+  const target = policyDir(positionals[0], values.policies);
   const json = values.json === true;
   const { bundle, diagnostics } = loadChecked(target, json, out);
   // Test files are part of the policy: a malformed one is a check failure, not a surprise at `policy test`.
@@ -103,7 +113,7 @@ function compile(argv: string[], out: Print, err: Print): number {
     infra: { type: "string" },
   });
   if (!values.env) throw new UsageError("policy compile needs --env <name> (e.g. dev, prod, pr-42)");
-  const { bundle } = loadChecked(positionals[0] ?? DEFAULT_DIR, false, err);
+  const { bundle } = loadChecked(policyDir(positionals[0], values.policies), false, err);
   if (!bundle) return 1;
   const compiled = compilePolicy(bundle, values.env);
   const configJson = JSON.stringify(compiled.config, null, 2) + "\n";
@@ -124,7 +134,7 @@ function compile(argv: string[], out: Print, err: Print): number {
 function test(argv: string[], out: Print): number {
   const { values, positionals } = args(argv, {});
   const json = values.json === true;
-  const { bundle } = loadChecked(positionals[0] ?? DEFAULT_DIR, json, out);
+  const { bundle } = loadChecked(policyDir(positionals[0], values.policies), json, out);
   if (!bundle) return 1;
   const report = runPolicyTests(bundle);
   if (json) {
@@ -156,7 +166,7 @@ function explainCommand(argv: string[], out: Print, err: Print): number {
   if (!values.env) throw new UsageError("policy explain needs --env <name>");
   const sources = [values.token, values["token-file"], values.claims].filter((v) => v !== undefined);
   if (sources.length !== 1) throw new UsageError("policy explain needs exactly one of --token, --token-file, --claims");
-  const { bundle } = loadChecked(positionals[0] ?? DEFAULT_DIR, false, err);
+  const { bundle } = loadChecked(policyDir(positionals[0], values.policies), false, err);
   if (!bundle) return 1;
   const { config } = compilePolicy(bundle, values.env);
   const parsedClaims: unknown = values.claims

@@ -15,15 +15,12 @@ import { loadCheckedPolicy } from "../policy/authoring/checked-policy";
 import { collectCosmosGarbage, deleteCallerFromCosmos } from "../../functions-src/mint/cosmos-cleanup";
 import { parseRevocationRequest, RevocationRequestError } from "../../functions-src/revocation/admin-route";
 import { RevocationList } from "../../functions-src/revocation/revocation-list";
+import { findPolicyDir, PolicyDirError } from "./policy-dir";
 import { RedisStore } from "../../functions-src/store/redis-store";
 import { StoreUnavailableError } from "../../functions-src/store/shared-store";
 
 type Print = (s: string) => void;
 type Env = Readonly<Record<string, string | undefined>>;
-
-export const REVOCATION_USAGE = `       token-broker revoke --env <name> (--subject <sub> [--issuer <policy issuer>] | --jti <id>) [--reason <text>]
-                           [--store <redis url>] [dir]       deny-list entry + the subject's Cosmos users/permissions
-       token-broker cosmos gc --env <name> [--expired-for 1d] [--max-users 500] [--store <redis url>] [dir]`;
 
 export async function runRevokeCommand(
   argv: string[],
@@ -40,13 +37,19 @@ export async function runRevokeCommand(
       jti: { type: "string" },
       reason: { type: "string" },
       store: { type: "string" },
+      policies: { type: "string" },
       json: { type: "boolean" },
     },
     err,
   );
   if (!parsed) return 2;
   const { values, positionals } = parsed;
-  const compiled = compileFor(positionals[0], values.env as string | undefined, err);
+  const compiled = compileFor(
+    positionals[0],
+    values.policies as string | undefined,
+    values.env as string | undefined,
+    err,
+  );
   if (!compiled) return compiled === null ? 1 : 2;
   const revocation = compiled.config.revocation;
   if (!revocation) {
@@ -135,6 +138,7 @@ export async function runCosmosCommand(
       "expired-for": { type: "string" },
       "max-users": { type: "string" },
       store: { type: "string" },
+      policies: { type: "string" },
       json: { type: "boolean" },
     },
     err,
@@ -147,7 +151,12 @@ export async function runCosmosCommand(
     err("token-broker cosmos gc: --expired-for takes a duration (e.g. 1d), --max-users a positive integer");
     return 2;
   }
-  const compiled = compileFor(positionals[0], values.env as string | undefined, err);
+  const compiled = compileFor(
+    positionals[0],
+    values.policies as string | undefined,
+    values.env as string | undefined,
+    err,
+  );
   if (!compiled) return compiled === null ? 1 : 2;
   const db = cosmosDatabase(env, compiled.config.resources.cosmos?.database);
   if (!db) {
@@ -187,12 +196,20 @@ function parse(
 }
 
 /** undefined: a usage problem; null: the policy has errors (already printed). */
-function compileFor(dir: string | undefined, envName: string | undefined, err: Print) {
+function compileFor(dir: string | undefined, flag: string | undefined, envName: string | undefined, err: Print) {
   if (!envName) {
     err("this command needs --env <name>");
     return undefined;
   }
-  const loaded = loadCheckedPolicy(filesOnDisk(dir ?? "policies"));
+  let found: string;
+  try {
+    found = findPolicyDir(dir, flag);
+  } catch (e) {
+    if (!(e instanceof PolicyDirError)) throw e;
+    err(e.message);
+    return undefined;
+  }
+  const loaded = loadCheckedPolicy(filesOnDisk(found));
   if (!loaded.ok) {
     for (const d of loaded.diagnostics.filter((x) => x.severity === "error")) err(formatDiagnostic(d));
     return null;

@@ -12,6 +12,11 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** A Retry-After longer than this is not waited for: the error goes to the caller. @default 60000 ms */
   maxRetryAfterMs: number;
+  /**
+   * Total time one broker ask may take, attempts and waits together: no wait is started that would end past it,
+   * so a refused or unreachable broker fails the ask within this bound. @default 30000 ms
+   */
+  budgetMs: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = {
@@ -19,6 +24,7 @@ export const DEFAULT_RETRY: RetryPolicy = {
   baseDelayMs: 250,
   maxDelayMs: 8000,
   maxRetryAfterMs: 60_000,
+  budgetMs: 30_000,
 };
 
 /** Full-jitter delay before retry number `retry` (0-based), in [0, min(maxDelay, base * 2^retry)). */

@@ -5,8 +5,9 @@
  * - cached per (type, scope) until a refresh margin before `expiresAt`; the cache is bounded (LRU);
  * - concurrent asks for the same credential share one broker call;
  * - asks made in the same tick go to the broker in one call (at most the broker's 16 requests per call);
- * - network errors, 429 and 503 are retried with exponential backoff, full jitter and Retry-After, a bounded number
- *   of times and never past the caller's AbortSignal; 400 and 403 never are; on 401 the client asks for one fresh
+ * - each call has a timeout; network errors, timeouts, 429 and 503 are retried with exponential backoff, full jitter
+ *   and Retry-After, a bounded number of times, within a total budget per ask, and never past the caller's
+ *   AbortSignal; 400 and 403 never are; on 401 the client asks for one fresh
  *   access token (`forceRefresh: true`) and tries once more;
  * - failures are `BrokerProblemError`s with a `code` from the problem `type`.
  * A Fluid creation token is single-use: never cached, never shared, one per ask.
@@ -38,6 +39,11 @@ export interface BrokerClientOptions {
   /** Opt-in persistence (see credential-cache.ts for the trade-off). @default none: memory only */
   store?: CredentialStore;
   retry?: Partial<RetryPolicy>;
+  /**
+   * One broker call's limit: no answer within it aborts the call, which fails with `timeout` and is retried like a
+   * network error (within the retry budget). @default 10000 ms
+   */
+  timeoutMs?: number;
   /** Requests per broker call. @default 16 (the broker's limit; more is clamped to it) */
   maxBatchSize?: number;
   /** Called before each wait between attempts (logging, metrics; tests observe the schedule). */
@@ -85,12 +91,15 @@ export class BrokerClient {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly fetchFn: typeof fetch;
+  private readonly timeoutMs: number;
 
   constructor(private readonly options: BrokerClientOptions) {
     const url = options.brokerUrl.replace(/\/+$/, "");
     this.endpoint = /\/api\/token$/.test(url) ? url : `${url}/api/token`;
     this.cache = new BoundedCredentialCache(options.maxCacheEntries ?? 256, options.store);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    if (!(this.timeoutMs > 0)) throw new RangeError("timeoutMs must be positive");
     this.margin = options.refreshMarginMs ?? 60_000;
     this.batchSize = Math.max(
       1,
@@ -207,22 +216,33 @@ export class BrokerClient {
     const body = JSON.stringify({ requests: asks.map((a) => a.request) });
     let forceRefresh = false;
     let attempts = 0;
+    const started = this.now();
     for (let retry = 0; ;) {
       attempts++;
       let failure: BrokerProblemError;
       let wait: number | undefined;
+      const call = new AbortController();
+      const stopCall = () => call.abort(controller.signal.reason);
+      controller.signal.addEventListener("abort", stopCall);
+      let timedOut = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         const accessToken = await this.options.getAccessToken({ forceRefresh });
         if (controller.signal.aborted) return;
         this.brokerCalls++;
+        timer = setTimeout(() => {
+          timedOut = true;
+          call.abort(new DOMException("the broker call timed out", "TimeoutError"));
+        }, this.timeoutMs);
         const response = await this.fetchFn(this.endpoint, {
           method: "POST",
           headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json" },
           body,
-          signal: controller.signal,
+          signal: call.signal,
           credentials: "omit", // the bearer token is the credential; no cookies cross origins
         });
         const parsed = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+        if (timedOut) throw call.signal.reason;
         if (response.ok) return this.distribute(asks, parsed);
         if (response.status === 401 && !forceRefresh) {
           forceRefresh = true; // one fresh access token, one more try; not counted as a retry
@@ -235,23 +255,36 @@ export class BrokerClient {
       } catch (e) {
         if (controller.signal.aborted) return; // every caller has already been rejected with its own reason
         if (e instanceof BrokerProblemError) failure = e;
+        else if (timedOut)
+          failure = new BrokerProblemError(
+            "timeout",
+            0,
+            `the broker did not answer within ${this.timeoutMs} ms`,
+            undefined,
+            attempts,
+          );
         else
           failure = new BrokerProblemError(
             "network",
             0,
-            `the broker could not be reached (${errorName(e)})`,
+            `the broker could not be reached (${errorName(e)})${corsHint(this.endpoint)}`,
             undefined,
             attempts,
           );
+      } finally {
+        clearTimeout(timer);
+        controller.signal.removeEventListener("abort", stopCall);
       }
+      const delay = Math.max(backoffDelay(retry, this.retry, this.random), wait ?? 0);
+      const overBudget = this.now() - started + delay > this.retry.budgetMs;
       if (
         !failure.retryable ||
         retry >= this.retry.maxRetries ||
-        (wait !== undefined && wait > this.retry.maxRetryAfterMs)
+        (wait !== undefined && wait > this.retry.maxRetryAfterMs) ||
+        overBudget
       ) {
         return this.rejectAll(asks, failure);
       }
-      const delay = Math.max(backoffDelay(retry, this.retry, this.random), wait ?? 0);
       this.options.onRetry?.({ retry, delayMs: delay, status: failure.status, code: failure.code });
       retry++;
       try {
@@ -319,6 +352,18 @@ export class BrokerClient {
       retryAfter,
     );
   }
+}
+
+/**
+ * A browser reports a CORS refusal exactly as it reports being offline (a TypeError, no status: Fetch standard,
+ * "CORS check"), so the client can only say which is likely: when the page's origin is not the broker's, CORS is.
+ */
+function corsHint(endpoint: string): string {
+  const page = (globalThis as { location?: { origin?: unknown } }).location?.origin;
+  if (typeof page !== "string" || page === "null") return "";
+  const broker = new URL(endpoint).origin;
+  if (page === broker) return "";
+  return `; this page (${page}) is on another origin than the broker (${broker}), so a CORS refusal is the likely cause: is ${page} in the environment's allowedOrigins?`;
 }
 
 function errorName(e: unknown): string {

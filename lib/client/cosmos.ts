@@ -1,5 +1,5 @@
 /**
- * `azure-token-broker/client/cosmos`: a `CosmosClient` whose `tokenProvider` (an @azure/cosmos client option,
+ * `@azure-token-broker/client/cosmos`: a `CosmosClient` whose `tokenProvider` (an @azure/cosmos client option,
  * called for every request) hands it the broker's resource token for the container the request targets. Tokens
  * come from BrokerClient, so they are cached, renewed before they expire and de-duplicated; the client is built
  * once and never replaced on renewal.

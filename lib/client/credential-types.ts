@@ -2,10 +2,8 @@
  * What a browser or Node app asks the broker for, and what it gets back: the broker's request and credential
  * shapes (README "Broker contract"), restated here so the client path imports nothing from the broker or Node.
  */
-// A type-only import: erased from the bundle, so the client path still loads nothing from the policy runtime.
-import type { FluidScope } from "../policy/runtime/runtime-config";
-
-export type { FluidScope };
+/** The broker's Fluid scopes (lib/policy/runtime/runtime-config.ts; test/client/contract-types.test.ts keeps them equal). */
+export type FluidScope = "doc:read" | "doc:write" | "summary:write";
 
 export type CredentialRequest =
   | { type: "cosmos"; container: string; partitionKey?: string; access?: "read" | "all"; ttl?: number }

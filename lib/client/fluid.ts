@@ -1,5 +1,5 @@
 /**
- * `azure-token-broker/client/fluid`: a Fluid `ITokenProvider` on top of BrokerClient, for
+ * `@azure-token-broker/client/fluid`: a Fluid `ITokenProvider` on top of BrokerClient, for
  * `new AzureClient({ connection: { type: "remote", tenantId, endpoint, tokenProvider } })`.
  * Contract (facts.md, routerlicious-driver src/tokens.ts):
  * - `refresh === true` means the service rejected the last token: never answered from any cache;

@@ -1,4 +1,4 @@
-/** `azure-token-broker/client`: the core client and CDN URLs. Fluid and Cosmos adapters are separate entry points. */
+/** `@azure-token-broker/client`: the core client and CDN URLs. Fluid and Cosmos adapters are separate entry points. */
 export { BrokerClient, BROKER_MAX_REQUESTS_PER_CALL } from "./broker-client";
 export type { BrokerClientOptions, CredentialAskOptions, CredentialResult } from "./broker-client";
 export { BrokerProblemError } from "./problem-error";

@@ -1,16 +1,29 @@
 /**
  * Errors typed by the broker's problem `type` (RFC 9457): callers branch on `code`, never on message text.
- * The broker's types are `urn:azure-token-broker:problem:<code>`; two codes are the client's own:
- * `network` (no answer: offline, DNS, connection reset, CORS refusal) and `bad-response` (an answer that is not
- * the broker's contract). A request the policy denies inside an otherwise granted batch gets `forbidden` with the
+ * The broker's types are `urn:azure-token-broker:problem:<code>`; three codes are the client's own: `network` (no
+ * answer: offline, DNS, connection reset, CORS refusal), `timeout` (no answer within the call's timeout) and
+ * `bad-response` (an answer that is not the broker's contract). A request the policy denies inside an otherwise granted batch gets `forbidden` with the
  * evaluator's `reason`.
  */
-import type { ProblemType } from "../../functions-src/problem";
+/**
+ * The broker's problem types (functions-src/problem.ts), restated so the client package stands alone;
+ * test/client/contract-types.test.ts makes the compiler fail if the two lists differ.
+ */
+export type BrokerProblemType =
+  | "bad-request"
+  | "invalid-token"
+  | "forbidden"
+  | "not-found"
+  | "method-not-allowed"
+  | "unsupported-media-type"
+  | "payload-too-large"
+  | "rate-limited"
+  | "backend-unavailable"
+  | "internal";
 
-export type BrokerProblemCode = ProblemType | "network" | "bad-response" | "unknown";
+export type BrokerProblemCode = BrokerProblemType | "network" | "timeout" | "bad-response" | "unknown";
 
-/** The broker's own codes, keyed by its ProblemType (a type-only import): the compiler fails if the lists differ. */
-const BROKER_CODES: Record<ProblemType, true> = {
+const BROKER_CODES: Record<BrokerProblemType, true> = {
   "bad-request": true,
   "invalid-token": true,
   forbidden: true,
@@ -47,7 +60,7 @@ export class BrokerProblemError extends Error {
 
   /** Whether waiting and asking again can help (network errors, 429, 503). 400/401/403 never are. */
   get retryable(): boolean {
-    return this.code === "network" || this.status === 429 || this.status === 503;
+    return this.code === "network" || this.code === "timeout" || this.status === 429 || this.status === 503;
   }
 
   /**

@@ -15,7 +15,7 @@ import { createCdnMinter } from "../../functions-src/mint/cdn-minter";
 import { createCosmosMinter } from "../../functions-src/mint/cosmos-minter";
 import { createFluidMinter } from "../../functions-src/mint/fluid-minter";
 import { TokenVerifier } from "../../functions-src/verify/verify-token";
-import { BrokerClient, type CredentialRequest } from "../../lib/client";
+import { BrokerClient, type CredentialRequest } from "../../lib/client/index";
 import { DEV_ACCOUNT, DEV_KEY } from "../../lib/local/azurite";
 import { CosmosRestContractDouble } from "../../lib/local/cosmos-rest-contract-double";
 import { compilePolicy } from "../../lib/policy/authoring/compile";
@@ -172,16 +172,16 @@ async function main() {
   console.log("| entry point | minified | min+gzip | what it includes |");
   console.log("|---|---|---|---|");
   const entries: [string, string, string][] = [
-    ["azure-token-broker/client", `export * from "azure-token-broker/client";`, "BrokerClient, CDN signedUrl"],
+    ["@azure-token-broker/client", `export * from "@azure-token-broker/client";`, "BrokerClient, CDN signedUrl"],
     // What an app loads for each use: the core plus the adapter (the Fluid runtime itself is the app's own).
     [
       "client + client/fluid",
-      `export * from "azure-token-broker/client"; export * from "azure-token-broker/client/fluid";`,
+      `export * from "@azure-token-broker/client"; export * from "@azure-token-broker/client/fluid";`,
       "+ BrokerFluidTokenProvider (not AzureClient)",
     ],
     [
       "client + client/cosmos",
-      `export * from "azure-token-broker/client"; export * from "azure-token-broker/client/cosmos";`,
+      `export * from "@azure-token-broker/client"; export * from "@azure-token-broker/client/cosmos";`,
       "+ createCosmosClient and @azure/cosmos",
     ],
   ];

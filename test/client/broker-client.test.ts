@@ -3,7 +3,7 @@
  * made to answer on cue (503 runs, 429 + Retry-After, dropped connections), a small scripted HTTP server.
  * The client uses the platform fetch; jest's fake clock drives margins, backoff waits and Retry-After.
  */
-import { BrokerClient, BrokerProblemError, type CachedCredential, type CredentialStore } from "../../lib/client";
+import { BrokerClient, BrokerProblemError, type CachedCredential, type CredentialStore } from "../../lib/client/index";
 import { RealBroker } from "./support/real-broker";
 import { cdnAnswer, problem, ScriptedServer, type ScriptedAnswer } from "./support/scripted-server";
 

@@ -21,7 +21,7 @@ import { createCdnMinter } from "../../functions-src/mint/cdn-minter";
 import { createCosmosMinter } from "../../functions-src/mint/cosmos-minter";
 import { createFluidMinter } from "../../functions-src/mint/fluid-minter";
 import { TokenVerifier } from "../../functions-src/verify/verify-token";
-import { BrokerClient } from "../../lib/client";
+import { BrokerClient } from "../../lib/client/index";
 import { BrokerFluidTokenProvider } from "../../lib/client/fluid";
 import { Azurite, DEV_ACCOUNT, DEV_KEY } from "../../lib/local/azurite";
 import { CosmosRestContractDouble } from "../../lib/local/cosmos-rest-contract-double";

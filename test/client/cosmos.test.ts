@@ -3,7 +3,7 @@
  * (real core + Cosmos minter) against the Cosmos REST contract double (no local Cosmos has users/permissions).
  */
 import { CosmosClient } from "@azure/cosmos";
-import { BrokerClient } from "../../lib/client";
+import { BrokerClient } from "../../lib/client/index";
 import { createCosmosClient } from "../../lib/client/cosmos";
 import { CosmosRestContractDouble } from "../../lib/local/cosmos-rest-contract-double";
 import { RealBroker } from "./support/real-broker";

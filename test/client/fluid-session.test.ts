@@ -9,7 +9,7 @@
  */
 import { AzureClient } from "@fluidframework/azure-client";
 import { SharedMap } from "fluid-framework/legacy";
-import { BrokerClient } from "../../lib/client";
+import { BrokerClient } from "../../lib/client/index";
 import { BrokerFluidTokenProvider } from "../../lib/client/fluid";
 import { Tinylicious } from "../../lib/local/tinylicious";
 import { FLUID_KEYS, RealBroker } from "./support/real-broker";

@@ -3,7 +3,7 @@
  * cached), single-use creation tokens, a bounded cache (issue 7 item 6). Real AzureClient sessions are in
  * fluid-session.test.ts.
  */
-import { BrokerClient } from "../../lib/client";
+import { BrokerClient } from "../../lib/client/index";
 import { BrokerFluidTokenProvider } from "../../lib/client/fluid";
 import { RealBroker } from "./support/real-broker";
 

@@ -10,7 +10,7 @@ import { createBroker } from "../../functions-src/core";
 import { createFluidMinter } from "../../functions-src/mint/fluid-minter";
 import { mintFluidToken } from "../../functions-src/mint/fluid-token";
 import { TokenVerifier } from "../../functions-src/verify/verify-token";
-import { BrokerClient } from "../../lib/client";
+import { BrokerClient } from "../../lib/client/index";
 import { BrokerFluidTokenProvider } from "../../lib/client/fluid";
 import { compilePolicy } from "../../lib/policy/authoring/compile";
 import { filesInMemory, loadOk } from "../policy/helpers";

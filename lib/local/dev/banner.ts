@@ -9,7 +9,11 @@ export function banner(env: DevEnvironment, startedInMs: number): string {
   const { config } = env.policy();
   const rows: [string, string][] = [
     ["demo page", `${u.demo}   <- open this`],
-    ["token broker", `${u.broker}/api/token   (node:http; CORS for the demo page's origin)`],
+    ["token broker", `${u.broker}/api/token   (node:http)`],
+    [
+      "origins",
+      `${(config.cors?.allowedOrigins ?? [u.demo]).join(", ")}   (CORS; yours: environments.yaml local.allowedOrigins or --origin <url>)`,
+    ],
     ["OIDC issuer", `${u.issuer}   (oidc-provider; audience ${env.audience})`],
     ["Fluid", `${u.fluid}   (tinylicious, HMAC + expiry checked; shared note ${env.noteId})`],
     ["CDN edge", `${u.cdn}   (plays Front Door) -> origin ${u.storage} (azurite, https)`],

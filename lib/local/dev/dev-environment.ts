@@ -30,6 +30,8 @@ export interface DevOptions {
   cosmos?: { endpoint: string; key: string };
   /** Audit records of the broker. @default dropped */
   audit?: (record: unknown) => void;
+  /** Browser origins allowed beside the demo page's and `local.allowedOrigins` (`npm run dev -- --origin <url>`). */
+  origins?: string[];
 }
 
 export interface DevEnvironment {
@@ -88,7 +90,7 @@ async function start(
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { compileLocal, describeProblems, watchPolicy }: typeof import("./local-policy") = require("./local-policy");
-  let compiled = compileLocal(o.policyDir, issuerUrl, demoOrigin);
+  let compiled = compileLocal(o.policyDir, issuerUrl, demoOrigin, o.origins);
   if (!compiled.ok)
     throw new Error(`the policy does not compile for \`local\`:\n${describeProblems(compiled.diagnostics)}`);
   const first = compiled.config;
@@ -100,9 +102,15 @@ async function start(
   const audience = localIssuer.audiences[0];
   const database = first.resources.cosmos?.database ?? "docs";
   phase("policy compiled");
-  const issuer = new OidcIssuer(Object.fromEntries(PERSONAS.map((p) => [p.id, { claims: p.claims }])), audience, [
-    demoOrigin,
-  ]);
+  // The issuer and the Cosmos stand-in answer CORS for the same exact origins as the broker (a port pattern such as
+  // `http://localhost:*` is the broker's alone). The issuer is a child process: its list is fixed at start.
+  const exactOrigins = (config: RuntimeConfig) =>
+    (config.cors?.allowedOrigins ?? [demoOrigin]).filter((origin) => !origin.includes("*"));
+  const issuer = new OidcIssuer(
+    Object.fromEntries(PERSONAS.map((p) => [p.id, { claims: p.claims }])),
+    audience,
+    exactOrigins(first),
+  );
   issuer.port = ports.issuer;
   stops.push(() => issuer.stop());
   booting.push(issuer.start([await privateJwk(`local-${Date.now()}`)]));
@@ -135,7 +143,7 @@ async function start(
         ),
       );
   stops.push(() => standIn?.stop());
-  if (standIn) standIn.corsOrigins = [demoOrigin];
+  if (standIn) standIn.corsOrigins = exactOrigins(first);
   await Promise.all([...booting, standIn?.start(ports.cosmos)]);
   phase("services started");
   const cosmos = o.cosmos ?? { endpoint: standIn!.endpoint, key: standIn!.key };
@@ -184,10 +192,11 @@ async function start(
   const watcher = watchPolicy(
     o.policyDir,
     () => {
-      compiled = compileLocal(o.policyDir, issuerUrl, demoOrigin);
+      compiled = compileLocal(o.policyDir, issuerUrl, demoOrigin, o.origins);
       if (compiled.ok) {
         if (compiled.config.policyHash === current.config.policyHash && !current.error) return;
         current = build(compiled.config);
+        if (standIn) standIn.corsOrigins = exactOrigins(compiled.config);
         o.log(`policy reloaded: ${compiled.config.policyHash}`);
       } else {
         current = { ...current, error: describeProblems(compiled.diagnostics) };

@@ -4,7 +4,7 @@
  */
 import { AzureClient } from "@fluidframework/azure-client";
 import { SharedMap } from "fluid-framework/legacy";
-import { BrokerClient } from "../../client";
+import { BrokerClient } from "../../client/index";
 import { BrokerFluidTokenProvider } from "../../client/fluid";
 
 // Fluid 2.x clients on Node 20 need a navigator (facts.md); Node 22 has one.

@@ -17,8 +17,16 @@ export const LOCAL_ENVIRONMENT = "local";
 
 export type CompileOutcome = { ok: true; config: RuntimeConfig } | { ok: false; diagnostics: PolicyDiagnostic[] };
 
-/** The issuer URL and the demo page's origin (the broker's CORS) are where `npm run dev` actually listens. */
-export function compileLocal(policyDir: string, issuerUrl: string, demoOrigin: string): CompileOutcome {
+/**
+ * The issuer URL and the demo page's origin are where `npm run dev` actually listens. The broker's CORS origins are
+ * the demo page's, then those `local.allowedOrigins` lists (your own app's), then `extraOrigins` (`--origin`).
+ */
+export function compileLocal(
+  policyDir: string,
+  issuerUrl: string,
+  demoOrigin: string,
+  extraOrigins: readonly string[] = [],
+): CompileOutcome {
   const loaded = loadPolicy(filesOnDisk(policyDir));
   if (!loaded.bundle) return { ok: false, diagnostics: loaded.diagnostics.filter((d) => d.severity === "error") };
   const entry = ownValue(loaded.bundle.environments.entries, LOCAL_ENVIRONMENT);
@@ -50,7 +58,7 @@ export function compileLocal(policyDir: string, issuerUrl: string, demoOrigin: s
         ...loaded.bundle.environments.entries,
         [LOCAL_ENVIRONMENT]: {
           ...entry,
-          allowedOrigins: [demoOrigin],
+          allowedOrigins: [...new Set([demoOrigin, ...(entry.allowedOrigins ?? []), ...extraOrigins])],
           values: { ...entry.values, localIssuer: issuerUrl },
         },
       },

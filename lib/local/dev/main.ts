@@ -1,7 +1,8 @@
-/** `npm run dev [-- --port N --issuer-port N ... --policies <dir>]`: see dev-environment.ts, ports.ts and the README. */
+/** `npm run dev [-- --port N --issuer-port N ... --policies <dir> --origin <url>]`: see dev-environment.ts and ports.ts. */
 import { join, resolve } from "node:path";
 import { banner } from "./banner";
 import { startDevEnvironment, type DevEnvironment } from "./dev-environment";
+import { devUsage, originsFrom } from "./dev-usage";
 import { PortError, resolvePorts } from "./ports";
 import { watchLauncher } from "./watch-launcher";
 
@@ -9,6 +10,8 @@ async function main(): Promise<void> {
   // Time to ready counts from process start: module loading is part of what a newcomer waits for.
   const began = Date.now() - Math.round(process.uptime() * 1000);
   const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) return void process.stdout.write(`${devUsage()}\n`);
+  const origins = originsFrom(argv);
   const ports = resolvePorts(argv, process.env);
   const i = argv.indexOf("--policies");
   const policyDir = resolve(
@@ -32,14 +35,20 @@ async function main(): Promise<void> {
   // npm or tsx killed (SIGKILL reaches no handler): stop too, and the children stop with this process.
   watchLauncher(() => void shutdown(1));
   process.stdout.write(`starting the local environment... (${process.uptime().toFixed(1)} s loading)\n`);
-  env = await startDevEnvironment({ ports, policyDir, cosmos, log: (line) => process.stdout.write(`${line}\n`) });
+  env = await startDevEnvironment({
+    ports,
+    policyDir,
+    cosmos,
+    origins,
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
   if (stopping) return void (await env.stop());
   process.stdout.write(`${banner(env, Date.now() - began)}\n`);
 }
 
 main().catch((e: unknown) => {
   // A busy port or a broken policy is one clear message, not a stack trace.
-  const message = e instanceof PortError ? e.message : e instanceof Error ? e.message : String(e);
+  const message = e instanceof PortError || e instanceof Error ? e.message : String(e);
   process.stderr.write(`npm run dev: ${message}\n`);
   process.exit(1);
 });

@@ -4,9 +4,9 @@
  */
 import { AzureClient } from "@fluidframework/azure-client";
 import { SharedMap } from "fluid-framework/legacy";
-import { BrokerClient, BrokerProblemError } from "azure-token-broker/client";
-import { createCosmosClient } from "azure-token-broker/client/cosmos";
-import { BrokerFluidTokenProvider } from "azure-token-broker/client/fluid";
+import { BrokerClient, BrokerProblemError } from "@azure-token-broker/client";
+import { createCosmosClient } from "@azure-token-broker/client/cosmos";
+import { BrokerFluidTokenProvider } from "@azure-token-broker/client/fluid";
 
 // The page runs in a browser; the repository's tsconfig has no DOM lib.
 declare const createImageBitmap: (image: Blob) => Promise<{ width: number; height: number }>;

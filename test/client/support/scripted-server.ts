@@ -6,7 +6,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type ScriptedAnswer = { status: number; headers?: Record<string, string>; body?: unknown } | "drop"; // destroy the socket without an answer: a network error for the client
+export type ScriptedAnswer =
+  | { status: number; headers?: Record<string, string>; body?: unknown }
+  | "drop" // destroy the socket without an answer: a network error for the client
+  | "stall"; // keep the connection open and never answer: a stalled broker
 
 export class ScriptedServer {
   readonly arrivals: number[] = [];
@@ -23,6 +26,7 @@ export class ScriptedServer {
         const n = this.arrivals.push(Date.now()) - 1;
         const answer = this.next(n);
         if (answer === "drop") return void req.socket.destroy();
+        if (answer === "stall") return;
         const type = answer.status >= 400 ? "application/problem+json" : "application/json";
         res
           .writeHead(answer.status, { "content-type": type, ...answer.headers })

@@ -1,8 +1,11 @@
 /**
  * The demo page in headless Chromium against `npm run dev`: the editor signs in through the local issuer, edits the
  * shared note, a second window sees the edit, the tenant image loads through its signed URL, the profile is read from
- * Cosmos, and the outsider's denial shows its reason. Saves the screenshot the README shows (docs/demo.png).
+ * Cosmos, and the outsider's denial shows its reason. The screenshot goes to a temporary file; `npm run
+ * docs:screenshot` (TB_DOCS_SCREENSHOT=1) writes the README's docs/demo.png instead: a test never changes a tracked file.
  */
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { READY_LINE } from "../../../lib/local/dev/banner";
@@ -59,7 +62,14 @@ it("signs the editor in, shares note edits between two windows, shows the image 
     timeout: 15_000,
   });
 
-  await first.screenshot({ path: join(ROOT, "docs", "demo.png"), fullPage: true });
+  const shots = mkdtempSync(join(tmpdir(), "tb-demo-shot-"));
+  const path = process.env.TB_DOCS_SCREENSHOT === "1" ? join(ROOT, "docs", "demo.png") : join(shots, "demo.png");
+  try {
+    await first.screenshot({ path, fullPage: true });
+    expect(statSync(path).size).toBeGreaterThan(10_000);
+  } finally {
+    rmSync(shots, { recursive: true, force: true });
+  }
   expect(errors).toEqual([]);
   await Promise.all([first.close(), second.close()]);
 }, 90_000);

@@ -9,7 +9,7 @@
  */
 import { AzureClient } from "@fluidframework/azure-client";
 import { SharedMap } from "fluid-framework/legacy";
-import { BrokerClient, BrokerProblemError } from "../../../client";
+import { BrokerClient, BrokerProblemError } from "../../../client/index";
 import { createCosmosClient } from "../../../client/cosmos";
 import { BrokerFluidTokenProvider } from "../../../client/fluid";
 import type { Credential, CredentialRequest } from "../../../client/credential-types";
