@@ -17,6 +17,9 @@ export type BrokerProblemType =
   | "method-not-allowed"
   | "unsupported-media-type"
   | "payload-too-large"
+  | "request-timeout"
+  | "headers-too-large"
+  | "expectation-failed"
   | "rate-limited"
   | "backend-unavailable"
   | "internal";
