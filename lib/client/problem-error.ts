@@ -15,6 +15,7 @@ const BROKER_CODES: Record<ProblemType, true> = {
   "invalid-token": true,
   forbidden: true,
   "not-found": true,
+  conflict: true,
   "method-not-allowed": true,
   "unsupported-media-type": true,
   "payload-too-large": true,

@@ -1,0 +1,73 @@
+/**
+ * The owner registry in Cosmos DB: container `fluidDocuments`, partition key `/tenant` (a tenant's documents are one
+ * partition: per-tenant queries, point reads by (tenant, id)). Two kinds of item share a partition: the owner
+ * (`id` = the document id) and the spent receipt (`id` = `receipt:<jti>`). Creates, never upserts: Cosmos answers a
+ * second create of the same id in a partition with 409 Conflict, which makes "first record wins" and "a receipt is
+ * spent once" hold across broker instances without any other shared state.
+ * Document ids are checked by the route ([A-Za-z0-9_-]), so an owner id can never look like a receipt id.
+ */
+import type { Container, CosmosClient } from "@azure/cosmos";
+import { BackendUnavailableError } from "../errors";
+import { cosmosSdk } from "../load-sdk";
+import type { FluidOwner, FluidOwnerRegistry, RecordOutcome } from "./owner-registry";
+
+export const FLUID_OWNERS_CONTAINER = "fluidDocuments";
+export const FLUID_OWNERS_PARTITION_KEY = "/tenant";
+
+export interface CosmosOwnerSettings {
+  endpoint: string;
+  key: string;
+  database: string;
+}
+
+export function cosmosOwnerRegistry(settings: () => CosmosOwnerSettings): FluidOwnerRegistry {
+  let cached: { endpoint: string; key: string; database: string; container: Container } | undefined;
+  const container = (): Container => {
+    const s = settings();
+    if (!cached || cached.endpoint !== s.endpoint || cached.key !== s.key || cached.database !== s.database) {
+      const client: CosmosClient = new (cosmosSdk().CosmosClient)({ endpoint: s.endpoint, key: s.key });
+      cached = { ...s, container: client.database(s.database).container(FLUID_OWNERS_CONTAINER) };
+    }
+    return cached.container;
+  };
+  const code = (e: unknown) => (e instanceof cosmosSdk().ErrorResponse ? e.code : undefined);
+  const unavailable = (e: unknown) => (e instanceof BackendUnavailableError ? e : new BackendUnavailableError("cosmos", 30));
+  return {
+    async find(tenant, documentId) {
+      try {
+        const { resource, statusCode } = await container().item(documentId, tenant).read<FluidOwner & { kind: string }>();
+        if (statusCode === 404 || !resource || resource.kind !== "owner") return undefined;
+        const { creator, issuer, createdAt } = resource;
+        return { documentId, tenant, creator, issuer, createdAt };
+      } catch (e) {
+        if (code(e) === 404) return undefined;
+        throw unavailable(e);
+      }
+    },
+    async record(owner, jti, expiresAt): Promise<RecordOutcome> {
+      const items = container().items;
+      try {
+        await items.create({ id: `receipt:${jti}`, tenant: owner.tenant, kind: "receipt", documentId: owner.documentId, expiresAt });
+      } catch (e) {
+        if (code(e) === 409) return "receipt-used";
+        throw unavailable(e);
+      }
+      try {
+        await items.create({ id: owner.documentId, kind: "owner", ...owner });
+      } catch (e) {
+        if (code(e) === 409) return "document-taken";
+        throw unavailable(e);
+      }
+      return "recorded";
+    },
+    async forget(tenant, documentId) {
+      try {
+        await container().item(documentId, tenant).delete();
+        return true;
+      } catch (e) {
+        if (code(e) === 404) return false;
+        throw unavailable(e);
+      }
+    },
+  };
+}
