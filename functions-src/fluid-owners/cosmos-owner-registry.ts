@@ -31,11 +31,14 @@ export function cosmosOwnerRegistry(settings: () => CosmosOwnerSettings): FluidO
     return cached.container;
   };
   const code = (e: unknown) => (e instanceof cosmosSdk().ErrorResponse ? e.code : undefined);
-  const unavailable = (e: unknown) => (e instanceof BackendUnavailableError ? e : new BackendUnavailableError("cosmos", 30));
+  const unavailable = (e: unknown) =>
+    e instanceof BackendUnavailableError ? e : new BackendUnavailableError("cosmos", 30);
   return {
     async find(tenant, documentId) {
       try {
-        const { resource, statusCode } = await container().item(documentId, tenant).read<FluidOwner & { kind: string }>();
+        const { resource, statusCode } = await container()
+          .item(documentId, tenant)
+          .read<FluidOwner & { kind: string }>();
         if (statusCode === 404 || !resource || resource.kind !== "owner") return undefined;
         const { creator, issuer, createdAt } = resource;
         return { documentId, tenant, creator, issuer, createdAt };
@@ -47,7 +50,13 @@ export function cosmosOwnerRegistry(settings: () => CosmosOwnerSettings): FluidO
     async record(owner, jti, expiresAt): Promise<RecordOutcome> {
       const items = container().items;
       try {
-        await items.create({ id: `receipt:${jti}`, tenant: owner.tenant, kind: "receipt", documentId: owner.documentId, expiresAt });
+        await items.create({
+          id: `receipt:${jti}`,
+          tenant: owner.tenant,
+          kind: "receipt",
+          documentId: owner.documentId,
+          expiresAt,
+        });
       } catch (e) {
         if (code(e) === 409) return "receipt-used";
         throw unavailable(e);

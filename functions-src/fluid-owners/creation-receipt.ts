@@ -26,7 +26,10 @@ export type ReceiptRefusal =
   | "receipt-origin";
 
 export class ReceiptError extends Error {
-  constructor(readonly code: ReceiptRefusal, message: string) {
+  constructor(
+    readonly code: ReceiptRefusal,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -98,7 +98,10 @@ export function createFluidRegistration(deps: FluidRegistrationDeps) {
     };
     const outcome = await deps.registry.record(owner, receipt.jti, receipt.expiresAt);
     if (outcome === "document-taken")
-      return refuse(outcome, problem("conflict", "this document already has an owner", { members: { reason: outcome } }));
+      return refuse(
+        outcome,
+        problem("conflict", "this document already has an owner", { members: { reason: outcome } }),
+      );
     if (outcome === "receipt-used")
       return refuse(outcome, problem("conflict", "this receipt was already used", { members: { reason: outcome } }));
     audit(record({ event: "registered", jti: receipt.jti }));
