@@ -8,7 +8,7 @@
  */
 import type { Container, CosmosClient } from "@azure/cosmos";
 import { BackendUnavailableError } from "../errors";
-import { cosmosSdk } from "../load-sdk";
+import { cosmosSdk, identitySdk } from "../load-sdk";
 import type { FluidOwner, FluidOwnerRegistry, RecordOutcome } from "./owner-registry";
 
 export const FLUID_OWNERS_CONTAINER = "fluidDocuments";
@@ -16,16 +16,24 @@ export const FLUID_OWNERS_PARTITION_KEY = "/tenant";
 
 export interface CosmosOwnerSettings {
   endpoint: string;
-  key: string;
   database: string;
+  /**
+   * The account key (local, or a deployment whose policy mints resource tokens anyway). Absent: the function's
+   * managed identity, which the stacks give Cosmos DB Built-in Data Contributor on this one container only.
+   */
+  key?: string;
 }
 
 export function cosmosOwnerRegistry(settings: () => CosmosOwnerSettings): FluidOwnerRegistry {
-  let cached: { endpoint: string; key: string; database: string; container: Container } | undefined;
+  let cached: (CosmosOwnerSettings & { container: Container }) | undefined;
   const container = (): Container => {
     const s = settings();
     if (!cached || cached.endpoint !== s.endpoint || cached.key !== s.key || cached.database !== s.database) {
-      const client: CosmosClient = new (cosmosSdk().CosmosClient)({ endpoint: s.endpoint, key: s.key });
+      const client: CosmosClient = new (cosmosSdk().CosmosClient)(
+        s.key
+          ? { endpoint: s.endpoint, key: s.key }
+          : { endpoint: s.endpoint, aadCredentials: new (identitySdk().ManagedIdentityCredential)() },
+      );
       cached = { ...s, container: client.database(s.database).container(FLUID_OWNERS_CONTAINER) };
     }
     return cached.container;
