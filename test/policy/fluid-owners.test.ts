@@ -5,6 +5,9 @@
 import { compilePolicy } from "../../lib/policy/authoring/compile";
 import type { DocumentOwner } from "../../lib/policy/runtime/document-owner";
 import { createEvaluator } from "../../lib/policy/runtime/evaluate";
+import { diffPolicies, type PolicyDiff } from "../../lib/policy/review/diff";
+import { explain, formatExplanation } from "../../lib/policy/review/explain";
+import { runPolicyTests } from "../../lib/policy/review/policy-test";
 import { diagnose, filesInMemory, loadOk } from "./helpers";
 
 const policy = (owners = "{ owners: { tenant: tid } }", documents = "{ owner: tenant }") => `version: 1
@@ -87,4 +90,66 @@ test("policy check: owner grants need resources.fluid.owners with a declared str
     "E_UNDECLARED_CLAIM",
   );
   expect(diagnose(filesInMemory(policy(undefined, "{ owner: everyone }"))).length).toBeGreaterThan(0);
+});
+
+describe("policy diff", () => {
+  const compiled = (documents: string) => compilePolicy(loadOk(filesInMemory(policy(undefined, documents))), "dev");
+  const diff = (base: string, head: string) =>
+    diffPolicies(new Map([["dev", { base: compiled(base), head: compiled(head) }]]));
+  const lines = (d: PolicyDiff) =>
+    d.groups.flatMap((g) => g.changes.map((c) => `${c.scope}: ${c.direction}: ${c.text}`));
+
+  test("`*` -> owner-scoped narrows; the reverse widens", () => {
+    const narrowing = diff('"*"', "{ owner: tenant }");
+    expect(narrowing.widens).toBe(false);
+    expect(lines(narrowing)).toEqual([expect.stringMatching(/^role editor: narrows: .*Fluid documents `\*`/)]);
+    const widening = diff("{ owner: tenant }", '"*"');
+    expect(widening.widens).toBe(true);
+    expect(lines(widening).join("\n")).toMatch(/role editor: widens: .*Fluid documents `\*`/);
+  });
+
+  test("tenant -> creator narrows", () => {
+    const d = diff("{ owner: tenant }", "{ owner: creator }");
+    expect(d.widens).toBe(false);
+    expect(lines(d).join("\n")).toMatch(/narrows: .*owned by the caller's tenant/);
+  });
+});
+
+test("explain says a document was granted by its owner tenant, and why another was denied", () => {
+  const { config } = compilePolicy(loadOk(filesInMemory(policy())), "dev");
+  const text = formatExplanation(
+    explain(
+      config,
+      { issuer: "idp", claims: { sub: "bob", tid: CONTOSO, roles: ["editor"] } },
+      [
+        { type: "fluid", documentId: "contoso-note" },
+        { type: "fluid", documentId: "fabrikam-note" },
+      ],
+      owners,
+    ),
+  );
+  expect(text).toContain("request 0: granted by editor#0 (Fluid documents owned by the caller's tenant)");
+  expect(text).toContain("request 1: denied (not-owned): the document has no recorded owner in the caller's tenant");
+});
+
+test("policy test: a test file names documents' owners, and cases expect not-owned", () => {
+  const tests = `documents:
+  contoso-note: { tenant: ${CONTOSO}, creator: alice }
+cases:
+  - name: Contoso's editor edits Contoso's note
+    claims: { sub: bob, tid: ${CONTOSO}, roles: [editor] }
+    requests: [{ type: fluid, documentId: contoso-note }]
+    expect: { credentials: [{ type: fluid, documentId: contoso-note, scopes: [doc:read, doc:write], ttl: 600 }] }
+  - name: Fabrikam's editor is refused it
+    claims: { sub: fay, tid: ${FABRIKAM}, roles: [editor] }
+    requests: [{ type: fluid, documentId: contoso-note }]
+    expect: { denied: [{ request: 0, reason: not-owned }] }
+`;
+  const files = { ...filesInMemory(policy()), testFiles: ["mem/tests.yaml"] };
+  const read = (name: string) => (name === "mem/tests.yaml" ? tests : policy());
+  const report = runPolicyTests(loadOk({ ...files, read }));
+  expect(report.results.map((r) => [r.name, r.passed, r.problems])).toEqual([
+    ["Contoso's editor edits Contoso's note", true, []],
+    ["Fabrikam's editor is refused it", true, []],
+  ]);
 });

@@ -43,6 +43,9 @@ export function claimsReadByPolicy(config: RuntimeConfig): Map<string, ClaimUse>
     for (const g of role.grants) {
       const parts = g.type === "cosmos" ? (g.partitionKey ?? []) : g.type === "fluid" ? g.documents : g.prefix;
       for (const p of parts) if (typeof p !== "string") mark(p.claim, "value");
+      // An owner-scoped grant compares the tenant claim with the document's recorded owner.
+      if (g.type === "fluid" && g.owner && config.resources.fluidOwners)
+        mark(config.resources.fluidOwners.tenantClaim, "value");
     }
   }
   return uses;
