@@ -24,6 +24,16 @@ export interface CosmosOwnerSettings {
   key?: string;
 }
 
+async function readItem<T>(c: Container, id: string, tenant: string): Promise<T | undefined> {
+  try {
+    const { resource, statusCode } = await c.item(id, tenant).read<T & object>();
+    return statusCode === 404 ? undefined : resource;
+  } catch (e) {
+    if (e instanceof cosmosSdk().ErrorResponse && e.code === 404) return undefined;
+    throw e instanceof BackendUnavailableError ? e : new BackendUnavailableError("cosmos", 30);
+  }
+}
+
 export function cosmosOwnerRegistry(settings: () => CosmosOwnerSettings): FluidOwnerRegistry {
   let cached: (CosmosOwnerSettings & { container: Container }) | undefined;
   const container = (): Container => {
@@ -56,9 +66,11 @@ export function cosmosOwnerRegistry(settings: () => CosmosOwnerSettings): FluidO
       }
     },
     async record(owner, jti, expiresAt): Promise<RecordOutcome> {
-      const items = container().items;
+      const c = container();
+      // A retry of a registration whose answer was lost finds its own receipt spent and its own record: the same
+      // receipt for the same document is answered as recorded; for any other document it stays spent.
       try {
-        await items.create({
+        await c.items.create({
           id: `receipt:${jti}`,
           tenant: owner.tenant,
           kind: "receipt",
@@ -66,14 +78,17 @@ export function cosmosOwnerRegistry(settings: () => CosmosOwnerSettings): FluidO
           expiresAt,
         });
       } catch (e) {
-        if (code(e) === 409) return "receipt-used";
-        throw unavailable(e);
+        if (code(e) !== 409) throw unavailable(e);
+        const spent = await readItem<{ documentId?: string }>(c, `receipt:${jti}`, owner.tenant);
+        if (spent?.documentId !== owner.documentId) return "receipt-used";
       }
       try {
-        await items.create({ id: owner.documentId, kind: "owner", ...owner });
+        await c.items.create({ id: owner.documentId, kind: "owner", ...owner });
       } catch (e) {
-        if (code(e) === 409) return "document-taken";
-        throw unavailable(e);
+        if (code(e) !== 409) throw unavailable(e);
+        const first = await readItem<FluidOwner>(c, owner.documentId, owner.tenant);
+        const same = first?.creator === owner.creator && first?.issuer === owner.issuer;
+        return same ? "recorded" : "document-taken";
       }
       return "recorded";
     },
