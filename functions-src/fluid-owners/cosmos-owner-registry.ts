@@ -11,8 +11,8 @@ import { BackendUnavailableError } from "../errors";
 import { cosmosSdk, identitySdk } from "../load-sdk";
 import type { FluidOwner, FluidOwnerRegistry, RecordOutcome } from "./owner-registry";
 
-export const FLUID_OWNERS_CONTAINER = "fluidDocuments";
-export const FLUID_OWNERS_PARTITION_KEY = "/tenant";
+import { FLUID_OWNERS_CONTAINER } from "../../lib/policy/runtime/document-owner";
+export { FLUID_OWNERS_CONTAINER, FLUID_OWNERS_PARTITION_KEY } from "../../lib/policy/runtime/document-owner";
 
 export interface CosmosOwnerSettings {
   endpoint: string;

@@ -169,6 +169,11 @@ export class TokenBrokerPlatform extends Construct {
       this.sharedStore.grantDataAccess(this.broker);
     }
     this.keyVault.grantSecretsRead(this.broker);
+    if (infra.fluid?.ownerRegistry) {
+      if (!this.cosmos)
+        throw new Error("resources.fluid.owners needs resources.cosmos: the owner registry is a Cosmos container");
+      this.cosmos.addFluidOwnerRegistry(this.broker);
+    }
     this.storage.grantDeploymentAccess(this.broker);
     if (infra.cdn) this.storage.grantSigning(this.broker);
     observability.grantPublish(this.broker);
