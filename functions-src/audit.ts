@@ -6,7 +6,7 @@ import type { AccessRequest } from "../lib/policy/runtime/access-request";
 
 export interface AuditRecord {
   /** `registered` / `registration-refused`: a Fluid document's owner (functions-src/fluid-owners). */
-  event: "issued" | "denied" | "rejected" | "revoked" | "registered" | "registration-refused";
+  event: "issued" | "denied" | "rejected" | "revoked" | "registered" | "registration-refused" | "forgotten";
   at: string;
   policy: string;
   subject?: string;

@@ -22,6 +22,8 @@ export interface CosmosOwnerSettings {
    * managed identity, which the stacks give Cosmos DB Built-in Data Contributor on this one container only.
    */
   key?: string;
+  /** With no key: this Entra credential. @default the managed identity */
+  credential?: import("@azure/identity").TokenCredential;
 }
 
 async function readItem<T>(c: Container, id: string, tenant: string): Promise<T | undefined> {
@@ -42,7 +44,7 @@ export function cosmosOwnerRegistry(settings: () => CosmosOwnerSettings): FluidO
       const client: CosmosClient = new (cosmosSdk().CosmosClient)(
         s.key
           ? { endpoint: s.endpoint, key: s.key }
-          : { endpoint: s.endpoint, aadCredentials: new (identitySdk().ManagedIdentityCredential)() },
+          : { endpoint: s.endpoint, aadCredentials: s.credential ?? new (identitySdk().ManagedIdentityCredential)() },
       );
       cached = { ...s, container: client.database(s.database).container(FLUID_OWNERS_CONTAINER) };
     }

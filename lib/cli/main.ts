@@ -1,6 +1,7 @@
 /** `token-broker <group> <command>`: dispatch, usage, and the exit-code contract (0 ok, 1 problems, 2 usage, 3 widened). */
 import { runCdnCommand } from "./cdn-commands";
 import { runDevCommand } from "./dev-commands";
+import { runFluidCommand } from "./fluid-commands";
 import { runPolicyCommand } from "./policy-commands";
 import { REVOCATION_USAGE, runCosmosCommand, runRevokeCommand } from "./revocation-commands";
 import { runEnvCommand } from "./env-commands";
@@ -32,6 +33,9 @@ export const USAGE = `usage: token-broker policy <command> [options]
                                                           pr-<n> environments past their expires-on tag
        token-broker smoke <broker-url> (--token-file <f> | --token-env <VAR>) [--request <json>]...
                                                           health + one token exchange against a deployed broker
+       token-broker fluid forget <documentId> --tenant <value>
+                                                          deletes a Fluid document's owner record (audited;
+                                                          COSMOS_ENDPOINT, COSMOS_DATABASE, COSMOS_KEY or Entra)
 ${REVOCATION_USAGE}
   Exit codes: 0 ok, 1 policy errors or failing tests, 2 usage, 3 access widened (diff --fail-on-widen,
   review, replay).`;
@@ -50,6 +54,7 @@ export async function main(
   if (group === "env" && command) return runEnvCommand(command, rest, out, err);
   if (group === "smoke" && command) return smokeCommand([command, ...rest], out, err);
   if (group === "dev" && command) return runDevCommand(command, rest, out, err);
+  if (group === "fluid" && command) return runFluidCommand(command, rest, out, err);
   if (group === "--help" || group === "-h" || group === "help" || (group === "policy" && !command)) {
     out(USAGE);
     return 0;
