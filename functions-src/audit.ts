@@ -5,7 +5,8 @@
 import type { AccessRequest } from "../lib/policy/runtime/access-request";
 
 export interface AuditRecord {
-  event: "issued" | "denied" | "rejected" | "revoked";
+  /** `registered` / `registration-refused`: a Fluid document's owner (functions-src/fluid-owners). */
+  event: "issued" | "denied" | "rejected" | "revoked" | "registered" | "registration-refused" | "forgotten";
   at: string;
   policy: string;
   subject?: string;

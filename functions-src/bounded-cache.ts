@@ -76,6 +76,10 @@ export class BoundedCache<V> {
     this.lru.set(key, { value, expiresAt });
   }
 
+  delete(key: string): void {
+    this.lru.delete(key);
+  }
+
   has(key: string): boolean {
     return this.lru.has(key);
   }

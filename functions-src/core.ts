@@ -27,6 +27,9 @@ import type { IssuedCredential, Minter, MintContext, Minters } from "./mint/mint
 import { answerHeaders, json, problem, type BrokerResponse } from "./problem";
 import type { RateLimiter } from "./rate-limit";
 import { ADMIN_REVOCATIONS_PATH } from "./revocation/admin-route";
+import { lookUpOwners, usesOwners } from "./fluid-owners/owner-lookup";
+import type { FluidOwnerRegistry } from "./fluid-owners/owner-registry";
+import { FLUID_DOCUMENTS_PATH } from "./fluid-owners/registration-route";
 import type { RevocationCheck } from "./revocation/revocation-check";
 import { observeBreakers, telemetry, type ExchangeOutcome } from "./telemetry";
 import type { TokenVerifier, VerifiedToken } from "./verify/verify-token";
@@ -57,6 +60,14 @@ export interface BrokerDeps {
   rateLimiter?: RateLimiter;
   /** Present when the policy turns revocation on: the per-request check and the admin route. */
   revocation?: { check: RevocationCheck; admin?: (token: VerifiedToken, body: string) => Promise<BrokerResponse> };
+  /**
+   * Fluid document owners (policy resources.fluid.owners): the registry the broker reads before evaluating, and the
+   * registration route POST /api/fluid/documents (functions-src/fluid-owners).
+   */
+  fluidOwners?: {
+    registry: FluidOwnerRegistry;
+    register: (token: VerifiedToken, body: string) => Promise<BrokerResponse>;
+  };
   /**
    * Whether the instance's shared state lets it issue as configured (the store reachable). GET /api/health folds it
    * into "ok" or "degraded"; which store, and why, goes to telemetry only (callers of health are anonymous).
@@ -125,6 +136,8 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
   observeBreakers(backendStates);
 
   const cors = createCors(deps.config.cors?.allowedOrigins ?? []);
+  const ownerClaim = deps.config.resources.fluidOwners?.tenantClaim;
+  const owners = deps.fluidOwners && ownerClaim !== undefined && usesOwners(deps.config) ? deps.fluidOwners : undefined;
 
   async function handle(req: BrokerRequest): Promise<BrokerResponse> {
     const preflight = cors.preflight(req);
@@ -152,7 +165,8 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
       return json(200, { status: state === "degraded" || health() === "degraded" ? "degraded" : "ok" });
     }
     const admin = req.path === ADMIN_REVOCATIONS_PATH ? deps.revocation?.admin : undefined;
-    if (req.path !== "/api/token" && !admin) {
+    const register = req.path === FLUID_DOCUMENTS_PATH ? deps.fluidOwners?.register : undefined;
+    if (req.path !== "/api/token" && !admin && !register) {
       return problem("not-found", "the broker serves /api/token and /api/health");
     }
     if (req.method !== "POST") return problem("method-not-allowed", "use POST", { headers: { allow: "POST" } });
@@ -214,6 +228,7 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
         headers: { "retry-after": String(wait) },
       });
     if (admin) return admin(token, body);
+    if (register) return register(token, body);
 
     let requests = parsedBodies.get(body);
     if (!requests) {
@@ -228,7 +243,10 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
       parsedBodies.set(body, requests);
     }
 
-    const decision = evaluator.evaluate({ issuer: token.issuer, claims: token.claims }, requests);
+    const documentOwners = owners
+      ? await lookUpOwners(owners.registry, ownerClaim!, token.claims, requests)
+      : undefined;
+    const decision = evaluator.evaluate({ issuer: token.issuer, claims: token.claims }, requests, documentOwners);
     const base = auditing && {
       policy,
       subject: token.subject,

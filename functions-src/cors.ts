@@ -51,7 +51,7 @@ export function createCors(allowedOrigins: readonly string[]): Cors {
       .filter(Boolean);
     const fits =
       allows(req.headers.origin) &&
-      req.path === "/api/token" &&
+      (req.path === "/api/token" || req.path === "/api/fluid/documents") &&
       req.headers["access-control-request-method"] === "POST" &&
       requested.every((h) => ALLOWED_HEADERS.has(h));
     if (fits) {

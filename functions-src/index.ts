@@ -19,6 +19,7 @@ import type { Broker } from "./core";
 import { createCdnMinter } from "./mint/cdn-minter";
 import { createCosmosMinter } from "./mint/cosmos-minter";
 import { createFluidMinter } from "./mint/fluid-minter";
+import { fluidOwnersFromEnvironment } from "./fluid-owners/owners-from-environment";
 import type { Minters } from "./mint/minter";
 import { cdnSettings, cosmosSettings, fluidSettings } from "./settings";
 import { startTelemetryExport } from "./telemetry-export";
@@ -63,10 +64,11 @@ export function brokerFromEnvironment(
   const auditHashKey = hashKey ? Buffer.from(hashKey, "utf8") : undefined;
   // The store (and so the shared state) is connected before the first request is answered; see shared-state.ts.
   const verifier = new TokenVerifier(config);
+  const fluidOwners = fluidOwnersFromEnvironment(config, env, fluid, stdoutAudit, announce);
   return deferredBroker(
     store.then((s) =>
       createBrokerWithSharedState(
-        { config, verifier, minters, auditHashKey },
+        { config, verifier, minters, auditHashKey, fluidOwners },
         { store: s, audit: stdoutAudit, cosmos },
       ),
     ),

@@ -13,6 +13,7 @@ export type ProblemType =
   | "invalid-token"
   | "forbidden"
   | "not-found"
+  | "conflict"
   | "method-not-allowed"
   | "unsupported-media-type"
   | "payload-too-large"
@@ -28,6 +29,7 @@ const TITLES: Record<ProblemType, [number, string]> = {
   "invalid-token": [401, "The bearer token is missing or not valid"],
   forbidden: [403, "Nothing requested is allowed"],
   "not-found": [404, "No such endpoint"],
+  conflict: [409, "Already recorded"],
   "method-not-allowed": [405, "Method not allowed"],
   "unsupported-media-type": [415, "The body must be application/json"],
   "payload-too-large": [413, "The request body is too large"],

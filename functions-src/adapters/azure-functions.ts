@@ -31,6 +31,12 @@ export function registerBrokerFunctions(
   const handler = brokerHandler(broker, options);
   // OPTIONS: the broker answers CORS preflights itself (functions-src/cors.ts).
   app.http("token", { methods: ["POST", "OPTIONS"], authLevel: "anonymous", route: "token", handler });
+  app.http("fluidDocuments", {
+    methods: ["POST", "OPTIONS"],
+    authLevel: "anonymous",
+    route: "fluid/documents",
+    handler,
+  });
   app.http("health", { methods: ["GET"], authLevel: "anonymous", route: "health", handler });
 }
 

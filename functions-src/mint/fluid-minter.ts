@@ -11,6 +11,7 @@ import { activeFluidKey, mintFluidToken } from "./fluid-token";
 import type { IssuedCredential, Minter } from "./minter";
 import { identityKey } from "../identity-key";
 import { isReusable } from "./reuse";
+import { creationJti } from "../fluid-owners/creation-jti";
 
 export interface FluidSettings {
   tenantId: string;
@@ -66,6 +67,8 @@ export function createFluidMinter(
         ttlSeconds: grant.ttlSeconds,
         key,
         now: Math.floor(ctx.now / 1000),
+        // A creation token's jti names its caller, so the service's creation receipt can be tied back to it.
+        ...(grant.documentId === "" && { jti: creationJti(key, ctx.issuer, ctx.subject) }),
       });
       const credential: IssuedCredential = {
         type: "fluid",

@@ -4,6 +4,7 @@
  */
 import { runCdnCommand } from "./cdn-commands";
 import { runDevCommand } from "./dev-commands";
+import { runFluidCommand } from "./fluid-commands";
 import { runPolicyCommand } from "./policy-commands";
 import { runCosmosCommand, runRevokeCommand } from "./revocation-commands";
 import { runEnvCommand } from "./env-commands";
@@ -82,6 +83,7 @@ async function dispatch(argv: string[], out: (s: string) => void, err: (s: strin
   if (group === "dev" && command) return runDevCommand(command, rest, out, err);
   if (group === "deploy" && command) return runDeployCommand(command, rest, out, err);
   if (group === "deploy-check") return deployCheckCommand(argv.slice(1), out, err);
+  if (group === "fluid" && command) return runFluidCommand(command, rest, out, err);
   err(USAGE);
   return 2;
 }

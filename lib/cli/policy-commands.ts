@@ -9,6 +9,7 @@ import { diffPolicies, formatDiffMarkdown } from "../policy/review/diff";
 import { environmentNames, UnknownEnvironmentError } from "../policy/authoring/environments";
 import { formatDiagnostic, type PolicyDiagnostic } from "../policy/authoring/errors";
 import { explain, formatExplanation } from "../policy/review/explain";
+import type { DocumentOwner } from "../policy/runtime/document-owner";
 import { filesAtRevision, filesOnDisk, isGitRevision } from "../policy/authoring/policy-files";
 import { loadTestFiles, runPolicyTests } from "../policy/review/policy-test";
 import { YamlSource } from "../policy/authoring/yaml-source";
@@ -162,6 +163,7 @@ function explainCommand(argv: string[], out: Print, err: Print): number {
     claims: { type: "string" },
     issuer: { type: "string" },
     request: { type: "string", multiple: true },
+    owner: { type: "string", multiple: true },
   });
   if (!values.env) throw new UsageError("policy explain needs --env <name>");
   const sources = [values.token, values["token-file"], values.claims].filter((v) => v !== undefined);
@@ -187,7 +189,7 @@ function explainCommand(argv: string[], out: Print, err: Print): number {
     if (e instanceof AccessRequestError || e instanceof SyntaxError) throw new UsageError(`--request: ${e.message}`);
     throw e;
   }
-  const explanation = explain(config, { issuer, claims }, requests);
+  const explanation = explain(config, { issuer, claims }, requests, documentOwners(values.owner ?? [], issuer));
   if (!values.json && (values.token || values["token-file"]))
     out("note: the token's signature is NOT verified by explain; the broker verifies it.");
   out(values.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation));
@@ -199,6 +201,27 @@ function claimsFile(file: string): unknown {
   const parsed = YamlSource.parse(file, readFileSync(file, "utf8"));
   if (!parsed.source) throw new UsageError(`--claims: ${formatDiagnostic(parsed.diagnostics[0])}`);
   return parsed.source.value;
+}
+
+/** `--owner '{"documentId":"…","tenant":"…","creator":"…"}'`: a Fluid document's recorded owner, as the broker would look it up. */
+function documentOwners(given: string[], issuer: string): Map<string, DocumentOwner> {
+  const owners = new Map<string, DocumentOwner>();
+  for (const text of given) {
+    let o: Record<string, unknown>;
+    try {
+      o = JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      throw new UsageError(`--owner: ${(e as Error).message}`);
+    }
+    const str = (k: string) => (typeof o?.[k] === "string" && o[k] !== "" ? (o[k] as string) : undefined);
+    const [documentId, tenant, creator] = [str("documentId"), str("tenant"), str("creator")];
+    if (!documentId || !tenant || !creator)
+      throw new UsageError(
+        '--owner needs {"documentId": "...", "tenant": "...", "creator": "..."} (and optionally "issuer")',
+      );
+    owners.set(documentId, { tenant, creator, issuer: str("issuer") ?? issuer });
+  }
+  return owners;
 }
 
 /** The JWT payload, unverified (explain is a review tool; the broker verifies signatures). */

@@ -295,6 +295,59 @@ export class BrokerClient {
     }
   }
 
+  /**
+   * Records a new Fluid container's owner with the broker (POST /api/fluid/documents), from the receipt the Fluid
+   * service signed at creation. Retried like every broker call (network errors, 429, 503, one fresh access token on
+   * 401); a refusal is a BrokerProblemError whose `reason` says why (`receipt-user`, `document-taken`, ...).
+   */
+  async registerFluidDocument(documentId: string, receipt: string): Promise<void> {
+    const url = this.endpoint.replace(/\/api\/token$/, "/api/fluid/documents");
+    const body = JSON.stringify({ documentId, token: receipt });
+    let forceRefresh = false;
+    for (let retry = 0, attempts = 1; ; attempts++) {
+      let failure: BrokerProblemError;
+      let wait: number | undefined;
+      try {
+        const accessToken = await this.options.getAccessToken({ forceRefresh });
+        this.brokerCalls++;
+        const response = await this.fetchFn(url, {
+          method: "POST",
+          headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json" },
+          body,
+          credentials: "omit",
+        });
+        const parsed = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+        if (response.ok) return;
+        if (response.status === 401 && !forceRefresh) {
+          forceRefresh = true;
+          continue;
+        }
+        wait = retryAfterMs(response.headers.get("retry-after"), this.now());
+        const p = this.problemOf(response.status, parsed, attempts, wait);
+        const reason = typeof parsed?.reason === "string" ? parsed.reason : undefined;
+        failure = new BrokerProblemError(p.code, p.status, p.message, reason, attempts, p.retryAfterSeconds);
+      } catch (e) {
+        failure = new BrokerProblemError(
+          "network",
+          0,
+          `the broker could not be reached (${errorName(e)})`,
+          undefined,
+          attempts,
+        );
+      }
+      if (
+        !failure.retryable ||
+        retry >= this.retry.maxRetries ||
+        (wait !== undefined && wait > this.retry.maxRetryAfterMs)
+      )
+        throw failure;
+      const delay = Math.max(backoffDelay(retry, this.retry, this.random), wait ?? 0);
+      this.options.onRetry?.({ retry, delayMs: delay, status: failure.status, code: failure.code });
+      retry++;
+      await sleep(delay);
+    }
+  }
+
   private distribute(asks: Ask[], body: Record<string, unknown> | undefined): void {
     const credentials = Array.isArray(body?.credentials) ? (body.credentials as Record<string, unknown>[]) : undefined;
     const denied = new Map<number, string>();

@@ -7,11 +7,17 @@
  * - a container being created (no documentId yet) gets its own single-use creation token, even when several
  *   containers are created at once;
  * - orderer and storage share one token per document: the broker's Fluid token carries both uses.
+ * - a new container is registered with the broker before `attach()` resolves: the driver calls
+ *   `documentPostCreateCallback(documentId, receipt)` with the receipt the service signed at creation
+ *   (learn.microsoft.com/azure/azure-fluid-relay/how-tos/validate-document-creator), and a registration that fails
+ *   fails the attach (the driver's DocumentPostCreateError), never leaving an unregistered document behind silently.
+ *   A broker that records no owners (404 on the route) has nothing to register.
  * Errors are BrokerProblemErrors (the Fluid driver retries or surfaces them; a 403 stays a 403).
  */
 import type { ITokenProvider, ITokenResponse } from "@fluidframework/azure-client";
 import type { BrokerClient } from "./broker-client";
 import type { FluidScope } from "./credential-types";
+import { BrokerProblemError } from "./problem-error";
 
 export interface BrokerFluidTokenProviderOptions {
   /** Scopes to ask for; the policy may grant fewer. @default the policy's grant */
@@ -21,14 +27,18 @@ export interface BrokerFluidTokenProviderOptions {
 }
 
 export class BrokerFluidTokenProvider implements ITokenProvider {
-  readonly documentPostCreateCallback?: (documentId: string, creationToken: string) => Promise<void>;
-
   constructor(
     private readonly broker: BrokerClient,
     private readonly options: BrokerFluidTokenProviderOptions = {},
-  ) {
-    const callback = options.documentPostCreateCallback;
-    if (callback) this.documentPostCreateCallback = async (id, token) => callback(id, token);
+  ) {}
+
+  async documentPostCreateCallback(documentId: string, creationToken: string): Promise<void> {
+    try {
+      await this.broker.registerFluidDocument(documentId, creationToken);
+    } catch (e) {
+      if (!(e instanceof BrokerProblemError && e.code === "not-found")) throw e;
+    }
+    await this.options.documentPostCreateCallback?.(documentId, creationToken);
   }
 
   fetchOrdererToken(tenantId: string, documentId?: string, refresh?: boolean): Promise<ITokenResponse> {

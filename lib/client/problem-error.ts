@@ -14,6 +14,7 @@ export type BrokerProblemType =
   | "invalid-token"
   | "forbidden"
   | "not-found"
+  | "conflict"
   | "method-not-allowed"
   | "unsupported-media-type"
   | "payload-too-large"
@@ -31,6 +32,7 @@ const BROKER_CODES: Record<BrokerProblemType, true> = {
   "invalid-token": true,
   forbidden: true,
   "not-found": true,
+  conflict: true,
   "method-not-allowed": true,
   "unsupported-media-type": true,
   "payload-too-large": true,

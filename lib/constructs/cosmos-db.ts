@@ -7,6 +7,7 @@ import { CosmosdbSqlRoleDefinition } from "@cdktf/provider-azurerm/lib/cosmosdb-
 import { Construct } from "constructs";
 import { CORS_MAX_AGE_SECONDS, platformOrigins } from "./cors";
 import type { Grantee } from "./role-assignments";
+import { FLUID_OWNERS_CONTAINER, FLUID_OWNERS_PARTITION_KEY } from "../policy/runtime/document-owner";
 
 /** Built-in data-plane roles (learn.microsoft.com/azure/cosmos-db/how-to-setup-rbac). */
 const BUILT_IN_DATA_ROLE = {
@@ -116,6 +117,28 @@ export class CosmosDb extends Construct {
       ...autoscale,
     });
     this.containers.set(name, container);
+    return container;
+  }
+
+  /**
+   * The Fluid owner registry (functions-src/fluid-owners): its own container, and for the broker a custom role on
+   * that container alone that reads, creates and deletes items (no replace, upsert or query: a record, once written,
+   * is never rewritten). The container is not a policy container, so no resource token can ever name it.
+   */
+  addFluidOwnerRegistry(broker: Grantee): CosmosdbSqlContainer {
+    const container = this.addContainer(FLUID_OWNERS_CONTAINER, FLUID_OWNERS_PARTITION_KEY);
+    const items = "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items";
+    this.grantDataAccess(broker, {
+      role: {
+        dataActions: [
+          "Microsoft.DocumentDB/databaseAccounts/readMetadata",
+          `${items}/read`,
+          `${items}/create`,
+          `${items}/delete`,
+        ],
+      },
+      scope: { container: FLUID_OWNERS_CONTAINER },
+    });
     return container;
   }
 

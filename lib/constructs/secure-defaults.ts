@@ -6,6 +6,7 @@
  */
 import type { TerraformStack } from "cdktf";
 import type { InfraNeeds, Stage } from "../policy/authoring/infra-needs";
+import { FLUID_OWNERS_CONTAINER } from "../policy/runtime/document-owner";
 
 type Json = Record<string, unknown>;
 export type TerraformJson = { resource?: Record<string, Record<string, Json>> };
@@ -55,6 +56,14 @@ const TAGGABLE = new Set([
   "azurerm_cdn_frontdoor_firewall_policy",
   "azurerm_managed_redis",
   "azurerm_virtual_network",
+]);
+const REGISTRY_SCOPE_SUFFIX = `/colls/${FLUID_OWNERS_CONTAINER}`;
+const ITEMS = "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items";
+const REGISTRY_ACTIONS = new Set([
+  "Microsoft.DocumentDB/databaseAccounts/readMetadata",
+  `${ITEMS}/read`,
+  `${ITEMS}/create`,
+  `${ITEMS}/delete`,
 ]);
 const first = (v: unknown): Json => (Array.isArray(v) ? (v[0] as Json) : (v as Json)) ?? {};
 const CORS_TYPES = ["azurerm_function_app_flex_consumption", "azurerm_cosmosdb_account", "azurerm_storage_account"];
@@ -204,6 +213,30 @@ export const RULES: Rule[] = [
     description: "Cosmos DB requires TLS 1.2",
     types: ["azurerm_cosmosdb_account"],
     check: (c) => (c.minimal_tls_version === "Tls12" ? undefined : "minimal_tls_version must be Tls12"),
+  },
+  {
+    id: "TB-COSMOS-003",
+    description:
+      "A role on the Fluid owner registry only reads, creates and deletes items (a record is never rewritten)",
+    types: ["azurerm_cosmosdb_sql_role_definition"],
+    check: (c) => {
+      const scopes = (c.assignable_scopes as string[] | undefined) ?? [];
+      if (!scopes.some((s) => String(s).endsWith(REGISTRY_SCOPE_SUFFIX))) return undefined;
+      const actions = ((c.permissions as { data_actions?: string[] }[] | undefined) ?? []).flatMap(
+        (p) => p.data_actions ?? [],
+      );
+      const extra = actions.filter((a) => !REGISTRY_ACTIONS.has(a));
+      return extra.length === 0 ? undefined : `the owner registry's role may not grant ${extra.join(", ")}`;
+    },
+  },
+  {
+    id: "TB-COSMOS-004",
+    description: "No built-in data role (Contributor rewrites records) is assigned on the Fluid owner registry",
+    types: ["azurerm_cosmosdb_sql_role_assignment"],
+    check: (c) =>
+      String(c.scope).endsWith(REGISTRY_SCOPE_SUFFIX) && /sqlRoleDefinitions\/0{8}-/.test(String(c.role_definition_id))
+        ? "assign the registry's custom role (CosmosDb.addFluidOwnerRegistry), not a built-in one"
+        : undefined,
   },
   {
     id: "TB-AFD-001",

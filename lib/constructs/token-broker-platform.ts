@@ -200,6 +200,11 @@ export class TokenBrokerPlatform extends Construct {
     if (this.sharedStore && !net) this.broker.app.virtualNetworkSubnetId = this.sharedStore.integrationSubnet.id;
     this.sharedStore?.grantDataAccess(this.broker);
     this.keyVault.grantSecretsRead(this.broker);
+    if (infra.fluid?.ownerRegistry) {
+      if (!this.cosmos)
+        throw new Error("resources.fluid.owners needs resources.cosmos: the owner registry is a Cosmos container");
+      this.cosmos.addFluidOwnerRegistry(this.broker);
+    }
     this.storage.grantHostStorage(this.broker);
     if (infra.cdn) this.storage.grantSigning(this.broker);
     observability.grantPublish(this.broker);

@@ -16,7 +16,8 @@
  * - users and a user's permissions as feeds (`Users` / `Permissions`, `_count`, paged with x-ms-max-item-count and
  *   x-ms-continuation; the users feed continues after the last user returned, so deletes never make a page skip
  *   one); `_ts` (unix seconds of the last write) on users and permissions ("Common resource properties");
- * - documents: create with the master key, point reads with a resource token, which must be unexpired, issued by a
+ * - documents: create (409 when the id exists in the partition), point read and delete with the master key; point
+ *   reads with a resource token, which must be unexpired, issued by a
  *   permission that still exists unreplaced, and match the container, the partition key and the mode (Read | All).
  * Anything else answers 501, so a test that strays outside the contract fails loudly.
  * CORS, as an account's `cors_rule` would give it: origins in `corsOrigins` get preflight answers and
@@ -146,10 +147,24 @@ export class CosmosRestContractDouble {
           PartitionKeyRanges: [{ id: "0", minInclusive: "", maxExclusive: "FF" }],
           _count: 1,
         });
+      const pk = String(req.headers["x-ms-documentdb-partitionkey"]);
       if (parts[4] === "docs" && parts.length === 5 && verb === "post") {
         const doc = JSON.parse(body) as Record<string, unknown>;
-        this.docs.set(`${collLink}|${String(req.headers["x-ms-documentdb-partitionkey"])}|${doc.id}`, doc);
+        const key = `${collLink}|${pk}|${doc.id}`;
+        const upsert = String(req.headers["x-ms-documentdb-is-upsert"]).toLowerCase() === "true";
+        // "Create a document": 409 Conflict when the id exists in the partition (an upsert replaces it).
+        if (this.docs.has(key) && !upsert) return send(res, 409, { code: "Conflict", message: "id exists" });
+        this.docs.set(key, doc);
         return send(res, 201, { ...doc, _rid: randomUUID(), _self: `${collLink}/docs/${doc.id}/` });
+      }
+      // Point read and delete with the master key ("Get a document", "Delete a document"): 404 when absent.
+      if (parts[4] === "docs" && parts.length === 6 && (verb === "get" || verb === "delete")) {
+        const key = `${collLink}|${pk}|${parts[5]}`;
+        const doc = this.docs.get(key);
+        if (doc === undefined) return send(res, 404, { code: "NotFound" });
+        if (verb === "get") return send(res, 200, doc);
+        this.docs.delete(key);
+        return send(res, 204, undefined);
       }
     }
     if (parts[2] === "users") return this.usersRequest(req, res, verb, parts, body);

@@ -112,7 +112,7 @@ describe("issue 7.1 template collisions: policy check on a copy of the example",
       (t) =>
         t
           .replace(
-            '      - fluid: { documents: "*", scopes: [doc:read], ttl: 1h }',
+            "      - fluid: { documents: { owner: tenant }, scopes: [doc:read], ttl: 1h }",
             '      - fluid: { documents: "${claims.tid}-*", scopes: [doc:read], ttl: 1h }',
           )
           .replaceAll("      tid: { type: string, format: uuid }", `      tid: ${tid}`), // every issuer's tid
@@ -199,7 +199,8 @@ describe("token-broker policy explain", () => {
     );
     expect(r.out).toContain("grants CDN `/tenants/${claims.tid}/`, 15m  [reader#3]");
     expect(r.out).not.toContain("role support"); // not compiled into dev
-    expect(r.out).toContain("request 0: denied (insufficient-access): no role allows creating Fluid documents");
+    // Editors create their tenant's documents (issue 21): the grant says it covers documents by owner.
+    expect(r.out).toContain("request 0: granted by editor#1 (Fluid documents owned by the caller's tenant):");
     expect(r.out).toContain(
       'request 1: granted by editor#0: {"type":"cosmos","database":"docs","container":"documents","partitionKeyPath":"/tenantId","partitionKey":"6a1b2c3d-0000-4000-8000-00000000d001","access":"all","ttlSeconds":3600}',
     );
@@ -267,12 +268,15 @@ describe("token-broker policy diff", () => {
     // Effective access (issue 7.2): what each role can obtain, inherited grants included.
     expect(md).toContain(
       "**role editor**\n- ⬆ widens: gains Cosmos `documents` (every partition): all, 1h\n" +
-        "- ⬇ narrows: Fluid documents `*`: doc:read doc:write summary:write, 1h → doc:read doc:write, 1h\n" +
+        "- ⬇ narrows: Fluid documents owned by the caller's tenant: doc:read doc:write summary:write, 1h → doc:read doc:write, 1h\n" +
+        "- ⬇ narrows: Fluid: create new documents: doc:read doc:write summary:write, 1h → doc:read doc:write, 1h\n" +
         "- ⬆ widens: CDN `/tenants/${claims.tid}/`: 15m → 1h",
     );
     // admin#0 still grants summary:write, but for 30m: what admin loses is summary:write for longer than 30m.
     expect(md).toContain(
-      "**role admin**\n- ⬇ narrows: Fluid documents `*`: doc:read doc:write summary:write, 1h → " +
+      "**role admin**\n- ⬇ narrows: Fluid documents owned by the caller's tenant: doc:read doc:write summary:write, 1h → " +
+        "doc:read doc:write summary:write, 30m | doc:read doc:write, 1h (no longer doc:read doc:write summary:write, 1h)\n" +
+        "- ⬇ narrows: Fluid: create new documents: doc:read doc:write summary:write, 1h → " +
         "doc:read doc:write summary:write, 30m | doc:read doc:write, 1h (no longer doc:read doc:write summary:write, 1h)\n" +
         "- ⬆ widens: gains Cosmos `documents` (every partition): all, 1h",
     );

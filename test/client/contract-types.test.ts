@@ -17,6 +17,7 @@ const BROKER_TYPES: Record<ProblemType, true> = {
   "invalid-token": true,
   forbidden: true,
   "not-found": true,
+  conflict: true,
   "method-not-allowed": true,
   "unsupported-media-type": true,
   "payload-too-large": true,

@@ -123,6 +123,17 @@ describe("each construct's secure defaults (prod)", () => {
   });
 });
 
+/** The one resource of a type that is not the Fluid owner registry's (fluid-owner-registry.test.ts covers those). */
+function onlyOutsideRegistry(r: Parameters<typeof all>[0], type: string) {
+  const outside = all(r, type).filter(
+    (x) =>
+      !String(x.scope).endsWith("/colls/fluidDocuments") &&
+      !((x.assignable_scopes as string[] | undefined) ?? []).some((s) => s.endsWith("/colls/fluidDocuments")),
+  );
+  expect(outside).toHaveLength(1);
+  return outside[0];
+}
+
 describe("what the policy decides", () => {
   it("keeps Cosmos local auth on only because the policy mints resource tokens", () => {
     const minted = synthEnvironment("dev").json.resource;
@@ -135,7 +146,7 @@ describe("what the policy decides", () => {
   });
 
   it("creates the SQL role assignments of cosmosRbac, per environment", () => {
-    const a = only(synthEnvironment("prod").json.resource, "azurerm_cosmosdb_sql_role_assignment");
+    const a = onlyOutsideRegistry(synthEnvironment("prod").json.resource, "azurerm_cosmosdb_sql_role_assignment");
     expect(a).toMatchObject({
       principal_id: "6a1b2c3d-0000-4000-8000-00000000f0b1",
       role_definition_id:
@@ -150,13 +161,13 @@ describe("what the policy decides", () => {
       "    dataActions: [Microsoft.DocumentDB/databaseAccounts/readMetadata]\n    scope: container\n    container: profiles",
     );
     const r = synthEnvironment("dev", { policyText: text }).json.resource;
-    const def = only(r, "azurerm_cosmosdb_sql_role_definition");
+    const def = onlyOutsideRegistry(r, "azurerm_cosmosdb_sql_role_definition");
     expect(def).toMatchObject({
       type: "CustomRole",
       permissions: [{ data_actions: ["Microsoft.DocumentDB/databaseAccounts/readMetadata"] }],
       assignable_scopes: [expect.stringMatching(/\/dbs\/docs\/colls\/profiles$/)],
     });
-    expect(only(r, "azurerm_cosmosdb_sql_role_assignment").role_definition_id).toContain(
+    expect(onlyOutsideRegistry(r, "azurerm_cosmosdb_sql_role_assignment").role_definition_id).toContain(
       "azurerm_cosmosdb_sql_role_definition",
     );
   });
@@ -169,6 +180,7 @@ describe("what the policy decides", () => {
     ]);
     expect(containers).toEqual([
       ["documents", ["/tenantId"], { max_throughput: 4000 }],
+      ["fluidDocuments", ["/tenant"], { max_throughput: 4000 }], // the Fluid owner registry (fluid-owner-registry.test.ts)
       ["profiles", ["/userId"], { max_throughput: 4000 }],
     ]);
   });

@@ -53,6 +53,21 @@ const fixtures: [string, string, (r: Record<string, any>) => void, typeof prod?]
   ["TB-ST-003", "azurerm_storage_account", (r) => (r.shared_access_key_enabled = true)],
   ["TB-COSMOS-001", "azurerm_cosmosdb_account", (r) => (r.local_authentication_disabled = true)],
   ["TB-COSMOS-002", "azurerm_cosmosdb_account", (r) => (r.minimal_tls_version = "Tls")],
+  [
+    "TB-COSMOS-003",
+    "azurerm_cosmosdb_sql_role_definition",
+    (r) =>
+      r.permissions[0].data_actions.push("Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/replace"),
+  ],
+  [
+    "TB-COSMOS-004",
+    "azurerm_cosmosdb_sql_role_assignment",
+    (r) => (
+      (r.scope = "${azurerm_cosmosdb_account.x.id}/dbs/docs/colls/fluidDocuments"),
+      (r.role_definition_id =
+        "${azurerm_cosmosdb_account.x.id}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002")
+    ),
+  ],
   ["TB-AFD-001", "azurerm_cdn_frontdoor_firewall_policy", (r) => (r.mode = "Detection")],
   [
     "TB-AFD-002",

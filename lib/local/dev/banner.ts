@@ -15,7 +15,10 @@ export function banner(env: DevEnvironment, startedInMs: number): string {
       `${(config.cors?.allowedOrigins ?? [u.demo]).join(", ")}   (CORS; yours: environments.yaml local.allowedOrigins or --origin <url>)`,
     ],
     ["OIDC issuer", `${u.issuer}   (oidc-provider; audience ${env.audience})`],
-    ["Fluid", `${u.fluid}   (tinylicious, HMAC + expiry checked; shared note ${env.noteId})`],
+    [
+      "Fluid",
+      `${u.fluid}   (tinylicious, HMAC + expiry checked; Contoso's note ${env.noteId}, Fabrikam's ${env.fabrikamNoteId})`,
+    ],
     ["CDN edge", `${u.cdn}   (plays Front Door) -> origin ${u.storage} (azurite, https)`],
     [
       "Cosmos",
@@ -32,7 +35,7 @@ export function banner(env: DevEnvironment, startedInMs: number): string {
     ...PERSONAS.map((p) => `    ${p.id.padEnd(9)} ${p.label.padEnd(16)} ${p.expect}`),
     "",
     "  try:",
-    `    open ${u.demo}/?persona=editor in two windows and edit the note; then sign in as outsider`,
+    `    open ${u.demo}/?persona=editor in two windows and edit the note; then sign in as fabrikam: refused (not-owned)`,
     "    npm run demo            every persona asks for Fluid, Cosmos and CDN credentials and uses them (--json)",
     "    edit policies/policy.yaml and save: the broker reloads; a mistake shows file:line:column and the last good policy stays",
     "  Ctrl-C stops everything.",

@@ -53,7 +53,7 @@ function config(env: DevEnvironment, c: ReturnType<Current>) {
     issuer: env.urls.issuer,
     audience: env.audience,
     broker: env.urls.broker,
-    fluid: { endpoint: env.urls.fluid, tenantId: FLUID_TENANT, noteId: env.noteId },
+    fluid: { endpoint: env.urls.fluid, tenantId: FLUID_TENANT, noteId: env.noteId, fabrikamNoteId: env.fabrikamNoteId },
     cosmos: { endpoint: env.urls.cosmos, standIn: env.cosmosIsStandIn },
     cdn: {
       edge: env.urls.cdn,

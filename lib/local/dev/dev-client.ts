@@ -4,7 +4,7 @@ export interface TourConfig {
   issuer: string;
   audience: string;
   broker: string;
-  fluid: { endpoint: string; noteId: string };
+  fluid: { endpoint: string; noteId: string; fabrikamNoteId: string };
   cdn: { logo: { contoso: string; fabrikam: string } };
   policy: { hash: string };
   personas: { id: string; label: string; expect: string; tenant: "contoso" | "fabrikam"; oid: string }[];

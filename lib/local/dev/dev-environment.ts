@@ -37,7 +37,10 @@ export interface DevOptions {
 export interface DevEnvironment {
   urls: { demo: string; issuer: string; broker: string; fluid: string; storage: string; cosmos: string; cdn: string };
   cosmosIsStandIn: boolean;
+  /** Contoso's shared note, created by a Contoso user (and registered as Contoso's). */
   noteId: string;
+  /** Fabrikam's note, created by Fay of Fabrikam: what Contoso must not open. */
+  fabrikamNoteId: string;
   audience: string;
   policy(): { config: RuntimeConfig; error?: string };
   stop(): Promise<void>;
@@ -132,15 +135,20 @@ async function start(
   const edgeMod: typeof import("./cdn-edge") = require("./cdn-edge");
   const demoMod: typeof import("./demo-server") = require("./demo-server");
   const note: typeof import("./fluid-note") = require("./fluid-note");
+  const owners: typeof import("../../../functions-src/fluid-owners/cosmos-owner-registry") = require("../../../functions-src/fluid-owners/cosmos-owner-registry");
+  const ownerRegistry: typeof import("../../../functions-src/fluid-owners/owner-registry") = require("../../../functions-src/fluid-owners/owner-registry");
+  const registration: typeof import("../../../functions-src/fluid-owners/registration-route") = require("../../../functions-src/fluid-owners/registration-route");
   /* eslint-enable @typescript-eslint/no-require-imports */
   phase("modules loaded");
   const standIn = o.cosmos
     ? undefined
     : new CosmosRestContractDouble(
         database,
-        Object.fromEntries(
-          Object.entries(first.resources.cosmos?.containers ?? {}).map(([c, v]) => [c, v.partitionKeyPath]),
-        ),
+        Object.fromEntries([
+          ...Object.entries(first.resources.cosmos?.containers ?? {}).map(([c, v]) => [c, v.partitionKeyPath]),
+          // The Fluid owner registry (functions-src/fluid-owners), as the stacks provision it beside the others.
+          [owners.FLUID_OWNERS_CONTAINER, owners.FLUID_OWNERS_PARTITION_KEY],
+        ]),
       );
   stops.push(() => standIn?.stop());
   if (standIn) standIn.corsOrigins = exactOrigins(first);
@@ -155,14 +163,15 @@ async function start(
   const edge = await edgeMod.startCdnEdge(ports.cdn, `${azurite.blobEndpoint}/${CDN_CONTAINER}`, tls.pem);
   stops.push(() => edge.close());
 
+  const minterSettings = () => ({
+    tenantId: FLUID_TENANT,
+    endpoint: tinylicious.endpoint,
+    key1: fluidKeys[0],
+    key2: fluidKeys[1],
+    active: "key1" as const,
+  });
   const minters = {
-    fluid: fluidMint.createFluidMinter(() => ({
-      tenantId: FLUID_TENANT,
-      endpoint: tinylicious.endpoint,
-      key1: fluidKeys[0],
-      key2: fluidKeys[1],
-      active: "key1",
-    })),
+    fluid: fluidMint.createFluidMinter(minterSettings),
     cosmos: cosmosMint.createCosmosMinter(() => ({ endpoint: cosmos.endpoint, key: cosmos.key, database })),
     cdn: cdn.createCdnMinter(() => ({
       baseUrl: edge.url,
@@ -176,9 +185,33 @@ async function start(
     broker: undefined as unknown as Broker,
     error: undefined as string | undefined,
   };
+  // One registry for the whole session: documents keep their owners across policy reloads.
+  const registry = ownerRegistry.cachedOwnerRegistry(
+    owners.cosmosOwnerRegistry(() => ({ endpoint: cosmos.endpoint, key: cosmos.key, database })),
+  );
+  const fluidOwnersFor = (config: RuntimeConfig) => {
+    const tenantClaim = config.resources.fluidOwners?.tenantClaim;
+    if (tenantClaim === undefined) return undefined;
+    const fluid = minterSettings;
+    const audit = o.audit;
+    const register = registration.createFluidRegistration({
+      registry,
+      fluid,
+      tenantClaim,
+      policy: config.policyHash,
+      audit,
+    });
+    return { registry, register };
+  };
   const build = (config: RuntimeConfig) => {
     const verifier = new verify.TokenVerifier(config);
-    return { config, verifier, broker: createBroker({ config, verifier, minters, audit: o.audit }), error: undefined };
+    const fluidOwners = fluidOwnersFor(config);
+    return {
+      config,
+      verifier,
+      broker: createBroker({ config, verifier, minters, audit: o.audit, fluidOwners }),
+      error: undefined,
+    };
   };
   current = build(first);
   // The server keeps one Broker; each reload swaps what it delegates to.
@@ -211,11 +244,16 @@ async function start(
   );
   stops.push(() => watcher.close());
 
+  // Each note is created by a person of its tenant; the SDK registers it with the broker before attach() resolves.
   const admin = async () => issuer.token("admin");
-  const noteId = await note.createSharedNote(
-    note.fluidClient(tinylicious.endpoint, broker.url, admin),
-    "Edit me: every window on this note sees your change.",
-  );
+  const fay = async () => issuer.token("fabrikam");
+  const [noteId, fabrikamNoteId] = await Promise.all([
+    note.createSharedNote(
+      note.fluidClient(tinylicious.endpoint, broker.url, admin),
+      "Edit me: every window on this note sees your change.",
+    ),
+    note.createSharedNote(note.fluidClient(tinylicious.endpoint, broker.url, fay), "Fabrikam's own note."),
+  ]);
 
   phase("note created");
   const urls = {
@@ -231,6 +269,7 @@ async function start(
     urls,
     cosmosIsStandIn: standIn !== undefined,
     noteId,
+    fabrikamNoteId,
     audience,
     policy: () => ({ config: current.config, error: current.error }),
     stop,

@@ -44,10 +44,17 @@ export const PERSONAS: Persona[] = [
     "Rita Reader",
     "contoso",
     ["Docs.Reader"],
-    "reads the note, its own profile and its tenant's image",
+    "reads Contoso's note, its own profile and its tenant's image",
   ),
-  person(2, "editor", "Eddie Editor", "contoso", ["Docs.Editor"], "edits the note; profile and image as a reader"),
-  person(3, "admin", "Ada Admin", "contoso", ["Docs.Admin"], "everything an editor has, and creates documents"),
+  person(
+    2,
+    "editor",
+    "Eddie Editor",
+    "contoso",
+    ["Docs.Editor"],
+    "edits and creates Contoso's documents; profile and image as a reader",
+  ),
+  person(3, "admin", "Ada Admin", "contoso", ["Docs.Admin"], "everything an editor has; created Contoso's note"),
   person(4, "support", "Sam Support", "contoso", [], "nothing here: the support role exists in production only", [
     SUPPORT_GROUP,
   ]),
@@ -58,7 +65,7 @@ export const PERSONAS: Persona[] = [
     "Fay of Fabrikam",
     "fabrikam",
     ["Docs.Editor"],
-    "an editor of another tenant: never Contoso's image",
+    "an editor of another tenant: its own note and image, never Contoso's",
   ),
 ];
 

@@ -42,7 +42,8 @@ export async function runTour(
 async function tourOf(config: TourConfig, p: TourConfig["personas"][number]): Promise<PersonaResult> {
   const token = await personaToken(config, p.id);
   const asks = [
-    { ask: "the shared note", request: { type: "fluid", documentId: config.fluid.noteId } },
+    { ask: "Contoso's note", request: { type: "fluid", documentId: config.fluid.noteId } },
+    { ask: "Fabrikam's note", request: { type: "fluid", documentId: config.fluid.fabrikamNoteId } },
     { ask: "my profile", request: { type: "cosmos", container: "profiles" } },
     { ask: "my tenant's image", request: { type: "cdn", path: config.cdn.logo[p.tenant] } },
     ...(p.tenant === "contoso"
@@ -117,7 +118,7 @@ async function use(
     };
   }
   const client = fluidClient(config.fluid.endpoint, config.broker, async () => token);
-  const { container } = await client.getContainer(config.fluid.noteId, NOTE_SCHEMA, "2");
+  const { container } = await client.getContainer(String(c.documentId), NOTE_SCHEMA, "2");
   try {
     await connected(container);
     const note = container.initialObjects.note as unknown as NoteMap;

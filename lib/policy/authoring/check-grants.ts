@@ -47,7 +47,9 @@ function checkGrant(doc: PolicyDocument, role: RoleSource, grant: GrantSource, a
   const where = [...at, type];
   checkTtl(type, body.ttl as string | number, [...where, "ttl"], c);
   const templateField = type === "cosmos" ? "partitionKey" : type === "fluid" ? "documents" : "prefix";
-  const template = body[templateField] as string | undefined;
+  const field = body[templateField];
+  // `documents: { owner: ... }` is not a template: checked on its own below.
+  const template = typeof field === "string" ? field : undefined;
   if (template !== undefined) checkTemplateClaims(doc, role, template, [...where, templateField], c);
   // Resource names are ASCII; a lookalike (U+FF0E, U+FF0F, U+2025) in the policy itself is refused like one in a
   // claim value or a request, never normalized into a scope (issue 7, item 5).
@@ -96,7 +98,8 @@ function checkGrant(doc: PolicyDocument, role: RoleSource, grant: GrantSource, a
         "add `fluid: {}` under resources",
         { key: true },
       );
-    checkDocumentPattern(template!, [...where, "documents"], c);
+    if (template === undefined) checkOwnedDocuments(doc, role, [...where, "documents"], c);
+    else checkDocumentPattern(template, [...where, "documents"], c);
   } else {
     checkCdnPrefix(doc, template!, [...where, "prefix"], c);
   }
@@ -157,6 +160,30 @@ function checkTemplateClaims(doc: PolicyDocument, role: RoleSource, template: st
 }
 
 /** A `*` next to a placeholder lets one caller's value be a prefix of another's (tid "ab" would match tenant "abc"). */
+/** An owner-scoped grant needs the owner registry, whose tenant claim every issuer of the role declares as a string. */
+function checkOwnedDocuments(doc: PolicyDocument, role: RoleSource, at: JsonPath, c: Checker): void {
+  const owners = doc.resources?.fluid?.owners;
+  if (!owners) {
+    c.report(
+      "E_UNKNOWN_RESOURCE",
+      at,
+      "documents by owner, but the policy records no owners",
+      "add `owners: { tenant: tid }` under resources.fluid (the claim that names a caller's tenant)",
+    );
+    return;
+  }
+  for (const [issuerName, claims] of roleIssuers(doc, role)) {
+    const decl = Object.hasOwn(claims, owners.tenant) ? claims[owners.tenant] : undefined;
+    if (!decl || decl.type !== "string")
+      c.report(
+        "E_UNDECLARED_CLAIM",
+        at,
+        `documents by owner use the tenant claim '${owners.tenant}', which issuer '${issuerName}' does not declare as a string`,
+        `declare '${owners.tenant}: { type: string }' under issuers.${issuerName}.claims (and list it in requiredClaims)`,
+      );
+  }
+}
+
 function checkDocumentPattern(pattern: string, at: JsonPath, c: Checker): void {
   const parsed = parseTemplate(pattern);
   parsed.parts.forEach((p, i) => {

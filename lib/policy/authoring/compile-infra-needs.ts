@@ -53,7 +53,9 @@ export function buildInfraNeeds(
           })),
       },
     }),
-    ...(doc.resources?.fluid && { fluid: { mintsTokens: grantTypes.has("fluid") } }),
+    ...(doc.resources?.fluid && {
+      fluid: { mintsTokens: grantTypes.has("fluid"), ...(doc.resources.fluid.owners && { ownerRegistry: true }) },
+    }),
     ...(cdn && {
       cdn: {
         prefixes: Object.entries(cdn.prefixes).map(([prefix, p]) => ({

@@ -60,6 +60,7 @@ export function compilePolicy(bundle: CheckedPolicy, environment: string): Compi
         },
       }),
       fluid: doc.resources?.fluid !== undefined,
+      ...(doc.resources?.fluid?.owners && { fluidOwners: { tenantClaim: doc.resources.fluid.owners.tenant } }),
       ...(doc.resources?.cdn && {
         cdn: {
           prefixes: Object.fromEntries(
@@ -178,11 +179,12 @@ function compileGrant(
   }
   if ("fluid" in g) {
     const s = g.fluid;
-    const documents = fix(resolveEnv(s.documents, env.values));
+    const documents = fix(resolveEnv(typeof s.documents === "object" ? "*" : s.documents, env.values));
     return {
       type: "fluid",
       id,
       documents,
+      ...(typeof s.documents === "object" && { owner: s.documents.owner }),
       create: s.create ?? false,
       scopes: [...s.scopes].sort(),
       ttlSeconds: parseDuration(s.ttl)!,

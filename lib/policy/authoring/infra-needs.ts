@@ -72,7 +72,8 @@ export interface InfraNeeds {
       container?: string;
     }[];
   };
-  fluid?: { mintsTokens: boolean };
+  /** `ownerRegistry`: the policy records Fluid document owners (a Cosmos container only the broker reaches). */
+  fluid?: { mintsTokens: boolean; ownerRegistry?: boolean };
   cdn?: {
     prefixes: {
       prefix: string;

@@ -45,7 +45,7 @@ export interface ClaimDeclaration {
 
 export interface ResourcesSource {
   cosmos?: { database: string; containers: Record<string, { partitionKey: string }> };
-  fluid?: Record<string, never>;
+  fluid?: { owners?: { tenant: string } };
   cdn?: { prefixes: Record<string, CdnPrefixSource> };
 }
 
@@ -93,7 +93,8 @@ export interface CosmosGrantSource {
 }
 
 export interface FluidGrantSource {
-  documents: string;
+  /** A pattern, or the documents the caller's tenant (or the caller) owns. */
+  documents: string | { owner: "tenant" | "creator" };
   create?: boolean;
   scopes: FluidScope[];
   ttl: Duration;

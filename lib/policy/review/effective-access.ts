@@ -57,7 +57,7 @@ export function effectiveAccess(grants: readonly CompiledGrant[]): EffectiveAcce
       add(cosmosTarget(g.container, scope), { backend: "cosmos", access: g.access, ttlSeconds: g.ttlSeconds });
     } else if (g.type === "fluid") {
       const cap: Capability = { backend: "fluid", scopes: [...g.scopes].sort(), ttlSeconds: g.ttlSeconds };
-      add(fluidTarget(renderTemplate(g.documents)), cap);
+      add(g.owner ? ownedFluidTarget(g.owner) : fluidTarget(renderTemplate(g.documents)), cap);
       // Creating ignores the document pattern (the new id is the service's): a target of its own.
       if (g.create) add(fluidTarget(null), cap);
     } else {
@@ -105,6 +105,13 @@ function fluidTarget(pattern: string | null): Target {
   };
 }
 
+/** Documents by recorded owner: narrower than `*`; the creator's own documents are among its tenant's. */
+function ownedFluidTarget(owner: "tenant" | "creator"): Target {
+  const label =
+    owner === "tenant" ? "Fluid documents owned by the caller's tenant" : "Fluid documents the caller created";
+  return { backend: "fluid", scope: `owner:${owner}`, label };
+}
+
 function cdnTarget(prefix: string): Target {
   return { backend: "cdn", scope: prefix, label: `CDN \`${prefix}\`` };
 }
@@ -117,6 +124,7 @@ function covers(outer: Target, inner: Target): boolean {
     case "cosmos":
       return outer.container === inner.container && outer.scope === null;
     case "fluid":
+      if (outer.scope === "owner:tenant") return inner.scope === "owner:creator";
       return outer.scope === "*" && inner.scope !== null;
     case "cdn":
       return inner.scope!.startsWith(outer.scope!);

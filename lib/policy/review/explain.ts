@@ -4,6 +4,7 @@
  */
 import { ownValue } from "../runtime/own";
 import type { AccessRequest } from "../runtime/access-request";
+import type { DocumentOwners } from "../runtime/document-owner";
 import { conditionHolds, createEvaluator, type Decision, type VerifiedIdentity } from "../runtime/evaluate";
 import { renderCondition, renderGrant } from "./render";
 import type { CompiledCondition, RuntimeConfig } from "../runtime/runtime-config";
@@ -32,7 +33,13 @@ export interface Explanation {
   decision?: Decision;
 }
 
-export function explain(config: RuntimeConfig, identity: VerifiedIdentity, requests?: AccessRequest[]): Explanation {
+/** `owners`: recorded owners of the Fluid documents asked for, as the broker would look them up (`--owner`). */
+export function explain(
+  config: RuntimeConfig,
+  identity: VerifiedIdentity,
+  requests?: AccessRequest[],
+  owners?: DocumentOwners,
+): Explanation {
   const evaluator = createEvaluator(config);
   const matched = new Set(evaluator.matchRoles(identity).map((r) => r.name));
   const subjectClaim = config.issuers.find((i) => i.name === identity.issuer)?.subjectClaim ?? "sub";
@@ -48,9 +55,12 @@ export function explain(config: RuntimeConfig, identity: VerifiedIdentity, reque
       ...(r.issuers !== null && !r.issuers.includes(identity.issuer) && { issuerMismatch: true }),
       grants: r.grants.map((g) => `${renderGrant(g)}  [${g.id}]`),
     })),
-    ...(requests && { decision: evaluator.evaluate(identity, requests) }),
+    ...(requests && { decision: evaluator.evaluate(identity, requests, owners) }),
   };
 }
+
+const OWNED_TENANT = "Fluid documents owned by the caller's tenant";
+const OWNED_CREATOR = "Fluid documents the caller created";
 
 /** The same truth table as the evaluator, kept as a tree for display (only `explain` pays for it). */
 function trace(c: CompiledCondition, claims: Readonly<Record<string, unknown>>): ConditionTrace {
@@ -86,10 +96,20 @@ export function formatExplanation(e: Explanation): string {
   }
   if (e.decision) {
     lines.push("");
-    for (const c of e.decision.credentials)
+    // An owner-scoped grant says so: the document was granted through its recorded owner, not its id.
+    const ownerGrants = new Map(
+      e.roles.flatMap((r) =>
+        r.grants
+          .filter((g) => g.includes(OWNED_TENANT) || g.includes(OWNED_CREATOR))
+          .map((g) => [g.slice(g.lastIndexOf("[") + 1, -1), g.includes(OWNED_TENANT) ? OWNED_TENANT : OWNED_CREATOR]),
+      ),
+    );
+    for (const c of e.decision.credentials) {
+      const owned = ownerGrants.get(c.grant);
       lines.push(
-        `request ${c.request}: granted by ${c.grant}: ${JSON.stringify({ ...c, request: undefined, grant: undefined })}`,
+        `request ${c.request}: granted by ${c.grant}${owned ? ` (${owned})` : ""}: ${JSON.stringify({ ...c, request: undefined, grant: undefined })}`,
       );
+    }
     for (const d of e.decision.denied) lines.push(`request ${d.request}: denied (${d.reason}): ${d.message}`);
   }
   return lines.join("\n");

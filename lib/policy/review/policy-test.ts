@@ -14,11 +14,14 @@ import { createEvaluator, type Evaluator, type GrantedCredential } from "../runt
 import type { CheckedPolicy } from "../authoring/checked-policy";
 import { loadFile, type PolicyBundle } from "../authoring/load";
 import { substituteEnv } from "../runtime/template";
+import type { DocumentOwner } from "../runtime/document-owner";
 import type { YamlSource } from "../authoring/yaml-source";
 
 interface TestFile {
   environments?: string[];
   personas?: Record<string, { issuer?: string; claims: Record<string, unknown> }>;
+  /** Recorded owners of Fluid documents, by id (owner-scoped grants read them); `issuer` defaults to the case's. */
+  documents?: Record<string, { tenant: string; creator: string; issuer?: string }>;
   cases: TestCase[];
 }
 
@@ -135,7 +138,12 @@ function runCase(
     if (e instanceof AccessRequestError) return fail(`request ${e.message}`);
     throw e;
   }
-  const decision = evaluatorFor(envName).evaluate({ issuer, claims }, requests);
+  const owners = new Map<string, DocumentOwner>();
+  for (const [id, o] of Object.entries(file.documents ?? {})) {
+    const filled = fill(o) as { tenant: string; creator: string; issuer?: string };
+    owners.set(id, { tenant: filled.tenant, creator: filled.creator, issuer: filled.issuer ?? issuer });
+  }
+  const decision = evaluatorFor(envName).evaluate({ issuer, claims }, requests, owners);
 
   if (tc.expect.roles && canonicalJson(tc.expect.roles) !== canonicalJson(decision.roles)) {
     result.problems.push(`roles: expected ${JSON.stringify(tc.expect.roles)}, got ${JSON.stringify(decision.roles)}`);

@@ -41,6 +41,10 @@ export function grantTarget(g: CompiledGrant): string {
     case "cosmos":
       return `Cosmos \`${g.container}\``;
     case "fluid":
+      if (g.owner)
+        return g.owner === "tenant"
+          ? "Fluid documents owned by the caller's tenant"
+          : "Fluid documents the caller created";
       return `Fluid documents \`${renderTemplate(g.documents)}\``;
     case "cdn":
       return `CDN \`${renderTemplate(g.prefix)}\``;

@@ -144,12 +144,12 @@ function claimGaps(base: RuntimeConfig, head: RuntimeConfig) {
       name: r.name,
       issuers: r.issuers,
       backends: new Set(r.grants.map((g) => g.type)),
-      reads: claimsReadByRole(r),
+      reads: claimsReadByRole(r, c.resources.fluidOwners?.tenantClaim),
     })),
   );
   const keptBy = new Map<string, Set<string>>();
   for (const c of [base, head]) {
-    const kept = new Set(c.roles.flatMap((r) => [...claimsReadByRole(r).keys()]));
+    const kept = new Set(c.roles.flatMap((r) => [...claimsReadByRole(r, c.resources.fluidOwners?.tenantClaim).keys()]));
     for (const i of c.issuers) kept.add(i.subjectClaim); // replay restores the subject from the record
     keptBy.set(c.policyHash, kept);
   }

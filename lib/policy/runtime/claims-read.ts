@@ -15,12 +15,17 @@ export type ClaimUse = "equality" | "value";
 
 export function claimsReadByPolicy(config: RuntimeConfig): Map<string, ClaimUse> {
   const uses = new Map<string, ClaimUse>();
-  for (const role of config.roles) for (const [claim, use] of claimsReadByRole(role)) mark(uses, claim, use);
+  const tenantClaim = config.resources.fluidOwners?.tenantClaim;
+  for (const role of config.roles)
+    for (const [claim, use] of claimsReadByRole(role, tenantClaim)) mark(uses, claim, use);
   return uses;
 }
 
-/** The claims one compiled role reads in its condition and in its grants' templates (inherited grants included). */
-export function claimsReadByRole(role: CompiledRole): Map<string, ClaimUse> {
+/**
+ * The claims one compiled role reads in its condition and in its grants' templates (inherited grants included), and
+ * the policy's Fluid tenant claim when a grant is owner-scoped (`config.resources.fluidOwners.tenantClaim`).
+ */
+export function claimsReadByRole(role: CompiledRole, fluidTenantClaim?: string): Map<string, ClaimUse> {
   const uses = new Map<string, ClaimUse>();
   const walk = (c: CompiledCondition): void => {
     switch (c.op) {
@@ -46,6 +51,8 @@ export function claimsReadByRole(role: CompiledRole): Map<string, ClaimUse> {
   for (const g of role.grants) {
     const parts = g.type === "cosmos" ? (g.partitionKey ?? []) : g.type === "fluid" ? g.documents : g.prefix;
     for (const p of parts) if (typeof p !== "string") mark(uses, p.claim, "value");
+    // An owner-scoped grant compares the tenant claim with the document's recorded owner.
+    if (g.type === "fluid" && g.owner && fluidTenantClaim) mark(uses, fluidTenantClaim, "value");
   }
   return uses;
 }

@@ -27,6 +27,7 @@ import type {
 import { ownValue } from "./own";
 import { indexKey } from "./runtime-config";
 import { matchesGlob } from "./linear-match";
+import type { DocumentOwners } from "./document-owner";
 import { expandTemplate, matchesDocumentPattern, type ClaimValues } from "./template";
 
 export interface VerifiedIdentity {
@@ -74,6 +75,7 @@ export type DenialReason =
   | "insufficient-access" // a grant names it, but not with the access, scopes or creation asked for
   | "partition-not-granted" // a grant names the container, but not this partition
   | "claim-unusable" // a grant needs a claim that is missing or holds an unsafe value
+  | "not-owned" // grants cover documents by owner only, and this one's recorded owner is not the caller('s tenant)
   | "ambiguous"; // several grants give different partitions; the request must name one
 
 export interface Denial {
@@ -96,7 +98,8 @@ export interface Evaluator {
   readonly config: RuntimeConfig;
   /** The roles the identity holds, in policy order. */
   matchRoles(identity: VerifiedIdentity): CompiledRole[];
-  evaluate(identity: VerifiedIdentity, requests: readonly AccessRequest[]): Decision;
+  /** `owners`: the recorded owners of the Fluid documents asked for (owner-scoped grants need them). */
+  evaluate(identity: VerifiedIdentity, requests: readonly AccessRequest[], owners?: DocumentOwners): Decision;
 }
 
 const ACCESS_RANK: Record<CosmosAccess, number> = { read: 1, all: 2 };
@@ -153,7 +156,7 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
     }
   }
 
-  function evaluate(identity: VerifiedIdentity, requests: readonly AccessRequest[]): Decision {
+  function evaluate(identity: VerifiedIdentity, requests: readonly AccessRequest[], owners?: DocumentOwners): Decision {
     const issuer = issuerOf.get(identity.issuer);
     const rawSubject = issuer ? ownValue(identity.claims, issuer.subjectClaim) : undefined;
     const subject = typeof rawSubject === "string" ? rawSubject : "";
@@ -172,7 +175,7 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
         result = { reason: "no-subject", message: "the token does not carry the subject claim this issuer requires" };
       else if (roles.length === 0) result = { reason: "no-role", message: "the caller holds no role in this policy" };
       else if (request.type === "cosmos") result = decideCosmos(i, request, roles, identity.claims);
-      else if (request.type === "fluid") result = decideFluid(i, request, roles, identity.claims);
+      else if (request.type === "fluid") result = decideFluid(i, request, roles, identity, subject, owners);
       else result = decideCdn(i, request, roles, identity.claims);
       if ("reason" in result)
         decision.denied.push({ request: i, type: request.type, reason: result.reason, message: result.message });
@@ -254,8 +257,11 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
     i: number,
     req: Extract<AccessRequest, { type: "fluid" }>,
     roles: CompiledRole[],
-    claims: ClaimValues,
+    identity: VerifiedIdentity,
+    subject: string,
+    owners: DocumentOwners | undefined,
   ): Outcome {
+    const claims = identity.claims;
     const all = grantsOf(roles, "fluid");
     if (all.length === 0 || !config.resources.fluid)
       return { reason: "not-granted", message: "no role grants Fluid documents" };
@@ -266,7 +272,15 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
       if (covering.length === 0)
         return { reason: "insufficient-access", message: "no role allows creating Fluid documents" };
     } else {
+      let notOwned: string | undefined;
       covering = all.filter((g) => {
+        if (g.owner) {
+          const why = ownerRefusal(g.owner, req.documentId!, identity, subject, owners);
+          if (why) {
+            notOwned ??= why;
+            return false;
+          }
+        }
         const pattern = expandTemplate(g.documents, claims);
         if ("reason" in pattern) {
           unusable = `grant ${g.id} needs claim '${pattern.claim}', which ${pattern.reason}`;
@@ -275,9 +289,9 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
         return matchesDocumentPattern(pattern.value, req.documentId!);
       });
       if (covering.length === 0) {
-        return unusable
-          ? { reason: "claim-unusable", message: unusable }
-          : { reason: "not-granted", message: "no role grants this Fluid document" };
+        if (unusable) return { reason: "claim-unusable", message: unusable };
+        if (notOwned) return { reason: "not-owned", message: notOwned };
+        return { reason: "not-granted", message: "no role grants this Fluid document" };
       }
     }
     const wanted = req.scopes;
@@ -296,6 +310,25 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
       scopes,
       ttlSeconds: Math.min(req.ttl ?? best.ttlSeconds, best.ttlSeconds),
     };
+  }
+
+  /** Why an owner-scoped grant does not cover this document, or undefined when it does. */
+  function ownerRefusal(
+    scope: "tenant" | "creator",
+    documentId: string,
+    identity: VerifiedIdentity,
+    subject: string,
+    owners: DocumentOwners | undefined,
+  ): string | undefined {
+    const tenantClaim = config.resources.fluidOwners?.tenantClaim;
+    const owner = owners?.get(documentId);
+    if (!owner || tenantClaim === undefined) return "the document has no recorded owner in the caller's tenant";
+    const tenant = Object.hasOwn(identity.claims, tenantClaim) ? identity.claims[tenantClaim] : undefined;
+    if (typeof tenant !== "string" || owner.tenant !== tenant)
+      return "the document has no recorded owner in the caller's tenant";
+    if (scope === "creator" && (owner.creator !== subject || owner.issuer !== identity.issuer))
+      return "the document was created by someone else, and the grant covers only documents the caller created";
+    return undefined;
   }
 
   function decideCdn(
@@ -391,6 +424,7 @@ export function evaluate(
   config: RuntimeConfig,
   identity: VerifiedIdentity,
   requests: readonly AccessRequest[],
+  owners?: DocumentOwners,
 ): Decision {
-  return createEvaluator(config).evaluate(identity, requests);
+  return createEvaluator(config).evaluate(identity, requests, owners);
 }

@@ -6,12 +6,14 @@
 import type { TemplatePart } from "./template";
 
 // @2: a claim part may carry `length` (template collisions, issue 7.1), which an @1 broker would ignore.
-export const RUNTIME_CONFIG_FORMAT = "azure-token-broker/runtime-config@2";
+// @3: a Fluid grant may carry `owner` (issue 21), which an @2 broker would ignore, granting every document.
+export const RUNTIME_CONFIG_FORMAT = "azure-token-broker/runtime-config@3";
 
 export type Stage = "ephemeral" | "development" | "production";
 export type Scalar = string | number | boolean;
 export type CosmosAccess = "read" | "all";
 export type FluidScope = "doc:read" | "doc:write" | "summary:write";
+export type FluidOwnerScope = "tenant" | "creator";
 
 export interface RuntimeConfig {
   format: typeof RUNTIME_CONFIG_FORMAT;
@@ -66,6 +68,8 @@ export interface CompiledIssuer {
 export interface CompiledResources {
   cosmos?: { database: string; containers: Record<string, { partitionKeyPath: string }> };
   fluid: boolean;
+  /** Fluid documents have recorded owners: the claim naming a caller's tenant (resources.fluid.owners.tenant). */
+  fluidOwners?: { tenantClaim: string };
   cdn?: { prefixes: Record<string, { cache: "private" | "shared" }> };
 }
 
@@ -106,6 +110,11 @@ export interface CompiledFluidGrant extends GrantOrigin {
   type: "fluid";
   /** Literal parts may contain `*` wildcards (one or more characters other than '/'). */
   documents: TemplatePart[];
+  /**
+   * Only documents whose recorded owner is the caller's tenant, or the caller itself (the creator). `documents` is
+   * then `*`: the owner record, not the id, decides.
+   */
+  owner?: FluidOwnerScope;
   create: boolean;
   scopes: FluidScope[];
 }

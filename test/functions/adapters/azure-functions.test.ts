@@ -47,9 +47,10 @@ afterAll(() => server.stop());
 
 const context = () => new InvocationContext({ invocationId: "test-invocation", functionName: "token" });
 
-it("registers POST (+ OPTIONS for CORS preflights) /api/token and GET /api/health, anonymous at the Functions level", () => {
+it("registers POST (+ OPTIONS for CORS preflights) /api/token and /api/fluid/documents and GET /api/health, anonymous at the Functions level", () => {
   expect([...registered.entries()].map(([name, o]) => [name, o.methods, o.route, o.authLevel])).toEqual([
     ["token", ["POST", "OPTIONS"], "token", "anonymous"],
+    ["fluidDocuments", ["POST", "OPTIONS"], "fluid/documents", "anonymous"],
     ["health", ["GET"], "health", "anonymous"],
   ]);
 });

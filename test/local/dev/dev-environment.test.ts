@@ -71,7 +71,7 @@ describe("the demo tour", () => {
   const outcome = (id: string) =>
     of(id).steps.map((s) => [s.type, s.granted ? `granted:${s.scope}` : `denied:${s.reason}`, s.used?.ok ?? null]);
 
-  it("gives reader, editor and admin their tenant's note, profile and image, each used against the real service", () => {
+  it("gives reader, editor and admin their tenant's note (not Fabrikam's), profile and image, each used for real", () => {
     const tid = "0c0ffee0-0000-4000-8000-00000000a001";
     for (const [id, scopes, n] of [
       ["reader", "doc:read", 1],
@@ -80,10 +80,11 @@ describe("the demo tour", () => {
     ] as const) {
       expect(outcome(id)).toEqual([
         ["fluid", `granted:${scopes}`, true],
+        ["fluid", "denied:not-owned", null],
         ["cosmos", `granted:read on profiles partition "0c0ffee0-0000-4000-8000-00000000000${n}"`, true],
         ["cdn", `granted:read /tenants/${tid}/logo.svg`, true],
       ]);
-      expect(of(id).steps[1].used!.detail).toContain("another person's profile: 403");
+      expect(of(id).steps[2].used!.detail).toContain("another person's profile: 403");
     }
     expect(of("editor").roles).toEqual(["editor"]);
   });
@@ -93,14 +94,16 @@ describe("the demo tour", () => {
       expect(of(id).status).toBe(403);
       expect(outcome(id)).toEqual([
         ["fluid", "denied:no-role", null],
+        ["fluid", "denied:no-role", null],
         ["cosmos", "denied:no-role", null],
         ["cdn", "denied:no-role", null],
       ]);
     }
   });
 
-  it("gives the other tenant's editor its own image and never Contoso's", () => {
+  it("gives the other tenant's editor its own note and image and never Contoso's (issue 21)", () => {
     expect(outcome("fabrikam")).toEqual([
+      ["fluid", "denied:not-owned", null],
       ["fluid", "granted:doc:read doc:write summary:write", true],
       ["cosmos", 'granted:read on profiles partition "0c0ffee0-0000-4000-8000-000000000006"', true],
       ["cdn", "granted:read /tenants/0c0ffee0-0000-4000-8000-00000000b001/logo.svg", true],
