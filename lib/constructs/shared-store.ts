@@ -10,14 +10,11 @@
  * which a move to a newer provider can replace one for one.
  */
 import { ManagedRedis } from "@cdktf/provider-azurerm/lib/managed-redis";
-import { PrivateDnsZone } from "@cdktf/provider-azurerm/lib/private-dns-zone";
-import { PrivateDnsZoneVirtualNetworkLink } from "@cdktf/provider-azurerm/lib/private-dns-zone-virtual-network-link";
-import { PrivateEndpoint } from "@cdktf/provider-azurerm/lib/private-endpoint";
 import { ResourceGroupTemplateDeployment } from "@cdktf/provider-azurerm/lib/resource-group-template-deployment";
-import { Subnet } from "@cdktf/provider-azurerm/lib/subnet";
-import { VirtualNetwork } from "@cdktf/provider-azurerm/lib/virtual-network";
+import type { Subnet } from "@cdktf/provider-azurerm/lib/subnet";
+import type { VirtualNetwork } from "@cdktf/provider-azurerm/lib/virtual-network";
 import { Construct } from "constructs";
-import type { PrivateNetwork } from "./private-network";
+import { PrivateNetwork } from "./private-network";
 import type { Grantee } from "./role-assignments";
 
 export interface SharedStoreProps {
@@ -49,72 +46,21 @@ export class SharedStore extends Construct {
   constructor(scope: Construct, id: string, props: SharedStoreProps) {
     super(scope, id);
     this.props = props;
-    if (props.network) {
-      this.network = props.network.network;
-      this.integrationSubnet = props.network.integrationSubnet;
-      this.redis = this.createRedis(props);
-      props.network.addEndpoint("redis", props.name, this.redis.id, "redisEnterprise");
-      return;
-    }
-    const space = props.addressSpace ?? "10.42.0.0/24";
-    const base = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(space)?.[1];
-    if (!base) throw new Error(`SharedStoreProps.addressSpace must be a /24 (x.y.z.0/24), got '${space}'`);
-    const common = { location: props.location, resourceGroupName: props.resourceGroupName };
-    this.network = new VirtualNetwork(this, "network", {
-      ...common,
-      name: props.networkName,
-      addressSpace: [space],
-      tags: props.tags,
-    });
-    const endpoints = new Subnet(this, "endpoints", {
-      name: "private-endpoints",
-      resourceGroupName: props.resourceGroupName,
-      virtualNetworkName: this.network.name,
-      addressPrefixes: [`${base}.0/26`],
-    });
-    this.integrationSubnet = new Subnet(this, "integration", {
-      name: "function-integration",
-      resourceGroupName: props.resourceGroupName,
-      virtualNetworkName: this.network.name,
-      addressPrefixes: [`${base}.64/26`],
-      delegation: [
-        {
-          name: "flex-consumption",
-          serviceDelegation: {
-            name: "Microsoft.App/environments",
-            actions: ["Microsoft.Network/virtualNetworks/subnets/join/action"],
-          },
-        },
-      ],
-    });
-
+    // Without the environment's private network the store brings its own: the same construct (an endpoint subnet,
+    // a subnet delegated to the Function App's VNet integration, privatelink DNS), holding only the store's endpoint.
+    const network =
+      props.network ??
+      new PrivateNetwork(this, "private-network", {
+        name: props.networkName,
+        location: props.location,
+        resourceGroupName: props.resourceGroupName,
+        addressSpace: props.addressSpace,
+        tags: props.tags,
+      });
+    this.network = network.network;
+    this.integrationSubnet = network.integrationSubnet;
     this.redis = this.createRedis(props);
-
-    const zone = new PrivateDnsZone(this, "dns", {
-      name: "privatelink.redis.azure.net",
-      resourceGroupName: props.resourceGroupName,
-      tags: props.tags,
-    });
-    new PrivateDnsZoneVirtualNetworkLink(this, "dns-link", {
-      name: `${props.networkName}-link`,
-      resourceGroupName: props.resourceGroupName,
-      privateDnsZoneName: zone.name,
-      virtualNetworkId: this.network.id,
-      tags: props.tags,
-    });
-    new PrivateEndpoint(this, "endpoint", {
-      ...common,
-      name: `pe-${props.name}`,
-      subnetId: endpoints.id,
-      privateServiceConnection: {
-        name: "redis",
-        privateConnectionResourceId: this.redis.id,
-        subresourceNames: ["redisEnterprise"],
-        isManualConnection: false,
-      },
-      privateDnsZoneGroup: { name: "redis", privateDnsZoneIds: [zone.id] },
-      tags: props.tags,
-    });
+    network.addEndpoint("redis", props.name, this.redis.id, "redisEnterprise");
   }
 
   private createRedis(props: SharedStoreProps): ManagedRedis {
