@@ -1,6 +1,6 @@
 /** Azurite (Blob only) as a child process on 127.0.0.1 and a free port, with a temporary location; stopped by the test. */
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ export const DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErC
 
 export class Azurite {
   private child?: ChildProcess;
+  private location?: string;
   port = 0;
 
   /**
@@ -30,9 +31,10 @@ export class Azurite {
     return `${this.tls ? "https" : "http"}://127.0.0.1:${this.port}/${DEV_ACCOUNT}`;
   }
 
-  /** On `port` (npm run dev), or a free one (tests); `location` is the data directory (default: a new temp dir). */
+  /** On `port` (npm run dev), or a free one (tests); `location` is the data directory, removed by stop(). */
   async start(port?: number, location = mkdtempSync(join(tmpdir(), "tb-azurite-"))): Promise<this> {
     this.port = port ?? (await freePort());
+    this.location = location;
     const main = require.resolve("azurite/dist/src/blob/main.js");
     const tls = this.tls
       ? ["--cert", this.tls.cert, "--key", this.tls.key, ...(this.oauth ? ["--oauth", "basic"] : [])]
@@ -66,5 +68,7 @@ export class Azurite {
     const child = this.child;
     this.child = undefined;
     await stopChild(child);
+    if (this.location) rmSync(this.location, { recursive: true, force: true });
+    this.location = undefined;
   }
 }

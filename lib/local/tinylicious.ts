@@ -1,12 +1,13 @@
 /** Starts and stops tinylicious with a real token check (tinylicious-process.cjs) on 127.0.0.1 and a free port. */
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, spawnTied, stopChild, waitUntilReady } from "./child-process";
 
 export class Tinylicious {
   private child?: ChildProcess;
+  private storage?: string;
   port = 0;
 
   constructor(readonly keys: Record<string, [string, string]>) {}
@@ -15,10 +16,11 @@ export class Tinylicious {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** On `port` (npm run dev), or a free one (tests). */
-  async start(port?: number): Promise<this> {
+  /** On `port` (npm run dev), or a free one (tests); `storage` (its documents) is removed by stop(). */
+  async start(port?: number, storage = mkdtempSync(join(tmpdir(), "tb-tinylicious-"))): Promise<this> {
     this.port = port ?? (await freePort());
-    const storage = mkdtempSync(join(tmpdir(), "tb-tinylicious-"));
+    mkdirSync(storage, { recursive: true });
+    this.storage = storage;
     const child = spawnTied(
       process.execPath,
       ["--dns-result-order=ipv4first", join(__dirname, "tinylicious-process.cjs")],
@@ -42,5 +44,8 @@ export class Tinylicious {
     const child = this.child;
     this.child = undefined;
     await stopChild(child);
+    // Only once the service has exited: it writes its documents there until then.
+    if (this.storage) rmSync(this.storage, { recursive: true, force: true });
+    this.storage = undefined;
   }
 }

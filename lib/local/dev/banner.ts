@@ -1,6 +1,7 @@
 /** The one banner `npm run dev` prints when everything is ready (tests wait for its first line). */
 import type { DevEnvironment } from "./dev-environment";
 import { PERSONAS } from "./personas";
+import { SAMPLE_ASSETS } from "./sample-assets";
 
 export const READY_LINE = "token broker local environment: ready";
 
@@ -20,6 +21,8 @@ export function banner(env: DevEnvironment, startedInMs: number): string {
       `${u.fluid}   (tinylicious, HMAC + expiry checked; Contoso's note ${env.noteId}, Fabrikam's ${env.fabrikamNoteId})`,
     ],
     ["CDN edge", `${u.cdn}   (plays Front Door) -> origin ${u.storage} (azurite, https)`],
+    // The paths an app asks a signed URL for ({"type":"cdn","path":…}); the README's examples use the same.
+    ["CDN paths", `${SAMPLE_ASSETS.map((a) => a.path).join("  ")}`],
     [
       "Cosmos",
       `${u.cosmos}   ${env.cosmosIsStandIn ? "(STAND-IN: the REST contract double, not Cosmos DB; set COSMOS_ENDPOINT and COSMOS_KEY for a real account)" : "(the account in COSMOS_ENDPOINT)"}`,

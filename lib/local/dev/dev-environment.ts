@@ -86,7 +86,8 @@ async function start(
     () => azurite.stop(),
   );
   const booting: Promise<unknown>[] = [
-    tinylicious.start(ports.fluid),
+    // Inside `home` too: removed with it even if the service's own stop fails.
+    tinylicious.start(ports.fluid, join(home, "tinylicious")),
     azurite.start(ports.storage, join(home, "azurite")),
   ];
   booting.forEach((b) => b.catch(() => undefined));

@@ -7,7 +7,7 @@
 import { CosmosClient } from "@azure/cosmos";
 import { credentialsByRequest } from "./credentials-by-request";
 import { fetchDevConfig, personaToken, type TourConfig } from "./dev-client";
-import { fluidClient, NOTE_SCHEMA, type NoteMap } from "./fluid-note";
+import { fluidClient, NOTE_SCHEMA, type NoteText } from "./fluid-note";
 
 export interface StepResult {
   ask: string;
@@ -121,8 +121,8 @@ async function use(
   const { container } = await client.getContainer(String(c.documentId), NOTE_SCHEMA, "2");
   try {
     await connected(container);
-    const note = container.initialObjects.note as unknown as NoteMap;
-    const text = String(note.get("text") ?? "");
+    const note = container.initialObjects.note as unknown as NoteText;
+    const text = note.getText();
     const writes = (c.scopes as string[]).includes("doc:write");
     return {
       ok: text.length > 0,

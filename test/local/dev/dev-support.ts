@@ -29,10 +29,15 @@ export async function freshPorts(): Promise<Record<Service, number>> {
   return ports;
 }
 
-export async function startDev(ports: Record<Service, number>, policyDir?: string): Promise<DevRun> {
+/** `extraEnv`: more environment for the run (e.g. its own TMPDIR). */
+export async function startDev(
+  ports: Record<Service, number>,
+  policyDir?: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<DevRun> {
   const dir = policyDir ?? join(mkdtempSync(join(tmpdir(), "tb-dev-policies-")), "policies");
   if (!policyDir) cpSync(join(ROOT, "policies"), dir, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, TB_DEV_POLICY_DIR: dir };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, TB_DEV_POLICY_DIR: dir };
   for (const [name, s] of Object.entries(SERVICES)) env[s.env] = String(ports[name as Service]);
   const began = Date.now();
   // Its own process group, like a terminal's foreground job.

@@ -8,7 +8,8 @@
  * shows which roles matched and why, and the evaluator's words for each denial.
  */
 import { AzureClient } from "@fluidframework/azure-client";
-import { SharedMap } from "fluid-framework/legacy";
+import { ConnectionState, type IFluidContainer } from "fluid-framework";
+import { SharedString } from "fluid-framework/legacy";
 import { BrokerClient, BrokerProblemError } from "../../../client/index";
 import { createCosmosClient } from "../../../client/cosmos";
 import { BrokerFluidTokenProvider } from "../../../client/fluid";
@@ -150,8 +151,17 @@ function showRoles(e: { roles: { role: string; matched: boolean; why: Trace; gra
   const box = $("roles");
   box.replaceChildren();
   const list = el("ul");
+  // A matched role's grants carry the id of the role that declared them (`[reader#0]`): a role whose grants a matched
+  // role inherits is held through it, though its own condition does not hold.
+  const through = (role: string) => e.roles.filter((m) => m.matched && m.grants.some((g) => g.includes(`[${role}#`)));
   for (const r of e.roles) {
-    const li = el("li", `${r.matched ? "✔ matched" : "✘ not matched"}: ${r.role}`, r.matched ? "granted" : "denied");
+    const heirs = r.matched ? [] : through(r.role).map((m) => m.role);
+    const text = r.matched
+      ? `✔ matched: ${r.role}`
+      : heirs.length > 0
+        ? `✔ held: ${r.role} (through ${heirs.join(", ")}; its own condition does not hold)`
+        : `✘ not matched: ${r.role}`;
+    const li = el("li", text, r.matched ? "granted" : heirs.length > 0 ? "granted inherited" : "denied");
     const why = el("ul");
     const walk = (t: Trace, into: HTMLElement) => {
       const item = el("li", `${t.holds ? "✔" : "✘"} ${t.test}`);
@@ -196,41 +206,113 @@ function describe(c: Credential): string {
   return "a signed URL";
 }
 
+/** What the page says for each of Fluid's own connection states (the container's, never assumed). */
+function noteState(container: IFluidContainer, writable: boolean): { state: string; text: string } {
+  if (container.disposed)
+    return { state: "disposed", text: "Closed: this window no longer follows the note (sign in again to reopen it)." };
+  switch (container.connectionState) {
+    case ConnectionState.Connected:
+      return writable
+        ? { state: "connected", text: "Connected: your edits are shared live." }
+        : {
+            state: "read-only",
+            text: "Connected read-only (your token has doc:read, not doc:write): you see others' edits live.",
+          };
+    case ConnectionState.CatchingUp:
+      return { state: "catching-up", text: "Reconnected, catching up with the edits made meanwhile…" };
+    case ConnectionState.EstablishingConnection:
+      return {
+        state: "reconnecting",
+        text: "Reconnecting to the Fluid service… edits made here wait in this window until it answers.",
+      };
+    default:
+      return {
+        state: "disconnected",
+        text: "Disconnected from the Fluid service: edits made here wait in this window and are sent when it reconnects.",
+      };
+  }
+}
+
+/** The smallest edit turning `from` into `to`: one common prefix and suffix around what changed. */
+function textEdit(from: string, to: string): { at: number; removed: number; inserted: string } {
+  let at = 0;
+  while (at < from.length && at < to.length && from[at] === to[at]) at++;
+  let tail = 0;
+  while (tail < from.length - at && tail < to.length - at && from[from.length - 1 - tail] === to[to.length - 1 - tail])
+    tail++;
+  return { at, removed: from.length - at - tail, inserted: to.slice(at, to.length - tail) };
+}
+
 async function useNote(config: DevConfig, broker: BrokerClient, o: Outcome, mine: number): Promise<void> {
   const area = $("note") as HTMLTextAreaElement;
   const status = $("note-status");
+  const show = (state: string, text: string) => {
+    status.dataset.state = state;
+    status.textContent = text;
+  };
   area.disabled = true;
   if (!o.ok || o.credential.type !== "fluid") {
     area.value = "";
-    status.textContent = `No Fluid token: ${o.ok ? "unexpected credential" : o.reason}.`;
-    return;
+    return show("no-token", `No Fluid token: ${o.ok ? "unexpected credential" : o.reason}.`);
   }
-  status.textContent = "Connecting to the note…";
+  show("connecting", "Connecting to the note…");
   const tokenProvider = new BrokerFluidTokenProvider(broker);
   const client = new AzureClient({ connection: { type: "local", endpoint: config.fluid.endpoint, tokenProvider } });
-  const { container } = await client.getContainer(config.fluid.noteId, { initialObjects: { note: SharedMap } }, "2");
+  let container: IFluidContainer;
+  try {
+    ({ container } = await client.getContainer(config.fluid.noteId, { initialObjects: { note: SharedString } }, "2"));
+  } catch (e) {
+    if (mine === session) show("failed", `Could not open the note: ${(e as Error).message}`);
+    return;
+  }
   if (mine !== session) return container.dispose();
-  const map = container.initialObjects.note as unknown as {
-    get(k: string): unknown;
-    set(k: string, v: unknown): void;
-    on(e: string, f: () => void): void;
+  // A SharedString: each window's edit is an insert or a removal at a position, merged with the others' (no
+  // last-writer-wins over the whole text).
+  const note = container.initialObjects.note as unknown as {
+    getText(): string;
+    insertText(pos: number, text: string): void;
+    removeText(start: number, end: number): void;
+    on(e: "sequenceDelta", f: (ev: { isLocal: boolean }) => void): void;
+    off(e: "sequenceDelta", f: (ev: { isLocal: boolean }) => void): void;
   };
   const writable = o.credential.scopes.includes("doc:write");
   const render = () => {
-    const text = String(map.get("text") ?? "");
-    if (area.value !== text) area.value = text;
+    const text = note.getText();
+    if (area.value === text) return;
+    // Keep the caret where it was relative to the text around it while others' edits arrive.
+    const { at, removed, inserted } = textEdit(area.value, text);
+    const move = (p: number) =>
+      p <= at ? p : p >= at + removed ? p + inserted.length - removed : at + inserted.length;
+    const [start, end] = [move(area.selectionStart), move(area.selectionEnd)];
+    area.value = text;
+    if (document.activeElement === area) area.setSelectionRange(start, end);
+  };
+  const onDelta = (ev: { isLocal: boolean }) => void (ev.isLocal || render());
+  const onInput = () => {
+    const { at, removed, inserted } = textEdit(note.getText(), area.value);
+    if (removed > 0) note.removeText(at, at + removed);
+    if (inserted) note.insertText(at, inserted);
+  };
+  const state = () => {
+    const s = noteState(container, writable);
+    show(s.state, s.text);
+    if (container.disposed) area.disabled = true;
   };
   render();
-  map.on("valueChanged", render);
-  const onInput = () => map.set("text", area.value);
+  note.on("sequenceDelta", onDelta);
   area.readOnly = !writable;
   area.disabled = false;
   if (writable) area.addEventListener("input", onInput);
-  status.textContent = writable
-    ? "Connected: your edits are shared live."
-    : "Connected read-only (scope doc:read): you see others' edits live.";
+  container.on("connected", state);
+  container.on("disconnected", state);
+  container.on("disposed", state);
+  // Fluid moves from disconnected to establishing a connection without an event of its own: look while not connected.
+  const poll = setInterval(() => container.connectionState !== ConnectionState.Connected && state(), 500);
+  state();
   disposeNote = () => {
+    clearInterval(poll);
     area.removeEventListener("input", onInput);
+    note.off("sequenceDelta", onDelta);
     container.dispose();
   };
 }
