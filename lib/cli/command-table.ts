@@ -226,6 +226,13 @@ export const COMMANDS: CommandSpec[] = [
     exits: [[1, "Azure refused, the deployment failed, or the app did not become healthy"]],
   },
   {
+    path: ["fluid", "forget"],
+    usage: "token-broker fluid forget <documentId> --tenant <value>",
+    summary: "delete a Fluid document's owner record (owner-scoped grants then deny it); prints the audit record",
+    options: [["--tenant <value>", "the value of the policy's tenant claim the document was registered under"]],
+    exits: [[1, "no owner is recorded for that document, or Cosmos is not configured"]],
+  },
+  {
     path: ["deploy-check"],
     usage: "token-broker deploy-check (--env <name> | --stack <id>) [--json]",
     summary: "offline checks of one environment's synthesized stack, and what only Azure can confirm",

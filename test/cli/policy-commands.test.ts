@@ -134,7 +134,7 @@ describe("issue 7.1 template collisions: policy check on a copy of the example",
     }
     expect(failure?.status).toBe(1);
     expect(failure?.stdout).toBe(
-      "policies/policy.yaml:70:30 error E_TEMPLATE_AMBIGUOUS: claim 'tid' (a plain string) may contain '-', the separator after ${claims.tid}, " +
+      "policies/policy.yaml:74:30 error E_TEMPLATE_AMBIGUOUS: claim 'tid' (a plain string) may contain '-', the separator after ${claims.tid}, " +
         "so where its value ends is not fixed: tid 'contoso' and tid 'contoso-evil' both reach 'contoso-evil-doc1'\n" +
         "  hint: declare 'tid' with a pattern that excludes '-' (e.g. \"^[a-z0-9]{1,36}$\") or with a fixed length (format: uuid, or a pattern " +
         "such as \"^[0-9a-f]{32}$\"); or separate with a character no claim value can hold, such as '/'\n1 error(s)\n",
@@ -154,7 +154,7 @@ describe("token-broker policy test", () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/✔ \[prod\] support reads any tenant's documents in production/);
     expect(r.out).toMatch(/✔ \[pr-4711\] support has no access at all outside production/);
-    expect(r.out.split("\n").at(-1)).toBe("28 passed, 0 failed");
+    expect(r.out.split("\n").at(-1)).toBe("30 passed, 0 failed");
   });
 
   it("fails when the policy stops doing what a test expects, and says what differs", async () => {
