@@ -30,7 +30,15 @@ export interface AuditRecord {
   hashed?: string[];
   /** The request as the broker parsed it. */
   asked?: AccessRequest;
+  /**
+   * A Fluid request for an existing document, when the policy scopes grants by owner: the caller's relation to the
+   * document's recorded owner (`none` in the caller's tenant, the caller's `tenant`, or its `creator`). Replay
+   * evaluates owner-scoped grants with it; never another tenant's value.
+   */
+  owner?: OwnerRelation;
 }
+
+export type OwnerRelation = "none" | "tenant" | "creator";
 
 export type AuditSink = (record: AuditRecord) => void;
 

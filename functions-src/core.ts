@@ -17,7 +17,7 @@ import { AccessRequestError, parseAccessRequests, type AccessRequest } from "../
 import type { Decision, GrantedCredential } from "../lib/policy/runtime/evaluate";
 import { createEvaluator } from "../lib/policy/runtime/evaluate";
 import type { RuntimeConfig } from "../lib/policy/runtime/runtime-config";
-import type { AuditRecord, AuditSink } from "./audit";
+import type { AuditRecord, AuditSink, OwnerRelation } from "./audit";
 import { createCors } from "./cors";
 import { createAuditClaims } from "./audit-claims";
 import { BackendUnavailableError, BrokerError, SecretUnavailableError, TokenError } from "./errors";
@@ -247,6 +247,13 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
       ? await lookUpOwners(owners.registry, ownerClaim!, token.claims, requests)
       : undefined;
     const decision = evaluator.evaluate({ issuer: token.issuer, claims: token.claims }, requests, documentOwners);
+    // What replay needs to evaluate owner-scoped grants again: the caller's relation to the owner it was judged by.
+    const ownerOf = (asked: AccessRequest): OwnerRelation | undefined => {
+      if (!owners || asked.type !== "fluid" || asked.create || !asked.documentId) return undefined;
+      const o = documentOwners?.get(asked.documentId);
+      if (!o) return "none";
+      return o.creator === token.subject && o.issuer === token.issuer ? "creator" : "tenant";
+    };
     const base = auditing && {
       policy,
       subject: token.subject,
@@ -258,7 +265,17 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
       telemetry.denied(d.type, d.reason);
       if (!auditing) continue;
       const asked = requests[d.request];
-      audit(record({ ...base, event: "denied", request: d.request, type: d.type, reason: d.reason, asked }));
+      audit(
+        record({
+          ...base,
+          event: "denied",
+          request: d.request,
+          type: d.type,
+          reason: d.reason,
+          asked,
+          owner: ownerOf(asked),
+        }),
+      );
     }
     if (decision.credentials.length === 0) {
       return problem("forbidden", "the policy allows none of the requests", {
@@ -295,6 +312,7 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
               grant: grant.grant,
               jti: outcome.value.jti,
               asked,
+              owner: ownerOf(asked),
             }),
           );
         }
@@ -309,7 +327,17 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
         unavailable.push({ request: grant.request, type: grant.type, reason, message, retryAfterSeconds });
         telemetry.denied(grant.type, reason);
         if (auditing)
-          audit(record({ ...base, event: "denied", request: grant.request, type: grant.type, reason, asked }));
+          audit(
+            record({
+              ...base,
+              event: "denied",
+              request: grant.request,
+              type: grant.type,
+              reason,
+              asked,
+              owner: ownerOf(asked),
+            }),
+          );
       } else failure ??= outcome.reason;
     });
     if (failure !== undefined) throw failure;

@@ -17,6 +17,8 @@ export interface ReplayableRecord {
   claims: Record<string, unknown>;
   hashed: string[];
   asked: AccessRequest;
+  /** The caller's relation to the Fluid document's recorded owner, when the broker looked it up. */
+  owner?: "none" | "tenant" | "creator";
 }
 
 export interface AuditLogRead {
@@ -87,6 +89,7 @@ function replayable(a: Record<string, unknown>, line: number): ReplayableRecord 
     claims: a.claims,
     hashed: Array.isArray(a.hashed) ? a.hashed.filter((h): h is string => typeof h === "string") : [],
     asked: a.asked as AccessRequest,
+    owner: a.owner === "none" || a.owner === "tenant" || a.owner === "creator" ? a.owner : undefined,
   };
 }
 

@@ -15,10 +15,15 @@ export interface AccessChangeGroup {
 
 export type ClaimGap = "not recorded" | "recorded as a keyed hash";
 
-/** A role replay cannot decide for some recorded exchanges: it reads claims those records do not hold. */
+/**
+ * A role replay cannot decide for some recorded exchanges: it reads claims those records do not hold, or it scopes
+ * Fluid documents by owner and the records do not say who owns the document asked for.
+ */
 export interface UndecidedRole {
   role: string;
   claims: { claim: string; why: ClaimGap }[];
+  /** Present when an owner-scoped Fluid grant needs the document's owner and a record does not hold it. */
+  documentOwner?: "not recorded";
   /** Distinct subjects whose exchanges the role might have answered. */
   callers: number;
   exchanges: number;
@@ -49,9 +54,11 @@ export interface ReplayReport {
   cannotTell: UndecidedRole[];
 }
 
-/** `claim \`groups\` was not recorded, claim \`upn\` was recorded as a keyed hash`. */
+/** `claim \`groups\` was not recorded, claim \`upn\` was recorded as a keyed hash, the Fluid document's owner was not recorded`. */
 export function gapText(u: UndecidedRole): string {
-  return u.claims.map((c) => `claim \`${c.claim}\` was ${c.why}`).join(", ");
+  const gaps = u.claims.map((c) => `claim \`${c.claim}\` was ${c.why}`);
+  if (u.documentOwner) gaps.push(`the Fluid document's owner was ${u.documentOwner}`);
+  return gaps.join(", ");
 }
 
 export const MAX_SUBJECTS = 10;

@@ -13,6 +13,7 @@ import type { CheckedPolicy } from "../authoring/checked-policy";
 import { AccessRequestError, parseAccessRequests, type AccessRequest } from "../runtime/access-request";
 import { claimsReadByRole, hashClaimValue, type ClaimUse } from "../runtime/claims-read";
 import { createEvaluator, type Evaluator, type GrantedCredential } from "../runtime/evaluate";
+import type { DocumentOwners } from "../runtime/document-owner";
 import type { CompiledCondition, RuntimeConfig } from "../runtime/runtime-config";
 import { forEachAuditRecord, type ReplayableRecord } from "./audit-log";
 import { renderTemplate } from "./render";
@@ -138,6 +139,8 @@ function claimGaps(base: RuntimeConfig, head: RuntimeConfig) {
     issuers: string[] | null;
     backends: Set<string>;
     reads: Map<string, ClaimUse>;
+    /** A Fluid grant scoped by owner: it needs the recorded owner of the document asked for. */
+    byOwner: boolean;
   }
   const roles: RoleReads[] = [base, head].flatMap((c) =>
     c.roles.map((r) => ({
@@ -145,6 +148,7 @@ function claimGaps(base: RuntimeConfig, head: RuntimeConfig) {
       issuers: r.issuers,
       backends: new Set(r.grants.map((g) => g.type)),
       reads: claimsReadByRole(r, c.resources.fluidOwners?.tenantClaim),
+      byOwner: r.grants.some((g) => g.type === "fluid" && g.owner !== undefined),
     })),
   );
   const keptBy = new Map<string, Set<string>>();
@@ -162,8 +166,16 @@ function claimGaps(base: RuntimeConfig, head: RuntimeConfig) {
       ...subjects.filter(([i]) => i === r.issuer).map(([, s]) => s),
     ]);
     const gaps = new Map<string, Map<string, ClaimGap>>();
+    // Records written while no grant was owner-scoped (a base with `documents: "*"`) do not say who owns the
+    // document: an owner-scoped role of the head cannot be evaluated for them.
+    const ownerUnknown = r.asked.type === "fluid" && !r.asked.create && !!r.asked.documentId && r.owner === undefined;
     for (const role of roles) {
       if (!role.backends.has(r.asked.type) || (role.issuers !== null && !role.issuers.includes(r.issuer))) continue;
+      if (ownerUnknown && role.byOwner) {
+        let claims = gaps.get(role.name);
+        if (!claims) gaps.set(role.name, (claims = new Map()));
+        claims.set(OWNER_GAP, "not recorded");
+      }
       for (const [claim, use] of role.reads) {
         const gap: ClaimGap | undefined = !kept.has(claim)
           ? "not recorded"
@@ -180,6 +192,9 @@ function claimGaps(base: RuntimeConfig, head: RuntimeConfig) {
   };
 }
 
+/** The key under which a role's gaps hold "the document's owner was not recorded" (no claim has this name). */
+const OWNER_GAP = "\u0000owner";
+
 function resourceOf(asked: Record<string, unknown>): unknown {
   return asked.container ?? asked.documentId ?? asked.path;
 }
@@ -189,6 +204,7 @@ function sameExchange(a: ReplayableRecord, b: ReplayableRecord): boolean {
   return (
     a.issuer === b.issuer &&
     a.policy === b.policy &&
+    a.owner === b.owner &&
     sameJson(a.claims, b.claims) &&
     sameJson(a.asked, b.asked) &&
     sameJson(a.hashed, b.hashed)
@@ -236,6 +252,8 @@ function environmentOf(base: CheckedPolicy, text: string): string {
 interface HashedEvaluator {
   /** Issuer name -> the claim that holds the subject (the record keeps the subject beside the claims). */
   subjectClaims: Map<string, string>;
+  /** The claim owner-scoped Fluid grants compare with a document's owner (resources.fluid.owners.tenant). */
+  tenantClaim?: string;
   plain: Evaluator;
   /** For records whose claims are hashed: the same policy with the literals of equality tests hashed. */
   hashed?: Evaluator;
@@ -245,6 +263,7 @@ function evaluatorFor(config: RuntimeConfig, key?: Uint8Array): HashedEvaluator 
   const subjectClaims = new Map(config.issuers.map((i) => [i.name, i.subjectClaim]));
   return {
     subjectClaims,
+    tenantClaim: config.resources.fluidOwners?.tenantClaim,
     plain: createEvaluator(config),
     hashed: key ? createEvaluator(hashLiterals(config, key)) : undefined,
   };
@@ -294,9 +313,29 @@ function evaluatePair(
 function outcome(h: HashedEvaluator, e: Evaluator, r: ReplayableRecord, asked: AccessRequest): Outcome {
   const subjectClaim = h.subjectClaims.get(r.issuer);
   const claims = subjectClaim ? { ...r.claims, [subjectClaim]: r.subject } : r.claims;
-  const d = e.evaluate({ issuer: r.issuer, claims }, [asked]);
+  const d = e.evaluate({ issuer: r.issuer, claims }, [asked], recordedOwners(r, asked, h.tenantClaim, claims));
   const g = d.credentials[0];
   return g ? { granted: g, role: g.grant.split("#")[0] } : { denied: d.denied[0]?.reason ?? "not-granted" };
+}
+
+/**
+ * The owner the broker judged the request by, rebuilt from the record's relation to the caller: a record of `tenant`
+ * or `creator` means the owner holds the caller's tenant value (the broker only reads the caller's tenant), and
+ * `creator` that the caller created it. The creator of a `tenant` record is nobody this record names (subjects are
+ * never empty).
+ */
+function recordedOwners(
+  r: ReplayableRecord,
+  asked: AccessRequest,
+  tenantClaim: string | undefined,
+  claims: Record<string, unknown>,
+): DocumentOwners | undefined {
+  if (r.owner === undefined || asked.type !== "fluid" || !asked.documentId || tenantClaim === undefined)
+    return undefined;
+  const tenant = ownValue(claims, tenantClaim);
+  if (r.owner === "none" || typeof tenant !== "string") return new Map();
+  const creator = r.owner === "creator";
+  return new Map([[asked.documentId, { tenant, creator: creator ? r.subject : "", issuer: creator ? r.issuer : "" }]]);
 }
 
 interface Change {
@@ -398,14 +437,16 @@ class Groups {
 class Undecided {
   private readonly roles = new Map<
     string,
-    { claims: Map<string, ClaimGap>; exchanges: number; subjects: Set<string> }
+    { claims: Map<string, ClaimGap>; owner: boolean; exchanges: number; subjects: Set<string> }
   >();
 
   add(role: string, claims: Map<string, ClaimGap>, subject: string): void {
     let entry = this.roles.get(role);
-    if (!entry) this.roles.set(role, (entry = { claims: new Map(), exchanges: 0, subjects: new Set() }));
-    for (const [claim, why] of claims)
-      if (!entry.claims.has(claim) || why === "not recorded") entry.claims.set(claim, why);
+    if (!entry) this.roles.set(role, (entry = { claims: new Map(), owner: false, exchanges: 0, subjects: new Set() }));
+    for (const [claim, why] of claims) {
+      if (claim === OWNER_GAP) entry.owner = true;
+      else if (!entry.claims.has(claim) || why === "not recorded") entry.claims.set(claim, why);
+    }
     entry.exchanges++;
     entry.subjects.add(subject);
   }
@@ -415,6 +456,7 @@ class Undecided {
       .map(([role, e]) => ({
         role,
         claims: [...e.claims].map(([claim, why]) => ({ claim, why })).sort((a, b) => a.claim.localeCompare(b.claim)),
+        ...(e.owner ? { documentOwner: "not recorded" as const } : {}),
         callers: e.subjects.size,
         exchanges: e.exchanges,
         subjects: [...e.subjects].sort().slice(0, MAX_SUBJECTS),

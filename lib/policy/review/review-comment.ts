@@ -317,7 +317,8 @@ function replaySection(r: ReplayReport): string[] {
   );
   if (undecided.length > 0)
     out.push(
-      "Replay cannot tell for these roles: they read claims the recorded exchanges do not hold, so a gain or loss " +
+      "Replay cannot tell for these roles: they read claims (or a Fluid document's owner) the recorded exchanges do " +
+        "not hold, so a gain or loss " +
         "through them would not show below.",
       "",
       ...undecided,
