@@ -27,6 +27,8 @@ import { JwksClient } from "jwks-rsa";
 import { startNodeHttpBroker } from "../../functions-src/adapters/node-http";
 import { createBroker } from "../../functions-src/core";
 import { createCosmosMinter } from "../../functions-src/mint/cosmos-minter";
+import { cosmosOwnerRegistry } from "../../functions-src/fluid-owners/cosmos-owner-registry";
+import { cachedOwnerRegistry, type FluidOwnerRegistry } from "../../functions-src/fluid-owners/owner-registry";
 import { createFluidMinter } from "../../functions-src/mint/fluid-minter";
 import { mintFluidToken } from "../../functions-src/mint/fluid-token";
 import { TokenVerifier } from "../../functions-src/verify/verify-token";
@@ -63,6 +65,19 @@ roles:
     grants:
       - fluid: { documents: "*", scopes: [doc:read, doc:write], ttl: 1h }
       - cosmos: { container: items, partitionKey: "\${claims.sub}", access: all, ttl: 1h }
+environments: { bench: { stage: development } }
+`;
+
+/** Fluid only, with a tenant claim: `documents` is "*" (no ownership) or `{ owner: tenant }` (issue 21). */
+const ownerPolicy = (issuer: string, documents: string) => `version: 1
+issuers:
+  idp: { type: oidc, issuer: ${issuer}, audiences: [api://broker], algorithms: [RS256], claims: { sub: { type: string }, tid: { type: string }, roles: { type: "string[]" } } }
+resources: { fluid: { owners: { tenant: tid } } }
+roles:
+  editor:
+    when: { claim: roles, contains: editor }
+    grants:
+      - fluid: { documents: ${documents}, scopes: [doc:read, doc:write], ttl: 1h }
 environments: { bench: { stage: development } }
 `;
 
@@ -455,6 +470,93 @@ async function main() {
     `${trips} (${(trips / (users * perUser)).toFixed(3)}/exchange; ${(trips / users).toFixed(0)} per new caller, then 0)`,
     "",
     "<= 1 per permission per lifetime",
+  );
+
+  // Fluid owner lookup (issue 21): the same repeat-token exchange with `documents: "*"` and with `{ owner: tenant }`,
+  // the owner found in the registry's cache (hit) or read from Cosmos each time (miss: a point read on the contract
+  // double over loopback HTTP; Azure adds its own network time), in interleaved rounds.
+  const ownersDouble = await new CosmosRestContractDouble("db", { fluidDocuments: "/tenant" }).start();
+  const ownerStore = cosmosOwnerRegistry(() => ({
+    endpoint: ownersDouble.endpoint,
+    key: ownersDouble.key,
+    database: "db",
+  }));
+  const recorded = await ownerStore.record(
+    { documentId: "doc-1", tenant: "contoso", creator: "owner", issuer: "idp", createdAt: new Date().toISOString() },
+    "bench-receipt",
+    0,
+  );
+  if (recorded !== "recorded") throw new Error(`the owner registry answered ${recorded}`);
+  const ownerCore = (documents: string, registry?: FluidOwnerRegistry) => {
+    const c = compilePolicy(
+      checkedOrThrow(
+        loadCheckedPolicy({
+          label: "bench-owners",
+          policyFile: "bench/policy.yaml",
+          testFiles: [],
+          read: () => ownerPolicy(server.issuer, documents),
+        }),
+      ),
+      "bench",
+    ).config;
+    const fluidOwners = registry && {
+      registry,
+      register: () => Promise.reject(new Error("registration is not benchmarked")),
+    };
+    return createBroker({ config: c, verifier: new TokenVerifier(c, KEY_FETCH), minters: { fluid }, fluidOwners });
+  };
+  const unowned = ownerCore('"*"');
+  const hit = ownerCore("{ owner: tenant }", cachedOwnerRegistry(ownerStore));
+  const miss = ownerCore("{ owner: tenant }", ownerStore);
+  const tenantToken = await server.sign({ sub: "reader", tid: "contoso", roles: ["editor"], aud: "api://broker" });
+  const ownerExchange = (c: ReturnType<typeof createBroker>) => async () => {
+    const r = await c.handle({
+      method: "POST",
+      path: "/api/token",
+      headers: { authorization: `Bearer ${tenantToken}`, "content-type": "application/json" },
+      body,
+    });
+    if (r.status !== 200) throw new Error(`owner exchange answered ${r.status}: ${r.body}`);
+  };
+  for (const c of [unowned, hit, miss]) await ownerExchange(c)();
+  const OWNER_PER_ROUND = quick ? 200 : 2000;
+  const MISS_PER_ROUND = quick ? 20 : 100;
+  for (let round = 0; round < ROUNDS; round++) {
+    await run("unowned", OWNER_PER_ROUND, ownerExchange(unowned));
+    await run("ownerHit", OWNER_PER_ROUND, ownerExchange(hit));
+    await run("ownerMiss", MISS_PER_ROUND, ownerExchange(miss));
+  }
+  await ownersDouble.stop();
+  const microseconds = (name: string) => 1e6 / perSecond(name);
+  const extra = (name: string) => microseconds(name) - microseconds("unowned");
+  figures.push(
+    versus(
+      'owner-scoped Fluid exchange, registry cache hit, vs the same exchange with documents "*"',
+      "ownerHit",
+      "unowned",
+    ),
+    {
+      label: "owner lookup on a registry cache hit, added to an exchange",
+      value: Number(extra("ownerHit").toFixed(1)),
+      unit: "µs",
+    },
+    {
+      label: "owner lookup on a cache miss (Cosmos point read, contract double on loopback), added to an exchange",
+      value: Number((extra("ownerMiss") / 1000).toFixed(2)),
+      unit: "ms",
+    },
+  );
+  row(
+    'Fluid exchange (repeat token) with documents { owner: tenant }: registry cache hit vs documents "*", µs each',
+    microseconds("ownerHit").toFixed(1),
+    microseconds("unowned").toFixed(1),
+    `+${extra("ownerHit").toFixed(1)} µs for the lookup`,
+  );
+  row(
+    "same, cache miss (a Cosmos point read on the contract double over loopback HTTP), µs each",
+    microseconds("ownerMiss").toFixed(0),
+    microseconds("unowned").toFixed(1),
+    `+${(extra("ownerMiss") / 1000).toFixed(2)} ms for the read`,
   );
 
   await server.stop();
