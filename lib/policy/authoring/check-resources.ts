@@ -5,6 +5,42 @@ import type { PolicyDocument } from "./source-types";
 import { closest } from "./spelling";
 import { isHttpsOrLoopbackHttp } from "../runtime/loopback";
 import { substituteEnv, UUID } from "../runtime/template";
+import { FLUID_OWNERS_CONTAINER } from "../runtime/document-owner";
+
+/** Data actions that change items; `*` forms included (`containers/*`, `items/*`, `*`). */
+const WRITES_ITEMS = /(^\*$|\/containers\/\*$|\/items\/(\*|create|upsert|replace|delete)$|\/executeStoredProcedure$)/;
+
+/**
+ * The Fluid owner registry (the container `fluidDocuments`) is who-owns-what: anyone who can write an item there can
+ * make themselves a document's owner. No client credential may reach it: no declared container may take its name
+ * (a grant on it would be a resource token for it), and no data role that writes may cover it through a database or
+ * account scope. Reading at those scopes stays allowed (an operations group sees owners as it sees all data).
+ */
+function checkOwnerRegistryReach(doc: PolicyDocument, c: Checker): void {
+  for (const name of Object.keys(doc.resources?.cosmos?.containers ?? {})) {
+    if (name.toLowerCase() !== FLUID_OWNERS_CONTAINER.toLowerCase()) continue;
+    c.report(
+      "E_RESERVED_CONTAINER",
+      ["resources", "cosmos", "containers", name],
+      `the Cosmos container '${name}' is where the broker records who owns each Fluid document; no grant may reach it`,
+      "give your container another name; the stacks provision the owner registry themselves, for the broker alone",
+      { key: true },
+    );
+  }
+  if (!doc.resources?.fluid?.owners) return;
+  for (const [name, a] of Object.entries(doc.cosmosRbac ?? {})) {
+    if (a.scope === "container") continue;
+    const writes = a.role === "contributor" || (a.dataActions ?? []).some((d) => WRITES_ITEMS.test(d));
+    if (!writes) continue;
+    c.report(
+      "E_RBAC_WRITES_OWNERS",
+      ["cosmosRbac", name, "scope"],
+      `cosmosRbac '${name}' writes items at ${a.scope} scope, which covers the Fluid owner registry ` +
+        `('${FLUID_OWNERS_CONTAINER}'): its principal could record itself as the owner of any document`,
+      "use `scope: container` for each container it writes, or `role: reader` at this scope",
+    );
+  }
+}
 
 export function checkResources(doc: PolicyDocument, envs: ResolvedEnvironment[], c: Checker): void {
   const prefixes = doc.resources?.cdn?.prefixes ?? {};
@@ -55,6 +91,8 @@ export function checkResources(doc: PolicyDocument, envs: ResolvedEnvironment[],
       );
     }
   }
+
+  checkOwnerRegistryReach(doc, c);
 
   for (const [name, a] of Object.entries(doc.cosmosRbac ?? {})) {
     const at = ["cosmosRbac", name];

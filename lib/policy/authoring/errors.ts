@@ -38,6 +38,8 @@ export type DiagnosticCode =
   | "E_SHADOWED" // a role that adds nothing another role does not already give under the same condition
   | "E_PATTERN" // an invalid regular expression or glob
   | "E_RESERVED_NAME" // a name every JavaScript object already has (constructor, toString, __proto__, ...)
+  | "E_RESERVED_CONTAINER" // a Cosmos container named like the broker's Fluid owner registry (fluidDocuments)
+  | "E_RBAC_WRITES_OWNERS" // a cosmosRbac role that writes every container, the Fluid owner registry included
   | "E_FILE" // a file cannot be read
   // Warnings: the policy compiles, but something in it cannot work as written.
   | "W_ENTRA_AUDIENCE" // an Entra audience no token of the accepted version(s) can carry (v2.0: aud is the client id)
