@@ -26,6 +26,8 @@ export interface DeployCheckHooks {
   readonly build?: (stack: BrokerStack) => void;
   /** Runs on the synthesized JSON before it is checked (what no construct override reaches, like provider features). */
   readonly edit?: (json: SynthesizedStack) => void;
+  /** The environment variables the stacks read (CI, remote state, repository). @default process.env */
+  readonly environ?: NodeJS.ProcessEnv;
 }
 
 export function deployCheckCommand(argv: string[], out: Print, err: Print, hooks: DeployCheckHooks = {}): number {
@@ -51,7 +53,14 @@ export function deployCheckCommand(argv: string[], out: Print, err: Print, hooks
     return 2;
   }
   const pr = /^pr-(\d+)$/.exec(name)?.[1];
-  const environments = stackEnvironments(resolve(values.policy ?? "policies"), pr);
+  let environments;
+  try {
+    environments = stackEnvironments(resolve(values.policy ?? "policies"), pr, hooks.environ);
+  } catch (e) {
+    // A stack that cannot be deployed as configured (an ephemeral one in CI without remote state): a finding.
+    err(`deploy-check: ${(e as Error).message}`);
+    return 1;
+  }
   const target = environments.find((e) => e.name === name);
   if (!target) {
     err(`deploy-check: no deployable environment '${name}'; have ${environments.map((e) => e.name).join(", ")}`);

@@ -15,10 +15,26 @@ function run(argv: string[], build?: (stack: BrokerStack) => void, edit?: (json:
     argv,
     (s) => out.push(s),
     (s) => err.push(s),
-    { build, edit },
+    // Outside CI, whatever runs these tests (CI itself sets CI=true); the CI case has its own test below.
+    { build, edit, environ: { PATH: process.env.PATH } },
   );
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
+
+it("in CI, refuses an ephemeral environment without remote state with the variables to set (exit 1)", () => {
+  const err: string[] = [];
+  const code = deployCheckCommand(
+    ["--env", "pr-42"],
+    () => undefined,
+    (s) => err.push(s),
+    {
+      environ: { CI: "true" },
+    },
+  );
+  expect(code).toBe(1);
+  expect(err.join("\n")).toContain("pr-42: an ephemeral environment in CI needs remote state");
+  expect(err.join("\n")).toContain("TOKEN_BROKER_STATE_STORAGE_ACCOUNT");
+});
 
 /** The construct's Terraform resource, to override as a hand edit would. */
 const node = (stack: BrokerStack, path: string) =>
