@@ -51,8 +51,8 @@ const base = bundle((t) => t);
 const head = bundle((t) =>
   replaceOnce(
     replaceOnce(t, "- cdn: { prefix: /public/, ttl: 1h }", "- cdn: { prefix: /public/, ttl: 2h }"),
-    'fluid: { documents: "*", scopes: [doc:read, doc:write, summary:write], ttl: 1h }',
-    'fluid: { documents: "*", scopes: [doc:read, doc:write], ttl: 1h }',
+    "fluid: { documents: { owner: tenant }, create: true, scopes: [doc:read, doc:write, summary:write], ttl: 1h }",
+    "fluid: { documents: { owner: tenant }, create: true, scopes: [doc:read, doc:write], ttl: 1h }",
   ),
 );
 const dev = compilePolicy(base, "dev").config;
@@ -98,6 +98,8 @@ for (let i = 0; i < RECORDS; i++) {
     roles: [],
     claims: { oid: s.oid, tid: tenant, roles: [s.role] },
     asked,
+    // The example scopes Fluid grants by owner, so the broker records the caller's relation to the owner.
+    ...(asked.type === "fluid" && { owner: "tenant" }),
   };
   // Every third line as a Log Analytics AppTraces row, the rest as the broker's own line.
   const line = JSON.stringify({ audit });

@@ -12,7 +12,17 @@ import { emitBenchResult, quick } from "./bench-result";
 
 const ROOT = join(__dirname, "..", "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? (quick ? 1 : 3));
-const env = { ...process.env, CHECKPOINT_DISABLE: "1", TOKEN_BROKER_PR: "42", CI: "1" };
+// As the pull-request workflow synthesizes: in CI, with the pull request's number and remote state (stacks refuse an
+// ephemeral environment in CI without it; synthesis only writes the backend block, it never reaches the account).
+const env = {
+  ...process.env,
+  CHECKPOINT_DISABLE: "1",
+  TOKEN_BROKER_PR: "42",
+  CI: "1",
+  TOKEN_BROKER_STATE_RESOURCE_GROUP: "rg-bench-tfstate",
+  TOKEN_BROKER_STATE_STORAGE_ACCOUNT: "stbenchtfstate",
+  TOKEN_BROKER_STATE_CONTAINER: "tfstate",
+};
 const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
 
 function median(cmd: string, args: string[]): number {

@@ -82,7 +82,7 @@ export function loadFile(
     });
     return undefined;
   }
-  const parsed = YamlSource.parse(file, text);
+  const parsed = YamlSource.parse(file, text, files.maxChars);
   diagnostics.push(...parsed.diagnostics);
   if (!parsed.source) return undefined;
   const schemaProblems = validateSchema(parsed.source, kind);

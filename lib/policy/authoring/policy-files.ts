@@ -17,6 +17,11 @@ export interface PolicyFiles {
   readonly environmentsFile?: string;
   readonly testFiles: string[];
   read(file: string): string;
+  /**
+   * The size bound of each file (default YAML_LIMITS.maxChars, 256 KiB). Raised only by a caller that wrote the text
+   * itself, such as the compile benchmark's generated 10,000-role policy; files from disk or git keep the default.
+   */
+  readonly maxChars?: number;
 }
 
 export const POLICY_FILE = "policy.yaml";
