@@ -331,6 +331,9 @@ writeFileSync(process.env.BENCH_RESULT_FILE!, JSON.stringify({
     scratch.push(out!);
     expect(out).not.toBe(DOCS);
     expect(readdirSync(out!).sort()).toEqual(["load-latency.svg", "report.json", "report.md", "soak-memory.svg"]);
+    const markdown = readFileSync(join(out!, "report.md"), "utf8");
+    expect(markdown).toContain("](soak-memory.svg)");
+    expect(markdown).toContain("![Latency under load, by percentile](load-latency.svg)");
     const soak = parseXml(readFileSync(join(out!, "soak-memory.svg"), "utf8"));
     expect(all(soak, "polyline")).toHaveLength(2);
     expect(docsState()).toEqual(before);

@@ -16,6 +16,8 @@ import { renderLineChart } from "./line-chart";
 import { formatNumber } from "./svg";
 
 export interface Chart {
+  /** The bench whose figures it draws: report.md shows the chart in that bench's section. */
+  bench: string;
   /** The file name, beside report.md. */
   file: string;
   /** What the chart shows, for the image's alt text. */
@@ -193,7 +195,7 @@ export function chartsOf(report: Report): Chart[] {
     const entry = report.benches.find((e) => e.bench === source.bench);
     if (entry?.status !== "ok" || !entry.result) return [];
     const { title, svg } = source.draw(entry.result);
-    return svg === undefined ? [] : [{ file: source.file, title, svg }];
+    return svg === undefined ? [] : [{ bench: source.bench, file: source.file, title, svg }];
   });
 }
 
