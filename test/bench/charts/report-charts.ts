@@ -9,7 +9,7 @@
  */
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BenchResult } from "../bench-result";
+import type { BenchFigure, BenchResult } from "../bench-result";
 import type { Report } from "../report";
 import { renderBarChart, type Bar } from "./bar-chart";
 import { renderLineChart } from "./line-chart";
@@ -31,18 +31,20 @@ interface ChartSource {
   draw(result: BenchResult): { title: string; svg: string | undefined };
 }
 
-/** A figure's number, by id or (older reports) by the label it had; undefined when absent or not a number. */
-function valueOf(result: BenchResult, id: string, oldLabel: (label: string) => boolean): number | undefined {
-  const figure =
-    result.figures.find((f) => f.id === id) ?? result.figures.find((f) => f.id === undefined && oldLabel(f.label));
-  return typeof figure?.value === "number" && Number.isFinite(figure.value) ? figure.value : undefined;
+/** A figure by its id or, in a report older than ids, by the label its bench printed then. */
+function figureOf(result: BenchResult, id: string, oldLabel: (label: string) => boolean): BenchFigure | undefined {
+  return result.figures.find((f) => f.id === id) ?? result.figures.find((f) => f.id === undefined && oldLabel(f.label));
 }
 
-/** The number in a target such as "< 200 MB" or "<= 5 s", for a reference line. */
+/** A figure's number; undefined when it is absent or not a number. */
+function valueOf(result: BenchResult, id: string, oldLabel: (label: string) => boolean): number | undefined {
+  const value = figureOf(result, id, oldLabel)?.value;
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+/** The number in a figure's target such as "< 200 MB" or "<= 5 s", for a reference line. */
 function targetOf(result: BenchResult, id: string, oldLabel: (label: string) => boolean): number | undefined {
-  const figure =
-    result.figures.find((f) => f.id === id) ?? result.figures.find((f) => f.id === undefined && oldLabel(f.label));
-  const match = /^\s*<=?\s*([\d,]+(?:\.\d+)?)/.exec(figure?.target ?? "");
+  const match = /^\s*<=?\s*([\d,]+(?:\.\d+)?)/.exec(figureOf(result, id, oldLabel)?.target ?? "");
   return match ? Number(match[1].replace(/,/g, "")) : undefined;
 }
 
