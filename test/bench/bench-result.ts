@@ -7,6 +7,11 @@
 import { writeFileSync } from "node:fs";
 
 export interface BenchFigure {
+  /**
+   * A stable name for tools that read the report (the charts, charts/report-charts.ts), where a figure has one:
+   * labels are for people and change with the bench's parameters. Reports written before ids existed have none.
+   */
+  id?: string;
   label: string;
   value: number | string;
   unit?: string;

@@ -236,10 +236,11 @@ async function main() {
   const repeatBase = ratio("repeat", "baselineRepeat");
   const freshBase = ratio("fresh", "baselineFresh");
   // A variant's rate beside another's, measured in the same rounds; `min` turns the ratio into a target.
-  const versus = (label: string, name: string, base: string, min?: number): BenchFigure => {
+  const versus = (label: string, name: string, base: string, min?: number, id?: string): BenchFigure => {
     const r = ratio(name, base);
     const target = min === undefined ? {} : { target: `>= ${min}x${base === "raw" ? " raw" : ""}`, met: r >= min };
     return {
+      ...(id && { id }),
       label,
       value: Math.round(perSecond(name)),
       unit: "/s",
@@ -254,9 +255,26 @@ async function main() {
     unit: "x",
   });
   figures.push(
-    { label: "raw node:crypto RS256 verify, same key", value: Math.round(perSecond("raw")), unit: "/s" },
-    versus("fresh-token exchange (RS256, one Fluid credential) vs raw verify", "fresh", "raw", 0.5),
-    versus("floor exchange (parse, same RS256 check, one Fluid token, JSON) vs raw verify", "floor", "raw"),
+    {
+      id: "raw-verify-rate",
+      label: "raw node:crypto RS256 verify, same key",
+      value: Math.round(perSecond("raw")),
+      unit: "/s",
+    },
+    versus(
+      "fresh-token exchange (RS256, one Fluid credential) vs raw verify",
+      "fresh",
+      "raw",
+      0.5,
+      "fresh-exchange-rate",
+    ),
+    versus(
+      "floor exchange (parse, same RS256 check, one Fluid token, JSON) vs raw verify",
+      "floor",
+      "raw",
+      undefined,
+      "floor-exchange-rate",
+    ),
     versus("token verification alone (TokenVerifier, fresh RS256 tokens) vs raw verify", "verify", "raw"),
     versus("fresh-token exchange vs the floor", "fresh", "floor"),
     cpuRatio("fresh/raw ratio by CPU time (check on noise)", "fresh", "raw", 3),

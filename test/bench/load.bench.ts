@@ -108,11 +108,11 @@ async function main() {
       value: load.requests.total,
       unit: "requests",
     },
-    { label: "throughput", value: load.requests.average, unit: "req/s" },
-    { label: "latency p50", value: load.latency.p50, unit: "ms" },
-    { label: "latency p99", value: load.latency.p99, unit: "ms" },
-    { label: "latency p99.9", value: load.latency.p99_9, unit: "ms" },
-    { label: "latency max", value: load.latency.max, unit: "ms" },
+    { id: "throughput", label: "throughput", value: load.requests.average, unit: "req/s" },
+    { id: "latency-p50", label: "latency p50", value: load.latency.p50, unit: "ms" },
+    { id: "latency-p99", label: "latency p99", value: load.latency.p99, unit: "ms" },
+    { id: "latency-p99.9", label: "latency p99.9", value: load.latency.p99_9, unit: "ms" },
+    { id: "latency-max", label: "latency max", value: load.latency.max, unit: "ms" },
     { label: "non-2xx + errors + timeouts for valid requests", value: errors, target: "0", met: errors === 0 },
     { label: "fresh tokens used", value: load.freshUsed, unit: "tokens" },
     {
@@ -162,6 +162,7 @@ async function main() {
   const change = s.rssChangeAfterWarmupMb as number;
   figures.push(
     {
+      id: "soak-peak-rss",
       label: `soak: peak resident memory after warm-up (20%), ${SOAK_SUBJECTS.toLocaleString("en")} distinct subjects`,
       value: peak,
       unit: "MB",

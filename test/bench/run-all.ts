@@ -1,20 +1,25 @@
 /**
  * `npm run bench [-- [--quick] [--out <dir>] [name ...]]`: runs the benchmarks and writes one report,
  * docs/benchmarks/report.md and report.json: each figure beside its baseline or target and the ratio, with the
- * machine it ran on. Benches are test/bench/<name>.bench.ts, discovered (so bench:client and bench:replay join when
+ * machine it ran on, and beside them the charts the report holds as SVG (charts/report-charts.ts: soak-memory.svg,
+ * load-latency.svg, exchange-rates.svg, synth-time.svg), which report.md and docs/benchmarks.md embed. Benches are test/bench/<name>.bench.ts, discovered (so bench:client and bench:replay join when
  * they exist); naming some runs only those (an absent one is reported as skipped, not an error), and the report
  * keeps the other benches' last results with their dates. Each bench hands its figures back as JSON
  * (bench-result.ts). `--quick`: small counts, to prove the benches run; it writes to a temporary directory unless
  * --out says otherwise, so it never replaces the real report. `--from <name>=<file>`: take that bench's result
  * from a file it wrote (BENCH_RESULT_FILE, or its `BENCH_RESULT {...}` line) instead of running it again, e.g. after
- * a long load run started by hand. BENCH_DIR: where the benches are (default: this folder; the runner's own test
- * points it at fixture benches).
+ * a long load run started by hand. `--charts-only`: run no bench and leave report.json and report.md as they are;
+ * redraw the charts from the report.json already in the out folder (default docs/benchmarks), e.g. after a change
+ * to the charts. BENCH_DIR: where the benches are (default: this folder; the runner's own test points it at fixture
+ * benches).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BenchResult } from "./bench-result";
+import { writeCharts, type Chart } from "./charts/report-charts";
+import type { Report, ReportEntry as Entry } from "./report";
 
 const ROOT = join(__dirname, "..", "..");
 const args = process.argv.slice(2);
@@ -38,19 +43,15 @@ const available = readdirSync(BENCH_DIR)
   .sort((a, b) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b));
 const wanted = named.length > 0 || fromArgs.length > 0 ? named : available;
 
-interface Entry {
-  bench: string;
-  status: "ok" | "failed" | "skipped";
-  ranAt: string;
-  seconds?: number;
-  result?: BenchResult;
-  error?: string;
-}
-interface Report {
-  machine: { cpu: string; cores: number; node: string; platform: string; loadAverageAtStart: number[] };
-  generatedAt: string;
-  quick: boolean;
-  benches: Entry[];
+if (args.includes("--charts-only")) {
+  const reportFile = join(outDir, "report.json");
+  if (!existsSync(reportFile)) {
+    console.error(`--charts-only: no report to draw from at ${reportFile} (--out names the folder)`);
+    process.exit(2);
+  }
+  const charts = writeCharts(outDir, JSON.parse(readFileSync(reportFile, "utf8")) as Report);
+  console.log(`charts: ${charts.map((c) => join(outDir, c.file)).join(", ") || "none (no series in the report)"}`);
+  process.exit(0);
 }
 
 const previous: Report | undefined = existsSync(join(outDir, "report.json"))
@@ -128,14 +129,17 @@ const report: Report = {
 };
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
-writeFileSync(join(outDir, "report.md"), renderMarkdown(report));
-console.log(`report: ${join(outDir, "report.md")}`);
+const charts = writeCharts(outDir, report);
+writeFileSync(join(outDir, "report.md"), renderMarkdown(report, charts));
+console.log(
+  `report: ${join(outDir, "report.md")}${charts.length > 0 ? ` and ${charts.length} chart(s) beside it` : ""}`,
+);
 if (failed > 0) {
   console.error(`${failed} bench(es) failed`);
   process.exit(1);
 }
 
-function renderMarkdown(r: Report): string {
+function renderMarkdown(r: Report, charts: Chart[]): string {
   const fmt = (v: unknown): string =>
     typeof v === "number"
       ? Number.isInteger(v)
@@ -171,6 +175,7 @@ function renderMarkdown(r: Report): string {
       );
     }
     lines.push("");
+    for (const chart of charts.filter((c) => c.bench === e.bench)) lines.push(`![${chart.title}](${chart.file})`, "");
     for (const [name, points] of Object.entries(e.result.series ?? {})) {
       lines.push(
         `${name}:`,

@@ -74,9 +74,13 @@ console.log("| measure | seconds | target |\n| --- | --- | --- |");
 for (const [what, s, target] of rows) console.log(`| ${what} | ${s.toFixed(2)} | ${target} |`);
 const synth = rows.find((r) => r[0].startsWith("cdktf synth"));
 const tsNode = rows.find((r) => r[0].startsWith("baseline"));
+const appAlone = rows.find((r) => r[0].startsWith("app alone"));
 emitBenchResult({
   bench: "synth",
   figures: rows.map(([label, seconds, target]) => ({
+    ...(label === synth?.[0] && { id: "cdktf-synth" }),
+    ...(label === tsNode?.[0] && { id: "cdktf-synth-template" }),
+    ...(label === appAlone?.[0] && { id: "app-alone" }),
     label,
     value: Number(seconds.toFixed(2)),
     unit: "s",
