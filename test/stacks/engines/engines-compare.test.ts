@@ -116,6 +116,23 @@ describe("the stacks under cdktf and under CDK Terrain", () => {
   });
 
   it(
+    "differ the same way for the constructs the app leaves out today: private network and shared store (prod)",
+    () => {
+      const entry = join(__dirname, "variants-app.ts");
+      const [a, b] = [synthApp("cdktf", { pr: PR, entry }), synthApp("cdktn", { pr: PR, entry })];
+      const types = Object.keys(a.stacks["broker-prod-private"].resource);
+      for (const t of ["azurerm_managed_redis", "azurerm_private_endpoint", "azurerm_virtual_network"]) {
+        expect(types).toContain(t);
+      }
+      const result = compareSyntheses(a, b);
+      expect(describeDifferences(result.unexplained)).toBe("");
+      expect(result.unseen).toEqual([]);
+      expect(b.packages).not.toContain("cdktf");
+    },
+    SYNTH_TIMEOUT,
+  );
+
+  it(
     "report an attribute a binding drops under one engine (a schema rename), synthesized for real",
     () => {
       const dropped = synthApp("cdktn", { pr: PR, preloads: [join(__dirname, "drop-attribute-under-cdktn.cjs")] });

@@ -39,19 +39,33 @@ export function workflowEnvironment(pr: string, engine: Engine): NodeJS.ProcessE
   };
 }
 
-/** cdktf.json's `app`, split into argv, with `node` replaced by this Node and `preloads` added as `--require`s. */
-export function appCommand(preloads: string[] = []): [string, string[]] {
+/**
+ * cdktf.json's `app`, split into argv, with `node` replaced by this Node, `preloads` added as `--require`s and, given
+ * an `entry`, another app file in place of its last word (stacks/main.ts).
+ */
+export function appCommand(preloads: string[] = [], entry?: string): [string, string[]] {
   const config = JSON.parse(readFileSync(join(ROOT, "cdktf.json"), "utf8")) as { app: string };
   const [program, ...args] = config.app.trim().split(/\s+/);
   if (program !== "node") throw new Error(`cdktf.json app must start with node to be run here: ${config.app}`);
+  if (entry) args[args.length - 1] = entry;
   return [process.execPath, [...preloads.flatMap((p) => ["--require", p]), ...args]];
 }
 
-export function synthApp(engine: Engine, options: { pr: string; preloads?: string[] }): EngineSynth {
+export interface SynthOptions {
+  /** TOKEN_BROKER_PR: the pull request whose ephemeral stack the app adds. */
+  pr: string;
+  /** More `--require`d files (a test's deliberate breakage). */
+  preloads?: string[];
+  /** Another app file to run instead of stacks/main.ts, through the same command. */
+  entry?: string;
+}
+
+export function synthApp(engine: Engine, options: SynthOptions): EngineSynth {
   const outdir = mkdtempSync(join(tmpdir(), `tb-synth-${engine}-`));
   const record = join(outdir, "..", `${outdir.split(/[\\/]/).pop()}.engine.json`);
   try {
-    const [node, args] = appCommand([join(__dirname, "record-engine-packages.cjs"), ...(options.preloads ?? [])]);
+    const preloads = [join(__dirname, "record-engine-packages.cjs"), ...(options.preloads ?? [])];
+    const [node, args] = appCommand(preloads, options.entry);
     execFileSync(node, args, {
       cwd: ROOT,
       env: { ...workflowEnvironment(options.pr, engine), CDKTF_OUTDIR: outdir, TB_ENGINE_RECORD: record },
