@@ -11,16 +11,18 @@
  * jsii-generated CommonJS that `require("cdktf")` themselves. `@cdktf/provider-time` (time_sleep) and
  * `@cdktf/provider-azuread` have no `@cdktn/*` build on npm, so only a switch that applies to every requirer makes
  * their classes extend cdktn's TerraformResource too. A re-export would leave them on cdktf's classes: two engines'
- * token maps and construct trees in one stack (docs/cdk-terrain.md, "Mixing engines").
+ * token maps and construct trees in one stack (docs/cdk-terrain.md, "How the switch works").
  *
  * Scope: CommonJS resolution (Module._resolveFilename), which is how tsx loads this project's .ts files (package.json
  * has no `"type": "module"`) and how both engines and every provider binding load. Jest resolves modules itself, so
- * tests that want cdktn synthesize in a child process (test/stacks/engines/).
+ * tests that want cdktn synthesize in a child process (test/stacks/engines/) or run under
+ * test/stacks/engines/jest.cdktn.config.cjs, which maps the same table (cdktn-aliases.cjs) in jest's registry.
  */
 "use strict";
 
 const Module = require("node:module");
 const { dirname, sep } = require("node:path");
+const { cdktnRequestFor } = require("./cdktn-aliases.cjs");
 
 const ENGINES = ["cdktf", "cdktn"];
 const chosen = process.env.TOKEN_BROKER_ENGINE || "cdktf";
@@ -32,15 +34,6 @@ if (!ENGINES.includes(chosen)) {
       `use ${ENGINES.join(" or ")} (unset means cdktf)\n`,
   );
   process.exit(2);
-}
-
-/** `cdktf` → `cdktn`, `cdktf/x` → `cdktn/x`, `@cdktf/provider-azurerm[/x]` → `@cdktn/provider-azurerm[/x]`; else null. */
-function cdktnRequestFor(request) {
-  if (request === "cdktf" || request.startsWith("cdktf/")) return "cdktn" + request.slice("cdktf".length);
-  const azurerm = "@cdktf/provider-azurerm";
-  if (request === azurerm || request.startsWith(azurerm + "/"))
-    return "@cdktn/provider-azurerm" + request.slice(azurerm.length);
-  return null;
 }
 
 if (chosen === "cdktn") {
@@ -66,4 +59,4 @@ if (chosen === "cdktn") {
   };
 }
 
-module.exports = { engine: chosen, cdktnRequestFor };
+module.exports = { engine: chosen };
