@@ -8,13 +8,15 @@ import { Testing, TerraformStack } from "cdktf";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
+import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
+import { Application } from "@cdktf/provider-azuread/lib/application";
 import { bindingProviderVersion } from "./engine-differences";
 
 const engine: "cdktf" | "cdktn" =
   (globalThis as { TOKEN_BROKER_JEST_ENGINE?: "cdktn" }).TOKEN_BROKER_JEST_ENGINE ?? "cdktf";
 const binding = engine === "cdktn" ? "@cdktn/provider-azurerm" : "@cdktf/provider-azurerm";
 
-it(`synthesizes on ${engine}, the cdktf-built time binding included`, () => {
+it(`synthesizes on ${engine}, the cdktf-built time and azuread bindings included`, () => {
   const real = require(engine === "cdktn" ? "cdktn" : "cdktf");
   expect(TerraformStack).toBe(real.TerraformStack);
   expect(Sleep.prototype).toBeInstanceOf(real.TerraformResource);
@@ -23,7 +25,15 @@ it(`synthesizes on ${engine}, the cdktf-built time binding included`, () => {
   new AzurermProvider(stack, "azurerm", { features: [{}] });
   new TimeProvider(stack, "time");
   new Sleep(stack, "wait", { createDuration: "30s" });
+  new AzureadProvider(stack, "azuread");
+  new Application(stack, "probe", { displayName: "engine probe" });
   const json = JSON.parse(Testing.synth(stack));
   expect(json.terraform.required_providers.azurerm.version).toBe(bindingProviderVersion(binding, engine));
   expect(Object.keys(json.resource.time_sleep)).toEqual(["wait"]);
+  expect(json.resource.azuread_application.probe.display_name).toBe("engine probe");
+  // No @cdktn build of these two: the same provider release under both engines.
+  expect(json.terraform.required_providers.azuread.version).toBe(
+    bindingProviderVersion("@cdktf/provider-azuread", "cdktf"),
+  );
+  expect(json.terraform.required_providers.time.version).toBe(bindingProviderVersion("@cdktf/provider-time", "cdktf"));
 });

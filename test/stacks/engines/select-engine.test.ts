@@ -62,11 +62,14 @@ describe("the engine switch", () => {
     });
   });
 
-  it("makes a cdktf-built binding (time_sleep) extend cdktn's classes under cdktn", () => {
+  it.each([
+    ["@cdktf/provider-time/lib/sleep", "Sleep"],
+    ["@cdktf/provider-azuread/lib/application-federated-identity-credential", "ApplicationFederatedIdentityCredential"],
+  ])("makes a cdktf-built binding with no @cdktn build (%s) extend cdktn's classes under cdktn", (path, name) => {
     const script = `
-      const { Sleep } = require("@cdktf/provider-time/lib/sleep");
+      const { ${name} } = require(${JSON.stringify(path)});
       const cdktn = require(require.resolve("cdktn"));
-      console.log(Sleep.prototype instanceof cdktn.TerraformResource);`;
+      console.log(${name}.prototype instanceof cdktn.TerraformResource);`;
     expect(nodeWithHook("cdktn", script)).toMatchObject({ status: 0, stdout: "true" });
   });
 
