@@ -10,8 +10,8 @@
  * Why a module-resolution switch and not a re-exporting `lib/engine` module: the prebuilt provider bindings are
  * jsii-generated CommonJS that `require("cdktf")` themselves. `@cdktf/provider-time` (time_sleep) and
  * `@cdktf/provider-azuread` have no `@cdktn/*` build on npm, so only a switch that applies to every requirer makes
- * their classes extend cdktn's TerraformResource too. A re-export would leave them on cdktf's classes: two engines'
- * token maps and construct trees in one stack (docs/cdk-terrain.md, "How the switch works").
+ * their classes extend cdktn's TerraformResource too. A re-export would leave them on cdktf's classes, two engines'
+ * constructs in one stack: cdktn 0.24's synth then fails on them (docs/cdk-terrain.md, "How the switch works").
  *
  * Scope: CommonJS resolution (Module._resolveFilename), which is how tsx loads this project's .ts files (package.json
  * has no `"type": "module"`) and how both engines and every provider binding load. Jest resolves modules itself, so
