@@ -4,6 +4,8 @@
  * something reaches cdktf while cdktn is selected.
  */
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ROOT } from "../../policy/helpers";
 
@@ -91,4 +93,26 @@ describe("the engine switch", () => {
     expect(r.stderr).toContain("TOKEN_BROKER_ENGINE=cdktn, yet");
     expect(r.stderr).toContain("resolves into cdktf");
   });
+
+  it("applies to the token-broker command too: deploy-check synthesizes on cdktn when selected", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tb-engine-cli-"));
+    const record = join(dir, "engine.json");
+    try {
+      const env = { ...process.env, CHECKPOINT_DISABLE: "1", TOKEN_BROKER_ENGINE: "cdktn", TB_ENGINE_RECORD: record };
+      const recorder = join(__dirname, "record-engine-packages.cjs");
+      const bin = join(ROOT, "lib", "cli", "token-broker.cjs");
+      const r = spawnSync(process.execPath, ["--require", recorder, bin, "deploy-check", "--env", "dev"], {
+        cwd: ROOT,
+        env,
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      expect(r.stdout).toContain("deploy-check: passed");
+      const { packages } = JSON.parse(readFileSync(record, "utf8"));
+      expect(packages).toEqual(expect.arrayContaining(["cdktn", "@cdktn/provider-azurerm"]));
+      expect(packages).not.toContain("cdktf");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
