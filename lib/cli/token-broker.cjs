@@ -3,8 +3,8 @@
 // A crash exits 70 (EX_SOFTWARE, sysexits.h), never 1: 1 is a verdict ("policy errors or failing tests") that a
 // workflow acts on, and a crash must not read as one. main() answers every error with an exit code (70 for an
 // internal one); the catch covers a failure to load it. Only the message is printed unless --debug.
-// Commands that synthesize (deploy-check, deploy publish) do so on the engine TOKEN_BROKER_ENGINE selects, as
-// `cdktf synth` does through cdktf.json (docs/cdk-terrain.md); unset, nothing changes.
+// deploy-check synthesizes in-process: on the engine TOKEN_BROKER_ENGINE selects, as `cdktf synth` does through
+// cdktf.json (docs/cdk-terrain.md); unset, nothing changes.
 require("../engine/select-engine.cjs");
 require("tsx/cjs/api").register();
 const debug = process.argv.includes("--debug");
