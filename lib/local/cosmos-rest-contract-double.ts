@@ -289,9 +289,9 @@ export class CosmosRestContractDouble {
     this.userMeta.set(link, { seq: this.nextSeq++, ts, etag: `"${randomUUID()}"` });
   }
 
-  private touchUser(link: string): void {
+  private touchUser(link: string, ts = Math.floor(this.now() / 1000)): void {
     const meta = this.userMeta.get(link)!;
-    this.userMeta.set(link, { ...meta, ts: Math.floor(this.now() / 1000), etag: `"${randomUUID()}"` });
+    this.userMeta.set(link, { ...meta, ts, etag: `"${randomUUID()}"` });
   }
 
   private userView(link: string): Record<string, unknown> {
@@ -327,12 +327,14 @@ export class CosmosRestContractDouble {
   }
 
   /**
-   * SOAK TEST HOOK, not part of the REST contract: records a user with one permission on `container` created at
-   * `atMs`, without an HTTP round trip, so a soak can seed 100,000 callers quickly.
+   * SOAK TEST HOOK, not part of the REST contract: what one mint leaves at `atMs` (a user with one permission on
+   * `container`, created then or touched then, as the minter's upsert does), without an HTTP round trip, so a soak
+   * can seed 100,000 callers quickly.
    */
   seedForSoak(userId: string, container: string, atMs: number): void {
     const link = `dbs/${this.database}/users/${userId}`;
     if (!this.users.has(link)) this.addUser(link, Math.floor(atMs / 1000));
+    else this.touchUser(link, Math.floor(atMs / 1000));
     const id = `soak-${container}`;
     const resource = `dbs/${this.database}/colls/${container}`;
     const ts = Math.floor(atMs / 1000);
