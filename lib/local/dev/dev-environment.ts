@@ -136,7 +136,7 @@ async function start(
   const telemetryExport: typeof import("../../../functions-src/telemetry-export") = require("../../../functions-src/telemetry-export");
   const seed: typeof import("./seed") = require("./seed");
   const edgeMod: typeof import("./cdn-edge") = require("./cdn-edge");
-  const edgeStack: typeof import("../edge/synth-environment-stack") = require("../edge/synth-environment-stack");
+  const edgeStack: typeof import("../edge/synth-front-door") = require("../edge/synth-front-door");
   const edgeProgram: typeof import("../edge/edge-from-stack") = require("../edge/edge-from-stack");
   const demoMod: typeof import("./demo-server") = require("./demo-server");
   const note: typeof import("./fluid-note") = require("./fluid-note");
@@ -146,7 +146,9 @@ async function start(
   /* eslint-enable @typescript-eslint/no-require-imports */
   phase("modules loaded");
   // The CDN edge runs the Front Door rules of the `local` environment's synthesized stack (while the children boot).
-  const frontDoorOf = (infra: InfraNeeds) => edgeProgram.edgeFromStack(edgeStack.synthesizeEnvironmentStack(infra));
+  // A policy without CDN prefixes has no Front Door: the edge then routes nothing (404), as no route would.
+  const frontDoorOf = (infra: InfraNeeds) =>
+    infra.cdn ? edgeProgram.edgeFromStack(edgeStack.synthesizeFrontDoor(infra)) : edgeProgram.NO_FRONT_DOOR;
   let frontDoor = frontDoorOf(firstInfra);
   phase("edge rules synthesized");
   const standIn = o.cosmos

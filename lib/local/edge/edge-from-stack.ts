@@ -36,6 +36,9 @@ export interface EdgeProgram {
 
 type Resources = Record<string, Record<string, unknown>>;
 
+/** An environment without a Front Door (a policy without CDN prefixes): no route takes anything. */
+export const NO_FRONT_DOOR: EdgeProgram = { routes: [], decide: () => ({ kind: "no-route" }) };
+
 export function edgeFromStack(stackJson: unknown, options: WafCompileOptions = {}): EdgeProgram {
   const resources = (isRecord(stackJson) && isRecord(stackJson.resource) ? stackJson.resource : {}) as Resources;
   const of = (type: string) => Object.entries(resources[type] ?? {});
