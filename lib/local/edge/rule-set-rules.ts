@@ -28,8 +28,8 @@ const RULE_KEYS = new Set([
   "depends_on",
 ]);
 const HEADER_CONDITION_KEYS = new Set(["header_name", "operator", "negate_condition", "match_values", "transforms"]);
+// `Any` is left out on purpose: whether it matches a request without the header is not documented; refused.
 const STRING_OPERATORS: Record<string, (v: string, m: string[]) => boolean> = {
-  Any: () => true,
   Equal: (v, m) => m.includes(v),
   Contains: (v, m) => m.some((x) => v.includes(x)),
   BeginsWith: (v, m) => m.some((x) => v.startsWith(x)),
@@ -78,7 +78,7 @@ function compileConditions(raw: unknown, refuse: (why: string) => Error): ((r: E
       );
     const values = c.match_values ?? [];
     if (!Array.isArray(values) || !values.every((v) => typeof v === "string")) throw at("match_values must be strings");
-    if (c.operator !== "Any" && values.length === 0) throw at(`${String(c.operator)} needs match_values`);
+    if (values.length === 0) throw at(`${String(c.operator)} needs match_values`);
     const transforms = (c.transforms ?? []) as unknown[];
     if (!Array.isArray(transforms)) throw at("transforms must be a list");
     for (const t of transforms)
@@ -91,7 +91,7 @@ function compileConditions(raw: unknown, refuse: (why: string) => Error): ((r: E
         found === undefined
           ? undefined
           : (transforms as (typeof TRANSFORMS)[number][]).reduce((v, t) => applyTransform(t, v), found);
-      const matched = c.operator === "Any" ? found !== undefined : value !== undefined && op(value, values as string[]);
+      const matched = value !== undefined && op(value, values as string[]);
       return negate ? !matched : matched;
     };
   });
