@@ -1,8 +1,12 @@
 /**
  * The Cosmos metadata collector as an Azure Functions timer (every 10 minutes by default, bounded work per run).
+ * On wherever the broker mints Cosmos resource tokens, with or without the shared store: its deletes are conditional
+ * on the `_etag` it listed, so a concurrent mint on any instance wins (functions-src/mint/cosmos-cleanup.ts).
+ * A timer function runs on one instance at a time however far the app scales out (Functions holds a blob lease for
+ * it: learn.microsoft.com/azure/azure-functions/functions-bindings-timer, "Scale-out"), which saves duplicate work;
+ * safety does not depend on it.
  * Settings: COSMOS_GC_SCHEDULE (NCRONTAB), COSMOS_GC_EXPIRED_FOR_SECONDS (default 86400), COSMOS_GC_MAX_USERS
- * (default 500). It needs the shared store (where the minters record their callers' credential expiry): with the
- * in-memory store it runs only when COSMOS_GC_SINGLE_INSTANCE=true (one instance mints and collects).
+ * (default 500), COSMOS_GC=off to stop collecting.
  */
 import type { InvocationContext, Timer } from "@azure/functions";
 import { cosmosSdk } from "../load-sdk";
@@ -43,8 +47,8 @@ export function cosmosGcFromEnvironment(
 ): Promise<GcResult | undefined> {
   const settings = cosmosSettings(env);
   if (!settings) return Promise.resolve(undefined);
+  if (env.COSMOS_GC === "off") return Promise.resolve(undefined);
   return store.then((s) => {
-    if (s.scope !== "shared" && env.COSMOS_GC_SINGLE_INSTANCE !== "true") return undefined;
     const c = settings();
     return collectCosmosGarbage(
       new (cosmosSdk().CosmosClient)({ endpoint: c.endpoint, key: c.key }).database(c.database),

@@ -8,15 +8,21 @@
  * revoke existing ResourceTokens" (Azure/azure-cosmos-dotnet-v3, Permission.DeleteAsync). Revocation relies on
  * neither: an issued token's TTL (<= 5 h) bounds its exposure.
  *
- * When is a user garbage? The minter re-reads a permission to mint (a GET leaves `_ts` alone), so Cosmos cannot tell
- * when a token was last issued. The minter records it instead: `active:<caller prefix>` in the shared store holds
- * the latest expiry of any credential issued to the caller (raised atomically, kept 7 days past it). A user is
- * garbage when it was created before the cutoff (5 h + expiredFor ago) and its caller's latest credential expired
- * more than expiredFor ago (or the record is gone).
+ * When is a user garbage? A GET of a permission leaves `_ts` alone, so before every read the minter touches the user
+ * (an upsert: a write, so Cosmos gives the user a new `_ts` and `_etag`; cosmos-minter.ts). A user's `_ts` is then its
+ * latest mint, and every credential issued from it expires by `_ts` + 5 h (Cosmos's cap on a resource token; a cached
+ * token is one read earlier). A user is garbage when `_ts` is older than the cutoff (5 h + expiredFor ago).
  *
- * Race with a concurrent exchange: the minter raises `active` and then reads `gc:<prefix>`; GC claims `gc:<prefix>`
- * (SET NX) and then reads `active`. On one linearizable store at least one sees the other: GC skips the caller, or
- * the minter waits until GC is done (and then recreates the user).
+ * Race with a concurrent exchange, with no store at all: the collector deletes a user only if it still has the
+ * `_etag` the collector listed (If-Match; learn.microsoft.com/rest/api/cosmos-db/common-cosmosdb-rest-request-headers,
+ * "If-Match ... PUT and DELETE ... optimistic concurrency"). A mint that touched the user after the listing changed
+ * the `_etag`: the delete fails with 412 and the user stays. A delete that came first makes the minter's read 404: it
+ * recreates the user and the permission and mints from them. Either way no credential outlives its permission, and
+ * any number of instances and collectors may run at once, so every deployed environment collects by default.
+ *
+ * With the shared store (Redis) the older guard runs as well: `active:<caller prefix>` holds the latest expiry of
+ * any credential issued to the caller (raised atomically, kept 7 days past it) and GC skips a caller recently active
+ * or claimed (`gc:<prefix>`, SET NX) by a concurrent collector; the minter waits while a caller is claimed.
  */
 import type { Database } from "@azure/cosmos";
 import { cosmosSdk } from "../load-sdk";
@@ -62,7 +68,10 @@ export async function deleteCallerFromCosmos(
 }
 
 export interface GcOptions {
-  /** Where the minters record their callers' latest credential expiry (the same store the broker uses). */
+  /**
+   * The broker's store: the scan's cursor between runs, and, when shared, the minters' activity records (the guard
+   * above). An instance store keeps the cursor in this process only (a run elsewhere starts from the beginning).
+   */
   store: SharedStore;
   /** Delete once the caller's credentials all expired at least this long ago. @default 86400 (at most 7 days) */
   expiredForSeconds?: number;
@@ -97,11 +106,14 @@ export async function collectCosmosGarbage(database: Database, options: GcOption
       .fetchNext();
     // A user created after the cutoff cannot be garbage yet (`_ts` is its creation: the broker never replaces users).
     const cutoff = now() / 1000 - COSMOS_TOKEN_MAX_SECONDS - expiredFor;
+    // `_ts` is the user's last write: its creation, or the minter's touch before its latest mint.
     const candidates = page.resources.filter((u) => u.id.startsWith("tb-") && (u._ts ?? 0) < cutoff);
     result.scanned += page.resources.length - candidates.length;
     for (let i = 0; i < candidates.length; i += GC_CONCURRENCY) {
       const outcomes = await Promise.all(
-        candidates.slice(i, i + GC_CONCURRENCY).map((u) => collectUser(database, u.id, now, expiredFor, options)),
+        candidates
+          .slice(i, i + GC_CONCURRENCY)
+          .map((u) => collectUser(database, u.id, u._etag, now, expiredFor, options)),
       );
       result.scanned += outcomes.length;
       result.deleted += outcomes.filter((o) => o === "deleted").length;
@@ -121,10 +133,25 @@ export async function collectCosmosGarbage(database: Database, options: GcOption
 async function collectUser(
   database: Database,
   userId: string,
+  etag: string | undefined,
   now: () => number,
   expiredFor: number,
   o: GcOptions,
 ): Promise<"deleted" | "kept" | "active"> {
+  // Without the `_etag` the delete could not be conditional: leave the user rather than race a mint.
+  if (!etag) return "kept";
+  const conditionalDelete = async (): Promise<"deleted" | "kept" | "active"> => {
+    await o.beforeDelete?.(userId);
+    try {
+      await database.user(userId).delete({ accessCondition: { type: "IfMatch", condition: etag } });
+      return "deleted";
+    } catch (e) {
+      if (isNotFound(e)) return "kept";
+      if (isPreconditionFailed(e)) return "active"; // a mint touched it after the listing
+      throw e;
+    }
+  };
+  if (o.store.scope !== "shared") return conditionalDelete();
   const prefix = userId.slice(0, PREFIX_LENGTH);
   const recentlyActive = async () =>
     Number((await o.store.getMany([activeKey(prefix)]))[0] ?? 0) + expiredFor * 1000 > now();
@@ -132,8 +159,7 @@ async function collectUser(
   if (!(await o.store.setIfAbsent(gcKey(prefix), "1", GC_CLAIM_MS))) return "active";
   try {
     if (await recentlyActive()) return "active";
-    await o.beforeDelete?.(userId);
-    return (await ignoreNotFound(() => database.user(userId).delete())) ? "deleted" : "kept";
+    return await conditionalDelete();
   } finally {
     await o.store.delete(gcKey(prefix));
   }
@@ -191,4 +217,8 @@ async function ignoreNotFound(op: () => Promise<unknown>): Promise<boolean> {
 
 function isNotFound(e: unknown): boolean {
   return e instanceof cosmosSdk().ErrorResponse && e.code === 404;
+}
+
+function isPreconditionFailed(e: unknown): boolean {
+  return e instanceof cosmosSdk().ErrorResponse && e.code === 412;
 }

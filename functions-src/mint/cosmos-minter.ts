@@ -10,7 +10,7 @@
  * - in it, one permission with a digest id, created once and afterwards only read (a GET mints a fresh token and
  *   leaves earlier ones valid, "Get a Permission");
  * - the token is cached per (user, permission) until shortly before it expires, so repeat calls cost no round trip;
- *   a miss costs one GET, a first grant three calls (GET 404, user, permission). A cached token is never handed out
+ *   a miss costs two calls (the user's upsert, the GET), a first grant four (upsert, GET 404, upsert, permission). A cached token is never handed out
  *   when it would outlive the ttl the current grant allows; `forget` drops a caller's entries when its users are
  *   deleted (revocation, clean-up), so the cache never outlives what exists in the account.
  * The credential drops into `new CosmosClient({ endpoint, resourceTokens })`.
@@ -106,7 +106,10 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
         const user = clientFor(s).database(s.database).user(userId);
         const options = { resourceTokenExpirySeconds: grant.ttlSeconds };
         try {
-          roundTrips++;
+          // Touch the user first (an upsert is a write: new `_ts` and `_etag`, permissions kept), so its `_ts` is the
+          // latest mint and a collector's delete conditioned on the older `_etag` fails (cosmos-cleanup.ts).
+          roundTrips += 2;
+          await clientFor(s).database(s.database).users.upsert({ id: userId });
           token = (await user.permission(definition.id).read(options)).resource!._token;
         } catch (e) {
           if (!(e instanceof cosmosSdk().ErrorResponse) || e.code !== 404) throw unavailable(e);

@@ -16,6 +16,7 @@ import { collectCosmosGarbage, deleteCallerFromCosmos } from "../../functions-sr
 import { parseRevocationRequest, RevocationRequestError } from "../../functions-src/revocation/admin-route";
 import { RevocationList } from "../../functions-src/revocation/revocation-list";
 import { findPolicyDir, PolicyDirError } from "./policy-dir";
+import { MemoryStore } from "../../functions-src/store/memory-store";
 import { RedisStore } from "../../functions-src/store/redis-store";
 import { StoreUnavailableError } from "../../functions-src/store/shared-store";
 
@@ -163,8 +164,10 @@ export async function runCosmosCommand(
     err("token-broker cosmos gc: set COSMOS_ENDPOINT and COSMOS_KEY (the policy must declare resources.cosmos)");
     return 1;
   }
-  // The brokers record in the store when each caller's credentials expire; without it GC cannot tell who is active.
-  const store = await connect(values.store as string | undefined, env, err);
+  // Safe without a shared store (deletes are conditional on the listed `_etag`: functions-src/mint/cosmos-cleanup.ts);
+  // with one, the brokers' activity records and claims are honoured too.
+  const shared = (values.store as string | undefined) ?? env.SHARED_STORE_URL;
+  const store = shared ? await connect(shared, env, err) : new MemoryStore();
   if (!store) return 1;
   try {
     const result = await collectCosmosGarbage(db, { expiredForSeconds: expiredFor, maxUsersPerRun: maxUsers, store });

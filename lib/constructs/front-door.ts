@@ -188,6 +188,22 @@ export class FrontDoor extends Construct {
   }
 }
 
+/**
+ * What the policy decides of the edge, mapped once: the platform builds its Front Door with it, and the local CDN
+ * edge (lib/local/edge) synthesizes the same construct from it, so the rules run locally are the ones deployed.
+ */
+export function frontDoorPolicyProps(
+  infra: InfraNeeds,
+): Pick<FrontDoorProps, "sku" | "prefixes" | "denialStatus" | "allowedOrigins"> {
+  if (!infra.cdn) throw new Error(`${infra.environment.name}: the policy declares no CDN prefixes: no Front Door`);
+  return {
+    sku: infra.azure.frontDoorSku,
+    prefixes: infra.cdn.prefixes,
+    denialStatus: infra.cdn.denialStatus,
+    allowedOrigins: infra.allowedOrigins,
+  };
+}
+
 function routeSlug(prefix: string): string {
   return (
     prefix

@@ -9,7 +9,7 @@ import { APP_SETTING, KEY_VAULT_SECRET, type InfraNeeds } from "../policy/author
 import { BrokerFunction } from "./broker-function";
 import { CosmosDb } from "./cosmos-db";
 import { FluidRelay } from "./fluid-relay";
-import { FrontDoor } from "./front-door";
+import { FrontDoor, frontDoorPolicyProps } from "./front-door";
 import { KeyVault } from "./key-vault";
 import { resourceName, type NamingContext } from "./naming";
 import { Observability } from "./observability";
@@ -158,12 +158,9 @@ export class TokenBrokerPlatform extends Construct {
         endpointName: name("frontDoorEndpoint"),
         wafPolicyName: name("wafPolicy"),
         resourceGroupName: rg,
-        sku: settings.frontDoorSku,
         originHost: this.storage.blobHost,
         originContainer: this.storage.originContainer.name,
-        prefixes: infra.cdn.prefixes,
-        denialStatus: infra.cdn.denialStatus,
-        allowedOrigins: infra.allowedOrigins,
+        ...frontDoorPolicyProps(infra),
         ...(isPrivate && { privateOrigin: { storageAccountId: this.storage.account.id, location } }),
         tags,
       });

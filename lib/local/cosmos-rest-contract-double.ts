@@ -15,7 +15,9 @@
  *   replacing fail here instead of in production. A GET mints a new token and leaves earlier ones valid;
  * - users and a user's permissions as feeds (`Users` / `Permissions`, `_count`, paged with x-ms-max-item-count and
  *   x-ms-continuation; the users feed continues after the last user returned, so deletes never make a page skip
- *   one); `_ts` (unix seconds of the last write) on users and permissions ("Common resource properties");
+ *   one); `_ts` (unix seconds of the last write) on users and permissions and `_etag` on users, both new on every
+ *   write ("Common resource properties"); user replace (PUT) and upsert; If-Match on a user's PUT and DELETE (412
+ *   when the `_etag` changed: "Common Azure Cosmos DB REST request headers");
  * - documents: create (409 when the id exists in the partition), point read and delete with the master key; point
  *   reads with a resource token, which must be unexpired, issued by a
  *   permission that still exists unreplaced, and match the container, the partition key and the mode (Read | All).
@@ -54,8 +56,8 @@ export class CosmosRestContractDouble {
   private readonly users = new Map<string, Map<string, Permission>>(); // user link -> permissions by id
   private readonly tokens = new Map<string, { userLink: string; id: string; generation: number; expiresAt: number }>();
   private readonly docs = new Map<string, unknown>(); // "<coll link>|<pk json>|<id>" -> document
-  /** User link -> creation order and `_ts`. */
-  private readonly userMeta = new Map<string, { seq: number; ts: number }>();
+  /** User link -> creation order, `_ts` and `_etag` (both change on every write of the user). */
+  private readonly userMeta = new Map<string, { seq: number; ts: number; etag: string }>();
   private nextSeq = 1;
   /** The double's clock (unix ms): tests move it forward to simulate hours and days. */
   now: () => number = Date.now;
@@ -178,15 +180,30 @@ export class CosmosRestContractDouble {
       const { id } = JSON.parse(body) as { id: string };
       const link = `${dbLink}/users/${id}`;
       if (this.users.has(link) && !upsert) return send(res, 409, { code: "Conflict" });
-      if (!this.users.has(link)) this.addUser(link);
-      const ts = this.userMeta.get(link)!.ts;
-      return send(res, 201, { id, _rid: id, _self: `${link}/`, _permissions: "permissions/", _ts: ts });
+      const existed = this.users.has(link);
+      // An upsert over an existing user is a write (a replace): new `_ts` and `_etag`, its permissions kept.
+      if (existed) this.touchUser(link);
+      else this.addUser(link);
+      return send(res, existed ? 200 : 201, this.userView(link));
     }
     if (parts.length === 3 && verb === "get") return this.usersFeed(req, res, dbLink);
     const userLink = `${dbLink}/users/${parts[3]}`;
     const permissions = this.users.get(userLink);
     if (!permissions) return send(res, 404, { code: "NotFound", message: "Resource Not Found" });
-    if (parts.length === 4 && verb === "get") return send(res, 200, { id: parts[3], _self: `${userLink}/` });
+    if (parts.length === 4 && verb === "get") return send(res, 200, this.userView(userLink));
+    // If-Match (optimistic concurrency, "Common Azure Cosmos DB REST request headers": PUT and DELETE only): a write
+    // conditioned on an `_etag` the user no longer has fails with 412 and changes nothing.
+    const ifMatch = req.headers["if-match"];
+    if (parts.length === 4 && (verb === "put" || verb === "delete") && ifMatch !== undefined) {
+      if (ifMatch !== this.userMeta.get(userLink)!.etag)
+        return send(res, 412, { code: "PreconditionFailed", message: "the resource has changed" });
+    }
+    if (parts.length === 4 && verb === "put") {
+      const { id } = JSON.parse(body) as { id: string };
+      if (id !== parts[3]) return send(res, 501, { code: "NotImplemented", message: "renaming a user" });
+      this.touchUser(userLink);
+      return send(res, 200, this.userView(userLink));
+    }
     if (parts.length === 4 && verb === "delete") {
       this.users.delete(userLink);
       this.userMeta.delete(userLink);
@@ -269,7 +286,18 @@ export class CosmosRestContractDouble {
 
   private addUser(link: string, ts = Math.floor(this.now() / 1000)): void {
     this.users.set(link, new Map());
-    this.userMeta.set(link, { seq: this.nextSeq++, ts });
+    this.userMeta.set(link, { seq: this.nextSeq++, ts, etag: `"${randomUUID()}"` });
+  }
+
+  private touchUser(link: string, ts = Math.floor(this.now() / 1000)): void {
+    const meta = this.userMeta.get(link)!;
+    this.userMeta.set(link, { ...meta, ts, etag: `"${randomUUID()}"` });
+  }
+
+  private userView(link: string): Record<string, unknown> {
+    const { ts, etag } = this.userMeta.get(link)!;
+    const id = link.split("/").pop()!;
+    return { id, _rid: id, _self: `${link}/`, _permissions: "permissions/", _ts: ts, _etag: etag };
   }
 
   /** The users feed, in creation order; the continuation names the last user returned. */
@@ -277,7 +305,7 @@ export class CosmosRestContractDouble {
     const asked = Number(req.headers["x-ms-max-item-count"] ?? 100);
     const max = asked > 0 ? asked : 100;
     const after = Number(req.headers["x-ms-continuation"] ?? 0) || 0;
-    const page: { id: string; _self: string; _ts: number }[] = [];
+    const page: { id: string; _self: string; _ts: number; _etag: string }[] = [];
     let last = 0;
     let more = false;
     for (const [link, meta] of this.userMeta) {
@@ -286,7 +314,7 @@ export class CosmosRestContractDouble {
         more = true;
         break;
       }
-      page.push({ id: link.slice(dbLink.length + 7), _self: `${link}/`, _ts: meta.ts });
+      page.push({ id: link.slice(dbLink.length + 7), _self: `${link}/`, _ts: meta.ts, _etag: meta.etag });
       last = meta.seq;
     }
     const headers: Record<string, string> = {
@@ -299,12 +327,14 @@ export class CosmosRestContractDouble {
   }
 
   /**
-   * SOAK TEST HOOK, not part of the REST contract: records a user with one permission on `container` created at
-   * `atMs`, without an HTTP round trip, so a soak can seed 100,000 callers quickly.
+   * SOAK TEST HOOK, not part of the REST contract: what one mint leaves at `atMs` (a user with one permission on
+   * `container`, created then or touched then, as the minter's upsert does), without an HTTP round trip, so a soak
+   * can seed 100,000 callers quickly.
    */
   seedForSoak(userId: string, container: string, atMs: number): void {
     const link = `dbs/${this.database}/users/${userId}`;
     if (!this.users.has(link)) this.addUser(link, Math.floor(atMs / 1000));
+    else this.touchUser(link, Math.floor(atMs / 1000));
     const id = `soak-${container}`;
     const resource = `dbs/${this.database}/colls/${container}`;
     const ts = Math.floor(atMs / 1000);

@@ -1,10 +1,11 @@
 /**
  * GC soak against the Cosmos REST contract double: many distinct callers over simulated days, the collector run
  * every simulated hour with a bounded budget, and at the end the users left must be exactly the active set (callers
- * created too recently, or whose latest credential expired less than the grace period ago). Callers are recorded
- * through the double's bulk-seed hook and the store (as the guarded minter would have left them: a user per caller,
- * its latest credential expiry, 1 h tokens); the collector works over real HTTP through the
- * @azure/cosmos SDK. `npm run soak:gc` runs 100,000 callers; the jest test runs a small one.
+ * whose latest mint, the user's `_ts`, is within 5 h (the longest token) + the grace period). Callers are recorded
+ * through the double's bulk-seed hook (as the minter leaves them: a user per caller, created or touched at each
+ * mint) and the store (their latest credential expiry, 1 h tokens, as the guarded minter records it; the instance
+ * store here does not consult it); the collector works over real HTTP through the @azure/cosmos SDK.
+ * `npm run soak:gc` runs 100,000 callers; the jest test runs a small one.
  */
 import { CosmosClient } from "@azure/cosmos";
 import {
@@ -87,9 +88,8 @@ export async function runGcSoak(o: GcSoakOptions): Promise<GcSoakResult> {
       deletedInLap = 0;
     }
     const cutoff = clock / 1000 - COSMOS_TOKEN_MAX_SECONDS - o.expiredForSeconds;
-    // Kept: created after the cutoff, or the latest credential expired less than expiredFor ago.
-    const kept = ({ created, last }: { created: number; last: number }) =>
-      Math.floor(created / 1000) >= cutoff || last + TTL_MS + o.expiredForSeconds * 1000 > clock;
+    // Kept: the latest mint (the user's `_ts`) is after the cutoff; every token from it may still be alive then.
+    const kept = ({ last }: { created: number; last: number }) => Math.floor(last / 1000) >= cutoff;
     const expected = [...seen]
       .filter(([, v]) => kept(v))
       .map(([id]) => id)

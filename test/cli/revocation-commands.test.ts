@@ -133,3 +133,14 @@ it("cosmos gc deletes the users whose permissions all expired long ago and keeps
     cosmosUserPrefix("idp", "recent"),
   ]);
 });
+
+it("cosmos gc needs no shared store: deletes are conditional on the listed _etag", async () => {
+  delete process.env.SHARED_STORE_URL;
+  clock = Date.now() - 2 * 86_400_000;
+  await mint("old-3");
+  clock = Date.now();
+  const r = await run("cosmos", "gc", "--env", "dev", "--expired-for", "1h", policyFile);
+  expect([r.code, r.err]).toEqual([0, ""]);
+  expect(r.out).toMatch(/deleted 1\b/);
+  expect(double.userIds().some((id) => id.startsWith(cosmosUserPrefix("idp", "old-3")))).toBe(false);
+});

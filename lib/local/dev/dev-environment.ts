@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Broker } from "../../../functions-src/core";
+import type { InfraNeeds } from "../../policy/authoring/infra-needs";
 import type { RuntimeConfig } from "../../policy/runtime/runtime-config";
 import { Azurite, DEV_ACCOUNT, DEV_KEY } from "../azurite";
 import { OidcIssuer, privateJwk } from "../oidc-issuer";
@@ -98,6 +99,7 @@ async function start(
   if (!compiled.ok)
     throw new Error(`the policy does not compile for \`local\`:\n${describeProblems(compiled.diagnostics)}`);
   const first = compiled.config;
+  const firstInfra = compiled.infra;
   const localIssuer = first.issuers.find((i) => i.issuers.includes(issuerUrl));
   if (!localIssuer)
     throw new Error(
@@ -134,6 +136,8 @@ async function start(
   const telemetryExport: typeof import("../../../functions-src/telemetry-export") = require("../../../functions-src/telemetry-export");
   const seed: typeof import("./seed") = require("./seed");
   const edgeMod: typeof import("./cdn-edge") = require("./cdn-edge");
+  const edgeStack: typeof import("../edge/synth-front-door") = require("../edge/synth-front-door");
+  const edgeProgram: typeof import("../edge/edge-from-stack") = require("../edge/edge-from-stack");
   const demoMod: typeof import("./demo-server") = require("./demo-server");
   const note: typeof import("./fluid-note") = require("./fluid-note");
   const owners: typeof import("../../../functions-src/fluid-owners/cosmos-owner-registry") = require("../../../functions-src/fluid-owners/cosmos-owner-registry");
@@ -141,6 +145,12 @@ async function start(
   const registration: typeof import("../../../functions-src/fluid-owners/registration-route") = require("../../../functions-src/fluid-owners/registration-route");
   /* eslint-enable @typescript-eslint/no-require-imports */
   phase("modules loaded");
+  // The CDN edge runs the Front Door rules of the `local` environment's synthesized stack (while the children boot).
+  // A policy without CDN prefixes has no Front Door: the edge then routes nothing (404), as no route would.
+  const frontDoorOf = (infra: InfraNeeds) =>
+    infra.cdn ? edgeProgram.edgeFromStack(edgeStack.synthesizeFrontDoor(infra)) : edgeProgram.NO_FRONT_DOOR;
+  let frontDoor = frontDoorOf(firstInfra);
+  phase("edge rules synthesized");
   const standIn = o.cosmos
     ? undefined
     : new CosmosRestContractDouble(
@@ -161,7 +171,11 @@ async function start(
     seed.seedProfiles(cosmos.endpoint, cosmos.key, database, !standIn),
   ]);
   phase("seeded");
-  const edge = await edgeMod.startCdnEdge(ports.cdn, `${azurite.blobEndpoint}/${CDN_CONTAINER}`, tls.pem);
+  const edge = await edgeMod.startCdnEdge(ports.cdn, `${azurite.blobEndpoint}/${CDN_CONTAINER}`, tls.pem, {
+    program: () => frontDoor,
+    defaultCountry: devCountry(),
+    log: o.log,
+  });
   stops.push(() => edge.close());
 
   const minterSettings = () => ({
@@ -229,7 +243,9 @@ async function start(
       compiled = compileLocal(o.policyDir, issuerUrl, demoOrigin, o.origins);
       if (compiled.ok) {
         if (compiled.config.policyHash === current.config.policyHash && !current.error) return;
+        const nextFrontDoor = frontDoorOf(compiled.infra); // throws (last good policy keeps serving) on a refused rule
         current = build(compiled.config);
+        frontDoor = nextFrontDoor;
         if (standIn) standIn.corsOrigins = exactOrigins(compiled.config);
         o.log(`policy reloaded: ${compiled.config.policyHash}`);
       } else {
@@ -279,4 +295,14 @@ async function start(
   stops.push(() => demo.close());
   phase("demo page served");
   return env;
+}
+
+/**
+ * Where the local CDN edge places a caller without the `x-test-client-country` header: TB_DEV_COUNTRY, default US.
+ * Front Door would place a loopback address in ZZ (unknown), which every deny list refuses.
+ */
+function devCountry(): string {
+  const c = (process.env.TB_DEV_COUNTRY ?? "US").toUpperCase();
+  if (!/^[A-Z]{2}$/.test(c)) throw new Error(`TB_DEV_COUNTRY must be a two-letter country code, got '${c}'`);
+  return c;
 }

@@ -11,11 +11,14 @@ import { compilePolicy } from "../../policy/authoring/compile";
 import { formatDiagnostic, type PolicyDiagnostic } from "../../policy/authoring/errors";
 import { loadPolicy, type PolicyBundle } from "../../policy/authoring/load";
 import { filesOnDisk } from "../../policy/authoring/policy-files";
+import type { InfraNeeds } from "../../policy/authoring/infra-needs";
 import type { RuntimeConfig } from "../../policy/runtime/runtime-config";
 
 export const LOCAL_ENVIRONMENT = "local";
 
-export type CompileOutcome = { ok: true; config: RuntimeConfig } | { ok: false; diagnostics: PolicyDiagnostic[] };
+/** `infra`: what the `local` environment's stack would provision (the local CDN edge runs its Front Door rules). */
+export type CompileOutcome =
+  { ok: true; config: RuntimeConfig; infra: InfraNeeds } | { ok: false; diagnostics: PolicyDiagnostic[] };
 
 /**
  * The issuer URL and the demo page's origin are where `npm run dev` actually listens. The broker's CORS origins are
@@ -67,7 +70,8 @@ export function compileLocal(
   // Checked after the ports are filled in, so the issuer URL and origin the broker trusts pass every check too.
   const checked = checkLoadedPolicy({ ...loaded, bundle });
   if (!checked.ok) return { ok: false, diagnostics: checked.diagnostics.filter((d) => d.severity === "error") };
-  return { ok: true, config: compilePolicy(checked.policy, LOCAL_ENVIRONMENT).config };
+  const { config, infra } = compilePolicy(checked.policy, LOCAL_ENVIRONMENT);
+  return { ok: true, config, infra };
 }
 
 export interface PolicyWatcher {

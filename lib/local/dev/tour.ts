@@ -35,11 +35,12 @@ export async function runTour(
 ): Promise<{ policy: string; personas: PersonaResult[] }> {
   const config = await fetchDevConfig(demoUrl);
   const personas: PersonaResult[] = [];
-  for (const p of config.personas.filter((x) => !only || only.includes(x.id))) personas.push(await tourOf(config, p));
+  for (const p of config.personas.filter((x) => !only || only.includes(x.id)))
+    personas.push(await tourOf(config, p, demoUrl));
   return { policy: config.policy.hash, personas };
 }
 
-async function tourOf(config: TourConfig, p: TourConfig["personas"][number]): Promise<PersonaResult> {
+async function tourOf(config: TourConfig, p: TourConfig["personas"][number], demoUrl: string): Promise<PersonaResult> {
   const token = await personaToken(config, p.id);
   const asks = [
     { ask: "Contoso's note", request: { type: "fluid", documentId: config.fluid.noteId } },
@@ -70,7 +71,7 @@ async function tourOf(config: TourConfig, p: TourConfig["personas"][number]): Pr
       steps.push({ ask: a.ask, type, granted: false, reason: d?.reason ?? `http-${res.status}`, why: d?.message });
       continue;
     }
-    const used = await use(config, p, token, c).catch((e: Error) => ({ ok: false, detail: e.message }));
+    const used = await use(config, p, token, c, demoUrl).catch((e: Error) => ({ ok: false, detail: e.message }));
     steps.push({ ask: a.ask, type, granted: true, scope: scopeOf(c), used });
   }
   return { persona: p.id, label: p.label, status: res.status, roles: body.roles ?? [], steps };
@@ -87,9 +88,11 @@ async function use(
   p: TourConfig["personas"][number],
   token: string,
   c: Record<string, unknown>,
+  demoUrl: string,
 ): Promise<{ ok: boolean; detail: string }> {
   if (c.type === "cdn") {
-    const r = await fetch(String(c.url));
+    // As the demo page's <img> would: the edge's referrer rule admits the app's own pages (allowedOrigins).
+    const r = await fetch(String(c.url), { headers: { referer: `${demoUrl}/` } });
     const bytes = (await r.arrayBuffer()).byteLength;
     return {
       ok: r.status === 200,

@@ -12,6 +12,7 @@ import {
 import { cosmosUserPrefix, createCosmosMinter } from "../../../functions-src/mint/cosmos-minter";
 import type { MintContext, Minter } from "../../../functions-src/mint/minter";
 import { MemoryStore } from "../../../functions-src/store/memory-store";
+import type { SharedStore } from "../../../functions-src/store/shared-store";
 import { CosmosRestContractDouble } from "../../../lib/local/cosmos-rest-contract-double";
 
 const double = new CosmosRestContractDouble("db", { items: "/tenantId" });
@@ -90,32 +91,58 @@ describe("garbage collection", () => {
     expect((await collectCosmosGarbage(db, { expiredForSeconds: 3600, store, now: () => clock })).deleted).toBe(0);
   });
 
-  it("never leaves an issued credential without its permission when an exchange races the collector", async () => {
-    const outcome = async (guarded: boolean, subject: string) => {
-      const store = new MemoryStore(1000, () => clock);
-      const inner = createCosmosMinter(() => settings, { cacheEntries: 1 });
-      const minter: Minter<"cosmos"> = guarded ? guardCosmosMinter(inner, store) : inner;
-      await minter.mint(grant(), ctx(subject));
-      clock += 2 * DAY;
-      let racing: Promise<Record<string, unknown>> | undefined;
-      // The exchange arrives after GC decided the caller is garbage and just before it deletes.
-      await collectCosmosGarbage(db, {
-        expiredForSeconds: 3600,
-        store,
-        now: () => clock,
-        beforeDelete: async (userId) => {
-          if (!userId.startsWith(cosmosUserPrefix("idp", subject)) || racing) return;
-          racing = minter.mint(grant(), ctx(subject));
-          await new Promise((r) => setTimeout(r, 150));
-        },
-      });
-      return readWith(tokenOf(await racing!)).then(
-        () => true,
-        () => false,
-      );
-    };
-    expect(await outcome(true, "racer-guarded")).toBe(true);
-    // The same schedule without the guard leaves a credential whose permission is gone: the property is not vacuous.
-    expect(await outcome(false, "racer-unguarded")).toBe(false);
+  /**
+   * The exchange arrives after GC listed the caller's user as garbage and just before it deletes. `delete`:
+   * "conditional" is the collector as shipped; "unconditional" deletes the user at that moment regardless, to show the
+   * schedule really races (the property is not vacuous).
+   */
+  const race = async (subject: string, store: SharedStore, minter: Minter<"cosmos">, unconditional = false) => {
+    await minter.mint(grant(), ctx(subject));
+    clock += 2 * DAY;
+    let racing: Promise<Record<string, unknown>> | undefined;
+    await collectCosmosGarbage(db, {
+      expiredForSeconds: 3600,
+      store,
+      now: () => clock,
+      beforeDelete: async (userId) => {
+        if (!userId.startsWith(cosmosUserPrefix("idp", subject)) || racing) return;
+        racing = minter.mint(grant(), ctx(subject));
+        await new Promise((r) => setTimeout(r, 150));
+        if (unconditional) await db.user(userId).delete();
+      },
+    });
+    return readWith(tokenOf(await racing!)).then(
+      () => true,
+      () => false,
+    );
+  };
+  const minter = () => createCosmosMinter(() => settings, { cacheEntries: 1 });
+
+  it("never leaves an issued credential without its permission when an exchange races it, with no shared store", async () => {
+    // Each broker instance has its own in-memory store: nothing is shared but Cosmos itself.
+    expect(await race("racer-instance", new MemoryStore(1000, () => clock), minter())).toBe(true);
+    expect(await race("racer-unconditional", new MemoryStore(1000, () => clock), minter(), true)).toBe(false);
+  });
+
+  it("and with the shared store's guard as well", async () => {
+    const shared = Object.defineProperty(Object.create(new MemoryStore(1000, () => clock)), "scope", {
+      value: "shared",
+    }) as SharedStore;
+    expect(await race("racer-shared", shared, guardCosmosMinter(minter(), shared))).toBe(true);
+  });
+
+  it("leaves a user whose `_etag` changed since the listing (a mint touched it): 412, not a delete", async () => {
+    await minter().mint(grant(), ctx("toucher"));
+    clock += 2 * DAY;
+    const touched = await collectCosmosGarbage(db, {
+      expiredForSeconds: 3600,
+      store: new MemoryStore(1000, () => clock),
+      now: () => clock,
+      beforeDelete: async (userId) => {
+        if (userId.startsWith(cosmosUserPrefix("idp", "toucher"))) await db.users.upsert({ id: userId });
+      },
+    });
+    expect(touched.skippedActive).toBeGreaterThanOrEqual(1);
+    expect(usersOf("toucher")).toHaveLength(1);
   });
 });

@@ -41,7 +41,7 @@ it("takes the Redis user name from the identity's own token (oid), and refuses a
   expect(() => objectIdOf(token({ sub: "x" }))).toThrow(/oid/);
 });
 
-it("registers the GC as a timer that collects through the configured Cosmos account", async () => {
+it("registers the GC as a timer that collects through the configured Cosmos account, with no shared store", async () => {
   const registered: { name: string; schedule: string; handler: Parameters<TimerRegistrar["timer"]>[1]["handler"] }[] =
     [];
   const double = await new CosmosRestContractDouble("db", { items: "/tenantId" }).start();
@@ -57,12 +57,11 @@ it("registers the GC as a timer that collects through the configured Cosmos acco
       COSMOS_GC_EXPIRED_FOR_SECONDS: "3600",
     };
     const store = Promise.resolve(new MemoryStore());
-    // With the in-memory store the timer collects only when told this is the one instance.
-    expect(await cosmosGcFromEnvironment(env, store)).toBeUndefined();
-    const single = { ...env, COSMOS_GC_SINGLE_INSTANCE: "true" };
+    // Off only when asked; on by default, with the in-memory store too (no flag, no shared store).
+    expect(await cosmosGcFromEnvironment({ ...env, COSMOS_GC: "off" }, store)).toBeUndefined();
     registerCosmosGcTimer(
       { timer: (name, o) => registered.push({ name, schedule: o.schedule, handler: o.handler }) },
-      () => cosmosGcFromEnvironment(single, store),
+      () => cosmosGcFromEnvironment(env, store),
     );
     expect(registered.map((r) => [r.name, r.schedule])).toEqual([["cosmosGc", "0 */10 * * * *"]]);
     const logged: unknown[] = [];
