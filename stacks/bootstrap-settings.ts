@@ -9,7 +9,7 @@
  * edit of that file once its assignments are gone.
  *
  * The repository: TOKEN_BROKER_GITHUB_REPOSITORY, else GITHUB_REPOSITORY, else the `github.com` origin of the git
- * checkout; if none, the stack takes it as the Terraform variable `github_repository` at deploy time.
+ * checkout; if none, the stack takes it as the Terraform variable `github_repo` at deploy time (`--var github_repo=owner/name`).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";

@@ -170,15 +170,15 @@ export class BootstrapStack extends TerraformStack {
   }
 }
 
-/** No repository known at synth: ask for it at deploy (`--var github_repository=owner/name`), checked there. */
+/** No repository known at synth: ask for it at deploy (`--var github_repo=owner/name`), checked there. */
 function repositoryVariable(stack: TerraformStack): string {
-  return new TerraformVariable(stack, "github_repository", {
+  return new TerraformVariable(stack, "github_repo", {
     type: "string",
     description: "The GitHub repository (owner/name) whose workflows deploy the environments",
     validation: [
       {
-        condition: `\${can(regex("${GITHUB_REPOSITORY.source.replace(/\\/g, "\\\\")}", var.github_repository))}`,
-        errorMessage: "github_repository must be owner/name",
+        condition: `\${can(regex("${GITHUB_REPOSITORY.source.replace(/\\/g, "\\\\")}", var.github_repo))}`,
+        errorMessage: "github_repo must be owner/name",
       },
     ],
   }).stringValue;
