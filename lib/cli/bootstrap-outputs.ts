@@ -152,7 +152,8 @@ export function updateEnvironmentsYaml(text: string, o: BootstrapOutputs): { tex
       ) === JSON.stringify(value);
     if (same) return;
     const node = doc.createNode(value);
-    if (typeof value === "object" && node && "flow" in node) (node as { flow: boolean }).flow = true;
+    // One line, as the file writes its other small maps.
+    if (isMap(node)) node.flow = true;
     doc.setIn(path, node);
     changes.push(label);
   };
@@ -169,5 +170,5 @@ export function updateEnvironmentsYaml(text: string, o: BootstrapOutputs): { tex
       `${entry}.azure.state`,
     );
   }
-  return { text: doc.toString({ lineWidth: 0 }), changes };
+  return { text: doc.toString({ lineWidth: 0, flowCollectionPadding: false }), changes };
 }
