@@ -39,6 +39,10 @@ export class BootstrapStack extends TerraformStack {
     new AzurermProvider(this, "azurerm", {
       features: [{ storage: [{ dataPlaneAvailable: false }] }],
       storageUseAzuread: true,
+      // The owner registers, once, the resource providers the broker stacks use beyond azurerm's default ("legacy")
+      // set (internal/resourceproviders/required.go Legacy() at v4.55.0 has no Microsoft.FluidRelay): the deploy
+      // identities hold no register action, and azurerm only reads the registration state of registered ones.
+      resourceProvidersToRegister: ["Microsoft.FluidRelay"],
     });
     const tenants = [...new Set(s.apis.map((a) => a.tenants[0]))];
     const providers = new Map(

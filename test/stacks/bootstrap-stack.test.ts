@@ -84,6 +84,14 @@ describe("remote state storage", () => {
       expect(settings.state.containers[entry]).toBe(envs[entry].azure.state.container);
   });
 
+  it("registers Microsoft.FluidRelay, which azurerm's default set leaves out and the deploy role cannot register", () => {
+    // terraform-provider-azurerm v4.55.0 internal/resourceproviders/required.go: Legacy() (the default) lists
+    // Microsoft.DocumentDB, KeyVault, Web, Cdn, Storage, ... but not Microsoft.FluidRelay.
+    expect(json.provider.azurerm[0].resource_providers_to_register).toEqual(["Microsoft.FluidRelay"]);
+    const actions: string[] = only(r, "azurerm_role_definition").permissions[0].actions;
+    expect(actions.some((a) => /register\/action$/i.test(a))).toBe(false);
+  });
+
   it("keeps its own state locally: it creates the remote state storage", () => {
     expect(json.terraform.backend).toEqual({ local: { path: "terraform.broker-bootstrap.tfstate" } });
   });
