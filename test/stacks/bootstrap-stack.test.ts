@@ -147,6 +147,17 @@ describe("GitHub OIDC federation", () => {
     expect(subjects("production-deployer_")).toEqual([`repo:${REPOSITORY}:environment:production`]);
   });
 
+  it("creates one identity's credentials one after another (concurrent creation fails with 409)", () => {
+    // learn.microsoft.com/entra/workload-id/workload-identity-federation-considerations, "Concurrent updates aren't
+    // supported (user-assigned managed identities)".
+    const creds = Object.entries(r.azurerm_federated_identity_credential).filter(([n]) => n.startsWith("ephemeral-"));
+    expect(creds).toHaveLength(2);
+    const waiting = creds.filter(([, c]) => c.depends_on);
+    expect(waiting).toHaveLength(1);
+    const other = creds.find(([n]) => n !== waiting[0][0])![0];
+    expect(waiting[0][1].depends_on).toEqual([`azurerm_federated_identity_credential.${other}`]);
+  });
+
   it("no subject has a wildcard (Entra matches the sub claim exactly)", () => {
     for (const c of all(r, "azurerm_federated_identity_credential")) expect(c.subject).not.toMatch(/\*/);
   });

@@ -27,7 +27,9 @@ export class GitHubDeployer extends Construct implements Grantee {
 
   constructor(scope: Construct, id: string, props: GitHubDeployerProps) {
     super(scope, id);
-    if (props.subjects.length === 0) throw new Error(`GitHubDeployer ${id}: subjects must not be empty`);
+    // At most 20 federated identity credentials per identity (same page, "General ... considerations").
+    if (props.subjects.length === 0 || props.subjects.length > 20)
+      throw new Error(`GitHubDeployer ${id}: subjects must hold 1-20 subjects, got ${props.subjects.length}`);
     this.identity = new UserAssignedIdentity(this, "identity", {
       name: props.name,
       resourceGroupName: props.resourceGroupName,
@@ -46,9 +48,9 @@ export class GitHubDeployer extends Construct implements Grantee {
         issuer: GITHUB_OIDC_ISSUER,
         audience: [AZURE_FEDERATION_AUDIENCE],
         subject: s.subject,
-        // Azure refuses concurrent writes of federated credentials on one identity ("Too many concurrent writes"):
-        // one after another (learn.microsoft.com/entra/workload-id/workload-identity-federation-considerations,
-        // "Concurrent updates aren't supported on user-assigned identities").
+        // Creating several credentials of one user-assigned identity at once fails with 409 Conflict
+        // (learn.microsoft.com/entra/workload-id/workload-identity-federation-considerations, "Concurrent updates
+        // aren't supported (user-assigned managed identities)"): one after another.
         ...(previous && { dependsOn: [previous] }),
       });
     }
