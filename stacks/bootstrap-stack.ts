@@ -17,6 +17,7 @@ import { DeployerRole } from "../lib/constructs/bootstrap/deployer-role";
 import { GitHubDeployer } from "../lib/constructs/bootstrap/github-deployer";
 import { GITHUB_REPOSITORY, githubSubject } from "../lib/constructs/bootstrap/github-subjects";
 import { TerraformStateStorage } from "../lib/constructs/bootstrap/state-storage";
+import { AppRoleDerivationError } from "../lib/policy/authoring/entra-app-roles";
 import { APP_ROLE_RECORD, bootstrapSettings, type BootstrapSettings } from "./bootstrap-settings";
 
 export const BOOTSTRAP_STACK_ID = "broker-bootstrap";
@@ -188,9 +189,23 @@ function repositoryVariable(stack: TerraformStack): string {
   }).stringValue;
 }
 
-/** Adds `broker-bootstrap` for a policy folder (stacks/main.ts). */
-export function addBootstrapStack(app: Construct, props: { policies: string; environ?: NodeJS.ProcessEnv }) {
-  return new BootstrapStack(app, BOOTSTRAP_STACK_ID, {
-    settings: bootstrapSettings(props.policies, props.environ ? { environ: props.environ } : {}),
-  });
+/**
+ * Adds `broker-bootstrap` for a policy folder (stacks/main.ts). A policy the bootstrap cannot register app roles for
+ * (AppRoleDerivationError) must not stop the environment stacks from synthesizing: the bootstrap stack is then left
+ * out with a warning, so `cdktf deploy broker-bootstrap` fails with an unknown stack rather than applying a
+ * stack without its API registrations (which would delete them).
+ */
+export function addBootstrapStack(
+  app: Construct,
+  props: { policies: string; environ?: NodeJS.ProcessEnv; warn?: (message: string) => void },
+): BootstrapStack | undefined {
+  let settings: BootstrapSettings;
+  try {
+    settings = bootstrapSettings(props.policies, props.environ ? { environ: props.environ } : {});
+  } catch (e) {
+    if (!(e instanceof AppRoleDerivationError)) throw e;
+    (props.warn ?? console.warn)(`${BOOTSTRAP_STACK_ID} left out: ${e.message}`);
+    return undefined;
+  }
+  return new BootstrapStack(app, BOOTSTRAP_STACK_ID, { settings });
 }

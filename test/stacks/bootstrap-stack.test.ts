@@ -5,7 +5,9 @@
  * (conditioned to the roles the broker stacks actually assign) and the API registrations (app roles = the values the
  * example policy reads from the `roles` claim, v2.0 tokens).
  */
-import { readFileSync } from "node:fs";
+import { Testing } from "cdktf";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { all, only, synthEnvironment } from "./helpers";
@@ -13,6 +15,7 @@ import { named, policyText, REPOSITORY, synthBootstrap } from "./bootstrap-helpe
 import { ROOT } from "../policy/helpers";
 import { BROKER_ROLE_IDS } from "../../lib/constructs/bootstrap/role-ids";
 import { appRoleId } from "../../lib/constructs/bootstrap/broker-api-registration";
+import { addBootstrapStack } from "../../stacks/bootstrap-stack";
 
 const { json, settings } = synthBootstrap();
 const r = json.resource;
@@ -319,5 +322,23 @@ describe("the broker's API registrations", () => {
     expect(() => synthBootstrap({ policyText: text })).toThrow(
       /role 'reader'.*'Docs Reader' cannot be an Entra app role/,
     );
+  });
+});
+
+describe("in the CDKTF app", () => {
+  it("is added beside the environment stacks; left out with a warning when no app role can be derived", () => {
+    const ok = addBootstrapStack(Testing.app(), { policies: join(ROOT, "policies"), environ: {} });
+    expect(ok?.node.id).toBe("broker-bootstrap");
+    const dir = mkdtempSync(join(tmpdir(), "tb-bootstrap-app-"));
+    for (const f of ["policy.yaml", "environments.yaml"]) copyFileSync(join(ROOT, "policies", f), join(dir, f));
+    writeFileSync(
+      join(dir, "policy.yaml"),
+      policyText().replace("contains: Docs.Reader }", 'contains: "Docs Reader" }'),
+    );
+    const warnings: string[] = [];
+    const app = Testing.app();
+    expect(addBootstrapStack(app, { policies: dir, environ: {}, warn: (m) => warnings.push(m) })).toBeUndefined();
+    expect(app.node.tryFindChild("broker-bootstrap")).toBeUndefined();
+    expect(warnings).toEqual([expect.stringMatching(/^broker-bootstrap left out: role 'reader'/)]);
   });
 });
