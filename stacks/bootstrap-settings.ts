@@ -23,6 +23,11 @@ import { resourceName } from "../lib/constructs/naming";
 
 export const APP_ROLE_RECORD = "entra-app-roles.json";
 
+/** The policy folder cannot be bootstrapped as it stands (the message says why and what to change). */
+export class BootstrapSettingsError extends Error {
+  readonly code = "ERR_BOOTSTRAP_SETTINGS";
+}
+
 /** What the ephemeral workflow's smoke test asks for (.github/workflows/ephemeral-env.yml, `--require fluid,cosmos`). */
 export const SMOKE_TEST_NEEDS = { cosmosContainer: "documents", fluidCreate: true } as const;
 
@@ -45,6 +50,8 @@ export interface BootstrapSettings {
   apis: BootstrapApi[];
   /** The ephemeral entry's API and the app role its smoke-test identity (the PR deploy identity) needs. */
   smokeTest?: { entry: string; appRole: string };
+  /** Why no smoke-test role was assigned, when the ephemeral entry has an API but no role fits. */
+  smokeTestProblem?: string;
   /** Values the policy reads that the record lacks (synthesis tells you to record them). */
   unrecorded: Record<string, string[]>;
 }
@@ -65,7 +72,8 @@ export function bootstrapSettings(
   const entries = Object.entries(bundle.environments.entries)
     .filter(([, e]) => e.deploy !== false)
     .map(([entry, e]) => ({ entry, stage: e.stage, azure: e.azure ?? {} }));
-  if (entries.length === 0) throw new Error("environments.yaml has no deployable environment to bootstrap");
+  if (entries.length === 0)
+    throw new BootstrapSettingsError("environments.yaml has no deployable environment to bootstrap");
   const firstAzure = entries[0].azure;
   const workload = firstAzure.workload ?? "tb";
   const record = readRecord(files, typeof policy === "string" ? resolve(policy) : undefined);
@@ -95,7 +103,7 @@ export function bootstrapSettings(
     },
     entries: entries.map(({ entry, stage }) => ({ entry, stage })),
     apis,
-    ...(ephemeral && { smokeTest: { entry: ephemeral.entry, appRole: smokeTestRole(ephemeral) } }),
+    ...smokeTestOf(ephemeral),
     unrecorded,
   };
 }
@@ -109,11 +117,24 @@ function apiOf(n: EntraApiNeeds, recorded: string[]): BootstrapApi {
   return { entry: n.entry, stage: n.stage, tenants: n.tenants, appRoles };
 }
 
+function smokeTestOf(ephemeral?: EntraApiNeeds): Pick<BootstrapSettings, "smokeTest" | "smokeTestProblem"> {
+  if (!ephemeral) return {};
+  const appRole = smokeTestRole(ephemeral);
+  return appRole
+    ? { smokeTest: { entry: ephemeral.entry, appRole } }
+    : {
+        smokeTestProblem:
+          `environment ${ephemeral.entry}: no role matched by a single app role grants what the smoke test asks for ` +
+          `(Cosmos container '${SMOKE_TEST_NEEDS.cosmosContainer}' and a Fluid creation token); no app role is ` +
+          "assigned to the PR deploy identity, so assign one by hand or change the workflow's smoke requests",
+      };
+}
+
 /**
  * The least-granting role that gets the smoke test what it asks for: a role matched by one app role value alone,
  * granting a Cosmos credential on the smoke container and a Fluid creation token; the fewest grants wins.
  */
-export function smokeTestRole(needs: Pick<EntraApiNeeds, "entry" | "config">): string {
+export function smokeTestRole(needs: Pick<EntraApiNeeds, "entry" | "config">): string | undefined {
   const candidates = needs.config.roles
     .map((role) => ({ role, value: singleRoleValue(role.when) }))
     .filter((c): c is { role: RuntimeConfig["roles"][number]; value: string } => c.value !== undefined)
@@ -123,13 +144,7 @@ export function smokeTestRole(needs: Pick<EntraApiNeeds, "entry" | "config">): s
         role.grants.some((g) => g.type === "fluid" && g.create === SMOKE_TEST_NEEDS.fluidCreate),
     )
     .sort((a, b) => a.role.grants.length - b.role.grants.length);
-  if (candidates.length === 0) {
-    throw new Error(
-      `environment ${needs.entry}: no role matched by a single app role grants what the smoke test asks for ` +
-        `(Cosmos container '${SMOKE_TEST_NEEDS.cosmosContainer}' and a Fluid creation token)`,
-    );
-  }
-  return candidates[0].value;
+  return candidates[0]?.value;
 }
 
 function singleRoleValue(c: RuntimeConfig["roles"][number]["when"]): string | undefined {
@@ -147,14 +162,14 @@ export function readRecord(files: PolicyFiles, dir?: string): Record<string, str
   try {
     parsed = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`, { cause: e });
+    throw new BootstrapSettingsError(`${path}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-    throw new Error(`${path}: expected { "<environment>": ["<app role value>", ...] }`);
+    throw new BootstrapSettingsError(`${path}: expected { "<environment>": ["<app role value>", ...] }`);
   const out: Record<string, string[]> = {};
   for (const [entry, values] of Object.entries(parsed)) {
     if (!Array.isArray(values) || values.some((v) => typeof v !== "string"))
-      throw new Error(`${path}: '${entry}' must be a list of app role values`);
+      throw new BootstrapSettingsError(`${path}: '${entry}' must be a list of app role values`);
     out[entry] = values as string[];
   }
   return out;
@@ -167,7 +182,8 @@ export function appRoleRecordPath(files: PolicyFiles, dir?: string): string {
 function repositoryFrom(environ: NodeJS.ProcessEnv, gitDir?: string): string | undefined {
   const explicit = environ.TOKEN_BROKER_GITHUB_REPOSITORY || environ.GITHUB_REPOSITORY;
   if (explicit) {
-    if (!GITHUB_REPOSITORY.test(explicit)) throw new Error(`'${explicit}' is not a GitHub repository (owner/name)`);
+    if (!GITHUB_REPOSITORY.test(explicit))
+      throw new BootstrapSettingsError(`'${explicit}' is not a GitHub repository (owner/name)`);
     return explicit;
   }
   if (!gitDir) return undefined;

@@ -18,7 +18,12 @@ import { GitHubDeployer } from "../lib/constructs/bootstrap/github-deployer";
 import { GITHUB_REPOSITORY, githubSubject } from "../lib/constructs/bootstrap/github-subjects";
 import { TerraformStateStorage } from "../lib/constructs/bootstrap/state-storage";
 import { AppRoleDerivationError } from "../lib/policy/authoring/entra-app-roles";
-import { APP_ROLE_RECORD, bootstrapSettings, type BootstrapSettings } from "./bootstrap-settings";
+import {
+  APP_ROLE_RECORD,
+  bootstrapSettings,
+  BootstrapSettingsError,
+  type BootstrapSettings,
+} from "./bootstrap-settings";
 
 export const BOOTSTRAP_STACK_ID = "broker-bootstrap";
 
@@ -134,6 +139,7 @@ export class BootstrapStack extends TerraformStack {
         );
       }
     }
+    if (s.smokeTestProblem) Annotations.of(this).addWarning(s.smokeTestProblem);
     if (s.smokeTest && this.ephemeralDeployer) {
       this.apis[s.smokeTest.entry].assignAppRole("smoke-test", s.smokeTest.appRole, this.ephemeralDeployer.principalId);
     }
@@ -191,7 +197,7 @@ function repositoryVariable(stack: TerraformStack): string {
 
 /**
  * Adds `broker-bootstrap` for a policy folder (stacks/main.ts). A policy the bootstrap cannot register app roles for
- * (AppRoleDerivationError) must not stop the environment stacks from synthesizing: the bootstrap stack is then left
+ * (AppRoleDerivationError, BootstrapSettingsError) must not stop the environment stacks from synthesizing: the bootstrap stack is then left
  * out with a warning, so `cdktf deploy broker-bootstrap` fails with an unknown stack rather than applying a
  * stack without its API registrations (which would delete them).
  */
@@ -203,7 +209,7 @@ export function addBootstrapStack(
   try {
     settings = bootstrapSettings(props.policies, props.environ ? { environ: props.environ } : {});
   } catch (e) {
-    if (!(e instanceof AppRoleDerivationError)) throw e;
+    if (!(e instanceof AppRoleDerivationError) && !(e instanceof BootstrapSettingsError)) throw e;
     (props.warn ?? console.warn)(`${BOOTSTRAP_STACK_ID} left out: ${e.message}`);
     return undefined;
   }

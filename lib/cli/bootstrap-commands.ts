@@ -7,7 +7,13 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { APP_ROLE_RECORD, appRoleRecordPath, bootstrapSettings, readRecord } from "../../stacks/bootstrap-settings";
+import {
+  APP_ROLE_RECORD,
+  appRoleRecordPath,
+  bootstrapSettings,
+  BootstrapSettingsError,
+  readRecord,
+} from "../../stacks/bootstrap-settings";
 import { BOOTSTRAP_STACK_ID } from "../../stacks/bootstrap-stack";
 import { AppRoleDerivationError } from "../policy/authoring/entra-app-roles";
 import { PolicyError } from "../policy/authoring/errors";
@@ -104,7 +110,7 @@ function appRolesCommand(argv: string[], out: Print, err: Print): number {
   try {
     settings = bootstrapSettings(dir, { environ: {} });
   } catch (e) {
-    if (e instanceof AppRoleDerivationError || e instanceof PolicyError) {
+    if (e instanceof AppRoleDerivationError || e instanceof BootstrapSettingsError || e instanceof PolicyError) {
       err(e.message);
       return 1;
     }

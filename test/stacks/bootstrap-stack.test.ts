@@ -342,3 +342,15 @@ describe("in the CDKTF app", () => {
     expect(warnings).toEqual([expect.stringMatching(/^broker-bootstrap left out: role 'reader'/)]);
   });
 });
+
+describe("the smoke-test role", () => {
+  it("when no single role grants what the smoke test asks for, nothing is assigned and synthesis warns", () => {
+    // Without creation rights no role gets the Fluid creation token the workflow's smoke test requires.
+    const text = policyText().replaceAll("create: true, ", "");
+    const { json: j, stack } = synthBootstrap({ policyText: text });
+    expect(j.resource.azuread_app_role_assignment).toBeUndefined();
+    expect(j.output.smoke_app_role).toBeUndefined();
+    const warnings = stack.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data));
+    expect(warnings.some((w) => w.includes("no app role is assigned to the PR deploy identity"))).toBe(true);
+  });
+});
