@@ -6,6 +6,8 @@
  */
 export { addBrokerStacks, type BrokerStacksProps } from "./platform-app";
 export { BrokerStack, type BrokerStackProps } from "./broker-stack";
+export { addBootstrapStack, BootstrapStack, BOOTSTRAP_STACK_ID, type BootstrapStackProps } from "./bootstrap-stack";
+export { bootstrapSettings, type BootstrapSettings } from "./bootstrap-settings";
 export { stackEnvironments, type StackEnvironment } from "./environments";
 export { buildBrokerPackage, type BrokerPackage } from "./broker-package";
 export { TokenBrokerPlatform, type TokenBrokerPlatformProps } from "../lib/constructs/token-broker-platform";

@@ -233,6 +233,25 @@ export const COMMANDS: CommandSpec[] = [
     exits: [[1, "no owner is recorded for that document, or Cosmos is not configured"]],
   },
   {
+    path: ["bootstrap", "outputs"],
+    usage:
+      "token-broker bootstrap outputs --outputs <file> [--stack broker-bootstrap] [--environments <yaml>] [--github-variables <file>]",
+    summary: "write the bootstrap stack's outputs back: environments.yaml values and the GitHub variables",
+    options: [
+      ["--outputs <file>", "cdktf deploy broker-bootstrap --outputs-file <file>"],
+      ["--environments <yaml>", "set each entry's apiAudience and remote state in this environments.yaml"],
+      ["--github-variables <file>", "write the `gh variable set` lines here (default: print them)"],
+    ],
+    exits: [[1, "the outputs file is missing a value or holds one Azure would not give"]],
+  },
+  {
+    path: ["bootstrap", "app-roles"],
+    usage: "token-broker bootstrap app-roles [dir] [--write] [--json]",
+    summary: "the Entra app roles the policy reads per environment, against policies/entra-app-roles.json",
+    options: [["--write", "record the new ones (never drops one: a retired role stays, disabled)"], ...DIR_OPTIONS],
+    exits: [[1, "policy errors, or a roles test that names no exact value"]],
+  },
+  {
     path: ["deploy-check"],
     usage: "token-broker deploy-check (--env <name> | --stack <id>) [--json]",
     summary: "offline checks of one environment's synthesized stack, and what only Azure can confirm",

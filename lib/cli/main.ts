@@ -8,6 +8,7 @@ import { runFluidCommand } from "./fluid-commands";
 import { runPolicyCommand } from "./policy-commands";
 import { runCosmosCommand, runRevokeCommand } from "./revocation-commands";
 import { runEnvCommand } from "./env-commands";
+import { runBootstrapCommand } from "./bootstrap-commands";
 import { runPrCommand } from "./pr-commands";
 import { smokeCommand } from "./smoke-command";
 import { runDeployCommand, deployCheckCommand } from "./deploy-commands";
@@ -79,6 +80,7 @@ async function dispatch(argv: string[], out: (s: string) => void, err: (s: strin
   if (group === "cosmos" && command) return runCosmosCommand(command, rest, out, err);
   if (group === "pr" && command) return runPrCommand(command, rest, out, err);
   if (group === "env" && command) return runEnvCommand(command, rest, out, err);
+  if (group === "bootstrap" && command) return runBootstrapCommand(command, rest, out, err);
   if (group === "smoke") return smokeCommand(argv.slice(1), out, err);
   if (group === "dev" && command) return runDevCommand(command, rest, out, err);
   if (group === "deploy" && command) return runDeployCommand(command, rest, out, err);

@@ -4,8 +4,10 @@
  */
 import { join } from "node:path";
 import { App } from "cdktf";
-import { addBrokerStacks } from "azure-token-broker/constructs";
+import { addBootstrapStack, addBrokerStacks } from "azure-token-broker/constructs";
 
 const app = new App();
 addBrokerStacks(app, { policies: join(__dirname, "policies") });
+// Deployed once before the environments: remote state, GitHub deploy identities, the Entra API registrations.
+addBootstrapStack(app, { policies: join(__dirname, "policies") });
 app.synth();
