@@ -22,7 +22,7 @@ export function fluidSettings(
   keys: RotatedKeySource | undefined = rotatedKeysFromEnvironment(env),
 ): (() => FluidSettings) | undefined {
   if (!env[APP_SETTING.fluidTenantId]) return undefined;
-  if (keys)
+  if (keys?.has(KEY_SECRET.fluid))
     return () => {
       const { key1, key2, active } = keys.current(KEY_SECRET.fluid);
       return {
@@ -46,11 +46,12 @@ export function cosmosSettings(
   env: Env,
   keys: RotatedKeySource | undefined = rotatedKeysFromEnvironment(env),
 ): (() => CosmosSettings) | undefined {
-  if (!env[APP_SETTING.cosmosEndpoint] || !(keys || env[APP_SETTING.cosmosKey])) return undefined;
+  const rotated = keys?.has(KEY_SECRET.cosmos) ? keys : undefined;
+  if (!env[APP_SETTING.cosmosEndpoint] || !(rotated || env[APP_SETTING.cosmosKey])) return undefined;
   return () => ({
     endpoint: env[APP_SETTING.cosmosEndpoint]!,
     database: env[APP_SETTING.cosmosDatabase] ?? "",
-    key: keys ? activeKey(keys.current(KEY_SECRET.cosmos)) : requireSecret(env, APP_SETTING.cosmosKey),
+    key: rotated ? activeKey(rotated.current(KEY_SECRET.cosmos)) : requireSecret(env, APP_SETTING.cosmosKey),
   });
 }
 

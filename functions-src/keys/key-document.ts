@@ -5,6 +5,7 @@
  * regenerated one together: a broker never sees a new `active` beside an old key value.
  * It carries key values: it lives in Key Vault only, is never logged, and no error message quotes it.
  */
+import { ROTATED_KEY_SECRET } from "../../lib/policy/runtime/app-settings";
 import { SecretUnavailableError } from "../errors";
 
 export const KEY_DOCUMENT_FORMAT = "token-broker-keys/1";
@@ -31,7 +32,7 @@ export interface KeyDocument {
 }
 
 /** Key Vault secret names (letters, digits and dashes only). */
-export const KEY_SECRET = { fluid: "fluid-keys", cosmos: "cosmos-keys" } as const;
+export const KEY_SECRET = ROTATED_KEY_SECRET;
 export type RotatedResource = keyof typeof KEY_SECRET;
 
 export const otherSlot = (slot: KeySlot): KeySlot => (slot === "key1" ? "key2" : "key1");

@@ -1,6 +1,6 @@
 /**
- * In Azure the stacks set KEY_VAULT_URL (and no key setting): the broker then reads the rotated key documents of the
- * backends it serves from that vault with its managed identity. One source per process and vault, shared by the
+ * In Azure the stacks set KEY_VAULT_URL and ROTATED_KEYS (and no key setting): the broker then reads the rotated key
+ * documents of the backends it mints for from that vault with its managed identity. One source per process and vault, shared by the
  * minters, the Fluid owner registration and the Cosmos GC timer.
  */
 import type { TokenCredential } from "@azure/identity";
@@ -17,10 +17,9 @@ const sources = new Map<string, RotatedKeySource>();
 export function rotatedKeysFromEnvironment(env: Env): RotatedKeySource | undefined {
   const vault = env[APP_SETTING.keyVaultUrl];
   if (!vault) return undefined;
-  const names = [
-    ...(env[APP_SETTING.fluidTenantId] ? [KEY_SECRET.fluid] : []),
-    ...(env[APP_SETTING.cosmosEndpoint] ? [KEY_SECRET.cosmos] : []),
-  ];
+  // Only the backends this environment mints for (a Cosmos account used through RBAC alone has no key to read).
+  const listed = new Set((env[APP_SETTING.rotatedKeys] ?? "").split(",").map((s) => s.trim()));
+  const names = (["fluid", "cosmos"] as const).filter((r) => listed.has(r)).map((r) => KEY_SECRET[r]);
   const id = `${vault}\n${names.join(",")}`;
   let source = sources.get(id);
   if (!source) {

@@ -64,6 +64,11 @@ export class RotatedKeySource {
     await Promise.all([...this.entries.keys()].map((name) => this.refresh(name)));
   }
 
+  /** Whether this source reads `name` (the backends the environment mints for). */
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
   /** Stops the background rereads (tests; a process that ends needs nothing). */
   stop(): void {
     clearInterval(this.timer);

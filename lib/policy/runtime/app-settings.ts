@@ -42,8 +42,16 @@ export const APP_SETTING = {
    * (functions-src/keys/rotated-key-source.ts); set, it replaces FLUID_KEY1/2, FLUID_ACTIVE_KEY and COSMOS_KEY.
    */
   keyVaultUrl: "KEY_VAULT_URL",
+  /** Which rotated key documents the broker reads from KEY_VAULT_URL: `fluid`, `cosmos` or `fluid,cosmos`. */
+  rotatedKeys: "ROTATED_KEYS",
   /** `true`: Entra auth to the store, user name = the identity's object id (from its own token's `oid`). */
   sharedStoreEntra: "SHARED_STORE_ENTRA",
 } as const;
 
 export type AppSettingName = (typeof APP_SETTING)[keyof typeof APP_SETTING];
+
+/**
+ * The Key Vault secrets (one JSON key document per two-key resource, functions-src/keys/key-document.ts) that the
+ * rotation (`token-broker keys rotate`) writes and the broker reads through KEY_VAULT_URL. Terraform never writes them.
+ */
+export const ROTATED_KEY_SECRET = { fluid: "fluid-keys", cosmos: "cosmos-keys" } as const;
