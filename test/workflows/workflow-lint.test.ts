@@ -217,7 +217,9 @@ describe("ephemeral-env.yml", () => {
   it("publishes the broker package (One Deploy + restart + health) right after cdktf deploy (issue 22 items 1, 4)", () => {
     const steps = (jobs.deploy.steps as any[]).filter((s) => s.run);
     const deploy = steps.findIndex((s) => String(s.run).startsWith("npx cdktf deploy"));
-    expect(steps[deploy + 1].run).toBe('npx token-broker deploy publish --stack "$STACK" --outputs outputs.json');
+    // Between them, the first key rotation run: the restarted broker must find its key documents.
+    expect(steps[deploy + 1].run).toBe('npx token-broker keys rotate --env "${STACK#broker-}"');
+    expect(steps[deploy + 2].run).toBe('npx token-broker deploy publish --stack "$STACK" --outputs outputs.json');
   });
 
   it("logs in again right before the smoke test and asks for the API's token as a client would (issue 22 items 5, 10)", () => {
