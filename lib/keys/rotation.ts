@@ -96,6 +96,7 @@ export async function advanceRotation(
       };
       await store.write(name, doc);
       audit("initialized", { slot: doc.active });
+      if (options.start) audit("requested", { slot: otherSlot(doc.active) });
     } else if (keys.key1 !== doc.key1 || keys.key2 !== doc.key2) {
       // Someone regenerated a key outside the rotation (the portal): the vault must follow the service at once, or the
       // broker keeps signing with a dead key. The switch time restarts: the other key's users are unknown.

@@ -71,8 +71,10 @@ it("the first run adopts the keys and waits out a full hold before regenerating 
   expect(r.code).toBe(0);
   expect(r.audit.map((a) => `${a.resource} ${a.step}`)).toEqual([
     "fluid initialized",
+    "fluid requested",
     "fluid waiting",
     "cosmos initialized",
+    "cosmos requested",
     "cosmos waiting",
   ]);
   expect(r.out).toMatch(/fluid: rotation requested; it starts at \S+/);
