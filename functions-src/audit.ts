@@ -44,3 +44,23 @@ export type AuditSink = (record: AuditRecord) => void;
 
 /** JSON lines on stdout: Application Insights and Log Analytics pick them up from the Functions host. */
 export const stdoutAudit: AuditSink = (r) => process.stdout.write(`${JSON.stringify({ audit: r })}\n`);
+
+/**
+ * One record per step of a key rotation (lib/keys/rotation.ts), in the same `{"audit": ...}` JSON lines: which
+ * resource, which step, which key slot (never a key), who ran it and, while it waits, until when.
+ * `policy replay` reads only issued/denied records and skips these.
+ */
+export interface KeyRotationAuditRecord {
+  event: "key-rotation";
+  at: string;
+  resource: "fluid" | "cosmos";
+  step: "initialized" | "requested" | "waiting" | "regenerated" | "switched" | "completed" | "drift" | "failed";
+  slot?: "key1" | "key2";
+  /** `waiting`: the earliest time the next step may run. */
+  until?: string;
+  by: string;
+  reason?: string;
+}
+
+export const stdoutKeyRotationAudit = (r: KeyRotationAuditRecord) =>
+  process.stdout.write(`${JSON.stringify({ audit: r })}\n`);

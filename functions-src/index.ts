@@ -22,6 +22,7 @@ import { createFluidMinter } from "./mint/fluid-minter";
 import { fluidOwnersFromEnvironment } from "./fluid-owners/owners-from-environment";
 import type { Minters } from "./mint/minter";
 import { cdnSettings, cosmosSettings, fluidSettings } from "./settings";
+import { rotatedKeysFromEnvironment } from "./keys/keys-from-environment";
 import { startTelemetryExport } from "./telemetry-export";
 import { createBrokerWithSharedState, deferredBroker } from "./shared-state";
 import type { SharedStore } from "./store/shared-store";
@@ -65,8 +66,11 @@ export function brokerFromEnvironment(
   // The store (and so the shared state) is connected before the first request is answered; see shared-state.ts.
   const verifier = new TokenVerifier(config);
   const fluidOwners = fluidOwnersFromEnvironment(config, env, fluid, stdoutAudit, announce);
+  // With KEY_VAULT_URL, the first request also waits for the first read of the rotated keys (never a placeholder:
+  // a key document that cannot be read leaves its minter answering 503 until a later read succeeds).
+  const keysRead = rotatedKeysFromEnvironment(env)?.ready() ?? Promise.resolve();
   return deferredBroker(
-    store.then((s) =>
+    Promise.all([store, keysRead]).then(([s]) =>
       createBrokerWithSharedState(
         { config, verifier, minters, auditHashKey, fluidOwners },
         { store: s, audit: stdoutAudit, cosmos },

@@ -1,6 +1,7 @@
 /**
- * The broker's configuration from app settings (Key Vault references for secrets). Secrets are read at mint time,
- * so a rotated key applies without a redeploy; a missing backend's settings just leave that minter out (503).
+ * The broker's configuration from app settings. Keys are read at mint time, so a rotated key applies without a
+ * redeploy: in Azure from the rotated key documents in Key Vault (KEY_VAULT_URL, keys/rotated-key-source.ts), in
+ * local runs from FLUID_KEY1/2, FLUID_ACTIVE_KEY and COSMOS_KEY. A missing backend's settings leave that minter out.
  */
 import type { BlobServiceClient } from "@azure/storage-blob";
 import { APP_SETTING } from "../lib/policy/runtime/app-settings";
@@ -10,11 +11,28 @@ import type { FluidSettings } from "./mint/fluid-minter";
 import { requireSecret } from "./secrets";
 import { userDelegationKeySource } from "./mint/user-delegation-key";
 import { identitySdk, storageSdk } from "./load-sdk";
+import { activeKey, KEY_SECRET } from "./keys/key-document";
+import { rotatedKeysFromEnvironment } from "./keys/keys-from-environment";
+import type { RotatedKeySource } from "./keys/rotated-key-source";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function fluidSettings(env: Env): (() => FluidSettings) | undefined {
+export function fluidSettings(
+  env: Env,
+  keys: RotatedKeySource | undefined = rotatedKeysFromEnvironment(env),
+): (() => FluidSettings) | undefined {
   if (!env[APP_SETTING.fluidTenantId]) return undefined;
+  if (keys?.has(KEY_SECRET.fluid))
+    return () => {
+      const { key1, key2, active } = keys.current(KEY_SECRET.fluid);
+      return {
+        tenantId: env[APP_SETTING.fluidTenantId]!,
+        endpoint: env[APP_SETTING.fluidEndpoint] ?? "",
+        key1,
+        key2,
+        active,
+      };
+    };
   return () => ({
     tenantId: env[APP_SETTING.fluidTenantId]!,
     endpoint: env[APP_SETTING.fluidEndpoint] ?? "",
@@ -24,12 +42,16 @@ export function fluidSettings(env: Env): (() => FluidSettings) | undefined {
   });
 }
 
-export function cosmosSettings(env: Env): (() => CosmosSettings) | undefined {
-  if (!env[APP_SETTING.cosmosEndpoint] || !env[APP_SETTING.cosmosKey]) return undefined;
+export function cosmosSettings(
+  env: Env,
+  keys: RotatedKeySource | undefined = rotatedKeysFromEnvironment(env),
+): (() => CosmosSettings) | undefined {
+  const rotated = keys?.has(KEY_SECRET.cosmos) ? keys : undefined;
+  if (!env[APP_SETTING.cosmosEndpoint] || !(rotated || env[APP_SETTING.cosmosKey])) return undefined;
   return () => ({
     endpoint: env[APP_SETTING.cosmosEndpoint]!,
     database: env[APP_SETTING.cosmosDatabase] ?? "",
-    key: requireSecret(env, APP_SETTING.cosmosKey),
+    key: rotated ? activeKey(rotated.current(KEY_SECRET.cosmos)) : requireSecret(env, APP_SETTING.cosmosKey),
   });
 }
 

@@ -89,7 +89,9 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
       const scope = digest(`${containerLink}\n${JSON.stringify(grant.partitionKey)}\n${grant.access}`);
       const prefix = cosmosUserPrefix(ctx.issuer, ctx.subject);
       const userId = `${prefix}${scope.slice(0, 22)}`;
-      const cacheKey = `${s.endpoint}|${userId}`;
+      // The key's digest is part of the key: once the broker learns of a rotation it hands out only tokens minted
+      // through the new key, so the old key's tokens stop circulating before the rotation regenerates it.
+      const cacheKey = `${s.endpoint}|${keyDigest(s.key)}|${userId}`;
       const cached = cache.get(cacheKey);
       let token: string;
       let expiresAt: number;
@@ -144,6 +146,17 @@ export function createCosmosMinter(settings: () => CosmosSettings, options: Cosm
       };
     },
   };
+}
+
+/** The last key's digest, recomputed only when the key changes (rotation). */
+let lastKey: string | undefined;
+let lastKeyDigest = "";
+function keyDigest(key: string): string {
+  if (key !== lastKey) {
+    lastKey = key;
+    lastKeyDigest = digest(key).slice(0, 16);
+  }
+  return lastKeyDigest;
 }
 
 function digest(text: string): string {

@@ -26,10 +26,13 @@ export interface RestOptions {
   readonly fetch?: typeof fetch;
   /** Per request. @default 120 s (an upload of a few MB on a slow runner) */
   readonly timeoutMs?: number;
+  /** The token's scope. @default ARM_SCOPE (Key Vault's data plane: https://vault.azure.net/.default) */
+  readonly scope?: string;
 }
 
 export interface RestAnswer {
   status: number;
+  headers: Headers;
   text: string;
   json(): unknown;
 }
@@ -72,7 +75,7 @@ export class AzureRest {
         `HTTP ${response.status} from ${method} ${withoutQuery(url)}${detail ? ` (${detail})` : ""}${why ? `; ${why}` : ""}`,
       );
     }
-    return { status: response.status, text, json: () => parseJson(step, text) };
+    return { status: response.status, headers: response.headers, text, json: () => parseJson(step, text) };
   }
 
   /** An answer body as one safe line (error text only, this client's token redacted). */
@@ -84,7 +87,7 @@ export class AzureRest {
     if (this.token && this.token.expiresAt - Date.now() > 120_000) return this.token.value;
     let got;
     try {
-      got = await this.options.credential.getToken(ARM_SCOPE);
+      got = await this.options.credential.getToken(this.options.scope ?? ARM_SCOPE);
     } catch (e) {
       throw new DeployStepError(step, `no Azure credential (${firstLine((e as Error).message)}); run \`az login\``);
     }

@@ -252,6 +252,22 @@ export const COMMANDS: CommandSpec[] = [
     exits: [[1, "policy errors, or a roles test that names no exact value"]],
   },
   {
+    path: ["keys", "rotate"],
+    usage:
+      "token-broker keys rotate --env <name> [--backend fluid|cosmos] [--subscription <id>] [--every <days>] [--wait] [dir]",
+    summary:
+      "rotate the Fluid Relay and Cosmos DB keys with zero downtime (two-key pattern); prints one audit record a step",
+    options: [
+      ["--env <name>", "the environment whose keys to rotate"],
+      ["--backend fluid|cosmos", "only this resource (default: every one the environment mints credentials for)"],
+      ["--subscription <id>", "the Azure subscription (default: AZURE_SUBSCRIPTION_ID)"],
+      ["--every <days>", "schedule mode: start a rotation only when the last started this many days ago"],
+      ["--wait", "stay until the rotation completes (in Azure: hours, the longest credential lifetime twice)"],
+      ["[dir] | --policies <dir>", "the policy folder (default: the nearest policies/ from here upward)"],
+    ],
+    exits: [[1, "a step failed (named with its HTTP status); the next run resumes where it stopped"]],
+  },
+  {
     path: ["deploy-check"],
     usage: "token-broker deploy-check (--env <name> | --stack <id>) [--json]",
     summary: "offline checks of one environment's synthesized stack, and what only Azure can confirm",

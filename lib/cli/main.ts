@@ -15,6 +15,7 @@ import { runDeployCommand, deployCheckCommand } from "./deploy-commands";
 import { YAMLError } from "yaml";
 import { answerConventions, topUsage } from "./conventions";
 import { initCommand } from "./init-command";
+import { runKeysCommand } from "./keys-commands";
 
 /** The top-level usage (lib/cli/command-table.ts lists every command; conventions.ts writes the help). */
 export const USAGE = topUsage();
@@ -86,6 +87,7 @@ async function dispatch(argv: string[], out: (s: string) => void, err: (s: strin
   if (group === "deploy" && command) return runDeployCommand(command, rest, out, err);
   if (group === "deploy-check") return deployCheckCommand(argv.slice(1), out, err);
   if (group === "fluid" && command) return runFluidCommand(command, rest, out, err);
+  if (group === "keys" && command) return runKeysCommand(command, rest, out, err);
   err(USAGE);
   return 2;
 }

@@ -77,6 +77,14 @@ export function checkDeployability(json: SynthesizedStack, infra: InfraNeeds): D
       add("DC-KV-REF", `azurerm_key_vault_secret.${secretName}`, `${key}'s secret is in no Key Vault of this stack`);
     else vaultsReferenced.add(vault);
   }
+  // The rotated keys: the broker reads them from the vault KEY_VAULT_URL names, with the same role.
+  const keysVaultUrl = settings[APP_SETTING.keyVaultUrl];
+  if (keysVaultUrl) {
+    const keysVault = /^\$\{azurerm_key_vault\.([^.}]+)\.vault_uri\}$/.exec(keysVaultUrl)?.[1];
+    if (!keysVault || !res.azurerm_key_vault?.[keysVault])
+      add("DC-KV-REF", appAddress, `${APP_SETTING.keyVaultUrl} names no Key Vault of this stack`);
+    else vaultsReferenced.add(keysVault);
+  }
 
   // DC-SETTINGS: what the broker reads for each backend the policy uses (functions-src/settings.ts).
   const expect = (name: string, wanted: "set" | "kv-ref" | { equals: string }) => {
@@ -91,20 +99,23 @@ export function checkDeployability(json: SynthesizedStack, infra: InfraNeeds): D
   if (infra.cosmos) {
     expect(APP_SETTING.cosmosEndpoint, "set");
     expect(APP_SETTING.cosmosDatabase, { equals: infra.cosmos.database });
-    if (infra.cosmos.mintsResourceTokens) expect(APP_SETTING.cosmosKey, "kv-ref");
   }
   if (infra.fluid) {
     expect(APP_SETTING.fluidTenantId, "set");
     expect(APP_SETTING.fluidEndpoint, "set");
-    if (infra.fluid.mintsTokens) {
-      expect(APP_SETTING.fluidKey1, "kv-ref");
-      expect(APP_SETTING.fluidKey2, "kv-ref");
-    }
   }
   if (infra.cdn) {
     expect(APP_SETTING.cdnOriginContainerUrl, "set");
     expect(APP_SETTING.cdnEndpoint, "set");
     expect(APP_SETTING.cdnSigning, { equals: "user-delegation" });
+  }
+  const rotated = [
+    ...(infra.fluid?.mintsTokens ? ["fluid"] : []),
+    ...(infra.cosmos?.mintsResourceTokens ? ["cosmos"] : []),
+  ].join(",");
+  if (rotated) {
+    expect(APP_SETTING.keyVaultUrl, "set");
+    expect(APP_SETTING.rotatedKeys, { equals: rotated });
   }
   if (infra.sharedStore && infra.environment.stage !== "ephemeral") {
     expect(APP_SETTING.sharedStoreUrl, "set");
@@ -137,7 +148,7 @@ export function checkDeployability(json: SynthesizedStack, infra: InfraNeeds): D
       broker,
       BUILT_IN_ROLE.keyVaultSecretsUser,
       [ref("azurerm_key_vault", vault, "id")],
-      "Key Vault references",
+      "Key Vault references and rotated keys",
     );
   if (hostAccount)
     need(

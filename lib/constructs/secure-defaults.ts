@@ -41,6 +41,13 @@ interface Rule {
 const SECRET_NAME = /(^|_)(KEY[0-9]*|SECRET|PASSWORD|CONNECTION_?STRING|TOKEN|SAS)$/i;
 const KEY_VAULT_REFERENCE =
   /^@Microsoft\.KeyVault\(SecretUri=https:\/\/[^)]+\)$|^@Microsoft\.KeyVault\(SecretUri=\$\{[^}]+\}\/\)$/;
+/**
+ * A Terraform reference to a resource's live key or a connection string built from one: azurerm 4.55's
+ * `azurerm_cosmosdb_account` primary_key / secondary_key / *_readonly_key / *_connection_string,
+ * `azurerm_fluid_relay_server` primary_key / secondary_key, `azurerm_storage_account` primary_access_key /
+ * *_connection_string (attributes computed from listKeys in each resource's read).
+ */
+const LIVE_KEY_REFERENCE = /\$\{[^}]*\.(primary|secondary)_[a-z_]*(key|connection_string)\}/;
 const TAGGABLE = new Set([
   "azurerm_resource_group",
   "azurerm_cosmosdb_account",
@@ -104,6 +111,22 @@ export const RULES: Rule[] = [
       typeof c.soft_delete_retention_days === "number" && c.soft_delete_retention_days >= 7
         ? undefined
         : "soft_delete_retention_days must be 7 or more",
+  },
+  {
+    id: "TB-KV-004",
+    description:
+      "Terraform writes no live key: no Key Vault secret or app setting takes a resource's key attribute " +
+      "(keys are rotated by `token-broker keys rotate`, which Terraform would undo or show as a diff)",
+    types: ["azurerm_key_vault_secret", "azurerm_function_app_flex_consumption"],
+    check: (c, _ctx, type) => {
+      const text =
+        type === "azurerm_key_vault_secret"
+          ? `${String(c.value ?? "")} ${String(c.value_wo ?? "")}`
+          : JSON.stringify(c.app_settings ?? {});
+      return LIVE_KEY_REFERENCE.test(text)
+        ? "takes a resource's key from Terraform: let the key rotation write it to Key Vault instead"
+        : undefined;
+    },
   },
   {
     id: "TB-APP-001",

@@ -5,7 +5,7 @@
  */
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { Construct } from "constructs";
-import { APP_SETTING, KEY_VAULT_SECRET, type InfraNeeds } from "../policy/authoring/infra-needs";
+import { APP_SETTING, type InfraNeeds } from "../policy/authoring/infra-needs";
 import { BrokerFunction } from "./broker-function";
 import { CosmosDb } from "./cosmos-db";
 import { FluidRelay } from "./fluid-relay";
@@ -131,10 +131,6 @@ export class TokenBrokerPlatform extends Construct {
       }
       appSettings[APP_SETTING.cosmosEndpoint] = cosmos.endpoint;
       appSettings[APP_SETTING.cosmosDatabase] = infra.cosmos.database;
-      if (infra.cosmos.mintsResourceTokens) {
-        const key = this.keyVault.addSecret("cosmos-key", KEY_VAULT_SECRET.cosmosAccountKey, cosmos.primaryKey);
-        appSettings[APP_SETTING.cosmosKey] = KeyVault.reference(key);
-      }
       this.cosmos = cosmos;
     }
 
@@ -142,14 +138,19 @@ export class TokenBrokerPlatform extends Construct {
       const fluid = new FluidRelay(this, "fluid", { name: name("fluidRelay"), location, resourceGroupName: rg, tags });
       appSettings[APP_SETTING.fluidTenantId] = fluid.tenantId;
       appSettings[APP_SETTING.fluidEndpoint] = fluid.serviceEndpoint;
-      if (infra.fluid.mintsTokens) {
-        // Both keys live in the vault; the broker signs with the active one, so rotation needs no redeploy.
-        const key1 = this.keyVault.addSecret("fluid-key1", KEY_VAULT_SECRET.fluidKey1, fluid.primaryKey);
-        const key2 = this.keyVault.addSecret("fluid-key2", KEY_VAULT_SECRET.fluidKey2, fluid.secondaryKey);
-        appSettings[APP_SETTING.fluidKey1] = KeyVault.reference(key1);
-        appSettings[APP_SETTING.fluidKey2] = KeyVault.reference(key2);
-      }
       this.fluid = fluid;
+    }
+
+    if (infra.cosmos?.mintsResourceTokens || infra.fluid?.mintsTokens) {
+      // Keys: no Key Vault secret from Terraform (a copy in its config and state, and a plan diff after every
+      // rotation). `token-broker keys rotate` writes one key document per resource (fluid-keys, cosmos-keys) and the
+      // broker reads them itself through its identity, rereading every minute (functions-src/keys); until the first
+      // rotation has run the broker answers 503 for those backends, never with a placeholder.
+      appSettings[APP_SETTING.keyVaultUrl] = this.keyVault.vault.vaultUri;
+      appSettings[APP_SETTING.rotatedKeys] = [
+        ...(infra.fluid?.mintsTokens ? ["fluid"] : []),
+        ...(infra.cosmos?.mintsResourceTokens ? ["cosmos"] : []),
+      ].join(",");
     }
 
     if (infra.cdn) {

@@ -21,6 +21,13 @@
  * - documents: create (409 when the id exists in the partition), point read and delete with the master key; point
  *   reads with a resource token, which must be unexpired, issued by a
  *   permission that still exists unreplaced, and match the container, the partition key and the mode (Read | All).
+ * - two master keys, either of which signs a management call ("Primary/secondary keys", learn.microsoft.com/azure/
+ *   cosmos-db/secure-access-to-data), and `regenerateKey` (the ARM action "Database Accounts - Regenerate Key"). What
+ *   a regeneration does to resource tokens already issued is not documented (neither that page nor the REST
+ *   reference on resource tokens says), so this double takes the strict reading again: tokens minted by a request
+ *   signed with a key stop working when that key is regenerated. The rotation (lib/keys/rotation.ts) must hold
+ *   under it: it regenerates a key only after the longest resource-token lifetime has passed since the broker
+ *   stopped using it.
  * Anything else answers 501, so a test that strays outside the contract fails loudly.
  * CORS, as an account's `cors_rule` would give it: origins in `corsOrigins` get preflight answers and
  * Access-Control-Allow-Origin (+ every response header exposed); any other origin gets no CORS header.
@@ -41,10 +48,16 @@ interface Permission {
   /** Bumped by every replace: tokens carry the generation they were issued for. */
   _generation: number;
 }
+type MasterKeyKind = "primary" | "secondary";
 type PermissionBody = Omit<Permission, "_token" | "_generation" | "_ts">;
 
 export class CosmosRestContractDouble {
-  readonly key = Buffer.from(`contract-double-master-key-${randomUUID()}`).toString("base64");
+  /** The two master keys, as "List Keys" would return them; `regenerateKey` replaces one. */
+  readonly masterKeys: Record<MasterKeyKind, string> = { primary: newMasterKey(), secondary: newMasterKey() };
+  /** How many times each key was regenerated: tokens remember the key (and its generation) that minted them. */
+  private readonly keyGeneration: Record<MasterKeyKind, number> = { primary: 0, secondary: 0 };
+  /** The key that signed the management call being handled (set after the signature check, read synchronously). */
+  private signedWith: { kind: MasterKeyKind; generation: number } = { kind: "primary", generation: 0 };
   private server?: Server;
   endpoint = "";
   /** Browser origins allowed like an account cors_rule (exact match). */
@@ -54,7 +67,16 @@ export class CosmosRestContractDouble {
   /** Fault injection for resilience tests: answer this much later, or with this status (0: no fault). */
   readonly faults = { delayMs: 0, status: 0 };
   private readonly users = new Map<string, Map<string, Permission>>(); // user link -> permissions by id
-  private readonly tokens = new Map<string, { userLink: string; id: string; generation: number; expiresAt: number }>();
+  private readonly tokens = new Map<
+    string,
+    {
+      userLink: string;
+      id: string;
+      generation: number;
+      expiresAt: number;
+      key: { kind: MasterKeyKind; generation: number };
+    }
+  >();
   private readonly docs = new Map<string, unknown>(); // "<coll link>|<pk json>|<id>" -> document
   /** User link -> creation order, `_ts` and `_etag` (both change on every write of the user). */
   private readonly userMeta = new Map<string, { seq: number; ts: number; etag: string }>();
@@ -66,6 +88,17 @@ export class CosmosRestContractDouble {
     readonly database: string,
     readonly containers: Record<string, string>, // name -> partition key path
   ) {}
+
+  /** The primary master key (what most tests sign with). */
+  get key(): string {
+    return this.masterKeys.primary;
+  }
+
+  /** "Database Accounts - Regenerate Key" (keyKind primary | secondary): the old key stops working at once. */
+  regenerateKey(kind: MasterKeyKind): void {
+    this.masterKeys[kind] = newMasterKey();
+    this.keyGeneration[kind]++;
+  }
 
   /** On `port` (npm run dev) or a free one (tests). */
   async start(port = 0): Promise<this> {
@@ -117,14 +150,19 @@ export class CosmosRestContractDouble {
     const date = String(req.headers["x-ms-date"] ?? "");
     if (auth.startsWith("type=resource")) return this.resourceRequest(req, res, parts, auth, type);
     if (!date) return send(res, 401, { code: "Unauthorized", message: "x-ms-date is required" });
-    const expected = createHmac("sha256", Buffer.from(this.key, "base64"))
-      .update(`${verb}\n${type}\n${link}\n${date.toLowerCase()}\n\n`)
-      .digest("base64");
-    if (auth !== `type=master&ver=1.0&sig=${expected}`)
+    const signed = `${verb}\n${type}\n${link}\n${date.toLowerCase()}\n\n`;
+    const kind = (["primary", "secondary"] as const).find(
+      (k) =>
+        auth ===
+        `type=master&ver=1.0&sig=${createHmac("sha256", Buffer.from(this.masterKeys[k], "base64")).update(signed).digest("base64")}`,
+    );
+    if (!kind)
       return send(res, 401, {
         code: "Unauthorized",
         message: "The input authorization token can't serve the request.",
       });
+    // Everything from here to the answer runs synchronously, so concurrent requests cannot mix up their keys.
+    this.signedWith = { kind, generation: this.keyGeneration[kind] };
 
     if (parts.length === 0 && verb === "get") return send(res, 200, this.account());
     if (parts[0] !== "dbs" || parts[1] !== this.database) return send(res, 404, { code: "NotFound" });
@@ -266,7 +304,13 @@ export class CosmosRestContractDouble {
       _token: token,
       _generation: generation,
     };
-    this.tokens.set(token, { userLink, id: p.id, generation, expiresAt: this.now() + expirySeconds * 1000 });
+    this.tokens.set(token, {
+      userLink,
+      id: p.id,
+      generation,
+      expiresAt: this.now() + expirySeconds * 1000,
+      key: this.signedWith,
+    });
     return permission;
   }
 
@@ -274,6 +318,7 @@ export class CosmosRestContractDouble {
   private permissionOf(token: string): Permission | undefined {
     const t = this.tokens.get(token);
     if (!t || t.expiresAt < this.now()) return undefined;
+    if (this.keyGeneration[t.key.kind] !== t.key.generation) return undefined; // its key was regenerated
     const p = this.users.get(t.userLink)?.get(t.id);
     return p && p._generation === t.generation ? p : undefined;
   }
@@ -415,6 +460,10 @@ function resourceOf(parts: string[], verb: string): { type: string; link: string
   const link = isFeed ? parts.slice(0, -1).join("/") : parts.join("/");
   void verb;
   return { type, link };
+}
+
+function newMasterKey(): string {
+  return Buffer.from(`contract-double-master-key-${randomUUID()}`).toString("base64");
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

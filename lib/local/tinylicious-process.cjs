@@ -2,7 +2,8 @@
 // and scopes but its TenantManager.verifyToken is a no-op (tinylicious/dist/services/tenantManager.js); here it
 // verifies the HS256 signature with the tenant's key1 or key2, and the expiry, as Azure Fluid Relay does; and it
 // creates containers as routerlicious does: single-use creation token, service-assigned id, signed creation receipt.
-// Env: PORT, TB_FLUID_KEYS = {"<tenant>":["k1","k2"]}.
+// Env: PORT, TB_FLUID_KEYS = {"<tenant>":["k1","k2"]}, or TB_FLUID_KEYS_FILE: a file with that JSON, read again
+// whenever it changes, so a key can be regenerated while the service runs (as Fluid Relay's regenerateKey does).
 // Binds 127.0.0.1 only.
 "use strict";
 const crypto = require("node:crypto");
@@ -15,7 +16,21 @@ net.Server.prototype.listen = function (...args) {
   return listen.apply(this, args);
 };
 
-const keys = JSON.parse(process.env.TB_FLUID_KEYS || "{}");
+const fs = require("node:fs");
+const keysFile = process.env.TB_FLUID_KEYS_FILE;
+let keys = JSON.parse(process.env.TB_FLUID_KEYS || "{}");
+let keysStamp = "";
+/** The tenant keys now: from the keys file when one is given (re-read when its size or mtime changes). */
+function currentKeys() {
+  if (!keysFile) return keys;
+  const stat = fs.statSync(keysFile, { bigint: true });
+  const stamp = `${stat.mtimeNs}:${stat.size}:${stat.ino}`;
+  if (stamp !== keysStamp) {
+    keys = JSON.parse(fs.readFileSync(keysFile, "utf8"));
+    keysStamp = stamp;
+  }
+  return keys;
+}
 const { TenantManager } = require("tinylicious/dist/services/tenantManager");
 const { NetworkError } = require("@fluidframework/server-services-client");
 /** The claims of a token signed with the tenant's key1 or key2 and not expired; a NetworkError otherwise. */
@@ -38,7 +53,8 @@ function verifiedClaims(tenantId, token) {
   if (header.alg !== "HS256") fail("algorithm");
   const signed = `${parts[0]}.${parts[1]}`;
   const given = Buffer.from(parts[2], "base64url");
-  const tenantKeys = Object.hasOwn(keys, tenantId) ? keys[tenantId] : [];
+  const all = currentKeys();
+  const tenantKeys = Object.hasOwn(all, tenantId) ? all[tenantId] : [];
   const ok = tenantKeys.some((k) => {
     const expected = crypto.createHmac("sha256", Buffer.from(k, "utf8")).update(signed).digest();
     return expected.length === given.length && crypto.timingSafeEqual(expected, given);
@@ -81,7 +97,7 @@ function signReceipt(tenantId, documentId, creation) {
   const enc = (v) => Buffer.from(JSON.stringify(v), "utf8").toString("base64url");
   const unsigned = `${enc({ alg: "HS256", typ: "JWT" })}.${enc(claims)}`;
   // The service signs with the tenant's primary key (key1); an authorization service accepts key1 or key2.
-  const key = Buffer.from(keys[tenantId][0], "utf8");
+  const key = Buffer.from(currentKeys()[tenantId][0], "utf8");
   return `${unsigned}.${crypto.createHmac("sha256", key).update(unsigned).digest("base64url")}`;
 }
 

@@ -7,6 +7,7 @@ import type { TerraformResource } from "cdktf";
 import { deployCheckCommand } from "../../lib/cli/deploy-check-command";
 import type { SynthesizedStack } from "../../lib/constructs/deploy-checks";
 import type { BrokerStack } from "../../stacks/broker-stack";
+import type { KeyVault } from "../../lib/constructs/key-vault";
 
 function run(argv: string[], build?: (stack: BrokerStack) => void, edit?: (json: SynthesizedStack) => void) {
   const out: string[] = [];
@@ -63,13 +64,16 @@ it("fails on a broken synthesis, naming the check, the resource and the problem"
     app.addOverride("zip_deploy_file", "assets/broker-package/X/broker-dev.zip");
     app.addOverride("maximum_instance_count", 1);
     app.addOverride("app_settings.AzureWebJobsStorage", "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=;");
-    app.addOverride("app_settings.FLUID_KEY2", null);
+    app.addOverride("app_settings.ROTATED_KEYS", null);
     app.addOverride(
       "app_settings.COSMOS_KEY",
       "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault_secret.gone.versionless_id}/)",
     );
-    // The secret waits for the role assignment only, not for its propagation.
-    node(stack, "key-vault/secret-fluid-key1").dependsOn = [node(stack, "key-vault/deployer-secrets-officer").fqn];
+    // A secret (the stacks write none since keys rotate) that waits for the role assignment only, not its propagation.
+    const vault = stack.node.findChild("platform").node.findChild("key-vault") as KeyVault;
+    vault.addSecret("hand-added", "hand-added", "not-a-key").dependsOn = [
+      node(stack, "key-vault/deployer-secrets-officer").fqn,
+    ];
     node(stack, "key-vault/secrets-user-broker").addOverride("role_definition_name", "Key Vault Reader");
   });
   expect(r.code).toBe(1);
@@ -79,14 +83,14 @@ it("fails on a broken synthesis, naming the check, the resource and the problem"
   expect(r.out).toMatch(
     /COSMOS_KEY refers to SecretUri=\$\{azurerm_key_vault_secret\.gone\.versionless_id\}\/, which is no azurerm_key_vault_secret of this stack/,
   );
-  expect(r.out).toContain("app setting FLUID_KEY2 is not set");
+  expect(r.out).toContain("app setting ROTATED_KEYS is not set");
   expect(r.out).toContain("AzureWebJobsStorage is set: a connection string wins over the identity settings");
   expect(r.out).toMatch(
-    /the broker lacks Key Vault Secrets User on \$\{azurerm_key_vault\.[^}]+\.id\} \(Key Vault references\)/,
+    /the broker lacks Key Vault Secrets User on \$\{azurerm_key_vault\.[^}]+\.id\} \(Key Vault references and rotated keys\)/,
   );
   expect(r.out).toContain("zip_deploy_file fails on Flex Consumption");
   expect(r.out).toContain("maximum_instance_count 1 is outside 40..1000");
-  expect(r.out).toMatch(/azurerm_key_vault_secret\.\S+fluid-key1\S*: writes a secret without waiting/);
+  expect(r.out).toMatch(/azurerm_key_vault_secret\.\S+hand-added\S*: writes a secret without waiting/);
   expect(r.out).toMatch(/deploy-check: \d+ problem\(s\)$/);
 });
 

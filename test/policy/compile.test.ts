@@ -108,7 +108,7 @@ describe("compiler", () => {
     expect(compileExample("dev").infra.cdn!.prefixes[1].edge!.referrers).toEqual({
       allow: ["https://docs-dev.contoso.com/", "http://localhost:"],
     });
-    expect(infra.secrets).toEqual(["cosmos-account-key", "fluid-key1", "fluid-key2"]);
+    expect(infra.secrets).toEqual(["cosmos-keys", "fluid-keys"]);
 
     const text = readFileSync(join(ROOT, "policies", "policy.yaml"), "utf8").replace(/ {6}- cosmos: .*\n/g, "");
     const noCosmos = compilePolicy(
@@ -121,7 +121,7 @@ describe("compiler", () => {
       "prod",
     );
     expect(noCosmos.infra.cosmos).toMatchObject({ mintsResourceTokens: false, localAuthenticationDisabled: true });
-    expect(noCosmos.infra.secrets).toEqual(["fluid-key1", "fluid-key2"]);
+    expect(noCosmos.infra.secrets).toEqual(["fluid-keys"]);
   });
 
   it("gives no checked policy to compile for an invalid one, and lists every error", () => {

@@ -32,6 +32,12 @@ const fixtures: [string, string, (r: Record<string, any>) => void, typeof prod?]
   ["TB-KV-002", "azurerm_key_vault", (r) => (r.purge_protection_enabled = false)],
   ["TB-KV-003", "azurerm_key_vault", (r) => (r.soft_delete_retention_days = 3)],
   [
+    "TB-KV-004",
+    "azurerm_function_app_flex_consumption",
+    // Under a name that does not look secret (so TB-APP-001 stays quiet): the key itself, not a reference.
+    (r) => (r.app_settings.STORAGE_CONN = "${azurerm_storage_account.storage_account_1.primary_connection_string}"),
+  ],
+  [
     "TB-APP-001",
     "azurerm_function_app_flex_consumption",
     (r) => (r.app_settings.COSMOS_KEY = "c2VjcmV0LWtleS1saXRlcmFs"),
@@ -129,6 +135,24 @@ describe("secure-default rules", () => {
       ]);
     },
   );
+
+  it("TB-KV-004 also refuses a Key Vault secret whose value is a resource's key (what the stacks did before rotation)", () => {
+    const copy = JSON.parse(JSON.stringify(prod.json)) as { resource: Resources };
+    const cosmos = Object.keys(copy.resource.azurerm_cosmosdb_account)[0];
+    const vault = Object.keys(copy.resource.azurerm_key_vault)[0];
+    copy.resource.azurerm_key_vault_secret = {
+      cosmos_key: {
+        name: "cosmos-account-key",
+        key_vault_id: `\${azurerm_key_vault.${vault}.id}`,
+        value: `\${azurerm_cosmosdb_account.${cosmos}.primary_key}`,
+      },
+    };
+    expect(checkSecureDefaults(copy, ctx(prod))).toEqual([
+      { rule: "TB-KV-004", resource: "azurerm_key_vault_secret.cosmos_key", message: expect.any(String) },
+    ]);
+    // The stacks themselves write no secret at all now.
+    expect(prod.json.resource.azurerm_key_vault_secret).toBeUndefined();
+  });
 
   it("purge protection may be off in an ephemeral environment", () => {
     expect(

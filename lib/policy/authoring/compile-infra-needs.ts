@@ -17,8 +17,8 @@ export function buildInfraNeeds(
   const grantTypes = new Set(config.roles.flatMap((r) => r.grants.map((g) => g.type)));
   const mintsResourceTokens = grantTypes.has("cosmos");
   const secrets: string[] = [];
-  if (mintsResourceTokens) secrets.push(KEY_VAULT_SECRET.cosmosAccountKey);
-  if (grantTypes.has("fluid")) secrets.push(KEY_VAULT_SECRET.fluidKey1, KEY_VAULT_SECRET.fluidKey2);
+  if (mintsResourceTokens) secrets.push(KEY_VAULT_SECRET.cosmosKeys);
+  if (grantTypes.has("fluid")) secrets.push(KEY_VAULT_SECRET.fluidKeys);
   const cosmos = doc.resources?.cosmos;
   const cdn = doc.resources?.cdn;
   return {

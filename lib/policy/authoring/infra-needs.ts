@@ -10,14 +10,17 @@ import { filesOnDisk, type PolicyFiles } from "./policy-files";
 import type { AzureEnvironmentSource } from "./source-types";
 import type { CompiledIssuer, RuntimeConfig, Stage } from "../runtime/runtime-config";
 
-export { APP_SETTING, type AppSettingName } from "../runtime/app-settings";
+export { APP_SETTING, ROTATED_KEY_SECRET, type AppSettingName } from "../runtime/app-settings";
+import { ROTATED_KEY_SECRET } from "../runtime/app-settings";
 export type { RuntimeConfig, Stage };
 
-/** Key Vault secret names; the stacks create them, app settings reference them. */
+/**
+ * Key Vault secret names the broker reads. Written by the key rotation, never by Terraform: no live key passes
+ * through Terraform configuration or the secrets it manages (docs: README "Key rotation").
+ */
 export const KEY_VAULT_SECRET = {
-  cosmosAccountKey: "cosmos-account-key",
-  fluidKey1: "fluid-key1",
-  fluidKey2: "fluid-key2",
+  cosmosKeys: ROTATED_KEY_SECRET.cosmos,
+  fluidKeys: ROTATED_KEY_SECRET.fluid,
 } as const;
 
 /** An environment's `azure:` section from environments.yaml, defaults applied. */
