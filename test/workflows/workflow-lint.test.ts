@@ -272,19 +272,33 @@ describe("ephemeral-env.yml", () => {
 
 describe("key-rotation.yml", () => {
   const w = workflow("key-rotation.yml");
+  const jobs = ["rotate-dev", "rotate-prod"] as const;
   it("runs hourly and on demand, one run per environment at a time, never cancelled midway", () => {
     expect(Object.keys(w.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
-    expect(w.jobs.rotate.concurrency).toEqual({
-      group: "key-rotation-${{ matrix.environment }}",
-      "cancel-in-progress": false,
-    });
+    expect(Object.keys(w.jobs).sort()).toEqual([...jobs]);
+    for (const [job, env] of [
+      ["rotate-dev", "dev"],
+      ["rotate-prod", "prod"],
+    ] as const) {
+      expect(w.jobs[job].concurrency).toEqual({ group: `key-rotation-${env}`, "cancel-in-progress": false });
+      expect(w.jobs[job].if).toBe(`github.event_name == 'schedule' || inputs.environment == '${env}'`);
+      expect(w.jobs[job].steps.at(-1).env.ENVIRONMENT).toBe(env);
+    }
+  });
+  it("rotates each environment as the identity that deploys it: prod only inside the protected environment", () => {
+    // The stack grants Key Vault Secrets Officer to its deployer alone; the production identity trusts only the
+    // subject `environment:production`, so a prod rotation outside it could neither log in nor write the vault.
+    expect(w.jobs["rotate-prod"].environment).toBe("production");
+    expect(w.jobs["rotate-dev"].environment).toBeUndefined();
   });
   it("logs in with OIDC only and holds no write permission to the repository; the schedule passes --every", () => {
     expect(w.permissions).toEqual({ contents: "read" });
-    expect(w.jobs.rotate.permissions).toEqual({ contents: "read", "id-token": "write" });
     expect(text("key-rotation.yml")).not.toMatch(/secrets\./);
-    const run = w.jobs.rotate.steps.at(-1);
-    expect(run.run).toBe('npx token-broker keys rotate --env "$ENVIRONMENT" $EVERY');
-    expect(run.env.EVERY).toBe("${{ github.event_name == 'schedule' && '--every 30' || '' }}");
+    for (const job of jobs) {
+      expect(w.jobs[job].permissions).toEqual({ contents: "read", "id-token": "write" });
+      const run = w.jobs[job].steps.at(-1);
+      expect(run.run).toBe('npx token-broker keys rotate --env "$ENVIRONMENT" $EVERY');
+      expect(run.env.EVERY).toBe("${{ github.event_name == 'schedule' && '--every 30' || '' }}");
+    }
   });
 });
