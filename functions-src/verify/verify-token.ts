@@ -64,6 +64,13 @@ export class TokenVerifier {
   private readonly maxTokenBytes: number;
   private readonly headers = new Map<string, Readonly<Record<string, unknown>>>();
   private lastCompact: string | undefined;
+  /**
+   * Fingerprints of tokens verified once but not cached yet: a token enters the cache on its second verification.
+   * A fresh token used once (most tokens at a busy broker) then costs no cache insert and leaves nothing for the
+   * garbage collector to copy and promote (issue 17); a caller that repeats its token is cached from its second
+   * request on. Only what is cached changes, never an answer: a token not in the cache is verified in full.
+   */
+  private readonly seenOnce = new Int32Array(SEEN_SLOTS);
 
   constructor(config: RuntimeConfig, options: VerifierOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -188,8 +195,20 @@ export class TokenVerifier {
       throw new TokenError("ERR_TOKEN_CLAIMS", "the token's tenant is not allowed");
 
     const result: VerifiedToken = { issuer: issuer.name, subject, claims: verified, expiresAt: verified.exp as number };
-    this.cache.set(token, result, (verified.exp as number) * 1000);
+    if (this.seenBefore(token)) this.cache.set(token, result, (verified.exp as number) * 1000);
     return this.agreeWithEasyAuth(result, easyAuth);
+  }
+
+  /**
+   * Whether this token's fingerprint was recorded by an earlier verification (recording it if not). A false "yes"
+   * (two tokens on one fingerprint) only caches a token on its first verification, as every token was before.
+   */
+  private seenBefore(token: string): boolean {
+    const print = fingerprint(token);
+    const slot = print & (SEEN_SLOTS - 1);
+    if (this.seenOnce[slot] === print) return true;
+    this.seenOnce[slot] = print;
+    return false;
   }
 
   private agreeWithEasyAuth(token: VerifiedToken, easyAuth?: EasyAuthPrincipal): VerifiedToken {
@@ -259,6 +278,20 @@ export class TokenVerifier {
     if (entry.keyByHeader.size >= 256) entry.keyByHeader.clear();
     entry.keyByHeader.set(headerPart, { key, generation: keys.generation });
   }
+}
+
+/** Slots of the seen-once table (a power of two): 16 KiB, whatever the tokens' size. */
+const SEEN_SLOTS = 4096;
+
+/**
+ * FNV-1a over the token's last 16 characters: signature bytes, which differ between any two tokens an issuer signs.
+ * Not a security boundary (it only decides whether to cache), so a short, cheap digest is enough.
+ */
+function fingerprint(token: string): number {
+  let h = 0x811c9dc5;
+  for (let i = Math.max(0, token.length - 16); i < token.length; i++)
+    h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
+  return h | 0;
 }
 
 const badSignature = () =>
