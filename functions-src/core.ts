@@ -518,9 +518,20 @@ function responseBody(decision: Decision, credentials: IssuedCredential[], unava
     if (parts !== "") parts += ",";
     parts += c[SERIALISED] ??= JSON.stringify(c);
   }
-  const head = JSON.stringify({ policy: decision.policy, subject: decision.subject, roles: decision.roles });
+  // JSON.stringify({policy, subject, roles}) with the policy's part written once per policy (both are strings).
+  const head = `${policyPrefix(decision.policy)}${JSON.stringify(decision.subject)},"roles":${JSON.stringify(decision.roles)}`;
   const deniedJson = denied.length === 0 ? "[]" : JSON.stringify(denied);
-  return `${head.slice(0, -1)},"credentials":[${parts}],"denied":${deniedJson}}`;
+  return `${head},"credentials":[${parts}],"denied":${deniedJson}}`;
+}
+
+let lastPolicy: string | undefined;
+let lastPolicyPrefix = "";
+function policyPrefix(policy: string): string {
+  if (policy !== lastPolicy) {
+    lastPolicy = policy;
+    lastPolicyPrefix = `{"policy":${JSON.stringify(policy)},"subject":`;
+  }
+  return lastPolicyPrefix;
 }
 
 function deepFreeze<T>(value: T): T {
