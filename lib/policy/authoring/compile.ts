@@ -164,7 +164,20 @@ function newCompileMemo(env: ResolvedEnvironment): CompileMemo {
 /** Own grants, then inherited ones (depth-first, parents present in this stage only), each once. */
 function flattenGrants(doc: PolicyDocument, role: string, present: Set<string>, memo: CompileMemo): CompiledGrant[] {
   const out: CompiledGrant[] = [];
-  const seenGrants = new Set<string>();
+  // Earlier grants by kind: a grant can only repeat one of its own kind, so most grants need no canonical key at all.
+  const earlier = new Map<string, GrantSource[]>();
+  const repeats = (g: GrantSource): boolean => {
+    const kind = grantKind(g);
+    const same = earlier.get(kind);
+    if (!same) {
+      earlier.set(kind, [g]);
+      return false;
+    }
+    const key = memo.grantKey(g);
+    if (same.some((e) => e === g || memo.grantKey(e) === key)) return true;
+    same.push(g);
+    return false;
+  };
   const visited = new Set<string>();
   const visit = (name: string) => {
     if (visited.has(name) || !present.has(name)) return;
@@ -174,15 +187,21 @@ function flattenGrants(doc: PolicyDocument, role: string, present: Set<string>, 
     const shapes = roleClaimShapes(doc, source);
     const fixLengths = (parts: TemplatePart[]) => withFixedLengths(parts, shapes);
     (source.grants ?? []).forEach((g, i) => {
-      const key = memo.grantKey(g);
-      if (seenGrants.has(key)) return;
-      seenGrants.add(key);
-      out.push(compileGrant(g, `${name}#${i}`, memo, fixLengths));
+      if (!repeats(g)) out.push(compileGrant(g, `${name}#${i}`, memo, fixLengths));
     });
     for (const parent of source.inherits ?? []) visit(parent);
   };
   visit(role);
   return out;
+}
+
+/**
+ * Which backend a grant is for, read from the grant's defined members (the ones its canonical JSON holds): grants of
+ * different kinds never have the same canonical JSON.
+ */
+function grantKind(g: GrantSource): string {
+  const members = g as { cosmos?: unknown; fluid?: unknown };
+  return members.cosmos !== undefined ? "cosmos" : members.fluid !== undefined ? "fluid" : "cdn";
 }
 
 function compileGrant(
