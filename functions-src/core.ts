@@ -29,6 +29,7 @@ import type { RateLimiter } from "./rate-limit";
 import { ADMIN_REVOCATIONS_PATH } from "./revocation/admin-route";
 import { lookUpOwners, usesOwners } from "./fluid-owners/owner-lookup";
 import type { FluidOwnerRegistry } from "./fluid-owners/owner-registry";
+import type { DocumentOwners } from "../lib/policy/runtime/document-owner";
 import { FLUID_DOCUMENTS_PATH } from "./fluid-owners/registration-route";
 import type { RevocationCheck } from "./revocation/revocation-check";
 import { observeBreakers, telemetry, type ExchangeOutcome } from "./telemetry";
@@ -97,8 +98,6 @@ interface UnavailableDenial {
   retryAfterSeconds: number;
 }
 
-/** Three base64url segments: the only token form the broker verifies (RFC 7515 section 7.1). */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** One credential as RFC 9110 section 11.4 spells it: an auth-scheme, optionally a space and a parameter-free value. */
 const ONE_CREDENTIAL = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?: +[A-Za-z0-9._~+/-]+=*)?$/;
 /** Request bodies seen recently, parsed and checked: repeat callers send the same few bodies again and again. */
@@ -194,7 +193,7 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
       const candidate = auth.slice(7);
       // Only a compact JWS is a token here (a JWS in JSON serialization, or anything else, is not): 401 below.
       // A token the verifier already holds passed the same check: no need to scan it again.
-      if (deps.verifier.knows(candidate) || COMPACT_JWS.test(candidate)) bearer = candidate;
+      if (deps.verifier.knows(candidate) || deps.verifier.isCompactJws(candidate)) bearer = candidate;
     }
     if (!bearer)
       return invalidTokenProblem(
@@ -206,7 +205,9 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
     let token;
     try {
       const easyAuth = { id: req.headers["x-ms-client-principal-id"], principal: req.headers["x-ms-client-principal"] };
-      token = await deps.verifier.verify(bearer, easyAuth);
+      // Synchronous unless a key set must be fetched: an `await` on a plain value would still cost microtask turns.
+      const verified = deps.verifier.verifyNow(bearer, easyAuth);
+      token = verified instanceof Promise ? await verified : verified;
     } catch (e) {
       if (e instanceof TokenError) {
         telemetry.rejected(e.code);
@@ -247,13 +248,6 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
       ? await lookUpOwners(owners.registry, ownerClaim!, token.claims, requests)
       : undefined;
     const decision = evaluator.evaluate({ issuer: token.issuer, claims: token.claims }, requests, documentOwners);
-    // What replay needs to evaluate owner-scoped grants again: the caller's relation to the owner it was judged by.
-    const ownerOf = (asked: AccessRequest): OwnerRelation | undefined => {
-      if (!owners || asked.type !== "fluid" || asked.create || !asked.documentId) return undefined;
-      const o = documentOwners?.get(asked.documentId);
-      if (!o) return "none";
-      return o.creator === token.subject && o.issuer === token.issuer ? "creator" : "tenant";
-    };
     const base = auditing && {
       policy,
       subject: token.subject,
@@ -273,7 +267,7 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
           type: d.type,
           reason: d.reason,
           asked,
-          owner: ownerOf(asked),
+          owner: ownerRelation(owners !== undefined, documentOwners, token, asked),
         }),
       );
     }
@@ -312,7 +306,7 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
               grant: grant.grant,
               jti: outcome.value.jti,
               asked,
-              owner: ownerOf(asked),
+              owner: ownerRelation(owners !== undefined, documentOwners, token, asked),
             }),
           );
         }
@@ -335,7 +329,7 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
               type: grant.type,
               reason,
               asked,
-              owner: ownerOf(asked),
+              owner: ownerRelation(owners !== undefined, documentOwners, token, asked),
             }),
           );
       } else failure ??= outcome.reason;
@@ -369,11 +363,13 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
 
   /** Dispatch by grant type: each case hands its minter exactly the grant it is typed for. */
   function mintOne(grant: GrantedCredential, ctx: MintContext, span?: Span): Promise<IssuedCredential> {
-    const call = () => breakers[grant.type].call(() => dispatch(grant, ctx));
-    return span ? telemetry.backendCall(span, grant.type, call) : call();
+    return span
+      ? telemetry.backendCall(span, grant.type, () => breakers[grant.type].call(() => dispatch(grant, ctx)))
+      : breakers[grant.type].call(() => dispatch(grant, ctx));
   }
 
-  async function dispatch(grant: GrantedCredential, ctx: MintContext): Promise<IssuedCredential> {
+  /** Not async: the breaker awaits it, and turns a synchronous throw (no minter configured) into the same failure. */
+  function dispatch(grant: GrantedCredential, ctx: MintContext): Promise<IssuedCredential> {
     switch (grant.type) {
       case "cosmos":
         return mintWith(deps.minters.cosmos, grant, ctx);
@@ -401,6 +397,19 @@ function mintWith<T extends GrantedCredential["type"]>(
   return minter.mint(grant, ctx);
 }
 
+/** What replay needs to evaluate owner-scoped grants again: the caller's relation to the owner it was judged by. */
+function ownerRelation(
+  ownersOn: boolean,
+  documentOwners: DocumentOwners | undefined,
+  token: VerifiedToken,
+  asked: AccessRequest,
+): OwnerRelation | undefined {
+  if (!ownersOn || asked.type !== "fluid" || asked.create || !asked.documentId) return undefined;
+  const o = documentOwners?.get(asked.documentId);
+  if (!o) return "none";
+  return o.creator === token.subject && o.issuer === token.issuer ? "creator" : "tenant";
+}
+
 /**
  * "a, b" where every part is a credential of its own: what the Functions host makes of two Authorization headers.
  * A JSON-serialized JWS also holds commas, but its parts are not credentials (they start with a quote or a brace).
@@ -415,6 +424,16 @@ function isJoinedRepeat(auth: string): boolean {
  * systems is UTF-8); "charset" for any other charset, which the broker would otherwise misread as UTF-8.
  */
 function jsonMediaType(value: string | undefined): "ok" | "charset" | "other" {
+  // Callers send the same one or two values: the last answer is reused for the same text (issue 17).
+  if (value === lastMediaValue) return lastMediaAnswer;
+  lastMediaAnswer = parseJsonMediaType(value);
+  lastMediaValue = value;
+  return lastMediaAnswer;
+}
+let lastMediaValue: string | undefined = "application/json";
+let lastMediaAnswer: "ok" | "charset" | "other" = "ok";
+
+function parseJsonMediaType(value: string | undefined): "ok" | "charset" | "other" {
   const match = /^application\/json\s*(;.*)?$/i.exec(value ?? "");
   if (!match) return "other";
   for (const param of (match[1] ?? "").split(";").slice(1)) {
@@ -499,9 +518,20 @@ function responseBody(decision: Decision, credentials: IssuedCredential[], unava
     if (parts !== "") parts += ",";
     parts += c[SERIALISED] ??= JSON.stringify(c);
   }
-  const head = JSON.stringify({ policy: decision.policy, subject: decision.subject, roles: decision.roles });
+  // JSON.stringify({policy, subject, roles}) with the policy's part written once per policy (both are strings).
+  const head = `${policyPrefix(decision.policy)}${JSON.stringify(decision.subject)},"roles":${JSON.stringify(decision.roles)}`;
   const deniedJson = denied.length === 0 ? "[]" : JSON.stringify(denied);
-  return `${head.slice(0, -1)},"credentials":[${parts}],"denied":${deniedJson}}`;
+  return `${head},"credentials":[${parts}],"denied":${deniedJson}}`;
+}
+
+let lastPolicy: string | undefined;
+let lastPolicyPrefix = "";
+function policyPrefix(policy: string): string {
+  if (policy !== lastPolicy) {
+    lastPolicy = policy;
+    lastPolicyPrefix = `{"policy":${JSON.stringify(policy)},"subject":`;
+  }
+  return lastPolicyPrefix;
 }
 
 function deepFreeze<T>(value: T): T {

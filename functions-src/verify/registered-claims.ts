@@ -6,6 +6,11 @@ import type { JWTPayload } from "jose";
 import type { CompiledIssuer } from "../../lib/policy/runtime/runtime-config";
 import { TokenError } from "./verify-token";
 
+/** A media type as `typ` compares it: case-insensitive, `application/` optional (RFC 7515 section 4.1.9). */
+function typ(v: string): string {
+  return v.toLowerCase().replace(/^application\//, "");
+}
+
 /**
  * RFC 7519 registered claims, with the same rules jose 5 applies (`lib/jwt_claims_set.js`): typ, required claims,
  * exact issuer, audience (string or list), iat/nbf/exp as numbers, nbf and exp within the clock tolerance.
@@ -19,7 +24,6 @@ export function checkRegisteredClaims(
   iss: string,
   nowSeconds: number,
 ): void {
-  const typ = (v: string) => v.toLowerCase().replace(/^application\//, "");
   if (issuer.tokenType && (typeof header.typ !== "string" || typ(header.typ) !== typ(issuer.tokenType))) {
     throw new TokenError("ERR_TOKEN_TYPE", "the token's type (typ) is not the one this issuer requires");
   }

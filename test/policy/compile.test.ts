@@ -144,3 +144,41 @@ describe("compiler", () => {
       expect(() => compileExample(name)).toThrow(UnknownEnvironmentError);
   });
 });
+
+describe("inherited grants", () => {
+  it("lists each grant once, at its first place: a diamond's shared grants and equal grants of two parents (issue 17)", () => {
+    const text = `version: 1
+issuers:
+  idp: { type: oidc, issuer: https://idp.example.com, audiences: [api://b], claims: { sub: { type: string }, roles: { type: "string[]" } } }
+resources: { fluid: {}, cosmos: { database: db, containers: { items: { partitionKey: /tenantId } } } }
+roles:
+  base:
+    when: { claim: roles, contains: base }
+    grants:
+      - fluid: { documents: "doc-*", scopes: [doc:read], ttl: 10m }
+  left:
+    when: { claim: roles, contains: left }
+    inherits: [base]
+    grants:
+      - cosmos: { container: items, access: read, ttl: 1h }
+      - fluid: { documents: "doc-*", scopes: [doc:write], ttl: 10m }
+  right:
+    when: { claim: roles, contains: right }
+    inherits: [base]
+    grants:
+      - cosmos: { ttl: 1h, access: read, container: items }
+      - cosmos: { container: items, access: all, ttl: 1h }
+  top:
+    when: { claim: roles, contains: top }
+    inherits: [left, right]
+    grants:
+      - fluid: { documents: "doc-*", scopes: [doc:read, doc:write], ttl: 10m }
+environments: { dev: { stage: development } }
+`;
+    const { config } = compilePolicy(checkedOrThrow(loadCheckedPolicy(filesInMemory(text))), "dev");
+    const ids = (name: string) => config.roles.find((r) => r.name === name)!.grants.map((g) => g.id);
+    // right#0 has left#0's content (its keys in another order) and base#0 comes through both parents: each once.
+    expect(ids("top")).toEqual(["top#0", "left#0", "left#1", "base#0", "right#1"]);
+    expect(ids("right")).toEqual(["right#0", "right#1", "base#0"]);
+  });
+});

@@ -38,11 +38,12 @@ export function compilePolicy(bundle: CheckedPolicy, environment: string): Compi
   const doc = bundle.document;
   const present = Object.entries(doc.roles).filter(([, r]) => inStage(r.stages, env));
   const presentNames = new Set(present.map(([n]) => n));
+  const memo = newCompileMemo(env);
   const roles: CompiledRole[] = present.map(([name, role]) => ({
     name,
     issuers: role.issuers ?? null,
     when: compileCondition(role.when, env),
-    grants: flattenGrants(doc, name, presentNames, env),
+    grants: flattenGrants(doc, name, presentNames, memo),
   }));
   const body: Omit<RuntimeConfig, "policyHash"> = {
     format: RUNTIME_CONFIG_FORMAT,
@@ -131,15 +132,52 @@ function compileCondition(c: ConditionSource, env: ResolvedEnvironment): Compile
   return { op: "exists", claim, value: c.exists! };
 }
 
+/**
+ * What one compile computes once and reuses across roles (issue 17: 10,000 roles). Only immutable text is shared
+ * (grant keys, parsed templates before claim lengths are fixed); every compiled grant is built fresh, so no two
+ * roles of the config share an object.
+ */
+interface CompileMemo {
+  /** canonicalJson of each source grant: a grant inherited by several roles is keyed once. */
+  grantKey(g: GrantSource): string;
+  /** resolveEnv(text, env.values), as a fresh array of fresh parts each call. */
+  resolve(text: string): TemplatePart[];
+}
+
+function newCompileMemo(env: ResolvedEnvironment): CompileMemo {
+  const keys = new Map<GrantSource, string>();
+  const templates = new Map<string, readonly TemplatePart[]>();
+  return {
+    grantKey(g) {
+      let key = keys.get(g);
+      if (key === undefined) keys.set(g, (key = canonicalJson(g)));
+      return key;
+    },
+    resolve(text) {
+      let parts = templates.get(text);
+      if (parts === undefined) templates.set(text, (parts = resolveEnv(text, env.values)));
+      return parts.map((p) => (typeof p === "string" ? p : { ...p }));
+    },
+  };
+}
+
 /** Own grants, then inherited ones (depth-first, parents present in this stage only), each once. */
-function flattenGrants(
-  doc: PolicyDocument,
-  role: string,
-  present: Set<string>,
-  env: ResolvedEnvironment,
-): CompiledGrant[] {
+function flattenGrants(doc: PolicyDocument, role: string, present: Set<string>, memo: CompileMemo): CompiledGrant[] {
   const out: CompiledGrant[] = [];
-  const seenGrants = new Set<string>();
+  // Earlier grants by kind: a grant can only repeat one of its own kind, so most grants need no canonical key at all.
+  const earlier = new Map<string, GrantSource[]>();
+  const repeats = (g: GrantSource): boolean => {
+    const kind = grantKind(g);
+    const same = earlier.get(kind);
+    if (!same) {
+      earlier.set(kind, [g]);
+      return false;
+    }
+    const key = memo.grantKey(g);
+    if (same.some((e) => e === g || memo.grantKey(e) === key)) return true;
+    same.push(g);
+    return false;
+  };
   const visited = new Set<string>();
   const visit = (name: string) => {
     if (visited.has(name) || !present.has(name)) return;
@@ -149,10 +187,7 @@ function flattenGrants(
     const shapes = roleClaimShapes(doc, source);
     const fixLengths = (parts: TemplatePart[]) => withFixedLengths(parts, shapes);
     (source.grants ?? []).forEach((g, i) => {
-      const key = canonicalJson(g);
-      if (seenGrants.has(key)) return;
-      seenGrants.add(key);
-      out.push(compileGrant(g, `${name}#${i}`, env, fixLengths));
+      if (!repeats(g)) out.push(compileGrant(g, `${name}#${i}`, memo, fixLengths));
     });
     for (const parent of source.inherits ?? []) visit(parent);
   };
@@ -160,10 +195,19 @@ function flattenGrants(
   return out;
 }
 
+/**
+ * Which backend a grant is for, read from the grant's defined members (the ones its canonical JSON holds): grants of
+ * different kinds never have the same canonical JSON.
+ */
+function grantKind(g: GrantSource): string {
+  const members = g as { cosmos?: unknown; fluid?: unknown };
+  return members.cosmos !== undefined ? "cosmos" : members.fluid !== undefined ? "fluid" : "cdn";
+}
+
 function compileGrant(
   g: GrantSource,
   id: string,
-  env: ResolvedEnvironment,
+  memo: CompileMemo,
   fix: (p: TemplatePart[]) => TemplatePart[],
 ): CompiledGrant {
   if ("cosmos" in g) {
@@ -172,14 +216,14 @@ function compileGrant(
       type: "cosmos",
       id,
       container: s.container,
-      partitionKey: s.partitionKey === undefined ? null : fix(resolveEnv(s.partitionKey, env.values)),
+      partitionKey: s.partitionKey === undefined ? null : fix(memo.resolve(s.partitionKey)),
       access: s.access,
       ttlSeconds: parseDuration(s.ttl)!,
     };
   }
   if ("fluid" in g) {
     const s = g.fluid;
-    const documents = fix(resolveEnv(typeof s.documents === "object" ? "*" : s.documents, env.values));
+    const documents = fix(memo.resolve(typeof s.documents === "object" ? "*" : s.documents));
     return {
       type: "fluid",
       id,
@@ -191,7 +235,7 @@ function compileGrant(
     };
   }
   const s = g.cdn;
-  const prefix = fix(resolveEnv(s.prefix, env.values));
+  const prefix = fix(memo.resolve(s.prefix));
   return {
     type: "cdn",
     id,
