@@ -125,17 +125,36 @@ export class IssuerKeys {
   }
 
   private async getJson(url: string): Promise<unknown> {
-    this.fetches++;
-    const res = await fetch(url, {
-      signal: AbortSignal.timeout(this.o.timeoutMs),
-      redirect: "error",
-      headers: { accept: "application/json" },
-    });
+    const deadline = AbortSignal.timeout(this.o.timeoutMs);
+    let res: Response;
+    try {
+      res = await this.get(url, deadline);
+    } catch (e) {
+      // A pooled keep-alive connection the issuer closed just as it was reused fails before any byte of an answer
+      // (undici: "fetch failed", cause ECONNRESET / "other side closed"). A GET is safe to send again, once, on a new
+      // connection and within the same deadline; a timeout or a refusal to connect is not retried.
+      if (deadline.aborted || !connectionDropped(e)) throw e;
+      res = await this.get(url, deadline);
+    }
     if (!res.ok) throw new Error(`${new URL(url).pathname} answered ${res.status}`);
     const text = await res.text();
     if (text.length > 512 * 1024) throw new Error("the response is too large");
     return JSON.parse(text);
   }
+
+  private get(url: string, signal: AbortSignal): Promise<Response> {
+    this.fetches++;
+    return fetch(url, { signal, redirect: "error", headers: { accept: "application/json" } });
+  }
+}
+
+const DROPPED = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+
+/** Whether a fetch failed because an established connection went away (not a timeout, refusal or bad address). */
+function connectionDropped(e: unknown): boolean {
+  const cause = (e as { cause?: { code?: unknown } } | undefined)?.cause;
+  // By name, not instanceof: fetch's TypeError may come from another realm than this module's (jest's vm contexts).
+  return (e as Error | undefined)?.name === "TypeError" && typeof cause?.code === "string" && DROPPED.has(cause.code);
 }
 
 function assertFetchable(url: string): void {

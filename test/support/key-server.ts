@@ -26,6 +26,8 @@ export class KeyServer {
   delayMs = 0;
   /** Answer JWKS requests with 200 and a body that is not a JWKS. */
   garbage = false;
+  /** Drop the connection of this many coming requests without answering (an idle keep-alive socket closed). */
+  dropNext = 0;
   requests = 0;
   jwksRequests = 0;
   private server?: Server;
@@ -35,6 +37,11 @@ export class KeyServer {
     this.server = createServer(async (req, res) => {
       this.requests++;
       if (req.url === "/jwks") this.jwksRequests++;
+      if (this.dropNext > 0) {
+        this.dropNext--;
+        req.socket.destroy();
+        return;
+      }
       if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
       if (res.destroyed) return;
       if (this.down) {

@@ -133,3 +133,21 @@ it("issuer key rotation: new tokens verify within one cool-down, tokens of the o
   const late = await exchange(old);
   expect(late.status).toBe(401);
 });
+
+it("a connection the issuer drops before answering is retried once, on a new connection; twice in a row is a 503", async () => {
+  const cold = () => brokerFor(server.issuer, { fluid }, { verifierOptions: { timeoutMs: 5000 } });
+  // Discovery's connection goes away unanswered (as a reused keep-alive socket the server had just closed).
+  server.dropNext = 1;
+  const before = server.requests;
+  const once = cold();
+  expect((await once.exchange(await editor("dropped-once"))).status).toBe(200);
+  expect(server.requests - before).toBe(3); // discovery twice, then the JWKS
+  expect(once.verifier.fetchCount(server.issuer)).toBe(3);
+
+  server.dropNext = 2;
+  const twice = cold();
+  const r = await twice.exchange(await editor("dropped-twice"));
+  expect(r.status).toBe(503);
+  expect(r.body.type).toBe("urn:azure-token-broker:problem:backend-unavailable");
+  expect(twice.verifier.fetchCount(server.issuer)).toBe(2);
+}, 20_000);
