@@ -13,7 +13,10 @@ it.each(["dev", "prod", "pr-7"])("%s: the GC timer finds its settings and no swi
   const settings = only(json.resource, "azurerm_function_app_flex_consumption").app_settings as Record<string, string>;
   expect(settings[APP_SETTING.cosmosEndpoint]).toBeTruthy();
   expect(settings[APP_SETTING.cosmosDatabase]).toBe(compiled.infra.cosmos!.database);
-  expect(settings[APP_SETTING.cosmosKey]).toMatch(/^@Microsoft\.KeyVault\(SecretUri=/);
+  // The key the collector signs with: the rotated key document in Key Vault (issue 18.2), never a literal setting.
+  expect(settings[APP_SETTING.cosmosKey]).toBeUndefined();
+  expect(settings[APP_SETTING.keyVaultUrl]).toBeTruthy();
+  expect(settings[APP_SETTING.rotatedKeys]?.split(",")).toContain("cosmos");
   expect(Object.keys(settings).filter((k) => k.startsWith("COSMOS_GC"))).toEqual([]);
   if (env === "pr-7") expect(settings[APP_SETTING.sharedStoreUrl]).toBeUndefined();
 });

@@ -143,13 +143,16 @@ describe("the stacks under cdktf and under CDK Terrain", () => {
       const dropped = synthApp("cdktn", { pr: PR, preloads: [join(__dirname, "drop-attribute-under-cdktn.cjs")] });
       const result = compareSyntheses(cdktf, dropped);
       const workspaces = Object.entries(cdktf.stacks).flatMap(([id, s]) =>
-        Object.entries<any>(s.resource.azurerm_log_analytics_workspace).map(([n, w]) => [
+        Object.entries<any>(s.resource.azurerm_log_analytics_workspace ?? {}).map(([n, w]) => [
           `${id}.resource.azurerm_log_analytics_workspace.${n}.retention_in_days`,
           w.retention_in_days,
           undefined,
         ]),
       );
-      expect(workspaces.length).toBeGreaterThan(0);
+      // Every broker stack has a workspace (the bootstrap stack has none, and is compared all the same).
+      expect(workspaces.length).toBeGreaterThanOrEqual(
+        Object.keys(cdktf.stacks).filter((id) => id !== "broker-bootstrap").length,
+      );
       const reported = result.unexplained.map((d) => [d.where.join("."), d.cdktf, d.cdktn]);
       expect(reported.sort()).toEqual(workspaces.sort());
     },
