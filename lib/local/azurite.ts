@@ -1,10 +1,11 @@
 /** Azurite (Blob only) as a child process on 127.0.0.1 and a free port, with a temporary location; stopped by the test. */
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { freePort, spawnTied, stopChild, waitUntilReady } from "./child-process";
+import { removeTree } from "./remove-tree";
 
 /** Azurite's published development account (learn.microsoft.com/azure/storage/common/storage-use-azurite). */
 export const DEV_ACCOUNT = "devstoreaccount1";
@@ -68,7 +69,7 @@ export class Azurite {
     const child = this.child;
     this.child = undefined;
     await stopChild(child);
-    if (this.location) rmSync(this.location, { recursive: true, force: true });
+    if (this.location) removeTree(this.location);
     this.location = undefined;
   }
 }

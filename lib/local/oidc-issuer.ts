@@ -1,10 +1,11 @@
 /** Starts and stops the real OIDC issuer (lib/local/oidc-issuer-process.mjs) and gets persona tokens from it. */
 import type { ChildProcess } from "node:child_process";
-import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, spawnTied, stopChild } from "./child-process";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
+import { removeTree } from "./remove-tree";
 
 export async function privateJwk(kid: string): Promise<JWK> {
   const { privateKey } = await generateKeyPair("RS256", { extractable: true });
@@ -50,7 +51,7 @@ export class OidcIssuer {
     const child = this.child;
     this.child = undefined;
     await stopChild(child);
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) removeTree(this.dir);
     this.dir = undefined;
   }
 

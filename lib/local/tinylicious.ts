@@ -1,10 +1,11 @@
 /** Starts and stops tinylicious with a real token check (tinylicious-process.cjs) on 127.0.0.1 and a free port. */
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, spawnTied, stopChild, waitUntilReady } from "./child-process";
+import { removeTree } from "./remove-tree";
 
 export class Tinylicious {
   private child?: ChildProcess;
@@ -73,7 +74,7 @@ export class Tinylicious {
     this.child = undefined;
     await stopChild(child);
     // Only once the service has exited: it writes its documents there until then.
-    if (this.storage) rmSync(this.storage, { recursive: true, force: true });
+    if (this.storage) removeTree(this.storage);
     this.storage = undefined;
     this.keysFile = undefined;
   }

@@ -5,7 +5,7 @@
  * `stop()` stops every child, closes every server and deletes every temporary file: nothing survives for a second start.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Broker } from "../../../functions-src/core";
@@ -19,6 +19,7 @@ import { PERSONAS } from "./personas";
 import { assertPortsFree, type Ports } from "./ports";
 import { CDN_CONTAINER } from "./sample-assets";
 import { makeLoopbackCertificate } from "./tls";
+import { removeTree } from "../remove-tree";
 
 export const FLUID_TENANT = "local";
 
@@ -73,7 +74,7 @@ async function start(
   const script = buildDemoBundle(); // in parallel with the services
   script.catch(() => undefined);
   const home = mkdtempSync(join(tmpdir(), "tb-dev-"));
-  stops.push(() => rmSync(home, { recursive: true, force: true }));
+  stops.push(() => removeTree(home));
   const demoOrigin = `http://127.0.0.1:${ports.demo}`;
   const issuerUrl = `http://127.0.0.1:${ports.issuer}`;
 
