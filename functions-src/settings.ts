@@ -22,23 +22,21 @@ export function fluidSettings(
   keys: RotatedKeySource | undefined = rotatedKeysFromEnvironment(env),
 ): (() => FluidSettings) | undefined {
   if (!env[APP_SETTING.fluidTenantId]) return undefined;
-  if (keys?.has(KEY_SECRET.fluid))
-    return () => {
-      const { key1, key2, active } = keys.current(KEY_SECRET.fluid);
+  const rotated = keys?.has(KEY_SECRET.fluid) ? keys : undefined;
+  const tenantKeys = (): Pick<FluidSettings, "key1" | "key2" | "active"> => {
+    if (!rotated)
       return {
-        tenantId: env[APP_SETTING.fluidTenantId]!,
-        endpoint: env[APP_SETTING.fluidEndpoint] ?? "",
-        key1,
-        key2,
-        active,
+        key1: requireSecret(env, APP_SETTING.fluidKey1),
+        key2: requireSecret(env, APP_SETTING.fluidKey2),
+        active: env[APP_SETTING.fluidActiveKey] === "key2" ? "key2" : "key1",
       };
-    };
+    const { key1, key2, active } = rotated.current(KEY_SECRET.fluid);
+    return { key1, key2, active };
+  };
   return () => ({
     tenantId: env[APP_SETTING.fluidTenantId]!,
     endpoint: env[APP_SETTING.fluidEndpoint] ?? "",
-    key1: requireSecret(env, APP_SETTING.fluidKey1),
-    key2: requireSecret(env, APP_SETTING.fluidKey2),
-    active: env[APP_SETTING.fluidActiveKey] === "key2" ? "key2" : "key1",
+    ...tenantKeys(),
   });
 }
 

@@ -6,7 +6,7 @@
  * the new ones to the record and never drops one (deleting a retired app role is a deliberate edit).
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./parse-command-args";
 import {
   APP_ROLE_RECORD,
   appRoleRecordPath,
@@ -36,9 +36,8 @@ export function runBootstrapCommand(command: string, argv: string[], out: Print,
 }
 
 function outputsCommand(argv: string[], out: Print, err: Print): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const parsed = parseCommandArgs(
+    {
       args: argv,
       strict: true,
       options: {
@@ -47,11 +46,11 @@ function outputsCommand(argv: string[], out: Print, err: Print): number {
         environments: { type: "string" },
         "github-variables": { type: "string" },
       },
-    }));
-  } catch (e) {
-    err((e as Error).message);
-    return 2;
-  }
+    },
+    err,
+  );
+  if (!parsed) return 2;
+  const { values } = parsed;
   if (!values.outputs) {
     err("bootstrap outputs needs --outputs <file> (cdktf deploy broker-bootstrap --outputs-file <file>)");
     return 2;
@@ -86,18 +85,16 @@ function outputsCommand(argv: string[], out: Print, err: Print): number {
 }
 
 function appRolesCommand(argv: string[], out: Print, err: Print): number {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseCommandArgs(
+    {
       args: argv,
       strict: true,
       allowPositionals: true,
       options: { policies: { type: "string" }, write: { type: "boolean" }, json: { type: "boolean" } },
-    });
-  } catch (e) {
-    err((e as Error).message);
-    return 2;
-  }
+    },
+    err,
+  );
+  if (!parsed) return 2;
   let dir: string;
   try {
     dir = findPolicyDir(parsed.positionals[0], parsed.values.policies);

@@ -8,7 +8,7 @@ import { App } from "cdktf";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./parse-command-args";
 import {
   checkDeployability,
   DEPLOY_CHECKS,
@@ -31,9 +31,8 @@ export interface DeployCheckHooks {
 }
 
 export function deployCheckCommand(argv: string[], out: Print, err: Print, hooks: DeployCheckHooks = {}): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const parsed = parseCommandArgs(
+    {
       args: argv,
       strict: true,
       options: {
@@ -42,11 +41,11 @@ export function deployCheckCommand(argv: string[], out: Print, err: Print, hooks
         policy: { type: "string" },
         json: { type: "boolean" },
       },
-    }));
-  } catch (e) {
-    err((e as Error).message);
-    return 2;
-  }
+    },
+    err,
+  );
+  if (!parsed) return 2;
+  const { values } = parsed;
   const name = values.env ?? values.stack?.replace(/^broker-/, "");
   if (!name || (values.env && values.stack)) {
     err("deploy-check needs one of --env <name> (dev, prod, pr-<n>) or --stack broker-<name>");

@@ -22,7 +22,7 @@ import type { TokenCredential } from "@azure/identity";
 import { unzipSync } from "fflate";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./parse-command-args";
 import { ARM_ENDPOINT, AzureRest, DeployStepError, WEB_API_VERSION } from "./azure-rest";
 import { withIdentityHostStorage } from "./host-storage-settings";
 
@@ -77,9 +77,8 @@ export async function deployPublishCommand(
   err: Print,
   deps: PublishDependencies = {},
 ): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const parsed = parseCommandArgs(
+    {
       args: argv,
       strict: true,
       options: {
@@ -88,11 +87,11 @@ export async function deployPublishCommand(
         package: { type: "string" },
         "out-dir": { type: "string" },
       },
-    }));
-  } catch (e) {
-    err((e as Error).message);
-    return 2;
-  }
+    },
+    err,
+  );
+  if (!parsed) return 2;
+  const { values } = parsed;
   if (!values.stack || !values.outputs) {
     err("deploy publish needs --stack <id> and --outputs <file> (from `cdktf deploy <id> --outputs-file <file>`)");
     return 2;

@@ -8,7 +8,7 @@
  * Any unreadable input is exit 1: a failed selection must never read as "nothing expired".
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./parse-command-args";
 import { loadPolicy } from "../policy/authoring/load";
 import { filesOnDisk } from "../policy/authoring/policy-files";
 import { renderEnvironmentComment } from "./environment-outputs";
@@ -28,9 +28,8 @@ export function runEnvCommand(command: string, argv: string[], out: Print, err: 
     err(`unknown command 'env ${command}'; try: expired, recheck, comment`);
     return 2;
   }
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const args = parseCommandArgs(
+    {
       args: argv,
       strict: true,
       options: {
@@ -40,11 +39,11 @@ export function runEnvCommand(command: string, argv: string[], out: Print, err: 
         name: { type: "string" },
         json: { type: "boolean" },
       },
-    }));
-  } catch (e) {
-    err((e as Error).message);
-    return 2;
-  }
+    },
+    err,
+  );
+  if (!args) return 2;
+  const { values } = args;
   const input = command === "expired" ? values["resource-groups"] : values["resource-group"];
   if (!input || (command === "recheck" && !values.name)) {
     err(
@@ -116,9 +115,8 @@ function sweepScope(dir: string, repository: string, err: Print): SweepScope | u
  * [--run-url u] [--out f]`
  */
 function commentCommand(argv: string[], out: Print, err: Print): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const parsed = parseCommandArgs(
+    {
       args: argv,
       strict: true,
       options: {
@@ -129,11 +127,11 @@ function commentCommand(argv: string[], out: Print, err: Print): number {
         "run-url": { type: "string" },
         out: { type: "string" },
       },
-    }));
-  } catch (e) {
-    err((e as Error).message);
-    return 2;
-  }
+    },
+    err,
+  );
+  if (!parsed) return 2;
+  const { values } = parsed;
   if (!values.outputs || !values.stack) {
     err("env comment needs --outputs <file> (cdktf deploy --outputs-file) and --stack <id>");
     return 2;

@@ -5,7 +5,7 @@
  * Cosmos from COSMOS_ENDPOINT and COSMOS_DATABASE, with COSMOS_KEY or else the signed-in Entra identity.
  */
 import { userInfo } from "node:os";
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./parse-command-args";
 import { DefaultAzureCredential } from "@azure/identity";
 import { cosmosOwnerRegistry } from "../../functions-src/fluid-owners/cosmos-owner-registry";
 
@@ -22,17 +22,15 @@ export async function runFluidCommand(
     err(`unknown command 'fluid ${command}'; try: forget`);
     return 2;
   }
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseCommandArgs(
+    {
       args: argv,
       options: { tenant: { type: "string" } },
       allowPositionals: true,
-    });
-  } catch (e) {
-    err(`token-broker fluid forget: ${(e as Error).message}`);
-    return 2;
-  }
+    },
+    (message) => err(`token-broker fluid forget: ${message}`),
+  );
+  if (!parsed) return 2;
   const [documentId, extra] = parsed.positionals;
   const tenant = parsed.values.tenant;
   if (!documentId || extra !== undefined || !tenant) {

@@ -12,7 +12,7 @@
  * these). Every step prints one audit record (a JSON line); no key is ever printed.
  */
 import { userInfo } from "node:os";
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./parse-command-args";
 import type { TokenCredential } from "@azure/identity";
 import type { KeyRotationAuditRecord } from "../../functions-src/audit";
 import { resourceName, type NamingContext } from "../constructs/naming";
@@ -52,9 +52,8 @@ export async function runKeysCommand(
     err(`unknown command 'keys ${command}'; try: rotate`);
     return 2;
   }
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseCommandArgs(
+    {
       args: argv,
       options: {
         env: { type: "string" },
@@ -65,11 +64,10 @@ export async function runKeysCommand(
         policies: { type: "string" },
       },
       allowPositionals: true,
-    });
-  } catch (e) {
-    err(`token-broker keys rotate: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
+    },
+    (message) => err(`token-broker keys rotate: ${message}\n${USAGE}`),
+  );
+  if (!parsed) return 2;
   const { values, positionals } = parsed;
   const env = deps.env ?? process.env;
   const every = values.every === undefined ? undefined : Number(values.every);
