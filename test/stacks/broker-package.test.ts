@@ -1,6 +1,6 @@
 /** One artifact: the broker bundled with one environment's compiled policy, deployed by the stack. */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
@@ -36,6 +36,21 @@ it("is within the bundle budget and byte-identical when built again", () => {
   expect(pkg.bundleBytes).toBeLessThanOrEqual(1.5 * 1024 * 1024);
   const again = buildBrokerPackage(prod.runtimeConfig, mkdtempSync(join(tmpdir(), "tb-pkg-")));
   expect(readFileSync(again.zipPath).equals(readFileSync(pkg.zipPath))).toBe(true);
+});
+
+it("leaves a package holding the same files where it is, and makes again one that differs or was changed on disk", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tb-pkg-"));
+  const first = buildBrokerPackage(prod.runtimeConfig, dir);
+  const inode = statSync(first.zipPath).ino;
+  buildBrokerPackage(prod.runtimeConfig, dir);
+  expect(statSync(first.zipPath).ino).toBe(inode); // a write renames a new file into place
+  writeFileSync(first.zipPath, "not the package");
+  buildBrokerPackage(prod.runtimeConfig, dir);
+  expect(readFileSync(first.zipPath).equals(readFileSync(pkg.zipPath))).toBe(true);
+  const changed = { ...prod.runtimeConfig, policyHash: "sha256:another" };
+  buildBrokerPackage(changed, dir);
+  const policy = JSON.parse(Buffer.from(unzipSync(readFileSync(first.zipPath))["policy.json"]).toString("utf8"));
+  expect(policy.policyHash).toBe("sha256:another");
 });
 
 it("keeps the Azure SDKs and ioredis out of index.js: it requires each SDK file, and carries none of their code", () => {

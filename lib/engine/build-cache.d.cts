@@ -1,0 +1,15 @@
+import type { BuildOptions, OutputFile } from "esbuild";
+
+/** An output file of a cached build: where esbuild would have written it, and its bytes. */
+export interface CachedOutput {
+  path: string;
+  contents: Uint8Array;
+}
+
+/** esbuild's buildSync, answered from `.gen/cache/<name>.json` while nothing it read has changed. */
+export function cachedBuildSync(name: string, options: BuildOptions, salt?: string): CachedOutput[] | OutputFile[];
+
+/** esbuild's build (plugins allowed); `salt` must name what the plugins do, since functions are not part of the key. */
+export function cachedBuild(name: string, options: BuildOptions, salt?: string): Promise<CachedOutput[] | OutputFile[]>;
+
+export const CACHE_DIR: string;
