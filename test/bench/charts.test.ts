@@ -278,6 +278,33 @@ describe("bar chart", () => {
     expect(texts(svg)).toEqual(expect.arrayContaining(["wall time (s)", "12 s", "7.5 s"]));
   });
 
+  test("a target's label keeps clear of the bars and their captions, wherever a caption sits at the target's height", () => {
+    // The last bar's caption at the line's height, where the label was drawn (the right end, above the line).
+    const cases = [
+      [12, 3, 4.48],
+      [4.48, 3, 12],
+    ];
+    for (const values of cases) {
+      const svg = renderBarChart({
+        title: "t",
+        yAxis: { label: "wall time", unit: "s" },
+        bars: values.map((value, i) => ({ label: `bar ${i}`, value, group: "g" })),
+        references: [{ value: 5, label: "target: cdktf synth <= 5 s" }],
+      })!;
+      const textBoxes = all(parseXml(svg), "text").map((t) => {
+        const width = t.text.length * 11 * 0.56;
+        const x = Number(t.attrs.x);
+        const x0 =
+          t.attrs["text-anchor"] === "end" ? x - width : t.attrs["text-anchor"] === "middle" ? x - width / 2 : x;
+        return { text: t.text, x0, x1: x0 + width, y0: Number(t.attrs.y) - 11, y1: Number(t.attrs.y) + 3 };
+      });
+      const label = textBoxes.find((b) => b.text.startsWith("target:"))!;
+      const captions = textBoxes.filter((b) => / s$/.test(b.text) && !b.text.startsWith("target:") && b !== label);
+      const clash = captions.filter((b) => label.x0 < b.x1 && b.x0 < label.x1 && label.y0 < b.y1 && b.y0 < label.y1);
+      expect(clash).toEqual([]);
+    }
+  });
+
   test("no bar with a value draws no chart", () => {
     const spec = { title: "t", yAxis: { label: "latency", unit: "ms" } };
     expect(renderBarChart({ ...spec, bars: [] })).toBeUndefined();

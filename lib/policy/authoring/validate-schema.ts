@@ -14,26 +14,33 @@ import type { JsonPath, YamlSource } from "./yaml-source";
 
 export type SchemaKind = "policy" | "environments" | "policy-test";
 
-let validators: Record<SchemaKind, ValidateFunction> | undefined;
+const SCHEMA_IDS: Record<SchemaKind, string> = {
+  policy: "schema.json",
+  environments: "environments.schema.json",
+  "policy-test": "policy-test.schema.json",
+};
+let ajv: Ajv2020 | undefined;
+const validators = new Map<SchemaKind, ValidateFunction>();
 
-function compiledValidators(): Record<SchemaKind, ValidateFunction> {
-  if (!validators) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-    ajv.addSchema(environmentsSchema, "environments.schema.json");
-    ajv.addSchema(policySchema, "schema.json");
-    ajv.addSchema(testSchema, "policy-test.schema.json");
-    validators = {
-      policy: ajv.getSchema("schema.json")!,
-      environments: ajv.getSchema("environments.schema.json")!,
-      "policy-test": ajv.getSchema("policy-test.schema.json")!,
-    };
+/** Each schema is compiled when first used: a synth reads no policy tests, and compiling was most of ajv's start. */
+function validatorFor(kind: SchemaKind): ValidateFunction {
+  let validate = validators.get(kind);
+  if (!validate) {
+    if (!ajv) {
+      ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+      ajv.addSchema(environmentsSchema, SCHEMA_IDS.environments);
+      ajv.addSchema(policySchema, SCHEMA_IDS.policy);
+      ajv.addSchema(testSchema, SCHEMA_IDS["policy-test"]);
+    }
+    validate = ajv.getSchema(SCHEMA_IDS[kind])!;
+    validators.set(kind, validate);
   }
-  return validators;
+  return validate;
 }
 
 export function validateSchema(source: YamlSource, kind: SchemaKind): PolicyDiagnostic[] {
   const out = reservedNameProblems(source, kind);
-  const validate = compiledValidators()[kind];
+  const validate = validatorFor(kind);
   if (validate(source.value)) return out;
   const errors = (validate.errors ?? []).filter(
     (e) => e.keyword !== "if" && !isEchoOfPropertyNames(e, validate.errors!),

@@ -18,7 +18,9 @@ import {
   text,
   wrapText,
   yAxis,
+  textBox,
   type Axis,
+  type Box,
   type PlotArea,
   type ReferenceLine,
 } from "./svg";
@@ -61,12 +63,20 @@ export function renderBarChart(spec: BarChartSpec): string | undefined {
     groups.map((g) => [g, spec.referenceGroups?.includes(g) ? REFERENCE_GREY : PALETTE[measured++ % PALETTE.length]]),
   );
 
+  const drawn: Box[] = [];
   const body = [
     ...yAxis(PLOT, yTicks, y, spec.yAxis),
     ...bars.flatMap((b, i) => {
       const centre = PLOT.left + slot * (i + 0.5);
       const top = y(b.value);
       const caption = `${formatNumber(b.value)}${spec.valueSuffix ?? ` ${spec.yAxis.unit}`}${b.note ? `, ${b.note}` : ""}`;
+      drawn.push(textBox(centre, top - 5, caption, 11, "middle"), {
+        x0: centre - barWidth / 2,
+        y0: top,
+        x1: centre + barWidth / 2,
+        y1: PLOT.bottom,
+        soft: true,
+      });
       return [
         `<rect data-value="${b.value}" x="${round(centre - barWidth / 2)}" y="${top}" width="${barWidth}" height="${round(PLOT.bottom - top)}" fill="${colors.get(b.group)}"/>`,
         text(centre, top - 5, caption, { size: 11, anchor: "middle", fill: "#222" }),
@@ -76,7 +86,7 @@ export function renderBarChart(spec: BarChartSpec): string | undefined {
       ];
     }),
     `<line x1="${PLOT.left}" y1="${PLOT.bottom}" x2="${PLOT.right}" y2="${PLOT.bottom}" stroke="#444" stroke-width="1"/>`,
-    ...referenceLines(PLOT, references, y),
+    ...referenceLines(PLOT, references, y, drawn),
     ...legend(
       groups.map((g) => ({ name: g, color: colors.get(g)!, shape: "box" })),
       spec.subtitle ? 60 : 48,
