@@ -1,7 +1,8 @@
 /**
  * The one seam between the stacks and their CDK engine. The constructs and stacks are written once, against cdktf
- * 0.21 and @cdktf/provider-azurerm (their TypeScript types stay cdktf's). Loaded with `node --require` before the
- * app (cdktf.json's `app` command does), this module picks the engine from TOKEN_BROKER_ENGINE:
+ * 0.21 and @cdktf/provider-azurerm (their TypeScript types stay cdktf's). Loaded before the app (cdktf.json's app
+ * runner, run-app.cjs, requires it first; `node --require` does the same for any other entry), this module picks
+ * the engine from TOKEN_BROKER_ENGINE:
  *
  *   unset or `cdktf`  CDKTF 0.21 (the default the design names): nothing is remapped.
  *   `cdktn`           CDK Terrain: every `require("cdktf")` and `require("@cdktf/provider-azurerm/...")`, from any
@@ -13,8 +14,8 @@
  * their classes extend cdktn's TerraformResource too. A re-export would leave them on cdktf's classes, two engines'
  * constructs in one stack: cdktn 0.24's synth then fails on them (docs/cdk-terrain.md, "How the switch works").
  *
- * Scope: CommonJS resolution (Module._resolveFilename), which is how tsx loads this project's .ts files (package.json
- * has no `"type": "module"`) and how both engines and every provider binding load. Jest resolves modules itself, so
+ * Scope: CommonJS resolution (Module._resolveFilename), which is how the app's bundle and tsx load packages
+ * (package.json has no `"type": "module"`) and how both engines and every provider binding load. Jest resolves modules itself, so
  * tests that want cdktn synthesize in a child process (test/stacks/engines/) or run under
  * test/stacks/engines/jest.cdktn.config.cjs, which maps the same table (cdktn-aliases.cjs) in jest's registry.
  */
