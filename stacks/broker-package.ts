@@ -88,6 +88,7 @@ export function buildBrokerPackage(config: RuntimeConfig, outDir: string): Broke
  * entries' digest recorded beside the zip and the zip's own digest (a zip changed or replaced since is made again).
  */
 function reusedZip(zipPath: string, files: Record<string, Uint8Array>): Uint8Array | undefined {
+  if (process.env.TOKEN_BROKER_BUILD_CACHE === "off") return undefined; // as a fresh clone's first synth
   try {
     const record = JSON.parse(readFileSync(`${zipPath}.sha256.json`, "utf8")) as { files: string; zip: string };
     if (record.files !== filesDigest(files)) return undefined;

@@ -12,7 +12,8 @@
  * package leaves the importing file's bytes as they were.
  *
  * Entries are written to a temporary file and renamed, so a parallel synth (jest runs several) reads the old entry
- * or the new one, never half of one. TOKEN_BROKER_BUILD_CACHE=off bypasses it (the synth bench's cold runs).
+ * or the new one, never half of one. TOKEN_BROKER_BUILD_CACHE=off bypasses it, and the reuse of broker packages
+ * (stacks/broker-package.ts): a synth then does what a fresh clone's first one does (the synth bench's cold rows).
  */
 "use strict";
 

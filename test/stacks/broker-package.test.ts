@@ -44,6 +44,13 @@ it("leaves a package holding the same files where it is, and makes again one tha
   const inode = statSync(first.zipPath).ino;
   buildBrokerPackage(prod.runtimeConfig, dir);
   expect(statSync(first.zipPath).ino).toBe(inode); // a write renames a new file into place
+  process.env.TOKEN_BROKER_BUILD_CACHE = "off"; // as a fresh clone's first synth: always written
+  try {
+    buildBrokerPackage(prod.runtimeConfig, dir);
+  } finally {
+    delete process.env.TOKEN_BROKER_BUILD_CACHE;
+  }
+  expect(statSync(first.zipPath).ino).not.toBe(inode);
   writeFileSync(first.zipPath, "not the package");
   buildBrokerPackage(prod.runtimeConfig, dir);
   expect(readFileSync(first.zipPath).equals(readFileSync(pkg.zipPath))).toBe(true);
