@@ -106,7 +106,9 @@ const PARSED_BODIES_MAX = 512;
  * Credentials come back from minter caches as the same objects: each is serialised once, its JSON kept on the object
  * under a symbol (JSON.stringify skips symbol keys). A WeakMap did the same but made every fresh credential an
  * ephemeron the garbage collector must trace: measured as the largest single cost of the exchange outside
- * verification (issue 12).
+ * verification (issue 12). The JSON is kept only from a credential's second answer on ("" marks the first): most
+ * credentials are answered once, and keeping their JSON too doubled what each fresh exchange left for the garbage
+ * collector to copy and promote (issue 17).
  */
 const SERIALISED: unique symbol = Symbol("credential JSON");
 type Serialisable = IssuedCredential & { [SERIALISED]?: string };
@@ -516,7 +518,13 @@ function responseBody(decision: Decision, credentials: IssuedCredential[], unava
   let parts = "";
   for (const c of credentials as Serialisable[]) {
     if (parts !== "") parts += ",";
-    parts += c[SERIALISED] ??= JSON.stringify(c);
+    const kept = c[SERIALISED];
+    if (kept) parts += kept;
+    else {
+      const text = JSON.stringify(c);
+      c[SERIALISED] = kept === undefined ? "" : text;
+      parts += text;
+    }
   }
   // JSON.stringify({policy, subject, roles}) with the policy's part written once per policy (both are strings).
   const head = `${policyPrefix(decision.policy)}${JSON.stringify(decision.subject)},"roles":${JSON.stringify(decision.roles)}`;
