@@ -285,8 +285,11 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
       clientIp: req.clientIp,
       now: now(),
     };
-    // Backends are asked concurrently; one that is down costs its own requests, not the others'.
-    const outcomes = await Promise.allSettled(decision.credentials.map((grant) => mintOne(grant, ctx, span)));
+    // Backends are asked concurrently; one that is down costs its own requests, not the others'. A single grant
+    // minted in place gives the same outcome without a promise (mintOnlyNow).
+    const outcomes =
+      mintOnlyNow(decision.credentials, ctx, span) ??
+      (await Promise.allSettled(decision.credentials.map((grant) => mintOne(grant, ctx, span))));
     const credentials: IssuedCredential[] = [];
     const unavailable: UnavailableDenial[] = [];
     let failure: unknown;
@@ -370,6 +373,45 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
       : breakers[grant.type].call(() => dispatch(grant, ctx));
   }
 
+  /**
+   * What `Promise.allSettled` over `mintOne` gives for a single grant whose minter mints in place (`mintNow`, Fluid's
+   * HMAC): the same breaker, telemetry and outcome, without the promises and microtask turns (issue 17). Undefined
+   * otherwise. Only one grant: two grants on one backend started together make a half-open breaker's second call
+   * wait for the first (its trial), which minting one after the other would not reproduce.
+   */
+  function mintOnlyNow(
+    grants: GrantedCredential[],
+    ctx: MintContext,
+    span: Span | undefined,
+  ): PromiseSettledResult<IssuedCredential>[] | undefined {
+    if (grants.length !== 1 || !deps.minters[grants[0].type]?.mintNow) return undefined;
+    const grant = grants[0];
+    try {
+      const value = span
+        ? telemetry.backendCallNow(span, grant.type, mintThroughBreaker, grant, ctx)
+        : mintThroughBreaker(grant, ctx);
+      return [{ status: "fulfilled", value }];
+    } catch (reason) {
+      return [{ status: "rejected", reason }];
+    }
+  }
+
+  /** Work and its arguments are passed apart, so that no closure is made per request. */
+  function mintThroughBreaker(grant: GrantedCredential, ctx: MintContext): IssuedCredential {
+    return breakers[grant.type].callNow(dispatchNow, grant, ctx);
+  }
+
+  function dispatchNow(grant: GrantedCredential, ctx: MintContext): IssuedCredential {
+    switch (grant.type) {
+      case "cosmos":
+        return mintNowWith(deps.minters.cosmos, grant, ctx);
+      case "fluid":
+        return mintNowWith(deps.minters.fluid, grant, ctx);
+      case "cdn":
+        return mintNowWith(deps.minters.cdn, grant, ctx);
+    }
+  }
+
   /** Not async: the breaker awaits it, and turns a synchronous throw (no minter configured) into the same failure. */
   function dispatch(grant: GrantedCredential, ctx: MintContext): Promise<IssuedCredential> {
     switch (grant.type) {
@@ -397,6 +439,15 @@ function mintWith<T extends GrantedCredential["type"]>(
   // A backend the policy grants but this deployment does not configure: unavailable, not an internal error.
   if (!minter) throw new BackendUnavailableError(grant.type, 60);
   return minter.mint(grant, ctx);
+}
+
+function mintNowWith<T extends GrantedCredential["type"]>(
+  minter: Minter<T> | undefined,
+  grant: Extract<GrantedCredential, { type: T }>,
+  ctx: MintContext,
+): IssuedCredential {
+  if (!minter?.mintNow) throw new BackendUnavailableError(grant.type, 60);
+  return minter.mintNow(grant, ctx);
 }
 
 /** What replay needs to evaluate owner-scoped grants again: the caller's relation to the owner it was judged by. */
