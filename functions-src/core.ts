@@ -145,7 +145,13 @@ export function createBroker(deps: BrokerDeps): Broker & Required<Pick<Broker, "
     if (preflight) return preflight;
     if (req.path !== "/api/token") return cors.decorate(req, await answer(req, undefined));
     const span = telemetry.startExchange();
-    const response = await answer(req, span);
+    // `answer`, written out: one async frame and its microtask turn fewer for every exchange (issue 17).
+    let response: BrokerResponse;
+    try {
+      response = await route(req, span);
+    } catch (e) {
+      response = problemFor(e);
+    }
     telemetry.endExchange(span, outcomeOf(response as Answer), response.status);
     return cors.decorate(req, response);
   }
