@@ -169,8 +169,9 @@ function mintSpan(parent: Span, backend: string): Span | undefined {
 
 function endBackendCall(span: Span | undefined, backend: string, outcome: string, started: number): void {
   const attributes: Attributes = { backend, outcome };
-  m().credentials.add(1, attributes);
-  m().backendLatency.record(performance.now() - started, attributes);
+  const instruments = m();
+  instruments.credentials.add(1, attributes);
+  instruments.backendLatency.record(performance.now() - started, attributes);
   span?.setAttribute("broker.outcome", outcome);
   span?.end();
 }
