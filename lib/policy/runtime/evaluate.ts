@@ -126,8 +126,7 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
         collect(table, value, hits);
       }
     }
-    // Sorting allocates even for one element; fewer than two hits are in order already.
-    if (hits.length > 1) hits.sort((a, b) => a - b);
+    hits.sort((a, b) => a - b);
     // Merge the indexed hits with the always-tested roles, keeping policy order.
     const unindexed = config.index.unindexed;
     const matched: CompiledRole[] = [];
@@ -301,7 +300,7 @@ export function createEvaluator(config: RuntimeConfig): Evaluator {
       return { reason: "insufficient-access", message: "no single role grants every Fluid scope asked for" };
     const most = Math.max(...usable.map((g) => g.scopes.length));
     const best = longestTtl(wanted ? usable : usable.filter((g) => g.scopes.length === most));
-    const scopes = sortedCopy(wanted ?? best.scopes);
+    const scopes = (wanted ?? best.scopes).slice().sort();
     return {
       request: i,
       type: "fluid",
@@ -413,16 +412,6 @@ function grantsOf<T extends "cosmos" | "fluid" | "cdn">(roles: CompiledRole[], t
   const out: G[] = [];
   for (const r of roles) for (const g of r.grants) if (g.type === type) out.push(g as G);
   return out;
-}
-
-/**
- * `scopes.slice().sort()`: the same array, without calling sort when the scopes are in order already (a grant's
- * usually are), since sorting allocated more than the rest of a Fluid decision (issue 17). `<` compares strings by
- * UTF-16 code units, as sort's default order does.
- */
-function sortedCopy(scopes: readonly FluidScope[]): FluidScope[] {
-  for (let i = 1; i < scopes.length; i++) if (scopes[i] < scopes[i - 1]) return scopes.slice().sort();
-  return scopes.slice();
 }
 
 /** The grant with the longest ttl; the first in policy order on a tie. */
