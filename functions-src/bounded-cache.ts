@@ -80,6 +80,11 @@ export class BoundedCache<V> {
     this.lru.delete(key);
   }
 
+  /** The keys held, expired ones included until they are evicted or looked up. */
+  keys(): IterableIterator<string> {
+    return this.lru.keys();
+  }
+
   has(key: string): boolean {
     return this.lru.has(key);
   }

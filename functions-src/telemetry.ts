@@ -121,14 +121,8 @@ export const telemetry = {
   /** Times one backend call as a child span of the exchange and in the latency histogram. */
   async backendCall<T>(parent: Span, backend: string, work: () => Promise<T>): Promise<T> {
     const started = performance.now();
-    const span = parent.isRecording()
-      ? tracer.startSpan(
-          "broker.mint",
-          { attributes: { "broker.backend": backend } },
-          trace.setSpan(context.active(), parent),
-        )
-      : undefined;
-    let outcome = "issued";
+    const span = mintSpan(parent, backend);
+    let outcome: "issued" | "unavailable" = "issued";
     try {
       return await work();
     } catch (e) {
@@ -136,14 +130,48 @@ export const telemetry = {
       span?.setStatus({ code: SpanStatusCode.ERROR });
       throw e;
     } finally {
-      const attributes: Attributes = { backend, outcome };
-      m().credentials.add(1, attributes);
-      m().backendLatency.record(performance.now() - started, attributes);
-      span?.setAttribute("broker.outcome", outcome);
-      span?.end();
+      endBackendCall(span, backend, outcome, started);
+    }
+  },
+  /**
+   * `backendCall` for work that finishes before it returns (functions-src/mint/minter.ts `mintNow`); its arguments
+   * come apart from it, so a caller needs no closure per call.
+   */
+  backendCallNow<A, B, T>(parent: Span, backend: string, work: (a: A, b: B) => T, a: A, b: B): T {
+    const started = performance.now();
+    const span = mintSpan(parent, backend);
+    let outcome: "issued" | "unavailable" = "issued";
+    try {
+      return work(a, b);
+    } catch (e) {
+      outcome = "unavailable";
+      span?.setStatus({ code: SpanStatusCode.ERROR });
+      throw e;
+    } finally {
+      endBackendCall(span, backend, outcome, started);
     }
   },
   jwksRefresh(ok: boolean): void {
     m().jwksRefreshes.add(1, { outcome: ok ? "ok" : "failed" });
   },
 };
+
+/** The child span of one backend call, only when the exchange's span is recorded. */
+function mintSpan(parent: Span, backend: string): Span | undefined {
+  return parent.isRecording()
+    ? tracer.startSpan(
+        "broker.mint",
+        { attributes: { "broker.backend": backend } },
+        trace.setSpan(context.active(), parent),
+      )
+    : undefined;
+}
+
+function endBackendCall(span: Span | undefined, backend: string, outcome: string, started: number): void {
+  const attributes: Attributes = { backend, outcome };
+  const instruments = m();
+  instruments.credentials.add(1, attributes);
+  instruments.backendLatency.record(performance.now() - started, attributes);
+  span?.setAttribute("broker.outcome", outcome);
+  span?.end();
+}

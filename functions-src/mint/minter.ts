@@ -19,6 +19,12 @@ export type IssuedCredential = { type: GrantedCredential["type"]; expiresAt: str
 
 export interface Minter<T extends GrantedCredential["type"]> {
   mint(grant: Extract<GrantedCredential, { type: T }>, ctx: MintContext): Promise<IssuedCredential>;
+  /**
+   * The same credential as `mint`, returned at once, for a backend that needs no I/O (Fluid's HMAC): it throws what
+   * `mint` would reject with. The core prefers it, sparing each exchange the promises and microtask turns of the
+   * asynchronous path (issue 17). A minter that wraps another must offer it only if the wrapper's work is in it too.
+   */
+  mintNow?(grant: Extract<GrantedCredential, { type: T }>, ctx: MintContext): IssuedCredential;
   /** Throws when this backend's settings cannot be used now (an unresolved Key Vault reference): for health. */
   probe?(): void;
 }

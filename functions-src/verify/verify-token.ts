@@ -15,6 +15,7 @@ import { checkEasyAuthPrincipal, EasyAuthMismatch, type EasyAuthPrincipal } from
 import { IssuerKeys, type IssuerKeysOptions } from "./issuer-keys";
 import { UnusableKeyError, verifyJwsSignature } from "./jws-signature";
 import { checkRegisteredClaims } from "./registered-claims";
+import { CachedPrints, fingerprint } from "./cached-prints";
 import { compileLinearPattern } from "../../lib/policy/runtime/linear-match";
 
 // Defined in ../errors (the one error family); re-exported for existing importers.
@@ -60,6 +61,8 @@ interface IssuerEntry {
 export class TokenVerifier {
   private readonly byIss = new Map<string, IssuerEntry>();
   private readonly cache: BoundedCache<VerifiedToken>;
+  /** Answers "not cached" for most fresh tokens without hashing their text for a lookup (issue 17). */
+  private readonly cachedPrints: CachedPrints;
   private readonly now: () => number;
   private readonly maxTokenBytes: number;
   private readonly headers = new Map<string, Readonly<Record<string, unknown>>>();
@@ -75,7 +78,9 @@ export class TokenVerifier {
   constructor(config: RuntimeConfig, options: VerifierOptions = {}) {
     this.now = options.now ?? Date.now;
     this.maxTokenBytes = options.maxTokenBytes ?? 8192;
-    this.cache = new BoundedCache<VerifiedToken>(options.cacheEntries ?? 10_000, this.now, CACHE_BUDGET.verifiedTokens);
+    const entries = options.cacheEntries ?? 10_000;
+    this.cache = new BoundedCache<VerifiedToken>(entries, this.now, CACHE_BUDGET.verifiedTokens);
+    this.cachedPrints = new CachedPrints(entries, () => this.cache.keys());
     for (const issuer of config.issuers) {
       const required = [...issuer.requiredClaims, issuer.subjectClaim, "iat", "exp"].reverse();
       const declared = Object.entries(issuer.claims).map(([name, decl]) => [name, claimCheck(decl)] as const);
@@ -93,7 +98,7 @@ export class TokenVerifier {
 
   /** Whether this exact token was verified and is still held (it then passed every structural check). */
   knows(token: string): boolean {
-    return this.cache.has(token);
+    return this.cachedPrints.mayHold(token) && this.cache.has(token);
   }
 
   /**
@@ -127,7 +132,7 @@ export class TokenVerifier {
     if (token.length > this.maxTokenBytes)
       throw new TokenError("ERR_TOKEN_TOO_LARGE", `the token is larger than ${this.maxTokenBytes} bytes`);
     // Keyed by the token itself: a hit needs the exact same string (hashing it first cost more than it saved).
-    const cached = this.cache.get(token);
+    const cached = this.cachedPrints.mayHold(token) ? this.cache.get(token) : undefined;
     if (cached && cached.expiresAt * 1000 > this.now()) return this.agreeWithEasyAuth(cached, easyAuth);
 
     if (!this.isCompactJws(token)) throw new TokenError("ERR_TOKEN_MALFORMED", "the token is not a compact signed JWT");
@@ -195,7 +200,10 @@ export class TokenVerifier {
       throw new TokenError("ERR_TOKEN_CLAIMS", "the token's tenant is not allowed");
 
     const result: VerifiedToken = { issuer: issuer.name, subject, claims: verified, expiresAt: verified.exp as number };
-    if (this.seenBefore(token)) this.cache.set(token, result, (verified.exp as number) * 1000);
+    if (this.seenBefore(token)) {
+      this.cache.set(token, result, (verified.exp as number) * 1000);
+      this.cachedPrints.add(token);
+    }
     return this.agreeWithEasyAuth(result, easyAuth);
   }
 
@@ -282,17 +290,6 @@ export class TokenVerifier {
 
 /** Slots of the seen-once table (a power of two): 16 KiB, whatever the tokens' size. */
 const SEEN_SLOTS = 4096;
-
-/**
- * FNV-1a over the token's last 16 characters: signature bytes, which differ between any two tokens an issuer signs.
- * Not a security boundary (it only decides whether to cache), so a short, cheap digest is enough.
- */
-function fingerprint(token: string): number {
-  let h = 0x811c9dc5;
-  for (let i = Math.max(0, token.length - 16); i < token.length; i++)
-    h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
-  return h | 0;
-}
 
 const badSignature = () =>
   new TokenError("ERR_TOKEN_SIGNATURE", "the token's signature does not verify with the issuer's keys");

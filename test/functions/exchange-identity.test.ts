@@ -129,6 +129,21 @@ describe("a fresh exchange through the fast paths", () => {
     );
   });
 
+  it("answers a repeated exchange with the same text each time (a credential's JSON is kept from its second answer)", async () => {
+    const { handle } = brokerWithLog();
+    const request: BrokerRequest = {
+      method: "POST",
+      path: "/api/token",
+      headers: { authorization: `Bearer ${tokens[1]}`, "content-type": "application/json" },
+      body: bodies[1],
+    };
+    const answers: string[] = [];
+    for (let i = 0; i < 4; i++) answers.push(((await handle(request)) as { body: string }).body);
+    expect(new Set(answers).size).toBe(1);
+    expect(JSON.stringify(JSON.parse(answers[0]))).toBe(answers[0]);
+    expect(JSON.parse(answers[0]).credentials).toHaveLength(1);
+  });
+
   it("judges each content type afresh, whatever came before (the last answer is reused only for the same text)", async () => {
     const { handle } = brokerWithLog();
     const statuses: number[] = [];

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { AccessRequestError, parseAccessRequests, type AccessRequest } from "../../lib/policy/runtime/access-request";
 import { compilePolicy } from "../../lib/policy/authoring/compile";
 import { conditionHolds, createEvaluator } from "../../lib/policy/runtime/evaluate";
@@ -142,6 +143,26 @@ environments: { dev: { stage: development } }
       [2, "insufficient-access"],
     ]);
     expect(d.credentials).toEqual([expect.objectContaining({ request: 1, scopes: ["doc:write"], grant: "w#0" })]);
+  });
+
+  it("answers Fluid scopes in sort order, whether asked for in any order or taken from the grant (fast-check)", () => {
+    const all = ["summary:write", "doc:write", "doc:read"] as const;
+    const ev = evaluatorFor(`  a:
+    when: { claim: roles, contains: a }
+    grants: [{ fluid: { documents: "*", scopes: [summary:write, doc:write, doc:read], ttl: 1h } }]`);
+    fc.assert(
+      fc.property(fc.shuffledSubarray([...all], { minLength: 1 }), fc.boolean(), (asked, omit) => {
+        const request = omit
+          ? { type: "fluid" as const, documentId: "d" }
+          : { type: "fluid" as const, documentId: "d", scopes: asked };
+        const d = ev.evaluate({ issuer: "idp", claims: { sub: "s", roles: ["a"] } }, [request]);
+        const expected = (omit ? [...all] : asked).slice().sort();
+        expect(d.credentials).toEqual([expect.objectContaining({ scopes: expected })]);
+        // A copy: the answer never shares its array with the request or the policy.
+        const scopes = (d.credentials[0] as { scopes: string[] }).scopes;
+        expect(scopes).not.toBe(asked);
+      }),
+    );
   });
 
   it("picks the longest matching CDN prefix", () => {
