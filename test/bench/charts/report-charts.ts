@@ -184,7 +184,7 @@ const synthTime: ChartSource = {
         bars: [
           ...bar("cdktf synth, template's app, no build cache", templateCold, baseline),
           ...bar("cdktf synth, template's app", template, baseline),
-          ...bar("cdktf --version: the CLI's start", optional("cdktf-cli-start"), baseline),
+          ...bar("cdktf synth, an app with one empty stack", optional("cdktf-synth-empty"), baseline),
           ...bar(
             "cdktf synth, no build cache",
             synthCold,
