@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { READY_LINE } from "../../../lib/local/dev/banner";
-import { freshPorts, interrupt, killGroup, startDev, type DevRun } from "./dev-support";
+import { freshPorts, groupAlive, interrupt, killGroup, startDev, type DevRun } from "./dev-support";
 
 let run: DevRun | undefined;
 const temp = mkdtempSync(join(tmpdir(), "tb-dev-tmpdir-"));
@@ -28,5 +28,11 @@ it("SIGINT (Ctrl-C) leaves nothing in the temporary directory: keys, certificate
 
   const stopped = await interrupt(run);
   expect(stopped.signal ?? stopped.code).not.toBe("SIGKILL");
+  // npm answers Ctrl-C by exiting at once; the environment's Node process, in the same group, is still removing its
+  // folders then. The run is over when its group is gone (a clean-clone CI run saw both folders still there).
+  for (const deadline = Date.now() + 20_000; groupAlive(run) && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(groupAlive(run)).toBe(false);
   expect(ours()).toEqual([]);
 }, 240_000);
