@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { unzipSync, zipSync } from "fflate";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { cachedBuildSync } from "../lib/engine/build-cache.cjs";
+import { cachedBuildSync, sha256 } from "../lib/engine/build-cache.cjs";
 import type { RuntimeConfig } from "../lib/policy/authoring/infra-needs";
 import { SDK_MODULES } from "../functions-src/sdk/names";
 
@@ -111,8 +111,6 @@ function writeZip(zipPath: string, files: Record<string, Uint8Array>): Uint8Arra
   writeFileSync(`${zipPath}.sha256.json`, JSON.stringify({ files: filesDigest(files), zip: sha256(zip) }));
   return zip;
 }
-
-const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
 
 function filesDigest(files: Record<string, Uint8Array>): string {
   const digest = createHash("sha256");

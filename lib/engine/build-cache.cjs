@@ -111,4 +111,4 @@ async function cachedBuild(name, buildOptions, salt) {
   return result.outputFiles;
 }
 
-module.exports = { cachedBuildSync, cachedBuild, CACHE_DIR };
+module.exports = { cachedBuildSync, cachedBuild, sha256, CACHE_DIR };
